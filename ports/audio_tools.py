@@ -1,0 +1,32 @@
+"""Audio processing port (ffmpeg): probe, transcode, find silences, cut chunks."""
+
+from __future__ import annotations
+
+from abc import abstractmethod
+from pathlib import Path
+from typing import Protocol, Sequence
+
+from domain.audio import ProbeResult, Span, TranscodeProfile
+
+
+class AudioTools(Protocol):
+    """Works on files in a scratch directory the caller owns and deletes.
+
+    Every method raises PermanentFailure when the input is not decodable audio/video.
+    """
+
+    @abstractmethod
+    def probe(self, source: Path) -> ProbeResult:
+        """Duration and streams of a media file."""
+
+    @abstractmethod
+    def transcode(self, source: Path, target: Path, profile: TranscodeProfile) -> ProbeResult:
+        """Encode the audio track of ``source`` (video dropped) to ``target``; returns its probe."""
+
+    @abstractmethod
+    def detect_silences(self, source: Path, *, min_silence_s: float, noise_db: float = -35.0) -> tuple[Span, ...]:
+        """Silent stretches of at least ``min_silence_s``, sorted, in ms."""
+
+    @abstractmethod
+    def cut(self, source: Path, spans: Sequence[Span], target_dir: Path) -> tuple[Path, ...]:
+        """Cut ``spans`` out of ``source`` into files in ``target_dir`` (one per span, same order)."""

@@ -1,0 +1,40 @@
+"""The two failure kinds every port raises, so use cases need not know any vendor's errors."""
+
+from __future__ import annotations
+
+
+class PortError(Exception):
+    """Base of port failures. ``provider`` names the service; ``code`` is its error code if any.
+
+    Messages must never contain credentials: adapters build them from codes and statuses only.
+    """
+
+    def __init__(self, provider: str, message: str, *, code: str = "", request_id: str = "") -> None:
+        super().__init__(f"{provider}: {message}" + (f" [{code}]" if code else ""))
+        self.provider = provider
+        self.code = code
+        self.request_id = request_id
+
+
+class TransientFailure(PortError):
+    """Retrying later may succeed: throttling, 5xx, timeouts, dropped connections."""
+
+
+class PermanentFailure(PortError):
+    """Retrying cannot help: invalid input, refused content, 4xx, unsupported media."""
+
+
+class ContentRejected(PermanentFailure):
+    """The provider refused the content itself (moderation); the user should be told so."""
+
+
+class ChatBlocked(PermanentFailure):
+    """The user blocked the bot (or left the chat): stop talking to them."""
+
+
+class FileTooBig(PermanentFailure):
+    """The file is above what the chat platform lets the bot download."""
+
+
+class ConflictError(Exception):
+    """An optimistic-lock write lost: the row changed since it was read (or already exists)."""
