@@ -48,6 +48,9 @@ class Job:
     lease_until: float = 0.0
     # Filled as the job advances.
     real_duration_ms: int | None = None
+    # Minutes the real duration costs beyond ``reserved_minutes`` (recorded before it is debited).
+    extra_minutes: int = 0
+    result_mode: str | None = None
     result_text: str | None = None
     segments_json: str | None = None
     delivered: bool = False

@@ -17,7 +17,16 @@ class PortError(Exception):
 
 
 class TransientFailure(PortError):
-    """Retrying later may succeed: throttling, 5xx, timeouts, dropped connections."""
+    """Retrying later may succeed: throttling, 5xx, timeouts, dropped connections.
+
+    ``retry_after_s`` carries the provider's own hint (Telegram's flood control) when it gives one.
+    Adapters translate and raise; the one retry policy lives in ``usecases/retrying.py``.
+    """
+
+    def __init__(self, provider: str, message: str, *, code: str = "", request_id: str = "",
+                 retry_after_s: float | None = None) -> None:
+        super().__init__(provider, message, code=code, request_id=request_id)
+        self.retry_after_s = retry_after_s
 
 
 class PermanentFailure(PortError):

@@ -1,0 +1,271 @@
+"""In-memory twins of the storage ports, with the same conditional-write rules as Tablestore.
+
+One lock per store makes every read-check-write atomic, which is what Tablestore's conditional
+updates give the real adapters. ``fail_next`` lets a test make the next N calls of a store raise
+a TransientFailure (a provider outage) without touching the data.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from typing import Iterator
+
+import attrs
+
+from domain.billing import apply_delta
+from domain.job import Job
+from domain.users import User
+from ports.errors import ConflictError, TransientFailure
+from ports.repositories import (
+    BalanceChange,
+    BotState,
+    CachedResult,
+    IdempotencyKeys,
+    Jobs,
+    Logs,
+    PaymentLog,
+    Results,
+    TranscriptionLog,
+    TrialRequest,
+    Trials,
+    Users,
+)
+
+# How many applied operation keys a user row remembers (the Tablestore adapter keeps the same
+# bounded list in the row): retries and redeliveries arrive within minutes, never 500 operations later.
+REMEMBERED_OPS = 500
+
+
+class _Faulty:
+    """Mixin: ``fail_next(n)`` makes the next n calls to ``_maybe_fail`` raise TransientFailure."""
+
+    def __init__(self) -> None:
+        self._lock = threading.RLock()
+        self._failures = 0
+
+    def fail_next(self, count: int = 1) -> None:
+        with self._lock:
+            self._failures += count
+
+    def _maybe_fail(self) -> None:
+        if self._failures > 0:
+            self._failures -= 1
+            raise TransientFailure("memory-store", "injected outage")
+
+
+class InMemoryUsers(_Faulty, Users):
+    """Users keyed by id. ``ops`` remembers applied balance operation keys per user."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._rows: dict[int, User] = {}
+        self._ops: dict[int, OrderedDict[str, None]] = {}
+
+    def get(self, user_id: int) -> User | None:
+        with self._lock:
+            self._maybe_fail()
+            return self._rows.get(user_id)
+
+    def create(self, user: User) -> User:
+        with self._lock:
+            self._maybe_fail()
+            if user.user_id in self._rows:
+                return self._rows[user.user_id]
+            stored = attrs.evolve(user, version=1)
+            self._rows[user.user_id] = stored
+            self._ops[user.user_id] = OrderedDict()
+            return stored
+
+    def save(self, user: User) -> User:
+        with self._lock:
+            self._maybe_fail()
+            current = self._rows.get(user.user_id)
+            if current is None or current.version != user.version:
+                raise ConflictError(f"user {user.user_id} changed")
+            # The balance and purchase counter move only through their exactly-once methods.
+            stored = attrs.evolve(
+                user, balance_minutes=current.balance_minutes,
+                micro_purchases=current.micro_purchases, version=current.version + 1,
+            )
+            self._rows[user.user_id] = stored
+            return stored
+
+    def _remember(self, user_id: int, op_key: str) -> None:
+        ops = self._ops[user_id]
+        ops[op_key] = None
+        while len(ops) > REMEMBERED_OPS:
+            ops.popitem(last=False)
+
+    def apply_balance(self, user_id: int, op_key: str, delta: int) -> BalanceChange:
+        with self._lock:
+            self._maybe_fail()
+            current = self._rows[user_id]
+            if op_key in self._ops[user_id]:
+                return BalanceChange(applied=False, balance=current.balance_minutes, duplicate=True)
+            new = apply_delta(current.balance_minutes, delta)
+            if new is None:
+                return BalanceChange(applied=False, balance=current.balance_minutes, insufficient=True)
+            self._rows[user_id] = attrs.evolve(current, balance_minutes=new, version=current.version + 1)
+            self._remember(user_id, op_key)
+            return BalanceChange(applied=True, balance=new)
+
+    def increment_micro_purchases(self, user_id: int, op_key: str, limit: int) -> bool:
+        with self._lock:
+            self._maybe_fail()
+            current = self._rows[user_id]
+            if op_key in self._ops[user_id]:
+                return True
+            if current.micro_purchases >= limit:
+                return False
+            self._rows[user_id] = attrs.evolve(
+                current, micro_purchases=current.micro_purchases + 1, version=current.version + 1
+            )
+            self._remember(user_id, op_key)
+            return True
+
+    def scan(self) -> Iterator[User]:
+        with self._lock:
+            self._maybe_fail()
+            rows = list(self._rows.values())
+        yield from rows
+
+
+class InMemoryJobs(_Faulty, Jobs):
+    def __init__(self) -> None:
+        super().__init__()
+        self._rows: dict[str, Job] = {}
+
+    def create(self, job: Job) -> bool:
+        with self._lock:
+            self._maybe_fail()
+            if job.job_id in self._rows:
+                return False
+            self._rows[job.job_id] = attrs.evolve(job, version=1)
+            return True
+
+    def get(self, job_id: str) -> Job | None:
+        with self._lock:
+            self._maybe_fail()
+            return self._rows.get(job_id)
+
+    def save(self, job: Job) -> Job:
+        with self._lock:
+            self._maybe_fail()
+            current = self._rows.get(job.job_id)
+            if current is None or current.version != job.version:
+                raise ConflictError(f"job {job.job_id} changed")
+            stored = attrs.evolve(job, version=job.version + 1)
+            self._rows[job.job_id] = stored
+            return stored
+
+    def scan(self) -> Iterator[Job]:
+        with self._lock:
+            self._maybe_fail()
+            rows = list(self._rows.values())
+        yield from rows
+
+
+class InMemoryIdempotencyKeys(_Faulty, IdempotencyKeys):
+    def __init__(self) -> None:
+        super().__init__()
+        self.claimed: dict[str, float] = {}
+
+    def claim(self, key: str, now: float) -> bool:
+        with self._lock:
+            self._maybe_fail()
+            if key in self.claimed:
+                return False
+            self.claimed[key] = now
+            return True
+
+
+class InMemoryLogs(_Faulty, Logs):
+    def __init__(self) -> None:
+        super().__init__()
+        self.transcription_rows: dict[str, TranscriptionLog] = {}
+        self.payment_rows: dict[str, PaymentLog] = {}
+
+    def add_transcription(self, log: TranscriptionLog) -> None:
+        with self._lock:
+            self._maybe_fail()
+            self.transcription_rows.setdefault(log.log_id, log)
+
+    def add_payment(self, log: PaymentLog) -> bool:
+        with self._lock:
+            self._maybe_fail()
+            if log.charge_id in self.payment_rows:
+                return False
+            self.payment_rows[log.charge_id] = log
+            return True
+
+    def transcriptions(self, since: float) -> Iterator[TranscriptionLog]:
+        with self._lock:
+            rows = [r for r in self.transcription_rows.values() if r.timestamp >= since]
+        yield from rows
+
+    def payments(self, since: float) -> Iterator[PaymentLog]:
+        with self._lock:
+            rows = [r for r in self.payment_rows.values() if r.timestamp >= since]
+        yield from rows
+
+
+class InMemoryTrials(_Faulty, Trials):
+    def __init__(self) -> None:
+        super().__init__()
+        self._rows: dict[int, TrialRequest] = {}
+
+    def get(self, user_id: int) -> TrialRequest | None:
+        with self._lock:
+            self._maybe_fail()
+            return self._rows.get(user_id)
+
+    def put(self, request: TrialRequest) -> TrialRequest:
+        with self._lock:
+            self._maybe_fail()
+            current = self._rows.get(request.user_id)
+            if (current.version if current else 0) != request.version:
+                raise ConflictError(f"trial request {request.user_id} changed")
+            stored = attrs.evolve(request, version=request.version + 1)
+            self._rows[request.user_id] = stored
+            return stored
+
+    def pending(self) -> Iterator[TrialRequest]:
+        with self._lock:
+            rows = [r for r in self._rows.values() if r.status == "pending"]
+        yield from sorted(rows, key=lambda r: r.requested_at)
+
+
+class InMemoryResults(_Faulty, Results):
+    def __init__(self) -> None:
+        super().__init__()
+        self._rows: dict[tuple[str, str], CachedResult] = {}
+
+    def get(self, file_unique_id: str, mode: str) -> CachedResult | None:
+        with self._lock:
+            self._maybe_fail()
+            return self._rows.get((file_unique_id, mode))
+
+    def put(self, result: CachedResult) -> None:
+        with self._lock:
+            self._maybe_fail()
+            self._rows[(result.file_unique_id, result.mode)] = result
+
+
+class InMemoryBotState(_Faulty, BotState):
+    def __init__(self) -> None:
+        super().__init__()
+        self._values: dict[str, str] = {}
+
+    def get(self, name: str) -> str | None:
+        with self._lock:
+            self._maybe_fail()
+            return self._values.get(name)
+
+    def set(self, name: str, value: str | None) -> None:
+        with self._lock:
+            self._maybe_fail()
+            if value is None:
+                self._values.pop(name, None)
+            else:
+                self._values[name] = value

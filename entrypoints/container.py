@@ -1,0 +1,208 @@
+"""Composition root: the one dependency-injector container, wiring ports to adapters by configuration.
+
+Every port is a ``Selector`` keyed by its backend in ``Settings.backends`` (profile default or
+a ``*_BACKEND`` override). Real adapters are built by small functions that import their module
+only when chosen, so a handler pays the import of exactly the SDKs its configuration needs
+(cold start, DESIGN §5). Use cases are built once per process (``Singleton``): they hold no
+per-request state.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+from dependency_injector import containers, providers
+
+from adapters.memory.blob_store import InMemoryBlobStore
+from adapters.memory.chat import RecordingChat
+from adapters.memory.formatter import IdentityFormatter
+from adapters.memory.job_queue import InMemoryJobQueue
+from adapters.memory.repositories import (
+    InMemoryBotState,
+    InMemoryIdempotencyKeys,
+    InMemoryJobs,
+    InMemoryLogs,
+    InMemoryResults,
+    InMemoryTrials,
+    InMemoryUsers,
+)
+from adapters.memory.speech import ScriptedRecognizer, ScriptedSpeakerPass, ScriptedTimedTextPass
+from adapters.system import RandomIds, SystemClock
+from entrypoints.settings import Settings
+from usecases.accept_update import AcceptUpdate
+from usecases.formatting import FormattingChain
+from usecases.services import BotServices
+from usecases.transcribe_job import TranscribeJob
+from usecases.transcription import Transcriber
+
+# -- builders of real adapters (imported lazily) --------------------------------------------------
+
+
+def _audio_tools(settings: Settings):
+    from adapters.ffmpeg.ffmpeg_audio_tools import FfmpegAudioTools
+
+    return FfmpegAudioTools()
+
+
+def _dashscope_recognizer(settings: Settings):
+    from adapters.alibaba.dashscope_recognizer import DashScopeRecognizer
+
+    return DashScopeRecognizer(api_key=settings.dashscope_api_key, base_url=settings.dashscope_base_url,
+                               model=settings.asr_model)
+
+
+def _realtime_recognizer(settings: Settings, audio_tools):
+    from adapters.alibaba.dashscope_realtime import DashScopeRealtimeRecognizer
+
+    return DashScopeRealtimeRecognizer(api_key=settings.dashscope_api_key, ws_base_url=settings.dashscope_ws_url,
+                                       model=settings.realtime_model, pcm_decoder=audio_tools.decode_pcm)
+
+
+def _speaker_pass(settings: Settings, clock):
+    from adapters.alibaba.dashscope_passes import DashScopeSpeakerPass
+
+    return DashScopeSpeakerPass(api_key=settings.dashscope_api_key, base_url=settings.dashscope_base_url,
+                                model=settings.speaker_model, clock=clock,
+                                poll_interval_s=settings.policy.poll_interval_s,
+                                poll_timeout_s=settings.policy.poll_timeout_s)
+
+
+def _text_pass(settings: Settings, clock):
+    from adapters.alibaba.dashscope_passes import DashScopeTimedTextPass
+
+    return DashScopeTimedTextPass(api_key=settings.dashscope_api_key, base_url=settings.dashscope_base_url,
+                                  model=settings.text_pass_model, clock=clock,
+                                  poll_interval_s=settings.policy.poll_interval_s,
+                                  poll_timeout_s=settings.policy.poll_timeout_s)
+
+
+def _formatters(settings: Settings) -> list:
+    chain: list = []
+    if settings.backends["formatter"] == "qwen":
+        from adapters.alibaba.qwen_formatter import QwenFormatter
+
+        chain.append(QwenFormatter(api_key=settings.dashscope_api_key, base_url=settings.dashscope_base_url,
+                                   model=settings.llm_model))
+    if settings.google_api_key and settings.backends["formatter"] != "identity":
+        from adapters.gemini.gemini_formatter import GeminiFormatter
+
+        chain.append(GeminiFormatter(api_key=settings.google_api_key, base_url=settings.gemini_base_url,
+                                     model=settings.gemini_model))
+    return chain
+
+
+def _tablestore(settings: Settings, kind: str):
+    from adapters.alibaba import tablestore_repositories as ts
+
+    return ts.build(kind, endpoint=settings.tablestore_endpoint, instance=settings.tablestore_instance,
+                    access_key_id=settings.access_key_id, access_key_secret=settings.access_key_secret,
+                    security_token=settings.security_token or None)
+
+
+def _mns(settings: Settings):
+    from adapters.alibaba.mns_job_queue import MnsJobQueue
+
+    return MnsJobQueue(endpoint=settings.mns_endpoint, queue_name=settings.mns_queue_name,
+                       access_key_id=settings.access_key_id, access_key_secret=settings.access_key_secret,
+                       security_token=settings.security_token or None)
+
+
+def _oss(settings: Settings):
+    from adapters.alibaba.oss_blob_store import OssBlobStore
+
+    return OssBlobStore(endpoint=settings.oss_endpoint, bucket=settings.oss_bucket,
+                        access_key_id=settings.access_key_id, access_key_secret=settings.access_key_secret,
+                        security_token=settings.security_token or None)
+
+
+def _telegram(settings: Settings):
+    from adapters.telegram.telegram_chat import TelegramChat
+
+    return TelegramChat(token=settings.telegram_token, api_base_url=settings.telegram_api_base_url)
+
+
+def _recording_chat(settings: Settings) -> RecordingChat:
+    return RecordingChat(file_dir=Path(settings.local_media_dir) if settings.local_media_dir else None)
+
+
+def _payload_secret(settings: Settings) -> bytes:
+    # Derived from secrets the deployment already has, so no extra variable is needed; a local
+    # run without them still signs (and checks) its own invoices consistently.
+    seed = f"{settings.telegram_token}|{settings.telegram_webhook_secret}|invoice-payload"
+    return hashlib.sha256(seed.encode()).digest()
+
+
+def _backend(port: str):
+    return lambda settings: settings.backends[port]
+
+
+class Container(containers.DeclarativeContainer):
+    settings = providers.Dependency(instance_of=Settings)
+    policy = providers.Callable(lambda s: s.policy, settings)
+    clock = providers.ThreadSafeSingleton(SystemClock)
+    ids = providers.ThreadSafeSingleton(RandomIds)
+
+    _storage = providers.Callable(_backend("storage"), settings)
+    users = providers.Selector(_storage, memory=providers.ThreadSafeSingleton(InMemoryUsers),
+                               tablestore=providers.ThreadSafeSingleton(_tablestore, settings, "users"))
+    jobs = providers.Selector(_storage, memory=providers.ThreadSafeSingleton(InMemoryJobs),
+                              tablestore=providers.ThreadSafeSingleton(_tablestore, settings, "jobs"))
+    keys = providers.Selector(_storage, memory=providers.ThreadSafeSingleton(InMemoryIdempotencyKeys),
+                              tablestore=providers.ThreadSafeSingleton(_tablestore, settings, "keys"))
+    logs = providers.Selector(_storage, memory=providers.ThreadSafeSingleton(InMemoryLogs),
+                              tablestore=providers.ThreadSafeSingleton(_tablestore, settings, "logs"))
+    trials = providers.Selector(_storage, memory=providers.ThreadSafeSingleton(InMemoryTrials),
+                                tablestore=providers.ThreadSafeSingleton(_tablestore, settings, "trials"))
+    results = providers.Selector(_storage, memory=providers.ThreadSafeSingleton(InMemoryResults),
+                                 tablestore=providers.ThreadSafeSingleton(_tablestore, settings, "results"))
+    state = providers.Selector(_storage, memory=providers.ThreadSafeSingleton(InMemoryBotState),
+                               tablestore=providers.ThreadSafeSingleton(_tablestore, settings, "state"))
+
+    queue = providers.Selector(providers.Callable(_backend("queue"), settings),
+                               memory=providers.ThreadSafeSingleton(InMemoryJobQueue, clock),
+                               mns=providers.ThreadSafeSingleton(_mns, settings))
+    blobs = providers.Selector(providers.Callable(_backend("blobs"), settings),
+                               memory=providers.ThreadSafeSingleton(InMemoryBlobStore, clock),
+                               oss=providers.ThreadSafeSingleton(_oss, settings))
+    chat = providers.Selector(providers.Callable(_backend("chat"), settings),
+                              recording=providers.ThreadSafeSingleton(_recording_chat, settings),
+                              telegram=providers.ThreadSafeSingleton(_telegram, settings))
+
+    audio_tools = providers.ThreadSafeSingleton(_audio_tools, settings)
+    recognizer = providers.Selector(providers.Callable(_backend("asr"), settings),
+                                    scripted=providers.ThreadSafeSingleton(ScriptedRecognizer),
+                                    dashscope=providers.ThreadSafeSingleton(_dashscope_recognizer, settings),
+                                    **{"dashscope-realtime": providers.ThreadSafeSingleton(
+                                        _realtime_recognizer, settings, audio_tools)})
+    _passes = providers.Callable(_backend("passes"), settings)
+    speaker_pass = providers.Selector(_passes, scripted=providers.ThreadSafeSingleton(ScriptedSpeakerPass),
+                                      dashscope=providers.ThreadSafeSingleton(_speaker_pass, settings, clock))
+    text_pass = providers.Selector(_passes, scripted=providers.ThreadSafeSingleton(ScriptedTimedTextPass),
+                                   dashscope=providers.ThreadSafeSingleton(_text_pass, settings, clock))
+    formatters = providers.ThreadSafeSingleton(_formatters, settings)
+
+    # -- use cases --------------------------------------------------------------------------------
+    formatting = providers.ThreadSafeSingleton(FormattingChain, formatters, policy, clock)
+    transcriber = providers.ThreadSafeSingleton(
+        Transcriber, audio=audio_tools, recognizer=recognizer, speaker_pass=speaker_pass, text_pass=text_pass,
+        blobs=blobs, ids=ids, clock=clock, policy=policy,
+    )
+    transcribe_job = providers.ThreadSafeSingleton(
+        TranscribeJob, jobs=jobs, users=users, logs=logs, results=results, chat=chat,
+        transcriber=transcriber, formatting=formatting, clock=clock, policy=policy,
+    )
+    services = providers.ThreadSafeSingleton(
+        BotServices, users=users, jobs=jobs, keys=keys, logs=logs, trials=trials, results=results,
+        state=state, queue=queue, chat=chat, clock=clock, ids=ids, policy=policy,
+        owner_id=providers.Callable(lambda s: s.owner_id, settings),
+        payload_secret=providers.Callable(_payload_secret, settings),
+        bot_username=providers.Callable(lambda s: s.bot_username, settings),
+    )
+    accept_update = providers.ThreadSafeSingleton(AcceptUpdate, services, transcribe_job)
+
+
+def build_container(settings: Settings) -> Container:
+    container = Container()
+    container.settings.override(settings)
+    return container

@@ -1,0 +1,214 @@
+"""Environment → typed settings. The only module that reads ``os.environ``.
+
+Every variable is documented in the README with its default. ``profile`` picks a default
+adapter for every port (``local``: in memory, offline; ``production``: Alibaba, Telegram);
+each ``*_BACKEND`` variable overrides one port, e.g. real DashScope with in-memory storage.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+
+import attrs
+
+from domain.policy import Policy
+
+PROFILES = ("local", "production")
+
+# Port → backend per profile.
+DEFAULT_BACKENDS: dict[str, dict[str, str]] = {
+    "local": {
+        "asr": "scripted", "passes": "scripted", "formatter": "identity", "storage": "memory",
+        "queue": "memory", "blobs": "memory", "chat": "recording",
+    },
+    "production": {
+        "asr": "dashscope", "passes": "dashscope", "formatter": "qwen", "storage": "tablestore",
+        "queue": "mns", "blobs": "oss", "chat": "telegram",
+    },
+}
+BACKEND_CHOICES: dict[str, tuple[str, ...]] = {
+    "asr": ("scripted", "dashscope", "dashscope-realtime"),
+    "passes": ("scripted", "dashscope"),
+    "formatter": ("identity", "qwen"),
+    "storage": ("memory", "tablestore"),
+    "queue": ("memory", "mns"),
+    "blobs": ("memory", "oss"),
+    "chat": ("recording", "telegram"),
+}
+
+
+class SettingsError(ValueError):
+    """A configuration value is missing or wrong; the message says what to set."""
+
+
+@attrs.frozen
+class Settings:
+    profile: str
+    backends: dict[str, str]
+    policy: Policy
+    log_level: str = "INFO"
+    owner_id: int | None = None
+    # Telegram
+    telegram_token: str = ""
+    telegram_webhook_secret: str = ""
+    telegram_api_base_url: str = "https://api.telegram.org"
+    bot_username: str = ""
+    # DashScope
+    dashscope_api_key: str = ""
+    dashscope_base_url: str = "https://dashscope-intl.aliyuncs.com/api/v1"
+    dashscope_ws_url: str = "wss://dashscope-intl.aliyuncs.com"
+    asr_model: str = "qwen3-asr-flash"
+    realtime_model: str = "qwen3-asr-flash-realtime"
+    speaker_model: str = "fun-asr-mtl"
+    text_pass_model: str = "qwen3-asr-flash-filetrans"
+    llm_model: str = "qwen-turbo"
+    # Gemini (optional fallback formatter)
+    google_api_key: str = ""
+    gemini_base_url: str = "https://generativelanguage.googleapis.com"
+    gemini_model: str = "gemini-2.5-flash"
+    # Alibaba Cloud
+    access_key_id: str = ""
+    access_key_secret: str = ""
+    security_token: str = ""
+    tablestore_endpoint: str = ""
+    tablestore_instance: str = ""
+    mns_endpoint: str = ""
+    mns_queue_name: str = "transcribe-jobs"
+    oss_endpoint: str = ""
+    oss_bucket: str = ""
+    # Local runner
+    local_media_dir: str = ""
+
+    def secrets(self) -> tuple[str, ...]:
+        """Every configured secret, for the log redactor."""
+        values = (self.telegram_token, self.telegram_webhook_secret, self.dashscope_api_key,
+                  self.google_api_key, self.access_key_secret, self.security_token, self.access_key_id)
+        return tuple(v for v in values if v and len(v) >= 6)
+
+
+def _float(env: Mapping[str, str], name: str, default: float) -> float:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = float(raw)
+    except ValueError as exc:
+        raise SettingsError(f"{name} must be a number, got {raw!r}") from exc
+    if value < 0:
+        raise SettingsError(f"{name} must be >= 0, got {raw!r}")
+    return value
+
+
+def _int(env: Mapping[str, str], name: str, default: int) -> int:
+    return int(_float(env, name, default))
+
+
+def load_policy(env: Mapping[str, str]) -> Policy:
+    d = Policy()
+    return Policy(
+        sync_threshold_s=_float(env, "SYNC_THRESHOLD_S", d.sync_threshold_s),
+        chunk_max_s=_float(env, "ASR_CHUNK_MAX_S", d.chunk_max_s),
+        chunk_overlap_s=_float(env, "ASR_CHUNK_OVERLAP_S", d.chunk_overlap_s),
+        chunk_min_s=min(_float(env, "ASR_CHUNK_MIN_S", d.chunk_min_s), _float(env, "ASR_CHUNK_MAX_S", d.chunk_max_s)),
+        llm_min_chars=_int(env, "LLM_MIN_CHARS", d.llm_min_chars),
+        llm_piece_chars=_int(env, "LLM_PIECE_CHARS", d.llm_piece_chars),
+        message_limit=_int(env, "TELEGRAM_MESSAGE_LIMIT", d.message_limit),
+        edit_limit=_int(env, "TELEGRAM_EDIT_LIMIT", d.edit_limit),
+        download_limit_bytes=_int(env, "DOWNLOAD_LIMIT_BYTES", d.download_limit_bytes),
+        max_duration_s=_float(env, "MAX_DURATION_S", d.max_duration_s),
+        poll_interval_s=_float(env, "ASYNC_POLL_INTERVAL_S", d.poll_interval_s),
+        poll_timeout_s=_float(env, "ASYNC_POLL_TIMEOUT_S", d.poll_timeout_s),
+        low_balance_minutes=_int(env, "LOW_BALANCE_MINUTES", d.low_balance_minutes),
+        trial_minutes=_int(env, "TRIAL_MINUTES", d.trial_minutes),
+        asr_concurrency=max(1, _int(env, "ASR_CONCURRENCY", d.asr_concurrency)),
+        retry_attempts=max(1, _int(env, "RETRY_ATTEMPTS", d.retry_attempts)),
+        retry_base_delay_s=_float(env, "RETRY_BASE_DELAY_S", d.retry_base_delay_s),
+        job_lease_s=_float(env, "JOB_LEASE_S", d.job_lease_s),
+        max_job_attempts=max(1, _int(env, "MAX_JOB_ATTEMPTS", d.max_job_attempts)),
+    )
+
+
+def load_settings(env: Mapping[str, str] | None = None) -> Settings:
+    env = os.environ if env is None else env
+    profile = env.get("APP_PROFILE", "local")
+    if profile not in PROFILES:
+        raise SettingsError(f"APP_PROFILE must be one of {', '.join(PROFILES)}, got {profile!r}")
+    backends = dict(DEFAULT_BACKENDS[profile])
+    for port, choices in BACKEND_CHOICES.items():
+        value = env.get(f"{port.upper()}_BACKEND")
+        if value:
+            if value not in choices:
+                raise SettingsError(f"{port.upper()}_BACKEND must be one of {', '.join(choices)}, got {value!r}")
+            backends[port] = value
+    if env.get("WHISPER_BACKEND") not in (None, "", "qwen-asr"):
+        raise SettingsError("WHISPER_BACKEND must be 'qwen-asr' (the only recognizer family this bot speaks)")
+    owner = env.get("OWNER_ID", "").strip()
+    if owner and not owner.lstrip("-").isdigit():
+        raise SettingsError(f"OWNER_ID must be a Telegram user id, got {owner!r}")
+    d = Settings(profile=profile, backends=backends, policy=Policy())
+    return Settings(
+        profile=profile,
+        backends=backends,
+        policy=load_policy(env),
+        log_level=env.get("LOG_LEVEL", "INFO").upper(),
+        owner_id=int(owner) if owner else None,
+        telegram_token=env.get("TELEGRAM_BOT_TOKEN", ""),
+        telegram_webhook_secret=env.get("TELEGRAM_WEBHOOK_SECRET", ""),
+        telegram_api_base_url=env.get("TELEGRAM_API_BASE_URL", d.telegram_api_base_url).rstrip("/"),
+        bot_username=env.get("BOT_USERNAME", "").lstrip("@"),
+        dashscope_api_key=env.get("DASHSCOPE_API_KEY", ""),
+        dashscope_base_url=env.get("DASHSCOPE_HTTP_BASE_URL", d.dashscope_base_url).rstrip("/"),
+        dashscope_ws_url=env.get("DASHSCOPE_WEBSOCKET_BASE_URL", d.dashscope_ws_url).rstrip("/"),
+        asr_model=env.get("ASR_MODEL", d.asr_model),
+        realtime_model=env.get("REALTIME_ASR_MODEL", d.realtime_model),
+        speaker_model=env.get("SPEAKER_PASS_MODEL", d.speaker_model),
+        text_pass_model=env.get("TEXT_PASS_MODEL", d.text_pass_model),
+        llm_model=env.get("LLM_MODEL", d.llm_model),
+        google_api_key=env.get("GOOGLE_API_KEY", ""),
+        gemini_base_url=env.get("GEMINI_BASE_URL", d.gemini_base_url).rstrip("/"),
+        gemini_model=env.get("GEMINI_MODEL", d.gemini_model),
+        access_key_id=env.get("ALIBABA_ACCESS_KEY", ""),
+        access_key_secret=env.get("ALIBABA_SECRET_KEY", ""),
+        security_token=env.get("ALIBABA_SECURITY_TOKEN", ""),
+        tablestore_endpoint=env.get("TABLESTORE_ENDPOINT", ""),
+        tablestore_instance=env.get("TABLESTORE_INSTANCE", ""),
+        mns_endpoint=env.get("MNS_ENDPOINT", ""),
+        mns_queue_name=env.get("MNS_QUEUE_NAME", d.mns_queue_name),
+        oss_endpoint=env.get("OSS_ENDPOINT", ""),
+        oss_bucket=env.get("OSS_BUCKET", ""),
+        local_media_dir=env.get("LOCAL_MEDIA_DIR", ""),
+    )
+
+
+REQUIRED_BY_BACKEND: dict[tuple[str, str], tuple[str, ...]] = {
+    ("asr", "dashscope"): ("dashscope_api_key",),
+    ("asr", "dashscope-realtime"): ("dashscope_api_key",),
+    ("passes", "dashscope"): ("dashscope_api_key",),
+    ("formatter", "qwen"): ("dashscope_api_key",),
+    ("storage", "tablestore"): ("tablestore_endpoint", "tablestore_instance", "access_key_id", "access_key_secret"),
+    ("queue", "mns"): ("mns_endpoint", "access_key_id", "access_key_secret"),
+    ("blobs", "oss"): ("oss_endpoint", "oss_bucket", "access_key_id", "access_key_secret"),
+    ("chat", "telegram"): ("telegram_token",),
+}
+
+ENV_NAMES = {
+    "dashscope_api_key": "DASHSCOPE_API_KEY", "tablestore_endpoint": "TABLESTORE_ENDPOINT",
+    "tablestore_instance": "TABLESTORE_INSTANCE", "access_key_id": "ALIBABA_ACCESS_KEY",
+    "access_key_secret": "ALIBABA_SECRET_KEY", "mns_endpoint": "MNS_ENDPOINT", "oss_endpoint": "OSS_ENDPOINT",
+    "oss_bucket": "OSS_BUCKET", "telegram_token": "TELEGRAM_BOT_TOKEN",
+}
+
+
+def check_settings(settings: Settings) -> None:
+    """Refuse at start-up what cannot work, with a message that says what to set."""
+    missing = sorted({
+        ENV_NAMES[field]
+        for (port, backend), fields in REQUIRED_BY_BACKEND.items()
+        if settings.backends.get(port) == backend
+        for field in fields if not getattr(settings, field)
+    })
+    if missing:
+        raise SettingsError(f"missing configuration for the chosen backends: {', '.join(missing)}")
+    if settings.backends["chat"] == "telegram" and not settings.telegram_webhook_secret and settings.profile == "production":
+        raise SettingsError("TELEGRAM_WEBHOOK_SECRET must be set in production (the webhook refuses unsigned updates)")

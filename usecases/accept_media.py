@@ -1,0 +1,102 @@
+"""Accepting a voice message, audio, video, video note or audio/video document.
+
+Checks size (Telegram's 20 MB download limit, D44), duration and balance with a clear reply;
+answers a file already transcribed from the cache without a charge; reserves the minutes
+(exactly once per job); posts the status message; then transcribes inline (short audio, not
+dialogue, known duration) or creates a queued job. The job id derives from the ``update_id``,
+so a redelivered update finds its job and changes nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+
+from domain.audio import MediaKind
+from domain.billing import minutes_for
+from domain.job import Job
+from domain.users import User
+from ports.errors import TransientFailure
+from usecases.catalogue import say
+from usecases.delivery import deliver_text
+from usecases.inbound import IncomingMessage, MediaRef
+from usecases.progress import StatusMessage
+from usecases.retrying import with_retries
+from usecases.services import BotServices
+from usecases.transcribe_job import TranscribeJob
+
+log = logging.getLogger(__name__)
+
+
+def job_id_for(update_id: int) -> str:
+    """Stable per update, opaque (a hash), so a redelivery maps to the same job."""
+    return hashlib.sha256(f"update:{update_id}".encode()).hexdigest()[:32]
+
+
+class AcceptMedia:
+    def __init__(self, services: BotServices, transcribe_job: TranscribeJob) -> None:
+        self._s = services
+        self._transcribe_job = transcribe_job
+
+    def __call__(self, message: IncomingMessage, user: User) -> str:
+        media = message.media
+        assert media is not None
+        s, policy, lang = self._s, self._s.policy, user.settings.ui_language
+        job_id = job_id_for(message.update_id)
+        if s.jobs.get(job_id) is not None:
+            return "duplicate"
+        if media.file_size is not None and media.file_size > policy.download_limit_bytes:
+            s.chat.send_text(message.chat_id, say(lang, "too_big"), reply_to=message.message_id)
+            return "too_big"
+        if media.duration_s is not None and media.duration_s > policy.max_duration_s:
+            s.chat.send_text(message.chat_id, say(lang, "too_long", max_minutes=int(policy.max_duration_s // 60)),
+                             reply_to=message.message_id)
+            return "too_long"
+        mode = "dialogue" if user.settings.dialogue else "plain"
+        cached = s.results.get(media.file_unique_id, mode) if media.file_unique_id else None
+        if cached is not None and cached.text:
+            status = StatusMessage(s.chat, message.chat_id,
+                                   s.chat.send_text(message.chat_id, say(lang, "cached_result"), reply_to=message.message_id))
+            deliver_text(s.chat, status, cached.text, user.settings, policy)
+            return "cached"
+        # Telegram's duration decides the reservation; documents (no duration) reserve one minute
+        # and the worker charges the rest once ffmpeg has measured the real duration.
+        cost = max(1, minutes_for(media.duration_s or 0))
+        change = s.users.apply_balance(user.user_id, f"reserve:{job_id}", -cost)
+        if change.insufficient:
+            s.chat.send_text(message.chat_id, say(lang, "no_minutes", cost=cost, balance=change.balance),
+                             reply_to=message.message_id)
+            return "no_minutes"
+        status_id = s.chat.send_text(message.chat_id, say(lang, "received"), reply_to=message.message_id)
+        job = Job(
+            job_id=job_id, user_id=user.user_id, chat_id=message.chat_id, message_id=message.message_id,
+            file_id=media.file_id, file_unique_id=media.file_unique_id, kind=media.kind,
+            declared_duration_s=media.duration_s or 0.0, file_size=media.file_size, reserved_minutes=cost,
+            status_message_id=status_id, created_at=s.clock.now(), dialogue=user.settings.dialogue,
+            language=user.settings.language,
+        )
+        if not s.jobs.create(job):
+            return "duplicate"
+        if self._inline(media, user):
+            try:
+                return f"inline:{self._transcribe_job(job_id).status}"
+            except TransientFailure as exc:
+                # A provider hiccup inside the webhook's short budget: hand the job to the worker,
+                # which retries with its longer budget, instead of failing the user.
+                log.warning("inline transcription deferred to the worker", extra={"job_id": job_id, "error": str(exc)})
+        StatusMessage(s.chat, message.chat_id, status_id).show(say(lang, "queued"))
+        try:
+            with_retries(lambda: s.queue.publish(job_id), clock=s.clock, attempts=3,
+                         base_delay_s=policy.retry_base_delay_s)
+        except TransientFailure:
+            # The job row exists in "queued"; the sweeper republishes queued jobs that never started.
+            log.error("job not published; the sweeper will retry", extra={"job_id": job_id})
+        return "queued"
+
+    def _inline(self, media: MediaRef, user: User) -> bool:
+        return (
+            media.kind is not MediaKind.DOCUMENT
+            and media.duration_s is not None
+            and 0 < media.duration_s < self._s.policy.sync_threshold_s
+            and not user.settings.dialogue
+        )

@@ -1,0 +1,72 @@
+"""The formatting chain: primary LLM, then the fallback, then the raw text.
+
+- Text of ``policy.llm_min_chars`` or fewer skips the LLM.
+- Long text goes in pieces cut at paragraph (or, for dialogue, turn) boundaries, each piece
+  through the chain on its own, so one refusal costs one piece, not the whole transcript.
+- Dialogue pieces must come back with the same number of turn lines; otherwise the raw piece
+  is kept (never lose or invent a speaker turn).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Sequence
+
+from domain.dialogue import parse_dialogue_lines
+from domain.policy import Policy
+from domain.splitting import replace_yo, split_message
+from ports.clock import Clock
+from ports.errors import PortError
+from ports.formatter import FormatRequest, TextFormatter
+from usecases.retrying import with_retries
+
+log = logging.getLogger(__name__)
+
+_CODE_TAGS = re.compile(r"</?code>", re.IGNORECASE)
+
+
+class FormattingChain:
+    def __init__(self, formatters: Sequence[TextFormatter], policy: Policy, clock: Clock) -> None:
+        self._formatters = tuple(formatters)
+        self._policy = policy
+        self._clock = clock
+
+    def format(self, text: str, *, language: str | None, use_yo: bool, dialogue: bool,
+               from_chunks: bool = False) -> tuple[str, bool]:
+        """Formatted text and whether any LLM took part."""
+        if len(text) <= self._policy.llm_min_chars or not self._formatters:
+            return (text if use_yo else replace_yo(text)), False
+        pieces = split_message(text, self._policy.llm_piece_chars)
+        out: list[str] = []
+        used_llm = False
+        for piece in pieces:
+            request = FormatRequest(piece, language=language, use_yo=use_yo, dialogue=dialogue,
+                                    from_chunks=from_chunks)
+            formatted = self._format_piece(request)
+            if formatted is None:
+                out.append(piece if use_yo else replace_yo(piece))
+            else:
+                out.append(formatted)
+                used_llm = True
+        joiner = "\n" if dialogue else "\n\n"
+        return joiner.join(p.strip() for p in out if p.strip()), used_llm
+
+    def _format_piece(self, request: FormatRequest) -> str | None:
+        for formatter in self._formatters:
+            try:
+                result = with_retries(
+                    lambda f=formatter: f.format(request), clock=self._clock,
+                    attempts=2, base_delay_s=self._policy.retry_base_delay_s,
+                )
+            except PortError as exc:
+                log.warning("formatter failed, falling through", extra={"error": str(exc)})
+                continue
+            result = _CODE_TAGS.sub("", result).strip()
+            if not result:
+                continue
+            if request.dialogue and len(parse_dialogue_lines(result)) != len(parse_dialogue_lines(request.text)):
+                log.warning("formatter changed the number of dialogue turns; keeping the raw piece")
+                continue
+            return result if request.use_yo else replace_yo(result)
+        return None

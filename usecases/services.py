@@ -1,0 +1,31 @@
+"""The ports and settings every webhook-side use case shares, bundled once by the container."""
+
+from __future__ import annotations
+
+import attrs
+
+from domain.policy import Policy
+from ports.chat import Chat
+from ports.clock import Clock, Ids
+from ports.job_queue import JobQueue
+from ports.repositories import BotState, IdempotencyKeys, Jobs, Logs, Results, Trials, Users
+
+
+@attrs.frozen
+class BotServices:
+    users: Users
+    jobs: Jobs
+    keys: IdempotencyKeys
+    logs: Logs
+    trials: Trials
+    results: Results
+    state: BotState
+    queue: JobQueue
+    chat: Chat
+    clock: Clock
+    ids: Ids
+    policy: Policy
+    owner_id: int | None
+    # Key that signs invoice payloads, so a payload we did not issue is refused at pre-checkout.
+    payload_secret: bytes
+    bot_username: str = ""
