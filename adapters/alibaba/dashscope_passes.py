@@ -1,0 +1,292 @@
+"""The two async whole-file passes of dialogue mode (``api-contracts.md`` §1.2).
+
+- ``DashScopeSpeakerPass``: ``fun-asr-mtl`` with diarization (``Transcription``; input ``file_urls``,
+  language as ``language_hints``); the finished task lists results in ``output.results[]``.
+- ``DashScopeTimedTextPass``: ``qwen3-asr-flash-filetrans`` with word times (``QwenTranscription``
+  from ``dashscope.audio.qwen_asr``; input ``file_url``, language as ``language`` -- ``language_hints``
+  is wrong here, reference commit ``ca3d509``); the finished task has one ``output.result``.
+
+Both: submit (the SDK adds ``X-DashScope-Async: enable``), poll ``GET /tasks/{id}`` every
+``poll_interval_s`` on the injected clock until ``poll_timeout_s``, then download the JSON at
+``transcription_url`` (the SDK never does) and parse it with ``adapters.dashscope_results``.
+Whatever the model, a finished task is read in **both** shapes, plural ``results[]`` (each with its
+``subtask_status``) and singular ``result`` -- the reference bot read only the list and lost every
+filetrans result (D28).
+
+Failure rules: a FAILED / CANCELED / UNKNOWN task, or a failed subtask, is permanent (moderation
+codes → ContentRejected); the deadline passing is transient (``PollTimeout``); polls answered
+with 429/5xx/408 or a dropped connection keep polling until the deadline, other 4xx are permanent.
+The audio URL must be ``https://`` (the service refuses HTTP signed URLs, commit ``e75a4d8``);
+loopback ``http://`` is accepted for tests. The SDK itself resends a submit or poll that hit a
+connection error (3 times, 2 s apart): that is its behaviour, not a retry policy of ours.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from adapters import dashscope_results
+from adapters.alibaba.dashscope_config import (
+    INTL_HTTP_BASE_URL,
+    audio_url_problem,
+    check_dashscope_config,
+    failure_from_exception,
+    failure_from_response,
+    failure_from_status,
+    sdk_base_kwargs,
+)
+from domain.transcript import SpeakerPassResult, TextPassResult
+from ports.clock import Clock
+from ports.errors import ContentRejected, PermanentFailure, PortError, TransientFailure
+from ports.speech import SpeakerPass, TimedTextPass
+
+_DONE_BAD = frozenset({"FAILED", "CANCELED", "UNKNOWN"})
+_KEEP_POLLING_STATUS = frozenset({408, 429})
+MAX_RESULT_BYTES = 64 * 1024 * 1024
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    return value
+
+
+def _task_failure(provider: str, code: Any, request_id: str, what: str) -> PortError:
+    code = str(code or "")[:100]
+    lowered = code.lower()
+    if "datainspection" in lowered or "data_inspection" in lowered:
+        return ContentRejected(provider, f"{what}: content refused by moderation", code=code, request_id=request_id)
+    return PermanentFailure(provider, what, code=code, request_id=request_id)
+
+
+def transcription_url_of(provider: str, output: dict[str, Any], audio_url: str, request_id: str = "") -> str:
+    """The result file URL of a SUCCEEDED task, from ``results[]`` or ``result`` (pure; both shapes)."""
+    results = output.get("results")
+    if isinstance(results, list) and results:
+        entries = [r for r in results if isinstance(r, dict)]
+        mine = [r for r in entries if r.get("file_url") == audio_url] or entries
+        for entry in mine:
+            status = str(entry.get("subtask_status") or "SUCCEEDED").upper()
+            if status != "SUCCEEDED":
+                raise _task_failure(provider, entry.get("code") or f"Subtask{status.title()}", request_id,
+                                    f"subtask {status.lower()}")
+        for entry in mine:
+            if entry.get("transcription_url"):
+                return str(entry["transcription_url"])
+    single = output.get("result")
+    if isinstance(single, dict):
+        status = str(single.get("subtask_status") or "SUCCEEDED").upper()
+        if status != "SUCCEEDED":
+            raise _task_failure(provider, single.get("code") or f"Subtask{status.title()}", request_id,
+                                f"subtask {status.lower()}")
+        if single.get("transcription_url"):
+            return str(single["transcription_url"])
+    raise PermanentFailure(provider, "succeeded task has no transcription_url in results[] or result",
+                           code="NoResult", request_id=request_id)
+
+
+class _AsyncPass:
+    provider = "dashscope-async"
+
+    def __init__(
+        self,
+        api_key: str,
+        *,
+        clock: Clock,
+        model: str,
+        base_url: str = INTL_HTTP_BASE_URL,
+        poll_interval_s: float = 5.0,
+        poll_timeout_s: float = 240.0,
+        request_timeout_s: float = 30.0,
+    ) -> None:
+        check_dashscope_config(base_url, {self.provider: model})
+        if not api_key:
+            raise ValueError("DashScope API key is empty")
+        if poll_interval_s <= 0 or poll_timeout_s <= 0:
+            raise ValueError("poll interval and timeout must be positive")
+        self._api_key = api_key
+        self._clock = clock
+        self._model = model
+        self._base_url = base_url
+        self._interval = poll_interval_s
+        self._timeout = poll_timeout_s
+        self._request_timeout = request_timeout_s
+
+    def __repr__(self) -> str:  # never show the key
+        return f"{type(self).__name__}(model={self._model!r}, base_url={self._base_url!r})"
+
+    # --- the SDK class and submit arguments differ per model -------------------------------
+    def _sdk(self) -> Any:
+        raise NotImplementedError
+
+    def _submit(self, sdk: Any, audio_url: str, **options: Any) -> Any:
+        raise NotImplementedError
+
+    # --- shared flow -------------------------------------------------------------------------
+    def _run(self, audio_url: str, parse: Callable[[dict[str, Any]], Any], **options: Any) -> Any:
+        problem = audio_url_problem(audio_url)
+        if problem:
+            raise PermanentFailure(self.provider, problem, code="InsecureAudioURL")
+        sdk = self._sdk()
+        try:
+            submitted = self._submit(sdk, audio_url, **{k: v for k, v in options.items() if v is not None})
+        except (TypeError, KeyError):
+            # pitfall 4: a 200 submit reply without output.task_status crashes the SDK's output class
+            raise PermanentFailure(self.provider, "submit reply lacks task_id/task_status",
+                                   code="MalformedSubmitReply") from None
+        except Exception as exc:
+            raise failure_from_exception(self.provider, exc) from None
+        if getattr(submitted, "status_code", None) != 200:
+            raise failure_from_response(self.provider, submitted)
+        output = _plain(getattr(submitted, "output", None) or {})
+        task_id = str(output.get("task_id") or "")
+        if not task_id:
+            raise PermanentFailure(self.provider, "submit reply has no task_id", code="MalformedSubmitReply",
+                                   request_id=str(getattr(submitted, "request_id", "") or ""))
+        final = self._poll(sdk, task_id, output)
+        url = transcription_url_of(self.provider, final, audio_url, task_id)
+        document = self._download(url, task_id)
+        try:
+            return parse(document)
+        except dashscope_results.ResultShapeError:
+            raise PermanentFailure(self.provider, "result file does not have the documented shape",
+                                   code="ResultShape", request_id=task_id) from None
+
+    def _poll(self, sdk: Any, task_id: str, output: dict[str, Any]) -> dict[str, Any]:
+        deadline = self._clock.now() + self._timeout
+        status = str(output.get("task_status") or "PENDING").upper()
+        while status != "SUCCEEDED":
+            if status in _DONE_BAD:
+                raise _task_failure(self.provider, output.get("code") or f"Task{status.title()}", task_id,
+                                    f"task {status.lower()}")
+            remaining = deadline - self._clock.now()
+            if remaining <= 0:
+                raise TransientFailure(self.provider, f"task not finished after {self._timeout:g} s (timeout)",
+                                       code="PollTimeout", request_id=task_id)
+            self._clock.sleep(min(self._interval, remaining))
+            try:
+                reply = sdk.fetch(task_id, api_key=self._api_key, **sdk_base_kwargs(self._base_url))
+            except (TypeError, KeyError):
+                raise PermanentFailure(self.provider, "task reply lacks task_status", code="MalformedTaskReply",
+                                       request_id=task_id) from None
+            except Exception as exc:
+                failure = failure_from_exception(self.provider, exc)
+                if isinstance(failure, TransientFailure):
+                    continue  # the task lives on the server: a lost poll costs nothing
+                raise failure from None
+            code = getattr(reply, "status_code", None)
+            if code != 200:
+                if code in _KEEP_POLLING_STATUS or (isinstance(code, int) and code >= 500):
+                    continue
+                raise failure_from_response(self.provider, reply)
+            output = _plain(getattr(reply, "output", None) or {})
+            status = str(output.get("task_status") or "UNKNOWN").upper()
+        return output
+
+    def _download(self, url: str, task_id: str) -> dict[str, Any]:
+        import httpx  # lazy
+
+        try:
+            with httpx.Client(timeout=self._request_timeout, follow_redirects=True) as client:
+                response = client.get(url)
+        except Exception as exc:
+            raise failure_from_exception(self.provider, exc) from None
+        if response.status_code != 200:
+            raise failure_from_status(self.provider, response.status_code, f"ResultHTTP{response.status_code}",
+                                      task_id)
+        if len(response.content) > MAX_RESULT_BYTES:
+            raise PermanentFailure(self.provider, "result file too large", code="ResultTooLarge", request_id=task_id)
+        try:
+            document = response.json()
+        except ValueError:
+            raise PermanentFailure(self.provider, "result file is not JSON", code="ResultNotJSON",
+                                   request_id=task_id) from None
+        if not isinstance(document, dict):
+            raise PermanentFailure(self.provider, "result file is not a JSON object", code="ResultShape",
+                                   request_id=task_id)
+        return document
+
+
+class DashScopeSpeakerPass(_AsyncPass, SpeakerPass):
+    """Pass 1: ``fun-asr-mtl`` (diarization) → speaker turns."""
+
+    provider = "dashscope-speaker-pass"
+
+    def __init__(
+        self,
+        api_key: str,
+        *,
+        clock: Clock,
+        model: str = "fun-asr-mtl",
+        base_url: str = INTL_HTTP_BASE_URL,
+        poll_interval_s: float = 5.0,
+        poll_timeout_s: float = 240.0,
+        request_timeout_s: float = 30.0,
+    ) -> None:
+        super().__init__(api_key, clock=clock, model=model, base_url=base_url, poll_interval_s=poll_interval_s,
+                         poll_timeout_s=poll_timeout_s, request_timeout_s=request_timeout_s)
+
+    def _sdk(self) -> Any:
+        from dashscope.audio.asr import Transcription
+
+        return Transcription
+
+    def _submit(self, sdk: Any, audio_url: str, **options: Any) -> Any:
+        return sdk.async_call(model=self._model, file_urls=[audio_url], api_key=self._api_key,
+                              **sdk_base_kwargs(self._base_url), **options)
+
+    def speaker_turns(
+        self, audio_url: str, *, speaker_count: int | None = None, language: str | None = None
+    ) -> SpeakerPassResult:
+        return self._run(
+            audio_url,
+            dashscope_results.speaker_pass,
+            diarization_enabled=True,
+            speaker_count=speaker_count,
+            language_hints=[language] if language else None,
+            channel_id=[0],
+        )
+
+
+class DashScopeTimedTextPass(_AsyncPass, TimedTextPass):
+    """Pass 2: ``qwen3-asr-flash-filetrans`` with word times → timed sentences."""
+
+    provider = "dashscope-text-pass"
+
+    def __init__(
+        self,
+        api_key: str,
+        *,
+        clock: Clock,
+        model: str = "qwen3-asr-flash-filetrans",
+        base_url: str = INTL_HTTP_BASE_URL,
+        poll_interval_s: float = 5.0,
+        poll_timeout_s: float = 240.0,
+        request_timeout_s: float = 30.0,
+        enable_itn: bool = False,
+    ) -> None:
+        super().__init__(api_key, clock=clock, model=model, base_url=base_url, poll_interval_s=poll_interval_s,
+                         poll_timeout_s=poll_timeout_s, request_timeout_s=request_timeout_s)
+        self._enable_itn = enable_itn
+
+    def _sdk(self) -> Any:
+        from dashscope.audio.qwen_asr import QwenTranscription
+
+        return QwenTranscription
+
+    def _submit(self, sdk: Any, audio_url: str, **options: Any) -> Any:
+        return sdk.async_call(model=self._model, file_url=audio_url, api_key=self._api_key,
+                              **sdk_base_kwargs(self._base_url), **options)
+
+    def timed_text(self, audio_url: str, *, language: str | None = None) -> TextPassResult:
+        return self._run(
+            audio_url,
+            dashscope_results.text_pass,
+            enable_words=True,
+            enable_itn=self._enable_itn,
+            language=language,
+            channel_id=[0],
+        )

@@ -1,0 +1,119 @@
+"""``qwen3-asr-flash`` through the DashScope SDK: one short clip in, its text out (``api-contracts.md`` §1.1).
+
+The audio goes inline as a ``data:<mime>;base64,...`` URL: a local path would make the SDK upload
+through three extra requests to a default (Beijing) host, and a public URL needs an upload first.
+The provider accepts up to 10 MB per request *after* base64 encoding (about 7.5 MB of audio);
+the use cases cut audio into chunks of at most the policy's length long before that.
+"""
+
+from __future__ import annotations
+
+import base64
+from typing import Any
+
+from adapters import dashscope_results
+from adapters.alibaba.dashscope_config import (
+    INTL_HTTP_BASE_URL,
+    check_dashscope_config,
+    failure_from_exception,
+    failure_from_response,
+    sdk_base_kwargs,
+)
+from ports.errors import PermanentFailure
+from ports.speech import AudioClip, Recognition, SpeechRecognizer
+
+PROVIDER = "dashscope-asr"
+MAX_DATA_URI_BYTES = 10 * 1024 * 1024
+
+
+def plain(value: Any) -> Any:
+    """The SDK's DictMixin objects (and lists of them) as plain dicts/lists, for the pure parsers."""
+    if isinstance(value, dict):
+        return {str(k): plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [plain(v) for v in value]
+    return value
+
+
+class DashScopeRecognizer(SpeechRecognizer):
+    """Synchronous recognition of one clip.
+
+    ``enable_itn`` (inverse text normalisation: "twenty" → "20") is documented for zh/en only and
+    is harmless elsewhere. ``context_text`` goes into the system message, which the model uses to
+    bias recognition (names, terms); empty by default.
+    """
+
+    def __init__(
+        self,
+        api_key: str,
+        *,
+        base_url: str = INTL_HTTP_BASE_URL,
+        model: str = "qwen3-asr-flash",
+        request_timeout_s: float = 60.0,
+        enable_itn: bool = True,
+        context_text: str = "",
+    ) -> None:
+        check_dashscope_config(base_url, {"asr": model})
+        if not api_key:
+            raise ValueError("DashScope API key is empty")
+        self._api_key = api_key
+        self._base_url = base_url
+        self._model = model
+        self._timeout_s = request_timeout_s
+        self._enable_itn = enable_itn
+        self._context_text = context_text
+
+    def __repr__(self) -> str:  # never show the key
+        return f"DashScopeRecognizer(model={self._model!r}, base_url={self._base_url!r})"
+
+    def _messages(self, clip: AudioClip) -> list[dict[str, Any]]:
+        encoded = base64.b64encode(clip.data).decode("ascii")
+        mime = clip.mime_type or "application/octet-stream"
+        return [
+            {"role": "system", "content": [{"text": self._context_text}]},
+            {"role": "user", "content": [{"audio": f"data:{mime};base64,{encoded}"}]},
+        ]
+
+    def recognize(self, clip: AudioClip, *, language: str | None = None) -> Recognition:
+        if not clip.data:
+            raise PermanentFailure(PROVIDER, "empty audio clip", code="EmptyAudio")
+        if (len(clip.data) + 2) // 3 * 4 + len(clip.mime_type) + 13 > MAX_DATA_URI_BYTES:
+            raise PermanentFailure(PROVIDER, "clip is over the 10 MB request limit once base64-encoded",
+                                   code="BadRequest.TooLarge")
+        asr_options: dict[str, Any] = {"enable_itn": self._enable_itn}
+        if language:
+            asr_options["language"] = language
+        import dashscope  # lazy: importing this module stays cheap
+
+        try:
+            response = dashscope.MultiModalConversation.call(
+                api_key=self._api_key,
+                model=self._model,
+                messages=self._messages(clip),
+                result_format="message",
+                asr_options=asr_options,
+                request_timeout=self._timeout_s,
+                **sdk_base_kwargs(self._base_url),
+            )
+        except Exception as exc:  # the SDK raises transport errors as they come from requests
+            raise failure_from_exception(PROVIDER, exc) from None
+        if getattr(response, "status_code", None) != 200:
+            raise failure_from_response(PROVIDER, response)
+        payload = {
+            "request_id": getattr(response, "request_id", "") or "",
+            "output": plain(getattr(response, "output", None) or {}),
+            "usage": plain(getattr(response, "usage", None) or {}),
+        }
+        try:
+            text = dashscope_results.asr_text(payload)
+        except dashscope_results.ResultShapeError:
+            raise PermanentFailure(PROVIDER, "response has no recognised text field", code="UnexpectedShape",
+                                   request_id=payload["request_id"]) from None
+        seconds = payload["usage"].get("seconds") if isinstance(payload["usage"], dict) else None
+        return Recognition(
+            text=text,
+            language=dashscope_results.asr_language(payload),
+            billed_seconds=float(seconds) if isinstance(seconds, (int, float)) and not isinstance(seconds, bool)
+            else None,
+            request_id=str(payload["request_id"]),
+        )

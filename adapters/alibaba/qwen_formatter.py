@@ -1,0 +1,102 @@
+"""``qwen-turbo`` (or another Qwen chat model) formatting transcripts (``api-contracts.md`` §1.3).
+
+Always ``result_format="message"`` (the server default changed over time) and
+``enable_thinking=False`` (hybrid-thinking Qwen3 models leaked reasoning into user output, D38);
+``<think>`` blocks are stripped anyway. A ``finish_reason`` of ``length`` means the answer was cut:
+it is a PermanentFailure, never delivered (D37). So are answers under 5 characters, shorter than
+half the input, or that changed the dialogue's turns -- the chain then tries the next formatter.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from adapters.alibaba.dashscope_config import (
+    INTL_HTTP_BASE_URL,
+    check_dashscope_config,
+    failure_from_exception,
+    failure_from_response,
+    sdk_base_kwargs,
+)
+from adapters.formatting_prompt import apply_yo, build_format_prompt, clean_llm_output, rejection_reason
+from ports.errors import PermanentFailure
+from ports.formatter import FormatRequest, TextFormatter
+
+PROVIDER = "qwen-llm"
+
+
+def _answer(output: Any) -> tuple[str | None, str]:
+    """(text, finish_reason) of a message-format or legacy text-format output."""
+    if not isinstance(output, dict):
+        return None, ""
+    choices = output.get("choices")
+    if isinstance(choices, list) and choices and isinstance(choices[0], dict):
+        choice = choices[0]
+        message = choice.get("message") or {}
+        content = message.get("content") if isinstance(message, dict) else None
+        if isinstance(content, list):  # multimodal-style content parts
+            content = "".join(p.get("text", "") for p in content if isinstance(p, dict))
+        return (content if isinstance(content, str) else None), str(choice.get("finish_reason") or "")
+    if isinstance(output.get("text"), str):
+        return output["text"], str(output.get("finish_reason") or "")
+    return None, ""
+
+
+class QwenFormatter(TextFormatter):
+    def __init__(
+        self,
+        api_key: str,
+        *,
+        base_url: str = INTL_HTTP_BASE_URL,
+        model: str = "qwen-turbo",
+        request_timeout_s: float = 60.0,
+        temperature: float = 0.3,
+        max_tokens: int = 8192,
+        min_ratio: float = 0.5,
+    ) -> None:
+        check_dashscope_config(base_url, {"llm": model})
+        if not api_key:
+            raise ValueError("DashScope API key is empty")
+        self._api_key = api_key
+        self._base_url = base_url
+        self._model = model
+        self._timeout_s = request_timeout_s
+        self._temperature = temperature
+        self._max_tokens = max_tokens
+        self._min_ratio = min_ratio
+
+    def __repr__(self) -> str:  # never show the key
+        return f"QwenFormatter(model={self._model!r}, base_url={self._base_url!r})"
+
+    def format(self, request: FormatRequest) -> str:
+        system, user = build_format_prompt(request)
+        import dashscope  # lazy: importing this module stays cheap
+
+        try:
+            response = dashscope.Generation.call(
+                api_key=self._api_key,
+                model=self._model,
+                messages=[{"role": "system", "content": system}, {"role": "user", "content": user}],
+                result_format="message",
+                enable_thinking=False,
+                temperature=self._temperature,
+                max_tokens=self._max_tokens,
+                request_timeout=self._timeout_s,
+                **sdk_base_kwargs(self._base_url),
+            )
+        except Exception as exc:  # transport errors from requests
+            raise failure_from_exception(PROVIDER, exc) from None
+        if getattr(response, "status_code", None) != 200:
+            raise failure_from_response(PROVIDER, response)
+        request_id = str(getattr(response, "request_id", "") or "")
+        text, finish_reason = _answer(getattr(response, "output", None))
+        if finish_reason == "length":
+            raise PermanentFailure(PROVIDER, "answer truncated at max_tokens", code="length", request_id=request_id)
+        if text is None:
+            raise PermanentFailure(PROVIDER, "response has no message content", code="UnexpectedShape",
+                                   request_id=request_id)
+        answer = apply_yo(clean_llm_output(text), request.use_yo)
+        reason = rejection_reason(request, answer, min_ratio=self._min_ratio)
+        if reason:
+            raise PermanentFailure(PROVIDER, reason, code="RejectedAnswer", request_id=request_id)
+        return answer

@@ -1,0 +1,457 @@
+"""The ``Chat`` port on the Telegram Bot API, through python-telegram-bot 22.8's async ``Bot``.
+
+The use cases are synchronous and may call from any thread (the worker's chunk pool, the webhook
+handler). PTB's ``Bot`` is async and its httpx client binds to the event loop it first runs on, so
+this adapter owns **one private event loop in a daemon thread** for its whole life: every port
+method submits a coroutine with ``asyncio.run_coroutine_threadsafe`` and waits with a timeout. A warm
+Function Compute instance therefore never meets "Event loop is closed" on its second invocation
+(the classic ``asyncio.run(bot.send_message(...))`` bug), and concurrent callers share one
+connection pool. ``close()`` stops the loop; the next call starts a fresh one.
+
+PTB (about 250-350 ms) and asyncio (about 50 ms) are imported on first use, not at import time,
+so the webhook's cold start pays for them only when it actually talks to Telegram.
+
+Every request has timeouts (connect/read/write 10/30/30 s, uploads and downloads longer, D41).
+Vendor errors become port errors (api-contracts §3.1):
+
+=======================================  =====================================================
+PTB error                                port outcome
+=======================================  =====================================================
+``RetryAfter``                           ``TransientFailure(retry_after_s=...)``
+``TimedOut``, ``NetworkError`` (5xx)     ``TransientFailure``
+``Forbidden`` (blocked, kicked)          ``ChatBlocked``
+``BadRequest`` "message is not modified" ``EditOutcome.NOT_MODIFIED``
+"message to edit/delete not found"       ``EditOutcome.MISSING`` / ``False``
+"message is too long"                    ``EditOutcome.TOO_LONG`` on edit, ``PermanentFailure`` on send
+"file is too big"                        ``FileTooBig``
+other ``BadRequest``, ``InvalidToken``   ``PermanentFailure``
+=======================================  =====================================================
+
+Error messages are built from the exception class and Telegram's description with the token
+scrubbed, and are raised ``from None`` so no chained PTB/httpx exception (whose text could hold a
+URL with the token) reaches a log. httpx logs every request URL at INFO, token included; a filter on
+the ``httpx`` and ``telegram.Bot`` loggers redacts it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import threading
+import warnings
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from typing import TYPE_CHECKING, Any, TypeVar
+from urllib.parse import quote
+
+from ports.chat import Chat, EditOutcome, Keyboard
+from ports.errors import (
+    ChatBlocked,
+    FileTooBig,
+    PermanentFailure,
+    PortError,
+    TransientFailure,
+)
+
+if TYPE_CHECKING:
+    import asyncio
+
+    from telegram import Bot
+    from telegram.request import HTTPXRequest
+
+__all__ = ["DEFAULT_BASE_FILE_URL", "DEFAULT_BASE_URL", "TelegramChat"]
+
+DEFAULT_BASE_URL = "https://api.telegram.org/bot"
+DEFAULT_BASE_FILE_URL = "https://api.telegram.org/file/bot"
+PROVIDER = "telegram"
+
+_log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+# Lower-cased fragments of Telegram's error descriptions (PTB strips "Bad Request: ").
+_NOT_MODIFIED = ("message is not modified",)
+_EDIT_MISSING = ("message to edit not found", "message can't be edited", "message_id_invalid",
+                 "message not found", "there is no text in the message to edit")
+_DELETE_MISSING = ("message to delete not found", "message can't be deleted", "message_id_invalid",
+                   "message not found")
+_TOO_LONG = ("message is too long", "message_too_long", "text is too long")
+_FILE_TOO_BIG = ("file is too big",)
+_STALE_QUERY = ("query is too old", "query id is invalid")
+_DEFAULT_REFUSAL = "The payment could not be accepted. Please try again later."
+
+
+class _RedactSecrets(logging.Filter):
+    """Rewrites log records that mention a registered secret (the token in request URLs)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.secrets: tuple[str, ...] = ()  # replaced, never mutated: safe to read from any thread
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if self.secrets:
+            try:
+                message = record.getMessage()
+            except Exception:  # a broken record is the logging module's business
+                return True
+            # Always freeze the text: PTB logs dicts it mutates afterwards (getFile's file_path
+            # gains the token-bearing download URL after the "finished" debug line is logged).
+            record.msg, record.args = _scrub(message, self.secrets), None
+        return True
+
+
+_REDACT = _RedactSecrets()
+# httpx logs every request URL at INFO; PTB's Bot logs its URLs and getFile results at DEBUG.
+_REDACT_LOGGERS = ("httpx", "telegram.Bot")
+_redact_installed = False
+_redact_lock = threading.Lock()
+
+
+def _install_redaction(token: str) -> None:
+    global _redact_installed
+    with _redact_lock:
+        known = set(_REDACT.secrets) | _token_forms(token)
+        _REDACT.secrets = tuple(sorted(known, key=len, reverse=True))
+        if not _redact_installed:
+            for name in _REDACT_LOGGERS:
+                logging.getLogger(name).addFilter(_REDACT)
+            _redact_installed = True
+
+
+def _token_forms(token: str) -> set[str]:
+    return {token, quote(token, safe=""), quote(token)}
+
+
+def _scrub(text: str, secrets: Iterable[str]) -> str:
+    for secret in sorted(secrets, key=len, reverse=True):
+        if secret:
+            text = text.replace(secret, "<token>")
+    return text
+
+
+class TelegramChat(Chat):
+    """``Chat`` on the Bot API. ``base_url``/``base_file_url`` are PTB's: the token is appended
+    (or substituted for ``{token}``), e.g. ``http://127.0.0.1:8081/bot`` for a loopback server."""
+
+    def __init__(
+        self,
+        token: str,
+        *,
+        base_url: str = DEFAULT_BASE_URL,
+        base_file_url: str = DEFAULT_BASE_FILE_URL,
+        connect_timeout_s: float = 10.0,
+        read_timeout_s: float = 30.0,
+        write_timeout_s: float = 30.0,
+        media_write_timeout_s: float = 120.0,
+        download_timeout_s: float = 180.0,
+        pool_timeout_s: float = 10.0,
+        connection_pool_size: int = 16,
+        disable_link_previews: bool = True,
+    ) -> None:
+        if not isinstance(token, str) or not token.strip():
+            raise ValueError("TelegramChat needs a bot token")
+        self._token = token
+        self._secrets = _token_forms(token)
+        self._base_url = base_url
+        self._base_file_url = base_file_url
+        self._connect = connect_timeout_s
+        self._read = read_timeout_s
+        self._write = write_timeout_s
+        self._media_write = media_write_timeout_s
+        self._download = download_timeout_s
+        self._pool = pool_timeout_s
+        self._pool_size = connection_pool_size
+        self._no_previews = disable_link_previews
+        self._lock = threading.Lock()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
+        self._bot: Bot | None = None
+        self._requests: tuple[HTTPXRequest, ...] = ()
+
+    def __repr__(self) -> str:  # never the token
+        return f"TelegramChat(base_url={self._base_url!r})"
+
+    # -- the loop --------------------------------------------------------------------------------
+    def _ensure_started(self) -> tuple[asyncio.AbstractEventLoop, Bot]:
+        with self._lock:
+            if self._loop is not None and self._bot is not None:
+                return self._loop, self._bot
+            _install_redaction(self._token)
+            import asyncio
+
+            from telegram import Bot
+            from telegram.request import HTTPXRequest
+
+            # Both request objects are ours, so close() can shut their httpx clients down without
+            # Bot.initialize() (which would cost a getMe round trip per cold start).
+            self._requests = (
+                HTTPXRequest(connection_pool_size=self._pool_size, connect_timeout=self._connect,
+                             read_timeout=self._read, write_timeout=self._write,
+                             pool_timeout=self._pool, media_write_timeout=self._media_write),
+                HTTPXRequest(connection_pool_size=1, connect_timeout=self._connect,
+                             read_timeout=self._read, write_timeout=self._write, pool_timeout=self._pool),
+            )
+            bot = Bot(self._token, base_url=self._base_url, base_file_url=self._base_file_url,
+                      request=self._requests[0], get_updates_request=self._requests[1])
+            loop = asyncio.new_event_loop()
+            ready = threading.Event()
+            thread = threading.Thread(target=_run_loop, args=(loop, ready), name="telegram-chat-loop",
+                                      daemon=True)
+            thread.start()
+            ready.wait()
+            self._loop, self._thread, self._bot = loop, thread, bot
+            return loop, bot
+
+    def _budget(self, *, media: bool = False) -> float:
+        write = self._media_write if media else self._write
+        return self._connect + self._pool + write + self._read + 5.0
+
+    def _run(self, op: str, call: Callable[[Bot], Awaitable[T]], budget_s: float | None = None) -> T:
+        """Run ``call(bot)`` on the adapter's loop and wait; PTB exceptions propagate unchanged."""
+        import asyncio
+        import concurrent.futures
+
+        loop, bot = self._ensure_started()
+        if threading.current_thread() is self._thread:
+            raise RuntimeError("TelegramChat must not be called from its own event loop thread")
+        budget = budget_s if budget_s is not None else self._budget()
+        future = asyncio.run_coroutine_threadsafe(_as_coroutine(call(bot)), loop)
+        try:
+            return future.result(timeout=budget)
+        except concurrent.futures.TimeoutError:
+            future.cancel()
+            raise TransientFailure(PROVIDER, f"{op}: no answer within {budget:.0f} s", code="timeout") from None
+        except concurrent.futures.CancelledError:
+            raise TransientFailure(PROVIDER, f"{op}: cancelled (adapter closing)", code="cancelled") from None
+
+    def close(self) -> None:
+        """Close the HTTP client and stop the loop thread; a later call starts them again."""
+        import asyncio
+
+        with self._lock:
+            loop, thread, requests = self._loop, self._thread, self._requests
+            self._loop = self._thread = self._bot = None
+            self._requests = ()
+        if loop is None:
+            return
+        for request in requests:
+            try:
+                asyncio.run_coroutine_threadsafe(request.shutdown(), loop).result(timeout=10)
+            except Exception as exc:  # closing is best effort
+                _log.debug("telegram: shutdown failed: %s", type(exc).__name__)
+        loop.call_soon_threadsafe(loop.stop)
+        if thread is not None:
+            thread.join(timeout=10)
+
+    # -- error translation -------------------------------------------------------------------------
+    def _describe(self, exc: BaseException) -> str:
+        text = str(exc) or type(exc).__name__
+        return _scrub(text, self._secrets)[:300]
+
+    def _translate(self, exc: BaseException, op: str) -> PortError:
+        if isinstance(exc, PortError):
+            return exc
+        from telegram import error as tg
+
+        name = type(exc).__name__
+        message = f"{op}: {name}: {self._describe(exc)}"
+        if isinstance(exc, tg.RetryAfter):
+            return TransientFailure(PROVIDER, message, code="429", retry_after_s=_retry_after_s(exc))
+        if isinstance(exc, tg.TimedOut):
+            return TransientFailure(PROVIDER, message, code="timeout")
+        if isinstance(exc, tg.Forbidden):
+            return ChatBlocked(PROVIDER, message, code="403")
+        if isinstance(exc, tg.InvalidToken):
+            # 401 (token rejected) or 404 (unknown method, or an expired file path on download)
+            return PermanentFailure(PROVIDER, message, code="401/404")
+        if isinstance(exc, tg.BadRequest):
+            lowered = str(exc).lower()
+            if _has(lowered, _FILE_TOO_BIG):
+                return FileTooBig(PROVIDER, message, code="400")
+            if _has(lowered, _TOO_LONG):
+                return PermanentFailure(PROVIDER, message, code="message_too_long")
+            return PermanentFailure(PROVIDER, message, code="400")
+        if isinstance(exc, tg.ChatMigrated):
+            return PermanentFailure(PROVIDER, message, code="chat_migrated")
+        if isinstance(exc, tg.Conflict):
+            return PermanentFailure(PROVIDER, message, code="409")
+        if isinstance(exc, tg.NetworkError):  # 5xx replies and transport errors
+            return TransientFailure(PROVIDER, message, code="network")
+        if isinstance(exc, tg.TelegramError):  # e.g. "Invalid server response" (garbled body)
+            return TransientFailure(PROVIDER, message, code="bad_response")
+        return PermanentFailure(PROVIDER, message, code="unexpected")
+
+    @staticmethod
+    def _bad_request_text(exc: BaseException) -> str | None:
+        from telegram.error import BadRequest
+
+        return str(exc).lower() if isinstance(exc, BadRequest) else None
+
+    def _call(self, op: str, call: Callable[[Bot], Awaitable[T]], budget_s: float | None = None) -> T:
+        try:
+            return self._run(op, call, budget_s)
+        except Exception as exc:
+            raise self._translate(exc, op) from None
+
+    # -- markup --------------------------------------------------------------------------------------
+    @staticmethod
+    def _markup(keyboard: Keyboard | None) -> Any:
+        if keyboard is None:
+            return None
+        from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+
+        return InlineKeyboardMarkup(
+            [[InlineKeyboardButton(b.text, callback_data=b.data) for b in row] for row in keyboard]
+        )
+
+    def _preview_options(self) -> Any:
+        if not self._no_previews:
+            return None
+        from telegram import LinkPreviewOptions
+
+        return LinkPreviewOptions(is_disabled=True)
+
+    # -- the port ----------------------------------------------------------------------------------
+    def send_text(self, chat_id: int, text: str, *, html: bool = False, keyboard: Keyboard | None = None,
+                  reply_to: int | None = None) -> int:
+        markup = self._markup(keyboard)
+        previews = self._preview_options()
+        reply = None
+        if reply_to is not None:
+            from telegram import ReplyParameters
+
+            reply = ReplyParameters(message_id=reply_to, allow_sending_without_reply=True)
+
+        message = self._call("sendMessage", lambda bot: bot.send_message(
+            chat_id=chat_id, text=text, parse_mode="HTML" if html else None, reply_markup=markup,
+            reply_parameters=reply, link_preview_options=previews,
+        ))
+        return int(message.message_id)
+
+    def edit_text(self, chat_id: int, message_id: int, text: str, *, html: bool = False,
+                  keyboard: Keyboard | None = None) -> EditOutcome:
+        markup = self._markup(keyboard)
+        previews = self._preview_options()
+        try:
+            self._run("editMessageText", lambda bot: bot.edit_message_text(
+                text=text, chat_id=chat_id, message_id=message_id, parse_mode="HTML" if html else None,
+                reply_markup=markup, link_preview_options=previews,
+            ))
+        except Exception as exc:
+            described = self._bad_request_text(exc)
+            if described is not None:
+                if _has(described, _NOT_MODIFIED):
+                    return EditOutcome.NOT_MODIFIED
+                if _has(described, _EDIT_MISSING):
+                    return EditOutcome.MISSING
+                if _has(described, _TOO_LONG):
+                    return EditOutcome.TOO_LONG
+            raise self._translate(exc, "editMessageText") from None
+        return EditOutcome.EDITED
+
+    def delete(self, chat_id: int, message_id: int) -> bool:
+        try:
+            return bool(self._run("deleteMessage", lambda bot: bot.delete_message(chat_id, message_id)))
+        except Exception as exc:
+            described = self._bad_request_text(exc)
+            if described is not None and _has(described, _DELETE_MISSING):
+                return False
+            raise self._translate(exc, "deleteMessage") from None
+
+    def send_document(self, chat_id: int, filename: str, data: bytes, *, caption: str = "") -> int:
+        message = self._call("sendDocument", lambda bot: bot.send_document(
+            chat_id=chat_id, document=bytes(data), filename=filename, caption=caption or None,
+        ), self._budget(media=True))
+        return int(message.message_id)
+
+    def typing(self, chat_id: int) -> None:
+        try:
+            self._run("sendChatAction", lambda bot: bot.send_chat_action(chat_id=chat_id, action="typing"))
+        except Exception as exc:  # a missing "typing…" hint must never fail a job
+            _log.debug("telegram: typing hint failed: %s", self._describe(exc))
+
+    def send_invoice(self, chat_id: int, *, title: str, description: str, payload: str, stars: int) -> int:
+        from telegram import LabeledPrice
+
+        prices = [LabeledPrice(label=title, amount=int(stars))]
+        message = self._call("sendInvoice", lambda bot: bot.send_invoice(
+            chat_id=chat_id, title=title, description=description, payload=payload, currency="XTR",
+            prices=prices,
+        ))
+        return int(message.message_id)
+
+    def answer_callback(self, callback_id: str, text: str = "") -> None:
+        try:
+            self._run("answerCallbackQuery", lambda bot: bot.answer_callback_query(
+                callback_query_id=callback_id, text=text or None))
+        except Exception as exc:
+            described = self._bad_request_text(exc)
+            if described is not None and _has(described, _STALE_QUERY):
+                _log.debug("telegram: callback %s too old to answer", callback_id[:64])
+                return
+            raise self._translate(exc, "answerCallbackQuery") from None
+
+    def answer_pre_checkout(self, query_id: str, ok: bool, error: str = "") -> None:
+        self._call("answerPreCheckoutQuery", lambda bot: bot.answer_pre_checkout_query(
+            pre_checkout_query_id=query_id, ok=bool(ok),
+            error_message=None if ok else (error or _DEFAULT_REFUSAL),
+        ))
+
+    def download(self, file_id: str, max_bytes: int) -> bytes:
+        file = self._call("getFile", lambda bot: bot.get_file(file_id))
+        if file.file_size is not None and file.file_size > max_bytes:
+            raise FileTooBig(PROVIDER, f"getFile: file of {file.file_size} bytes is over {max_bytes}",
+                             code="too_big")
+        if not file.file_path:
+            raise PermanentFailure(PROVIDER, "getFile: no file_path in the answer", code="no_path")
+        data = self._call("download", lambda bot: file.download_as_bytearray(
+            read_timeout=self._read, connect_timeout=self._connect, pool_timeout=self._pool,
+        ), self._download)
+        if len(data) > max_bytes:  # file_size was missing or wrong
+            raise FileTooBig(PROVIDER, f"download: {len(data)} bytes is over {max_bytes}", code="too_big")
+        return bytes(data)
+
+    # -- deployment helpers (not part of the port) ---------------------------------------------------
+    def set_webhook(self, url: str, secret_token: str, allowed_updates: Sequence[str], *,
+                    drop_pending_updates: bool = False) -> bool:
+        """Point Telegram at ``url``; it will send ``secret_token`` in X-Telegram-Bot-Api-Secret-Token."""
+        return bool(self._call("setWebhook", lambda bot: bot.set_webhook(
+            url=url, secret_token=secret_token, allowed_updates=list(allowed_updates),
+            drop_pending_updates=drop_pending_updates,
+        )))
+
+
+def _run_loop(loop: asyncio.AbstractEventLoop, ready: threading.Event) -> None:
+    import asyncio
+
+    asyncio.set_event_loop(loop)
+    loop.call_soon(ready.set)
+    try:
+        loop.run_forever()
+    finally:
+        pending = [task for task in asyncio.all_tasks(loop) if not task.done()]
+        for task in pending:
+            task.cancel()
+        if pending:
+            loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+        loop.run_until_complete(loop.shutdown_asyncgens())
+        loop.close()
+
+
+async def _as_coroutine(awaitable: Awaitable[T]) -> T:
+    return await awaitable
+
+
+def _has(text: str, fragments: tuple[str, ...]) -> bool:
+    return any(fragment in text for fragment in fragments)
+
+
+def _retry_after_s(exc: Any) -> float | None:
+    value = getattr(exc, "_retry_after", None)
+    if value is None:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            value = getattr(exc, "retry_after", None)
+    if isinstance(value, dt.timedelta):
+        return value.total_seconds()
+    if isinstance(value, int | float):
+        return float(value)
+    return None

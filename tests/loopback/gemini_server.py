@@ -1,0 +1,176 @@
+"""A loopback Gemini REST server: ``POST /{v1|v1beta}/models/{model}:generateContent``.
+
+Both API-version prefixes are routed (``google-genai`` 3.x defaults to ``v1``, pitfall 9); the
+``x-goog-api-key`` header is checked (a ``?key=`` query parameter is accepted too, as Google does,
+and recorded so tests can assert it was *not* used). Replies are scripted in order with ``reply`` /
+``reply_text`` / ``reply_blocked`` / ``reply_error``; when the script is empty the server answers
+with ``default`` (a function of the request's user text; echo by default). ``delay_s`` makes it slow.
+
+    with running_gemini_server("test-key") as gm:
+        gm.reply_error(429, "RESOURCE_EXHAUSTED", "Quota exceeded", retry_delay="7s")
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import re
+import threading
+import time
+from collections.abc import Callable, Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import attrs
+
+_ROUTE = re.compile(r"^/(v1|v1beta)/models/([^/:]+):generateContent$")
+
+
+@attrs.define
+class GeminiRequest:
+    path: str
+    api_version: str
+    model: str
+    headers: dict[str, str]
+    query: dict[str, list[str]]
+    body: Any
+
+    @property
+    def user_text(self) -> str:
+        try:
+            return "".join(p.get("text", "") for c in self.body["contents"] for p in c["parts"])
+        except (KeyError, TypeError):
+            return ""
+
+    @property
+    def system_text(self) -> str:
+        try:
+            return "".join(p.get("text", "") for p in self.body["systemInstruction"]["parts"])
+        except (KeyError, TypeError):
+            return ""
+
+
+def text_reply(text: str, finish_reason: str = "STOP", *, thought: str | None = None) -> dict[str, Any]:
+    parts: list[dict[str, Any]] = []
+    if thought is not None:
+        parts.append({"text": thought, "thought": True})
+    parts.append({"text": text})
+    return {
+        "candidates": [{"content": {"parts": parts, "role": "model"}, "finishReason": finish_reason, "index": 0}],
+        "usageMetadata": {"promptTokenCount": 12, "candidatesTokenCount": 3, "totalTokenCount": 15},
+        "modelVersion": "gemini-2.5-flash", "responseId": "loopback",
+    }
+
+
+def error_body(code: int, status: str, message: str, retry_delay: str | None = None) -> dict[str, Any]:
+    error: dict[str, Any] = {"code": code, "message": message, "status": status}
+    if retry_delay is not None:
+        error["details"] = [{"@type": "type.googleapis.com/google.rpc.RetryInfo", "retryDelay": retry_delay}]
+    return {"error": error}
+
+
+class GeminiLoopback:
+    def __init__(self, api_key: str) -> None:
+        self.api_key = api_key
+        self.base_url = ""
+        self.requests: list[GeminiRequest] = []
+        self.default: Callable[[GeminiRequest], dict[str, Any]] = lambda r: text_reply(r.user_text)
+        self.delay_s = 0.0
+        self._script: list[tuple[int, Any, dict[str, str]]] = []
+        self._lock = threading.Lock()
+
+    # -- scripting -------------------------------------------------------------------------------
+    def reply(self, status: int, body: Any, headers: dict[str, str] | None = None) -> None:
+        """Queue one raw reply (``body`` a dict → JSON, bytes/str → sent as is)."""
+        with self._lock:
+            self._script.append((status, body, headers or {}))
+
+    def reply_text(self, text: str, finish_reason: str = "STOP", **kwargs: Any) -> None:
+        self.reply(200, text_reply(text, finish_reason, **kwargs))
+
+    def reply_blocked(self, reason: str = "PROHIBITED_CONTENT") -> None:
+        self.reply(200, {"promptFeedback": {"blockReason": reason}, "usageMetadata": {"promptTokenCount": 9}})
+
+    def reply_error(self, code: int, status: str, message: str, *, retry_delay: str | None = None,
+                    headers: dict[str, str] | None = None) -> None:
+        self.reply(code, error_body(code, status, message, retry_delay), headers)
+
+    # -- serving ---------------------------------------------------------------------------------
+    def answer(self, request: GeminiRequest) -> tuple[int, Any, dict[str, str]]:
+        with self._lock:
+            self.requests.append(request)
+            scripted = self._script.pop(0) if self._script else None
+        if self.delay_s:
+            time.sleep(self.delay_s)
+        given = request.headers.get("x-goog-api-key") or (request.query.get("key") or [""])[0]
+        if not given:
+            return 403, error_body(403, "PERMISSION_DENIED", "Method doesn't allow unregistered callers."), {}
+        if given != self.api_key:
+            return 400, error_body(400, "INVALID_ARGUMENT", "API key not valid. Please pass a valid API key."), {}
+        if scripted is not None:
+            return scripted
+        return 200, self.default(request), {}
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: _Server  # type: ignore[assignment]
+    protocol_version = "HTTP/1.1"
+    wbufsize = -1  # headers and body leave in one segment (no 40 ms delayed-ACK stall per call)
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+        return
+
+    def _send(self, status: int, body: Any, headers: dict[str, str]) -> None:
+        data = body if isinstance(body, bytes) else (
+            body.encode() if isinstance(body, str) else json.dumps(body).encode())
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json; charset=UTF-8")
+        for key, value in headers.items():
+            self.send_header(key, value)
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def do_POST(self) -> None:  # noqa: N802
+        length = int(self.headers.get("Content-Length") or 0)
+        raw = self.rfile.read(length) if length else b""
+        split = urlsplit(self.path)
+        match = _ROUTE.match(split.path)
+        if match is None:
+            self._send(404, error_body(404, "NOT_FOUND", f"no route {split.path}"), {})
+            return
+        try:
+            body = json.loads(raw or b"null")
+        except ValueError:
+            self._send(400, error_body(400, "INVALID_ARGUMENT", "Invalid JSON payload received."), {})
+            return
+        request = GeminiRequest(split.path, match.group(1), match.group(2),
+                                {k.lower(): v for k, v in self.headers.items()}, parse_qs(split.query), body)
+        self._send(*self.server.loopback.answer(request))
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    block_on_close = False
+    request_queue_size = 128  # the default backlog of 5 drops SYNs under parallel clients (1 s stalls)
+    loopback: GeminiLoopback
+
+
+@contextlib.contextmanager
+def running_gemini_server(api_key: str) -> Iterator[GeminiLoopback]:
+    """Serve the fake Gemini API on 127.0.0.1 (a free port) in a thread for the ``with`` block."""
+    server = _Server(("127.0.0.1", 0), _Handler)
+    loopback = GeminiLoopback(api_key)
+    server.loopback = loopback
+    host, port = server.server_address[:2]
+    loopback.base_url = f"http://{host}:{port}"
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.01},
+                              name="gemini-loopback", daemon=True)
+    thread.start()
+    try:
+        yield loopback
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)

@@ -1,0 +1,404 @@
+"""A loopback Telegram Bot API server for contract tests of the real ``TelegramChat`` adapter.
+
+It speaks the wire format of api-contracts.md §3 as python-telegram-bot 22.8 uses it:
+
+- ``POST /bot<token>/<method>`` with an ``application/x-www-form-urlencoded`` body (nested values as
+  JSON strings), ``multipart/form-data`` when a file is attached, or an empty body (``getMe``);
+- ``GET /file/bot<token>/<file_path>``: PTB quotes the token's ``:`` as ``%3A``, so the path is
+  URL-decoded before matching;
+- replies ``{"ok": true, "result": ...}`` or ``{"ok": false, "error_code": ..., "description": ...}``
+  (plus ``parameters.retry_after`` for 429), always with ``Content-Type: application/json``.
+
+It keeps a small chat state so edits and deletes behave like Telegram's (message ids, current texts,
+"message is not modified", "message to edit/delete not found"), records every call with decoded
+parameters, serves files for ``getFile`` and downloads, and lets a test script errors per method::
+
+    with running_telegram_server(TOKEN) as tg:
+        bot = Bot(TOKEN, base_url=tg.base_url, base_file_url=tg.base_file_url)
+        tg.fail("sendMessage", 429, "Too Many Requests: retry after 3", retry_after=3)
+"""
+
+from __future__ import annotations
+
+import contextlib
+import email.parser
+import email.policy
+import itertools
+import json
+import threading
+import time
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qsl, unquote
+
+import attrs
+
+# Parameters PTB sends as JSON strings inside the form body.
+_JSON_PARAMS = frozenset({
+    "reply_markup", "reply_parameters", "prices", "allowed_updates", "link_preview_options",
+    "entities", "caption_entities", "suggested_tip_amounts", "provider_data",
+})
+BOT_USER = {"id": 4242, "is_bot": True, "first_name": "Loopback", "username": "loopback_bot"}
+DOWNLOAD_LIMIT = 20_000_000  # the cloud Bot API's getFile cap (api-contracts §3.4)
+NOT_MODIFIED = ("Bad Request: message is not modified: specified new message content and reply markup "
+                "are exactly the same as a current content and reply markup of the message")
+
+
+@attrs.define
+class Call:
+    """One Bot API request: the method and its decoded parameters (files as dicts)."""
+
+    method: str
+    params: dict[str, Any]
+    content_type: str = ""
+
+
+@attrs.define
+class StoredFile:
+    data: bytes
+    file_path: str
+    file_unique_id: str
+    reported_size: int | None  # what getFile says; None leaves file_size out of the reply
+
+
+@attrs.define
+class _Scripted:
+    status: int
+    description: str
+    retry_after: int | None
+    times: int
+
+
+class _ApiError(Exception):
+    def __init__(self, status: int, description: str, retry_after: int | None = None) -> None:
+        super().__init__(description)
+        self.status = status
+        self.description = description
+        self.retry_after = retry_after
+
+
+class TelegramLoopback:
+    """State and behaviour of the fake Bot API; ``base_url``/``base_file_url`` are PTB-style."""
+
+    def __init__(self, token: str) -> None:
+        self.token = token
+        self.base_url = ""
+        self.base_file_url = ""
+        self.calls: list[Call] = []
+        self.downloads: list[str] = []  # file paths served
+        self.files: dict[str, StoredFile] = {}
+        self.messages: dict[tuple[int, int], dict[str, Any]] = {}
+        self.blocked: set[int] = set()
+        self.delays: dict[str, float] = {}
+        self.download_limit = DOWNLOAD_LIMIT
+        self._scripted: dict[str, list[_Scripted]] = {}
+        self._ids = itertools.count(100)
+        self._file_ids = itertools.count(1)
+        self._lock = threading.RLock()
+
+    # -- scripting -------------------------------------------------------------------------------
+    def fail(self, method: str, status: int, description: str, *, retry_after: int | None = None,
+             times: int = 1) -> None:
+        """The next ``times`` calls of ``method`` answer with this error."""
+        with self._lock:
+            self._scripted.setdefault(method, []).append(_Scripted(status, description, retry_after, times))
+
+    def add_file(self, file_id: str, data: bytes, *, file_path: str | None = None,
+                 reported_size: int | None | str = "actual") -> StoredFile:
+        """Serve ``data`` for ``file_id``; ``reported_size`` None omits file_size from getFile."""
+        size = len(data) if reported_size == "actual" else reported_size
+        stored = StoredFile(data, file_path or f"voice/file_{next(self._file_ids)}.oga",
+                            f"U{file_id}", size)  # type: ignore[arg-type]
+        with self._lock:
+            self.files[file_id] = stored
+        return stored
+
+    def calls_of(self, method: str) -> list[Call]:
+        with self._lock:
+            return [c for c in self.calls if c.method == method]
+
+    def text_of(self, chat_id: int, message_id: int) -> str | None:
+        with self._lock:
+            message = self.messages.get((chat_id, message_id))
+            return None if message is None else message.get("text")
+
+    # -- dispatch --------------------------------------------------------------------------------
+    def handle_api(self, method: str, params: dict[str, Any], content_type: str) -> tuple[int, dict]:
+        with self._lock:
+            self.calls.append(Call(method, params, content_type))
+            scripted = self._scripted.get(method)
+            error = None
+            if scripted:
+                error = scripted[0]
+                error.times -= 1
+                if error.times <= 0:
+                    scripted.pop(0)
+        delay = self.delays.get(method, 0.0)
+        if delay:
+            time.sleep(delay)
+        if error is not None:
+            return _error_body(error.status, error.description, error.retry_after)
+        handler = getattr(self, f"_m_{method}", None)
+        if handler is None:
+            return _error_body(404, "Not Found")
+        try:
+            with self._lock:
+                return 200, {"ok": True, "result": handler(params)}
+        except _ApiError as exc:
+            return _error_body(exc.status, exc.description, exc.retry_after)
+
+    def handle_download(self, file_path: str) -> bytes | None:
+        with self._lock:
+            self.downloads.append(file_path)
+            for stored in self.files.values():
+                if stored.file_path == file_path:
+                    return stored.data
+        return None
+
+    # -- helpers -----------------------------------------------------------------------------------
+    def _chat_id(self, params: dict[str, Any]) -> int:
+        try:
+            chat_id = int(params["chat_id"])
+        except (KeyError, ValueError):
+            raise _ApiError(400, "Bad Request: chat not found") from None
+        if chat_id in self.blocked:
+            raise _ApiError(403, "Forbidden: bot was blocked by the user")
+        return chat_id
+
+    def _new_message(self, chat_id: int, **content: Any) -> dict[str, Any]:
+        message = {"message_id": next(self._ids), "date": int(time.time()),
+                   "chat": {"id": chat_id, "type": "private" if chat_id > 0 else "supergroup"},
+                   "from": BOT_USER, **content}
+        self.messages[(chat_id, message["message_id"])] = message
+        return message
+
+    @staticmethod
+    def _check_text(text: Any) -> str:
+        if not isinstance(text, str) or not text.strip():
+            raise _ApiError(400, "Bad Request: message text is empty")
+        if len(text) > 4096:
+            raise _ApiError(400, "Bad Request: message is too long")
+        return text
+
+    # -- methods ---------------------------------------------------------------------------------
+    def _m_getMe(self, params):
+        return BOT_USER
+
+    def _m_sendMessage(self, params):
+        chat_id = self._chat_id(params)
+        text = self._check_text(params.get("text"))
+        content: dict[str, Any] = {"text": text}
+        if "reply_markup" in params:
+            content["reply_markup"] = params["reply_markup"]
+        return self._new_message(chat_id, **content)
+
+    def _m_editMessageText(self, params):
+        chat_id = self._chat_id(params)
+        key = (chat_id, int(params.get("message_id", 0)))
+        text = params.get("text")
+        message = self.messages.get(key)
+        if message is None or "text" not in message:
+            raise _ApiError(400, "Bad Request: message to edit not found")
+        if not isinstance(text, str) or not text.strip():
+            raise _ApiError(400, "Bad Request: message text is empty")
+        if len(text) > 4096:
+            # Wording for edits differs from sendMessage's [UNVERIFIED]; the adapter accepts both.
+            raise _ApiError(400, "Bad Request: MESSAGE_TOO_LONG")
+        if message["text"] == text and message.get("reply_markup") == params.get("reply_markup"):
+            raise _ApiError(400, NOT_MODIFIED)
+        message["text"] = text
+        if "reply_markup" in params:
+            message["reply_markup"] = params["reply_markup"]
+        else:
+            message.pop("reply_markup", None)
+        return {**message, "edit_date": int(time.time())}
+
+    def _m_deleteMessage(self, params):
+        chat_id = self._chat_id(params)
+        if self.messages.pop((chat_id, int(params.get("message_id", 0))), None) is None:
+            raise _ApiError(400, "Bad Request: message to delete not found")
+        return True
+
+    def _m_sendChatAction(self, params):
+        self._chat_id(params)
+        return True
+
+    def _m_sendDocument(self, params):
+        chat_id = self._chat_id(params)
+        document = params.get("document")
+        if not isinstance(document, dict):
+            raise _ApiError(400, "Bad Request: there is no document in the request")
+        file_id = f"DOC{next(self._file_ids)}"
+        stored = self.add_file(file_id, document["data"], file_path=f"documents/{document['filename']}")
+        content: dict[str, Any] = {"document": {
+            "file_id": file_id, "file_unique_id": stored.file_unique_id, "file_name": document["filename"],
+            "mime_type": document.get("content_type", "application/octet-stream"),
+            "file_size": len(document["data"])}}
+        if params.get("caption"):
+            content["caption"] = params["caption"]
+        return self._new_message(chat_id, **content)
+
+    def _m_getFile(self, params):
+        stored = self.files.get(str(params.get("file_id", "")))
+        if stored is None:
+            raise _ApiError(400, "Bad Request: invalid file_id")
+        if len(stored.data) > self.download_limit:
+            raise _ApiError(400, "Bad Request: file is too big")
+        result: dict[str, Any] = {"file_id": params["file_id"], "file_unique_id": stored.file_unique_id,
+                                  "file_path": stored.file_path}
+        if stored.reported_size is not None:
+            result["file_size"] = stored.reported_size
+        return result
+
+    def _m_sendInvoice(self, params):
+        chat_id = self._chat_id(params)
+        prices = params.get("prices")
+        if params.get("currency") == "XTR" and (not isinstance(prices, list) or len(prices) != 1):
+            raise _ApiError(400, "Bad Request: STARS_INVOICE_INVALID")
+        if params.get("currency") == "XTR" and params.get("provider_token"):
+            raise _ApiError(400, "Bad Request: PAYMENT_PROVIDER_INVALID")
+        total = sum(int(p["amount"]) for p in prices or [])
+        return self._new_message(chat_id, invoice={
+            "title": params.get("title"), "description": params.get("description"),
+            "start_parameter": "", "currency": params.get("currency"), "total_amount": total})
+
+    def _m_answerCallbackQuery(self, params):
+        if not params.get("callback_query_id"):
+            raise _ApiError(400, "Bad Request: query is too old and response timeout expired or query ID is invalid")
+        return True
+
+    def _m_answerPreCheckoutQuery(self, params):
+        if params.get("ok") not in ("true", "True", True) and not params.get("error_message"):
+            raise _ApiError(400, "Bad Request: PRECHECKOUT_QUERY_ERROR_MESSAGE_EMPTY")
+        return True
+
+    def _m_setWebhook(self, params):
+        if not params.get("url"):
+            raise _ApiError(400, "Bad Request: bad webhook: URL is empty")
+        return True
+
+    def _m_deleteWebhook(self, params):
+        return True
+
+
+def _error_body(status: int, description: str, retry_after: int | None = None) -> tuple[int, dict]:
+    body: dict[str, Any] = {"ok": False, "error_code": status, "description": description}
+    if retry_after is not None:
+        body["parameters"] = {"retry_after": retry_after}
+    return status, body
+
+
+def _decode_form(body: bytes) -> dict[str, Any]:
+    params: dict[str, Any] = {}
+    for key, value in parse_qsl(body.decode("utf-8"), keep_blank_values=True):
+        params[key] = _maybe_json(key, value)
+    return params
+
+
+def _decode_multipart(content_type: str, body: bytes) -> dict[str, Any]:
+    message = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(
+        f"Content-Type: {content_type}\r\n\r\n".encode() + body)
+    params: dict[str, Any] = {}
+    for part in message.iter_parts():
+        name = part.get_param("name", header="content-disposition")
+        payload = part.get_payload(decode=True) or b""
+        filename = part.get_filename()
+        if filename is not None:
+            params[name] = {"filename": filename, "data": payload, "content_type": part.get_content_type()}
+        else:
+            params[name] = _maybe_json(name, payload.decode("utf-8"))
+    return params
+
+
+def _maybe_json(key: str, value: str) -> Any:
+    if key in _JSON_PARAMS:
+        with contextlib.suppress(ValueError):
+            return json.loads(value)
+    return value
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: _Server  # type: ignore[assignment]
+    protocol_version = "HTTP/1.1"
+    wbufsize = -1  # headers and body leave in one segment (no 40 ms delayed-ACK stall per call)
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - keep test output quiet
+        return
+
+    def _send(self, status: int, body: bytes, content_type: str = "application/json") -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def _json(self, status: int, payload: dict) -> None:
+        self._send(status, json.dumps(payload).encode())
+
+    def _route(self) -> tuple[str, str] | None:
+        path = unquote(self.path.split("?", 1)[0])  # PTB sends the token's ':' as %3A in downloads
+        loop: TelegramLoopback = self.server.loopback
+        for prefix, kind in ((f"/file/bot{loop.token}/", "file"), (f"/bot{loop.token}/", "api")):
+            if path.startswith(prefix):
+                return kind, path[len(prefix):]
+        return None
+
+    def do_POST(self) -> None:  # noqa: N802 - http.server naming
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length else b""
+        route = self._route()
+        if route is None or route[0] != "api":
+            self._json(*_error_body(401, "Unauthorized"))
+            return
+        content_type = self.headers.get("Content-Type", "")
+        if content_type.startswith("multipart/form-data"):
+            params = _decode_multipart(content_type, body)
+        else:
+            params = _decode_form(body) if body else {}
+        status, payload = self.server.loopback.handle_api(route[1], params, content_type)
+        self._json(status, payload)
+
+    def do_GET(self) -> None:  # noqa: N802
+        route = self._route()
+        if route is None:
+            self._json(*_error_body(401, "Unauthorized"))
+            return
+        kind, rest = route
+        if kind == "api":  # Telegram accepts GET for methods too
+            query = self.path.split("?", 1)[1] if "?" in self.path else ""
+            status, payload = self.server.loopback.handle_api(rest, _decode_form(query.encode()), "")
+            self._json(status, payload)
+            return
+        data = self.server.loopback.handle_download(rest)
+        if data is None:
+            self._json(*_error_body(404, "Not Found"))
+        else:
+            self._send(200, data, "application/octet-stream")
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    block_on_close = False
+    request_queue_size = 128  # the default backlog of 5 drops SYNs under parallel clients (1 s stalls)
+    loopback: TelegramLoopback
+
+
+@contextlib.contextmanager
+def running_telegram_server(token: str) -> Iterator[TelegramLoopback]:
+    """Serve the fake Bot API on 127.0.0.1 (a free port) in a thread for the ``with`` block."""
+    server = _Server(("127.0.0.1", 0), _Handler)
+    loopback = TelegramLoopback(token)
+    server.loopback = loopback
+    host, port = server.server_address[:2]
+    loopback.base_url = f"http://{host}:{port}/bot"
+    loopback.base_file_url = f"http://{host}:{port}/file/bot"
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.01},
+                              name="telegram-loopback", daemon=True)
+    thread.start()
+    try:
+        yield loopback
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
