@@ -31,8 +31,11 @@ from adapters.memory.speech import ScriptedRecognizer, ScriptedSpeakerPass, Scri
 from adapters.system import RandomIds, SystemClock
 from entrypoints.settings import Settings
 from usecases.accept_update import AcceptUpdate
+from usecases.alerts import OwnerAlerts
 from usecases.formatting import FormattingChain
+from usecases.reports import DailyReport
 from usecases.services import BotServices
+from usecases.sweep_jobs import SweepJobs
 from usecases.transcribe_job import TranscribeJob
 from usecases.transcription import Transcriber
 
@@ -55,8 +58,8 @@ def _dashscope_recognizer(settings: Settings):
 def _realtime_recognizer(settings: Settings, audio_tools):
     from adapters.alibaba.dashscope_realtime import DashScopeRealtimeRecognizer
 
-    return DashScopeRealtimeRecognizer(api_key=settings.dashscope_api_key, ws_base_url=settings.dashscope_ws_url,
-                                       model=settings.realtime_model, pcm_decoder=audio_tools.decode_pcm)
+    return DashScopeRealtimeRecognizer(settings.dashscope_api_key, audio_tools.decode_pcm,
+                                       ws_base_url=settings.dashscope_ws_url, model=settings.realtime_model)
 
 
 def _speaker_pass(settings: Settings, clock):
@@ -119,7 +122,8 @@ def _oss(settings: Settings):
 def _telegram(settings: Settings):
     from adapters.telegram.telegram_chat import TelegramChat
 
-    return TelegramChat(token=settings.telegram_token, api_base_url=settings.telegram_api_base_url)
+    root = settings.telegram_api_base_url
+    return TelegramChat(settings.telegram_token, base_url=f"{root}/bot", base_file_url=f"{root}/file/bot")
 
 
 def _recording_chat(settings: Settings) -> RecordingChat:
@@ -200,6 +204,12 @@ class Container(containers.DeclarativeContainer):
         bot_username=providers.Callable(lambda s: s.bot_username, settings),
     )
     accept_update = providers.ThreadSafeSingleton(AcceptUpdate, services, transcribe_job)
+    sweep_jobs = providers.ThreadSafeSingleton(SweepJobs, jobs=jobs, queue=queue, clock=clock, policy=policy,
+                                               transcribe_job=transcribe_job)
+    # -- owner notifications (FC handlers) ----------------------------------------------------------
+    alerts = providers.ThreadSafeSingleton(OwnerAlerts, chat=chat, state=state, clock=clock,
+                                           owner_id=providers.Callable(lambda s: s.owner_id, settings))
+    daily_report = providers.ThreadSafeSingleton(DailyReport, services)
 
 
 def build_container(settings: Settings) -> Container:

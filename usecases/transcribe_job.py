@@ -239,3 +239,13 @@ class TranscribeJob:
             self._jobs.save(attrs.evolve(job, lease_until=0.0))
         except (ConflictError, TransientFailure):
             pass  # the lease simply runs out
+
+    # -- for the queue trigger and the sweeper ---------------------------------------------------
+    def give_up(self, job_id: str, reason: str = "delivery_exhausted") -> JobOutcome:
+        """Fail a job nobody will finish (redeliveries exhausted, stuck too long): refund and tell."""
+        job = self._jobs.get(job_id)
+        if job is None:
+            return JobOutcome(job_id, "missing")
+        if job.status.is_terminal:
+            return JobOutcome(job_id, "skipped", job.status.value)
+        return self._fail(job, reason, "err_timeout")

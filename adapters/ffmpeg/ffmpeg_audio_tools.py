@@ -18,6 +18,7 @@ import os
 import re
 import shutil
 import subprocess
+import tempfile
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
@@ -25,6 +26,7 @@ import attrs
 
 from domain.audio import STANDARD_PROFILE, ProbeResult, Span, TranscodeProfile
 from ports.audio_tools import AudioTools
+from ports.speech import AudioClip
 from ports.errors import PermanentFailure, TransientFailure
 
 PROVIDER = "ffmpeg"
@@ -146,6 +148,22 @@ class FfmpegAudioTools(AudioTools):
         return ProbeResult(
             duration_ms=decoded_ms, has_audio=out.has_audio, has_video=out.has_video, format_name=out.format_name,
         )
+
+    def decode_pcm(self, clip: AudioClip) -> bytes:
+        """Raw PCM s16le, 16 kHz, mono of an encoded clip: the realtime recognizer's input format."""
+        with tempfile.TemporaryDirectory(prefix="pcm-") as tmp:
+            source = Path(tmp) / "clip"
+            source.write_bytes(clip.data)
+            target = Path(tmp) / "clip.pcm"
+            args = [
+                "-y", "-loglevel", "error", *self._input(source),
+                "-map", "0:a:0", "-vn", "-ac", "1", "-ar", "16000", "-f", "s16le", "-c:a", "pcm_s16le",
+                _file_url(target),
+            ]
+            result = self._run(args, self._timeout(clip.duration_ms, source), source=source, outputs=[target])
+            if result.returncode != 0 or not _non_empty(target):
+                raise self._failure(source, result.stderr, paths=[target])
+            return target.read_bytes()
 
     def detect_silences(self, source: Path, *, min_silence_s: float, noise_db: float = -35.0) -> tuple[Span, ...]:
         if min_silence_s <= 0:

@@ -369,3 +369,11 @@ def test_a_three_minute_voice_note_end_to_end(tools: FfmpegAudioTools, tmp_path:
     for chunk, span in zip(chunks, cuts, strict=True):
         assert_ms(tools.probe(chunk).duration_ms, span.length_ms / 1000)
     assert sorted(os.listdir(tmp_path / "chunks")) == ["chunk_000.mp3", "chunk_001.mp3"]
+
+
+def test_decode_pcm_gives_16_khz_mono_s16le_of_the_clip_length():
+    from ports.speech import AudioClip
+
+    data = af.fixture("hello_en").read_bytes()
+    pcm = FfmpegAudioTools().decode_pcm(AudioClip(data, "audio/ogg", 4500))
+    assert abs(len(pcm) / (16000 * 2) - 4.5) < 0.1  # 2 bytes a sample, one channel
