@@ -27,7 +27,7 @@ from domain.dialogue import format_dialogue
 from domain.job import Job
 from domain.policy import Policy
 from domain.users import User, UserSettings
-from ports.chat import Chat
+from ports.chat import Button, Chat, Keyboard
 from ports.clock import Clock
 from ports.errors import ChatBlocked, ConflictError, ContentRejected, FileTooBig, PermanentFailure, TransientFailure
 from ports.repositories import CachedResult, Jobs, Logs, Results, TranscriptionLog, Users
@@ -41,6 +41,14 @@ from usecases.retrying import with_retries
 from usecases.transcription import Transcriber, TranscriptionResult
 
 log = logging.getLogger(__name__)
+
+
+EXPORT_FORMATS = ("txt", "srt", "vtt")
+
+
+def export_keyboard(job_id: str) -> Keyboard:
+    """Buttons under a transcript: the text with timestamps as .txt, .srt or .vtt."""
+    return (tuple(Button(f"⬇️ .{fmt}", f"export:{job_id}:{fmt}") for fmt in EXPORT_FORMATS),)
 
 
 @attrs.frozen
@@ -118,7 +126,8 @@ class TranscribeJob:
             progress("stage_deliver")
             if not job.result_text:
                 raise UserFacingError("err_no_speech")
-            deliver_text(self._chat, status, job.result_text, settings, self._policy)
+            deliver_text(self._chat, status, job.result_text, settings, self._policy,
+                         keyboard=export_keyboard(job.job_id))
             job = self._jobs.save(attrs.evolve(job, delivered=True))
         return self._complete(job, settings)
 
