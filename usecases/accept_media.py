@@ -45,6 +45,9 @@ class AcceptMedia:
         job_id = job_id_for(message.update_id)
         if s.jobs.get(job_id) is not None:
             return "duplicate"
+        if media.file_size == 0:
+            s.chat.send_text(message.chat_id, say(lang, "empty_file"), reply_to=message.message_id)
+            return "empty"
         if media.file_size is not None and media.file_size > policy.download_limit_bytes:
             s.chat.send_text(message.chat_id, say(lang, "too_big"), reply_to=message.message_id)
             return "too_big"
