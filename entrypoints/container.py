@@ -116,7 +116,7 @@ def _oss(settings: Settings):
 
     return OssBlobStore(endpoint=settings.oss_endpoint, bucket=settings.oss_bucket,
                         access_key_id=settings.access_key_id, access_key_secret=settings.access_key_secret,
-                        security_token=settings.security_token or None)
+                        security_token=settings.security_token or None, region=settings.oss_region or None)
 
 
 def _telegram(settings: Settings):

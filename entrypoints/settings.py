@@ -77,6 +77,8 @@ class Settings:
     mns_queue_name: str = "transcribe-jobs"
     oss_endpoint: str = ""
     oss_bucket: str = ""
+    # OSS V4 signatures need the region; derived from standard endpoints when empty.
+    oss_region: str = ""
     # Local runner
     local_media_dir: str = ""
 
@@ -177,6 +179,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         mns_queue_name=env.get("MNS_QUEUE_NAME", d.mns_queue_name),
         oss_endpoint=env.get("OSS_ENDPOINT", ""),
         oss_bucket=env.get("OSS_BUCKET", ""),
+        oss_region=env.get("OSS_REGION", ""),
         local_media_dir=env.get("LOCAL_MEDIA_DIR", ""),
     )
 

@@ -189,6 +189,10 @@ class DashScopeServer:
         self.llm_transform: Callable[[str], str] = lambda text: text
         self.speaker_document: dict[str, Any] = FUN_ASR_DOCUMENT
         self.text_document: dict[str, Any] = FILETRANS_DOCUMENT
+        # Plain-http audio hosts the "provider" may fetch from (a loopback OSS in end-to-end
+        # tests); the audio is really downloaded, so an expired or forged signed URL fails.
+        self.loopback_audio_prefixes: list[str] = []
+        self.fetched_audio: list[bytes] = []
         self._scripts: dict[str, deque[Reply]] = {}
         self._plans: deque[TaskPlan] = deque()
         self._ids = itertools.count(1)
@@ -228,6 +232,18 @@ class DashScopeServer:
     def calls(self, route: str) -> list[Recorded]:
         with self._lock:
             return [r for r in self.requests if r.route == route]
+
+    def _fetch_loopback(self, url: str) -> bool:
+        if not any(url.startswith(prefix) for prefix in self.loopback_audio_prefixes):
+            return False
+        import urllib.request
+
+        try:
+            with urllib.request.urlopen(url, timeout=5) as response:  # noqa: S310 (loopback only)
+                self.fetched_audio.append(response.read())
+                return response.status == 200
+        except OSError:
+            return False
 
     # --- lifecycle -----------------------------------------------------------------------------
     def start(self) -> None:
@@ -413,7 +429,7 @@ class DashScopeServer:
         speaker = task.model in SPEAKER_MODELS
         shape = plan.shape if plan.shape != "auto" else ("results" if speaker else "result")
         result_url = f"{self.root_url}/results/{task.task_id}.json"
-        https_ok = all(u.startswith("https://") for u in task.file_urls)
+        https_ok = all(u.startswith("https://") or self._fetch_loopback(u) for u in task.file_urls)
         subtask = plan.subtask_status if https_ok else "FAILED"
         code = plan.code or ("" if https_ok else "InvalidFile.DownloadFailed")
         entry: dict[str, Any] = {"file_url": task.file_urls[0], "subtask_status": subtask}
