@@ -75,3 +75,5 @@ class ProbeResult:
     has_audio: bool
     has_video: bool
     format_name: str = ""
+    # Silent stretches, when the probe came from a pass that looked for them (else None).
+    silences: tuple[Span, ...] | None = None

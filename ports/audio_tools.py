@@ -20,8 +20,13 @@ class AudioTools(Protocol):
         """Duration and streams of a media file."""
 
     @abstractmethod
-    def transcode(self, source: Path, target: Path, profile: TranscodeProfile) -> ProbeResult:
-        """Encode the audio track of ``source`` (video dropped) to ``target``; returns its probe."""
+    def transcode(self, source: Path, target: Path, profile: TranscodeProfile, *,
+                  silences_min_s: float | None = None) -> ProbeResult:
+        """Encode the audio track of ``source`` (video dropped) to ``target``; returns its probe.
+
+        With ``silences_min_s`` the same pass also finds silences of at least that length
+        (``ProbeResult.silences``), sparing a second decoding of long files.
+        """
 
     @abstractmethod
     def detect_silences(self, source: Path, *, min_silence_s: float, noise_db: float = -35.0) -> tuple[Span, ...]:

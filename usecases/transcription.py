@@ -76,12 +76,13 @@ class Transcriber:
         """Encode with the profile the domain picks and measure the real decoded duration."""
         profile = choose_profile(declared_s)
         target = workdir / f"audio.{profile.extension}"
-        probe = self._audio.transcode(source, target, profile)
+        probe = self._audio.transcode(source, target, profile, silences_min_s=self._policy.min_silence_s)
         if probe.duration_ms <= 0 or not probe.has_audio:
             raise PermanentFailure("audio", "no audio track", code="no_audio")
         if choose_profile(probe.duration_ms / 1000) != profile:
             # Telegram's duration was missing or wrong: encode again with the right profile.
-            probe = self._audio.transcode(source, target, choose_profile(probe.duration_ms / 1000))
+            probe = self._audio.transcode(source, target, choose_profile(probe.duration_ms / 1000),
+                                          silences_min_s=self._policy.min_silence_s)
         return Transcoded(target, probe, profile.mime_type)
 
     def transcribe(self, audio: Transcoded, *, dialogue: bool, language: str | None,
@@ -108,7 +109,9 @@ class Transcriber:
             recognition = self._recognize(clip, language)
             return TranscriptionResult(Transcript(recognition.text.strip()), "plain", False,
                                        recognition.language, fallback)
-        silences = self._audio.detect_silences(audio.path, min_silence_s=self._policy.min_silence_s)
+        silences = audio.probe.silences
+        if silences is None:
+            silences = self._audio.detect_silences(audio.path, min_silence_s=self._policy.min_silence_s)
         chunks = plan_chunks(duration_ms, silences, self._policy)
         progress("stage_asr_chunk", i=0, n=len(chunks))
         with tempfile.TemporaryDirectory(prefix="chunks-") as tmp:

@@ -122,14 +122,18 @@ class FfmpegAudioTools(AudioTools):
             duration_ms=duration_ms, has_audio=True, has_video=media.has_video, format_name=media.format_name,
         )
 
-    def transcode(self, source: Path, target: Path, profile: TranscodeProfile) -> ProbeResult:
+    def transcode(self, source: Path, target: Path, profile: TranscodeProfile, *,
+                  silences_min_s: float | None = None, noise_db: float = -35.0) -> ProbeResult:
         media = self._require_audio(source)
         target.parent.mkdir(parents=True, exist_ok=True)
         muxer = _MUXERS.get(profile.extension)
+        # Silence detection rides along in the same decoding pass when asked (saves a full pass).
+        detect = (["-af", f"silencedetect=noise={noise_db:g}dB:duration={silences_min_s:g}"]
+                  if silences_min_s else [])
         args = [
-            "-y", "-loglevel", "error", "-nostats", "-progress", "pipe:1",
+            "-y", "-loglevel", "info" if detect else "error", "-nostats", "-progress", "pipe:1",
             *self._input(source),
-            "-map", "0:a:0", "-vn", "-sn", "-dn", "-map_metadata", "-1",
+            "-map", "0:a:0", "-vn", "-sn", "-dn", "-map_metadata", "-1", *detect,
             "-c:a", profile.codec, "-b:a", f"{profile.bitrate_kbps}k",
             "-ar", str(profile.sample_rate_hz), "-ac", str(profile.channels),
             "-threads", str(self.threads),
@@ -147,6 +151,7 @@ class FfmpegAudioTools(AudioTools):
         out = self._inspect(target)
         return ProbeResult(
             duration_ms=decoded_ms, has_audio=out.has_audio, has_video=out.has_video, format_name=out.format_name,
+            silences=_silences(result.stderr, decoded_ms) if detect else None,
         )
 
     def decode_pcm(self, clip: AudioClip) -> bytes:
@@ -204,10 +209,24 @@ class FfmpegAudioTools(AudioTools):
         targets = [target_dir / f"chunk_{i:03d}.mp3" for i in range(len(spans))]
         spans_ms = sum(span.length_ms for span in spans)
         empty: list[Span] = []
+        # An MP3 (the bot's own transcode: CBR, mono) is cut by seeking each input and copying
+        # frames: no decoding, no re-encoding, ~20x faster on an hour of audio. The cuts lie in
+        # silences or inside a 2 s overlap, so the frame granularity (≤ 36 ms) loses no word.
+        # Other sources are decoded from the start and re-encoded per span.
+        copy = media.format_name == "mp3" and media.duration_ms is not None
         for first in range(0, len(spans), CUTS_PER_RUN):
             batch = range(first, min(first + CUTS_PER_RUN, len(spans)))
-            args = ["-y", "-loglevel", "warning", "-nostats", *self._input(source)]
-            for i in batch:
+            if copy:
+                args = ["-y", "-loglevel", "warning", "-nostats"]
+                for i in batch:
+                    args += ["-ss", _seconds(spans[i].start_ms), "-t", _seconds(spans[i].length_ms),
+                             *self._input(source)]
+                for k, i in enumerate(batch):
+                    args += ["-map", f"{k}:a:0", "-map_metadata", "-1", "-c:a", "copy", "-f", "mp3",
+                             _file_url(targets[i])]
+            else:
+                args = ["-y", "-loglevel", "warning", "-nostats", *self._input(source)]
+            for i in batch if not copy else ():
                 span = spans[i]
                 args += [
                     "-map", "0:a:0", "-vn", "-sn", "-dn", "-map_metadata", "-1",

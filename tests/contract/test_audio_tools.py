@@ -377,3 +377,25 @@ def test_decode_pcm_gives_16_khz_mono_s16le_of_the_clip_length():
     data = af.fixture("hello_en").read_bytes()
     pcm = FfmpegAudioTools().decode_pcm(AudioClip(data, "audio/ogg", 4500))
     assert abs(len(pcm) / (16000 * 2) - 4.5) < 0.1  # 2 bytes a sample, one channel
+
+
+def test_transcode_finds_the_same_silences_as_a_separate_pass(tmp_path):
+    source = af.make_audio(tmp_path, ["hello_en", ("silence", 2.0), "speaker_b"], fmt="ogg")
+    tools = FfmpegAudioTools()
+    probe = tools.transcode(source, tmp_path / "out.mp3", STANDARD_PROFILE, silences_min_s=0.3)
+    separate = tools.detect_silences(tmp_path / "out.mp3", min_silence_s=0.3)
+    assert probe.silences is not None and len(probe.silences) == len(separate)
+    for ours, theirs in zip(probe.silences, separate, strict=True):
+        assert abs(ours.start_ms - theirs.start_ms) < 150 and abs(ours.end_ms - theirs.end_ms) < 150
+    assert any(s.start_ms <= 4600 and s.end_ms >= 6400 for s in probe.silences)
+
+
+def test_cutting_the_bots_own_mp3_copies_frames_exactly_enough(tmp_path):
+    source = af.make_audio(tmp_path, ["hello_en", ("noise", 20.0), "speaker_b"], fmt="ogg")
+    tools = FfmpegAudioTools()
+    tools.transcode(source, tmp_path / "out.mp3", STANDARD_PROFILE)
+    spans = [Span(0, 12_000), Span(10_000, 22_000), Span(20_000, 28_000)]  # overlapping, like hard cuts
+    files = tools.cut(tmp_path / "out.mp3", spans, tmp_path / "chunks")
+    for span, path in zip(spans, files, strict=True):
+        assert abs(af.decoded_seconds(path) * 1000 - span.length_ms) < 100
+        assert af.describe(path).audio_codec == "mp3"
