@@ -1,0 +1,567 @@
+"""Merge of the speaker pass (who spoke when) with the timed text pass (which words, when).
+
+Both passes time the same uploaded file, so their clocks share an origin: words are matched to
+turns by time alone, and timelines are never rescaled (a different last timestamp means one model
+skipped trailing silence, not that a clock drifted).
+
+Steps (after the diarization research notes, §5.4):
+
+1. **Turns** are sorted, turns of non-positive length dropped, and made exclusive: a turn lying
+   inside another speaker's turn (a backchannel, "угу") carves the outer turn in two and keeps its
+   own time; two turns that partly overlap share the overlap at its midpoint. Short turns are
+   never dropped. Same-speaker neighbours closer than ``merge_gap_ms`` are joined.
+2. **Words** are sorted by start (stable: equal starts keep the provider's order). For matching
+   only, a word's end is capped at ``max_word_ms`` after its start and at the next word's start,
+   because aligners stretch a last word into the following silence and into the next turn.
+3. **Each word** goes to the speaker with the most overlap in ms; on a tie to the turn holding
+   the word's midpoint, then to the earlier turn. A zero-length word is a point at its start. A
+   word no turn touches goes to the nearest turn edge within ``edge_tolerance_ms``, else keeps the
+   previous word's speaker (``None`` before any speaker is known).
+4. **Segments** are runs of one speaker, renumbered "1", "2", ... by first appearance.
+
+Both sweeps walk sorted lists with a forward pointer: O(W + S) after the O(n log n) sorts
+(carving looks back only over the pieces a turn overlaps, a word only over the pieces inside its
+capped span). With exclusive pieces one pointer replaces an active set of overlapping turns.
+"""
+
+from __future__ import annotations
+
+import itertools
+import operator
+from collections.abc import Sequence
+
+import attrs
+
+from domain.transcript import (
+    AttributedWord,
+    Segment,
+    SpeakerPassResult,
+    SpeakerTurn,
+    TextPassResult,
+    TimedSentence,
+    Word,
+)
+
+
+@attrs.frozen
+class MergeParams:
+    """Tuning of the merge and of the dialogue decision; starting values to be tuned on fixtures."""
+
+    # A word in a gap goes to a turn whose edge is at most this far away.
+    edge_tolerance_ms: int = 400
+    # Matching uses at most this much of a word: aligners stretch words into silence (NeMo: 600).
+    max_word_ms: int = 800
+    # Same-speaker turns closer than this are one turn (the pause is not a change of speaker).
+    merge_gap_ms: int = 500
+    # Dialogue needs at least this many speakers ...
+    min_dialogue_speakers: int = 2
+    # ... and at least this many speaker changes (the reference bot used 3).
+    min_dialogue_transitions: int = 1
+    # Gates that send a doubtful merge to plain text; off by default (0 and 1 accept anything).
+    min_coverage: float = 0.0
+    max_unknown_share: float = 1.0
+
+
+# ---------------------------------------------------------------------------------------------
+# Words
+
+
+def _split_punctuation(token: str) -> tuple[str, str]:
+    """(text, punctuation) of a token, as providers split them; their concatenation is the token."""
+    end = len(token)
+    while end and not token[end - 1].isalnum():
+        end -= 1
+    if end == 0:  # nothing but punctuation ("—"): keep it as the word itself
+        return token, ""
+    return token[:end], token[end:]
+
+
+def _spread(sentence: TimedSentence) -> list[Word]:
+    """Words of a sentence that came without word times, spread evenly over its span.
+
+    A sentence that spans a speaker change must be split at the change; with interpolated times
+    the ordinary word sweep does that, at the precision the even spread allows.
+    """
+    tokens = sentence.text.split()
+    count = len(tokens)
+    start = sentence.start_ms
+    span = max(0, sentence.end_ms - start)
+    words = []
+    for i, token in enumerate(tokens):
+        text, punctuation = _split_punctuation(token)
+        words.append(Word(start + span * i // count, start + span * (i + 1) // count, text, punctuation))
+    return words
+
+
+def words_of(text_pass: TextPassResult) -> tuple[Word, ...]:
+    """All words of the text pass in the provider's order.
+
+    Sentences with word times contribute their words as they are. A sentence without word times
+    contributes its whitespace-separated tokens, each a ``Word`` with times interpolated evenly
+    over the sentence span (trailing punctuation moved to ``punctuation``), so a speaker change
+    inside it still splits it.
+    """
+    return _flat_words(text_pass)
+
+
+def _flat_words(text_pass: TextPassResult) -> tuple[Word, ...]:
+    return tuple(itertools.chain.from_iterable(_word_groups(text_pass)))
+
+
+def _word_groups(text_pass: TextPassResult) -> list[tuple[Word, ...]]:
+    """The words sentence by sentence (some groups may be empty), without copying timed words.
+
+    The merge walks these groups instead of one flat tuple on purpose: a fresh container of
+    every word is traversed by the garbage collector while it is young, which on a long file
+    costs more than the whole attribution.
+    """
+    return [s.words or tuple(_spread(s)) for s in text_pass.sentences]
+
+
+# ---------------------------------------------------------------------------------------------
+# Turns
+
+
+_BY_START = operator.attrgetter("start_ms")
+_TURN_KEY = operator.attrgetter("start_ms", "end_ms", "speaker")
+# Beyond any timestamp: an edge this far away is never within tolerance.
+_FAR = 1 << 62
+# Stands for "the word after the last one" in the sweep's look-ahead.
+_AFTER_LAST = (Word(_FAR, _FAR, ""),)
+
+
+def _sorted_turns(turns: Sequence[SpeakerTurn]) -> list[SpeakerTurn]:
+    """Turns sorted by start (``_exclusive`` finishes the order of ties and skips empty turns)."""
+    return sorted(turns, key=_BY_START)
+
+
+def _has_time(turns: Sequence[SpeakerTurn]) -> bool:
+    """Whether any turn has a positive length (others carry no usable time)."""
+    return any(t.end_ms > t.start_ms for t in turns)
+
+
+def _exclusive(valid: list[SpeakerTurn], merge_gap_ms: int) -> tuple[list[int], list[int], list[str]]:
+    """Sorted, non-overlapping pieces of speaker time (parallel lists: starts, ends, speakers).
+
+    ``valid`` is sorted by start (``_sorted_turns``); turns of non-positive length are skipped.
+
+    Turns are painted in start order. Against each piece the new turn overlaps: if that piece's
+    turn ends inside the new one (a partial overlap), they share the overlap at its midpoint;
+    otherwise the new turn lies inside it (a backchannel) and wins its whole time, the outer turn
+    resuming after it. Only the last few pieces can overlap a later-starting turn, so the scan
+    back from the end is short. Same-speaker neighbours closer than ``merge_gap_ms`` are joined
+    (the pause is not a change of speaker).
+
+    Turns with equal starts are painted in (start, end, speaker) order, so the result does not
+    depend on the input order; that key allocates a tuple per turn, so only runs of equal starts
+    are sorted by it, in place, when the loop meets them.
+    """
+    # Parallel lists rather than a list of pieces: no allocation per turn on the usual path.
+    ps: list[int] = []
+    pe: list[int] = []
+    pk: list[str] = []
+    pend: list[int] = []  # end of the turn each piece came from
+
+    def push(s: int, e: int, spk: str, turn_end: int) -> None:
+        if pk and pk[-1] == spk and (s == pe[-1] or s - pe[-1] < merge_gap_ms):
+            pe[-1] = e
+            pend[-1] = turn_end
+        else:
+            ps.append(s)
+            pe.append(e)
+            pk.append(spk)
+            pend.append(turn_end)
+
+    n = len(valid)
+    next_start = valid[0].start_ms if n else 0
+    tied_until = 0
+    for k in range(n):
+        s = next_start
+        if k + 1 < n:
+            next_start = valid[k + 1].start_ms
+            if next_start == s and k >= tied_until:
+                tied_until = k + 1
+                while tied_until < n and valid[tied_until].start_ms == s:
+                    tied_until += 1
+                valid[k:tied_until] = sorted(valid[k:tied_until], key=_TURN_KEY)
+        turn = valid[k]
+        e = turn.end_ms
+        if e <= s:
+            continue
+        spk = turn.speaker
+        if not pe or pe[-1] <= s:
+            # The usual case: the turn starts after everything painted so far.
+            if pk and pk[-1] == spk and (s == pe[-1] or s - pe[-1] < merge_gap_ms):
+                pe[-1] = e
+                pend[-1] = e
+            else:
+                ps.append(s)
+                pe.append(e)
+                pk.append(spk)
+                pend.append(e)
+            continue
+        i = len(pe) - 1
+        while i and pe[i - 1] > s:
+            i -= 1
+        touched = list(zip(ps[i:], pe[i:], pk[i:], pend[i:], strict=True))
+        for column in (ps, pe, pk, pend):
+            del column[i:]
+        cursor = s  # the new turn owns [s, e) from here on, except what the loop gives back
+        resume = None
+        later = []
+        for piece in touched:
+            qs, qe, qk, qend = piece
+            if qs >= e:
+                later.append(piece)
+                continue
+            if qs < s:
+                push(qs, s, qk, qend)
+            lo = qs if qs > s else s
+            hi = qe if qe < e else e
+            if cursor < lo:
+                push(cursor, lo, spk, e)
+                cursor = lo
+            if qk != spk and qend <= e:
+                mid = (lo + hi) // 2
+                if mid > lo:
+                    push(lo, mid, qk, qend)
+                    cursor = mid
+            if hi > cursor:
+                push(cursor, hi, spk, e)
+                cursor = hi
+            if qe > e:
+                resume = (e, qe, qk, qend)
+        if cursor < e:
+            push(cursor, e, spk, e)
+        if resume is not None:
+            push(*resume)
+        for piece in later:
+            push(*piece)
+    return ps, pe, pk
+
+
+def _union(valid: list[SpeakerTurn]) -> list[tuple[int, int]]:
+    """Time covered by at least one turn, as sorted disjoint intervals."""
+    out: list[list[int]] = []
+    for t in valid:
+        if t.end_ms <= t.start_ms:
+            continue
+        if out and t.start_ms <= out[-1][1]:
+            if t.end_ms > out[-1][1]:
+                out[-1][1] = t.end_ms
+        else:
+            out.append([t.start_ms, t.end_ms])
+    return [(s, e) for s, e in out]
+
+
+# ---------------------------------------------------------------------------------------------
+# Attribution and grouping
+
+
+def _vote(a: int, b: int, j: int, ps: list[int], pe: list[int], pspk: list[str]) -> str:
+    """Speaker of word [a, b) that overlaps pieces j, j+1, ...: most overlap, then midpoint, then earliest."""
+    totals: dict[str, int] = {}
+    at_mid = None
+    k = j
+    while ps[k] < b:  # the caller's sentinel piece ends the scan
+        lo = ps[k] if ps[k] > a else a
+        hi = pe[k] if pe[k] < b else b
+        spk = pspk[k]
+        # Dict order is first-overlap order, so the scan below keeps the earliest on a tie.
+        totals[spk] = totals.get(spk, 0) + (hi - lo)
+        if 2 * ps[k] <= a + b < 2 * pe[k]:
+            at_mid = spk
+        k += 1
+    best = max(totals.values())
+    if at_mid is not None and totals[at_mid] == best:
+        return at_mid
+    return next(spk for spk, total in totals.items() if total == best)
+
+
+Pieces = tuple[list[int], list[int], list[str]]
+
+
+def _sweep(
+    groups: list[tuple[Word, ...]], pieces: Pieces, params: MergeParams, *, record: bool = False
+) -> tuple[tuple[Word, ...], list[str | None], tuple[Segment, ...]]:
+    """Words in start order (only if ``record``), the raw speaker of each (idem) and the segments.
+
+    ``groups`` are the words in provider order (``_word_groups``); ``pieces`` come from
+    ``_exclusive`` and receive their sentinels here, in place. Attribution and grouping share one
+    pass over the words on purpose: on long files the words do not fit in the CPU cache, and
+    every extra pass over them costs more than the arithmetic.
+    """
+    ps, pe, pspk = pieces
+    # Sentinel pieces far before and far after any timestamp spare the loop its bounds checks:
+    # a word never touches them and their edges are never within tolerance.
+    ps.insert(0, -_FAR - 1)
+    pe.insert(0, -_FAR)
+    pspk.insert(0, "")
+    ps.append(_FAR)
+    pe.append(_FAR + 1)
+    pspk.append("")
+    result = _sweep_sorted(groups, ps, pe, pspk, params, record)
+    if result is None:
+        # Providers send words in order; sort (stable: equal starts keep their order) only if not.
+        groups = [tuple(sorted(itertools.chain.from_iterable(groups), key=_BY_START))]
+        result = _sweep_sorted(groups, ps, pe, pspk, params, record)
+        assert result is not None
+    words = tuple(itertools.chain.from_iterable(groups)) if record else ()
+    return words, *result
+
+
+def _run_words(groups: list[tuple[Word, ...]], g0: int, i0: int, g1: int, i1: int) -> tuple[Word, ...]:
+    """Words from groups[g0][i0] up to, not including, groups[g1][i1] (g0 <= g1)."""
+    if g0 == g1:
+        return groups[g0][i0:i1]
+    return tuple(itertools.chain(groups[g0][i0:], *groups[g0 + 1 : g1], groups[g1][:i1]))
+
+
+def _sweep_sorted(
+    groups: list[tuple[Word, ...]],
+    ps: list[int],
+    pe: list[int],
+    pspk: list[str],
+    params: MergeParams,
+    record: bool,
+) -> tuple[list[str | None], tuple[Segment, ...]] | None:
+    """The hot loop of ``_sweep``; ``None`` as soon as a word starts before the one before it."""
+    total = sum(map(len, groups))
+    if not total:
+        return [], ()
+    cap = params.max_word_ms
+    tol = params.edge_tolerance_ms
+    speakers: list[str | None] = []
+    segments: list[Segment] = []
+    labels: dict[str, str] = {}
+    # Position of the current word: group g, whose words have global indices [base, g_end).
+    g, base, g_end = -1, 0, 0
+    # The run being built: from word run_i of group run_g, its raw speaker, start and latest end.
+    run_g = run_i = 0
+    run_speaker: str | None = None
+    run_start = run_end = 0
+    j = 0
+    piece_start, piece_end = ps[0], pe[0]
+    speaker: str | None = None
+    following_words = itertools.chain(
+        itertools.islice(itertools.chain.from_iterable(groups), 1, None), _AFTER_LAST
+    )
+    next_start = -_FAR
+    i = -1
+    for word, following in zip(itertools.chain.from_iterable(groups), following_words, strict=True):
+        i += 1
+        while i == g_end:  # entered the next group (skipping empty ones)
+            g += 1
+            base = g_end
+            g_end += len(groups[g])
+        if i:
+            a = next_start
+        else:
+            a = run_start = word.start_ms
+            run_end = word.end_ms
+            run_g = g
+        next_start = following.start_ms
+        if next_start < a:
+            return None
+        end = word.end_ms
+        # Matching uses a capped end: not past max_word_ms, not past the next word's start.
+        b = end if end - a <= cap else a + cap
+        if b > next_start:
+            b = next_start
+        if b < a:
+            b = a
+        if piece_end <= a:
+            j += 1
+            while pe[j] <= a:
+                j += 1
+            piece_start, piece_end = ps[j], pe[j]
+        if piece_start <= a or piece_start < b:
+            # Touches piece j (overlap, or containment for a point); usually it is the only one.
+            if b == a or ps[j + 1] >= b:
+                speaker = pspk[j]
+            else:
+                speaker = _vote(a, b, j, ps, pe, pspk)
+        else:
+            # No turn touches the word: nearest edge within tolerance, else the previous speaker.
+            left = a - pe[j - 1]
+            right = piece_start - b
+            if left <= right:
+                if left <= tol:
+                    speaker = pspk[j - 1]
+            elif right <= tol:
+                speaker = pspk[j]
+        if record:
+            speakers.append(speaker)
+        # Grouping: a known speaker other than the run's starts a new run; None joins the run.
+        if speaker is None or speaker == run_speaker:
+            if end > run_end:
+                run_end = end
+            continue
+        if i:
+            # Close the run (inline: a call per segment shows on long files). Runs of a known
+            # speaker get labels "1", "2", ... in order of first appearance.
+            if run_speaker is None:
+                label = None
+            else:
+                label = labels.get(run_speaker)
+                if label is None:
+                    label = labels[run_speaker] = str(len(labels) + 1)
+            words = (
+                groups[g][run_i : i - base] if run_g == g else _run_words(groups, run_g, run_i, g, i - base)
+            )
+            segments.append(Segment(label, run_start, run_end, words))
+        run_g, run_i, run_speaker, run_start, run_end = g, i - base, speaker, a, end
+    words = _run_words(groups, run_g, run_i, g, g_end - base)
+    segments.append(_segment(run_speaker, labels, run_start, run_end, words))
+    return speakers, tuple(segments)
+
+
+def _segment(
+    speaker: str | None, labels: dict[str, str], start: int, end: int, words: tuple[Word, ...]
+) -> Segment:
+    """A finished run; speakers are renumbered "1", "2", ... in order of first appearance."""
+    if speaker is None:
+        return Segment(None, start, end, words)
+    label = labels.get(speaker)
+    if label is None:
+        label = labels[speaker] = str(len(labels) + 1)
+    return Segment(label, start, end, words)
+
+
+def attribute_words(
+    words: Sequence[Word],
+    turns: Sequence[SpeakerTurn],
+    params: MergeParams = MergeParams(),  # noqa: B008 - frozen value, safe as a default
+) -> tuple[AttributedWord, ...]:
+    """Each word with the provider's speaker name (or ``None``), in start order; see the module doc."""
+    pieces = _exclusive(_sorted_turns(turns), params.merge_gap_ms)
+    ordered, speakers, _ = _sweep([tuple(words)], pieces, params, record=True)
+    return tuple(AttributedWord(w, s) for w, s in zip(ordered, speakers, strict=True))
+
+
+# ---------------------------------------------------------------------------------------------
+# Quality
+
+
+@attrs.frozen
+class MergeQuality:
+    """How far the merge can be trusted; stored with the job for the owner's debug view.
+
+    ``coverage`` is the share of word time (each word capped at ``max_word_ms``; a zero-length
+    word counts as 1 ms) inside some turn, ``None`` when the turns were not given. ``unknown_share`` is the share
+    of words with no speaker; ``transitions`` counts speaker changes between known speakers.
+    """
+
+    coverage: float | None
+    unknown_share: float
+    speaker_count: int
+    transitions: int
+    word_count: int
+
+    def is_dialogue(self, params: MergeParams = MergeParams()) -> bool:  # noqa: B008
+        """Dialogue formatting only for a real exchange: enough speakers and changes, gates passed."""
+        return (
+            self.speaker_count >= params.min_dialogue_speakers
+            and self.transitions >= params.min_dialogue_transitions
+            and (self.coverage is None or self.coverage >= params.min_coverage)
+            and self.unknown_share <= params.max_unknown_share
+        )
+
+
+def _quality(
+    starts: list[int],
+    ends: list[int],
+    speakers: Sequence[str | None],
+    union: list[tuple[int, int]] | None,
+    max_word_ms: int,
+) -> MergeQuality:
+    n = len(speakers)
+    known = [s for s in speakers if s is not None]
+    transitions = sum(map(operator.ne, known, known[1:]))
+    coverage = None
+    if union is not None:
+        covered = total = 0
+        j = 0
+        u = len(union)
+        for a, b in zip(starts, ends, strict=True):
+            b = min(max(b, a + 1), a + max(max_word_ms, 1))
+            total += b - a
+            while j < u and union[j][1] <= a:
+                j += 1
+            k = j
+            while k < u and union[k][0] < b:
+                covered += min(b, union[k][1]) - max(a, union[k][0])
+                k += 1
+        coverage = covered / total if total else 0.0
+    return MergeQuality(
+        coverage=coverage,
+        unknown_share=(n - len(known)) / n if n else 0.0,
+        speaker_count=len(set(known)),
+        transitions=transitions,
+        word_count=n,
+    )
+
+
+def assess(
+    attributed: Sequence[AttributedWord],
+    turns: Sequence[SpeakerTurn] | None = None,
+    params: MergeParams = MergeParams(),  # noqa: B008
+) -> MergeQuality:
+    """Quality of an attribution; pass the speaker-pass ``turns`` to get ``coverage``."""
+    ordered = sorted(attributed, key=lambda aw: aw.word.start_ms)
+    union = _union(_sorted_turns(turns)) if turns is not None else None
+    return _quality(
+        [aw.word.start_ms for aw in ordered],
+        [aw.word.end_ms for aw in ordered],
+        [aw.speaker for aw in ordered],
+        union,
+        params.max_word_ms,
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Merge
+
+
+def _one_speaker(words: tuple[Word, ...]) -> tuple[Segment, ...]:
+    if not words:
+        return ()
+    words = tuple(sorted(words, key=_BY_START))
+    return (Segment("1", words[0].start_ms, max(w.end_ms for w in words), words),)
+
+
+def merge_and_assess(
+    text_pass: TextPassResult,
+    speaker_pass: SpeakerPassResult,
+    params: MergeParams = MergeParams(),  # noqa: B008
+) -> tuple[tuple[Segment, ...], MergeQuality]:
+    """``merge_passes`` and the quality of its attribution, computed in one go."""
+    valid = _sorted_turns(speaker_pass.turns)
+    if _has_time(valid):
+        pieces = _exclusive(valid, params.merge_gap_ms)
+        words, speakers, segments = _sweep(_word_groups(text_pass), pieces, params, record=True)
+    else:
+        segments = _one_speaker(_flat_words(text_pass))
+        words = segments[0].words if segments else ()
+        speakers = ["1"] * len(words)
+    quality = _quality(
+        [w.start_ms for w in words], [w.end_ms for w in words], speakers, _union(valid), params.max_word_ms
+    )
+    return segments, quality
+
+
+def merge_passes(
+    text_pass: TextPassResult,
+    speaker_pass: SpeakerPassResult,
+    params: MergeParams = MergeParams(),  # noqa: B008
+) -> tuple[Segment, ...]:
+    """Speaker segments of the text pass's words; every word exactly once, in time order.
+
+    An empty speaker pass (or one whose turns all have no length) gives one segment, speaker
+    "1", holding every word.
+    """
+    if not _has_time(speaker_pass.turns):
+        return _one_speaker(_flat_words(text_pass))
+    # The sorted turns are dropped once carved: big young containers make collections costly.
+    pieces = _exclusive(_sorted_turns(speaker_pass.turns), params.merge_gap_ms)
+    return _sweep(_word_groups(text_pass), pieces, params)[2]
