@@ -19,6 +19,7 @@ the string to sign and the access key id, so they are never copied.
 
 from __future__ import annotations
 
+import logging
 import re
 from typing import Any
 from urllib.parse import urlparse
@@ -82,6 +83,9 @@ class OssBlobStore(BlobStore):
                  connect_timeout: float = 10.0) -> None:
         import oss2
 
+        # oss2 logs every request's Authorization header (the V4 signature) and its
+        # string-to-sign at DEBUG; keep that out of the function logs whatever LOG_LEVEL says.
+        logging.getLogger("oss2").setLevel(logging.WARNING)
         self._endpoint = _normalise_endpoint(endpoint)
         region = region or region_from_endpoint(self._endpoint)
         if not region:

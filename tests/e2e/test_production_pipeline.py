@@ -167,3 +167,40 @@ def test_provider_outage_is_retried_and_then_refunded_when_it_persists(cloud):
     assert cloud.post(update) == 200
     assert cloud.balance() == 49
     assert "Минуты возвращены" in cloud.chat_texts()[-1]
+
+
+SECRETS = (TOKEN, TOKEN.split(":")[1], SECRET, SK, DASHSCOPE_KEY)
+
+
+def test_no_secret_reaches_logs_messages_or_errors(cloud, tmp_path, caplog, capsys):
+    """Every path above once more, with every logger at DEBUG: no token, key, secret or signature
+    appears in a log record, a chat message, stdout/stderr, or an exception text."""
+    import logging
+
+    caplog.set_level(logging.DEBUG)
+    cloud.user(balance=50)
+    cloud.post(cloud.voice_update("S1", fixture("hello_en").read_bytes(), duration=5))
+    audio = make_audio(tmp_path, ["speaker_a", ("silence", 160.0), "speaker_b"], fmt="ogg")
+    cloud.post(cloud.voice_update("S2", audio.read_bytes(), duration=167))
+    cloud.run_worker()
+    cloud.dashscope.script("asr", Reply(401, {"code": "InvalidApiKey", "message": "Invalid API-key provided.",
+                                              "request_id": "r9"}))
+    cloud.post(cloud.voice_update("S3", fixture("privet_ru").read_bytes(), duration=6))
+    errors = []
+    for call in (lambda: cloud.container.blobs().put("k", b"x", "audio/mpeg"),):
+        cloud.oss.fail_next(5)
+        try:
+            call()
+        except Exception as exc:  # the adapter's translated failure
+            errors.append(f"{exc!r} {exc}")
+    texts = [m.get("text", "") + m.get("caption", "") for m in cloud.telegram.messages.values()]
+    out = capsys.readouterr()
+    haystacks = {
+        "log": "\n".join(f"{r.getMessage()} {r.args} {r.__dict__}" for r in caplog.records),
+        "chat": "\n".join(texts), "stdout": out.out, "stderr": out.err, "errors": "\n".join(errors),
+    }
+    assert caplog.records, "the paths above must have logged something"
+    for where, text in haystacks.items():
+        for secret in SECRETS:
+            assert secret not in text, f"a secret leaked into {where}"
+        assert "Signature=" not in text and "x-oss-signature=" not in text.lower(), where
