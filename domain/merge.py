@@ -105,17 +105,9 @@ def words_of(text_pass: TextPassResult) -> tuple[Word, ...]:
 
 
 def _flat_words(text_pass: TextPassResult) -> tuple[Word, ...]:
-    return tuple(itertools.chain.from_iterable(_word_groups(text_pass)))
-
-
-def _word_groups(text_pass: TextPassResult) -> list[tuple[Word, ...]]:
-    """The words sentence by sentence (some groups may be empty), without copying timed words.
-
-    The merge walks these groups instead of one flat tuple on purpose: a fresh container of
-    every word is traversed by the garbage collector while it is young, which on a long file
-    costs more than the whole attribution.
-    """
-    return [s.words or tuple(_spread(s)) for s in text_pass.sentences]
+    return tuple(
+        itertools.chain.from_iterable(s.words if s.words else _spread(s) for s in text_pass.sentences)
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -282,14 +274,14 @@ Pieces = tuple[list[int], list[int], list[str]]
 
 
 def _sweep(
-    groups: list[tuple[Word, ...]], pieces: Pieces, params: MergeParams, *, record: bool = False
+    words: tuple[Word, ...], pieces: Pieces, params: MergeParams, *, record: bool = False
 ) -> tuple[tuple[Word, ...], list[str | None], tuple[Segment, ...]]:
-    """Words in start order (only if ``record``), the raw speaker of each (idem) and the segments.
+    """Words in start order, the raw speaker of each (if ``record``) and the segments.
 
-    ``groups`` are the words in provider order (``_word_groups``); ``pieces`` come from
-    ``_exclusive`` and receive their sentinels here, in place. Attribution and grouping share one
-    pass over the words on purpose: on long files the words do not fit in the CPU cache, and
-    every extra pass over them costs more than the arithmetic.
+    ``pieces`` come from ``_exclusive`` and receive their sentinels here, in place (a copy would
+    be one more big young container for the garbage collector to walk). Attribution and
+    grouping share one pass over the words on purpose: on long files the words do not fit in
+    the CPU cache, and every extra pass over them costs more than the arithmetic.
     """
     ps, pe, pspk = pieces
     # Sentinel pieces far before and far after any timestamp spare the loop its bounds checks:
@@ -300,66 +292,47 @@ def _sweep(
     ps.append(_FAR)
     pe.append(_FAR + 1)
     pspk.append("")
-    result = _sweep_sorted(groups, ps, pe, pspk, params, record)
+    result = _sweep_sorted(words, ps, pe, pspk, params, record)
     if result is None:
         # Providers send words in order; sort (stable: equal starts keep their order) only if not.
-        groups = [tuple(sorted(itertools.chain.from_iterable(groups), key=_BY_START))]
-        result = _sweep_sorted(groups, ps, pe, pspk, params, record)
+        words = tuple(sorted(words, key=_BY_START))
+        result = _sweep_sorted(words, ps, pe, pspk, params, record)
         assert result is not None
-    words = tuple(itertools.chain.from_iterable(groups)) if record else ()
     return words, *result
 
 
-def _run_words(groups: list[tuple[Word, ...]], g0: int, i0: int, g1: int, i1: int) -> tuple[Word, ...]:
-    """Words from groups[g0][i0] up to, not including, groups[g1][i1] (g0 <= g1)."""
-    if g0 == g1:
-        return groups[g0][i0:i1]
-    return tuple(itertools.chain(groups[g0][i0:], *groups[g0 + 1 : g1], groups[g1][:i1]))
-
-
 def _sweep_sorted(
-    groups: list[tuple[Word, ...]],
+    words: tuple[Word, ...],
     ps: list[int],
     pe: list[int],
     pspk: list[str],
     params: MergeParams,
     record: bool,
 ) -> tuple[list[str | None], tuple[Segment, ...]] | None:
-    """The hot loop of ``_sweep``; ``None`` as soon as a word starts before the one before it."""
-    total = sum(map(len, groups))
-    if not total:
+    """The hot loop of ``_sweep`` (pieces with sentinels); ``None`` when a word starts before the
+    one before it."""
+    if not words:
         return [], ()
     cap = params.max_word_ms
     tol = params.edge_tolerance_ms
     speakers: list[str | None] = []
     segments: list[Segment] = []
     labels: dict[str, str] = {}
-    # Position of the current word: group g, whose words have global indices [base, g_end).
-    g, base, g_end = -1, 0, 0
-    # The run being built: from word run_i of group run_g, its raw speaker, start and latest end.
-    run_g = run_i = 0
+    # The run being built: words[first:i], its raw speaker, start and latest end.
+    first = 0
     run_speaker: str | None = None
-    run_start = run_end = 0
+    run_start = words[0].start_ms
+    run_end = words[0].end_ms
     j = 0
     piece_start, piece_end = ps[0], pe[0]
     speaker: str | None = None
-    following_words = itertools.chain(
-        itertools.islice(itertools.chain.from_iterable(groups), 1, None), _AFTER_LAST
-    )
-    next_start = -_FAR
+    next_start = run_start
     i = -1
-    for word, following in zip(itertools.chain.from_iterable(groups), following_words, strict=True):
+    for word, following in zip(
+        words, itertools.chain(itertools.islice(words, 1, None), _AFTER_LAST), strict=True
+    ):
         i += 1
-        while i == g_end:  # entered the next group (skipping empty ones)
-            g += 1
-            base = g_end
-            g_end += len(groups[g])
-        if i:
-            a = next_start
-        else:
-            a = run_start = word.start_ms
-            run_end = word.end_ms
-            run_g = g
+        a = next_start
         next_start = following.start_ms
         if next_start < a:
             return None
@@ -406,13 +379,9 @@ def _sweep_sorted(
                 label = labels.get(run_speaker)
                 if label is None:
                     label = labels[run_speaker] = str(len(labels) + 1)
-            words = (
-                groups[g][run_i : i - base] if run_g == g else _run_words(groups, run_g, run_i, g, i - base)
-            )
-            segments.append(Segment(label, run_start, run_end, words))
-        run_g, run_i, run_speaker, run_start, run_end = g, i - base, speaker, a, end
-    words = _run_words(groups, run_g, run_i, g, g_end - base)
-    segments.append(_segment(run_speaker, labels, run_start, run_end, words))
+            segments.append(Segment(label, run_start, run_end, words[first:i]))
+        first, run_speaker, run_start, run_end = i, speaker, a, end
+    segments.append(_segment(run_speaker, labels, run_start, run_end, words[first:]))
     return speakers, tuple(segments)
 
 
@@ -435,7 +404,7 @@ def attribute_words(
 ) -> tuple[AttributedWord, ...]:
     """Each word with the provider's speaker name (or ``None``), in start order; see the module doc."""
     pieces = _exclusive(_sorted_turns(turns), params.merge_gap_ms)
-    ordered, speakers, _ = _sweep([tuple(words)], pieces, params, record=True)
+    ordered, speakers, _ = _sweep(tuple(words), pieces, params, record=True)
     return tuple(AttributedWord(w, s) for w, s in zip(ordered, speakers, strict=True))
 
 
@@ -536,12 +505,13 @@ def merge_and_assess(
     params: MergeParams = MergeParams(),  # noqa: B008
 ) -> tuple[tuple[Segment, ...], MergeQuality]:
     """``merge_passes`` and the quality of its attribution, computed in one go."""
+    words = _flat_words(text_pass)
     valid = _sorted_turns(speaker_pass.turns)
     if _has_time(valid):
         pieces = _exclusive(valid, params.merge_gap_ms)
-        words, speakers, segments = _sweep(_word_groups(text_pass), pieces, params, record=True)
+        words, speakers, segments = _sweep(words, pieces, params, record=True)
     else:
-        segments = _one_speaker(_flat_words(text_pass))
+        segments = _one_speaker(words)
         words = segments[0].words if segments else ()
         speakers = ["1"] * len(words)
     quality = _quality(
@@ -562,6 +532,7 @@ def merge_passes(
     """
     if not _has_time(speaker_pass.turns):
         return _one_speaker(_flat_words(text_pass))
-    # The sorted turns are dropped once carved: big young containers make collections costly.
+    # Carve first, so the sorted turn list is gone before the flat word tuple is built: big
+    # young containers make every garbage collection during the sweep walk them again.
     pieces = _exclusive(_sorted_turns(speaker_pass.turns), params.merge_gap_ms)
-    return _sweep(_word_groups(text_pass), pieces, params)[2]
+    return _sweep(_flat_words(text_pass), pieces, params)[2]

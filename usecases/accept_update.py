@@ -1,10 +1,17 @@
 """The webhook's use case: one incoming update, answered or turned into a job.
 
-- Commands, buttons and payments are answered here; media goes to ``AcceptMedia``.
-- A repeated ``update_id`` changes nothing (commands and buttons claim the update id; media
-  dedupes by its job id; payments by the charge id).
-- ``/cmd@botname`` works (the reference bot's D1).
-- Owner commands and owner buttons do nothing at all for anyone else.
+Routing (the order matters):
+1. ``pre_checkout_query`` → ``Payments.pre_checkout`` (validated, D13/D14);
+2. a message with ``successful_payment`` → ``Payments.successful``, before anything that could
+   swallow it (D17), deduplicated by the charge id (D15);
+3. a message with media → ``AcceptMedia`` (deduplicated by its job id);
+4. everything else claims its ``update_id`` first, so a redelivered update changes nothing;
+5. buttons: ``buy:<package>``, ``set:…`` (settings, edited in place), ``export:<job>:<fmt>``, and
+   the owner's ``trial:…`` and ``users:page:…``, which do nothing at all for anyone else;
+6. private messages: commands (``/cmd@botname`` works, D1; a command addressed to another bot is
+   ignored); owner commands give no reaction at all to anyone but the owner, not even "unknown
+   command"; any other text, and photos, stickers or files that are not audio get a short hint.
+Messages in groups and channels are ignored.
 """
 
 from __future__ import annotations
@@ -12,16 +19,19 @@ from __future__ import annotations
 import logging
 
 from domain.users import User
+from ports.errors import PortError
 from usecases.accept_media import AcceptMedia
 from usecases.catalogue import LANGUAGES, say
+from usecases.exports import TranscriptExports
 from usecases.inbound import Incoming, IncomingCallback, IncomingMessage, IncomingPreCheckout
 from usecases.owner import OwnerCommands
 from usecases.payments import Payments
 from usecases.services import BotServices
-from usecases.settings_menu import SettingsMenu
+from usecases.settings_menu import SettingsMenu, valid_language_code
+from usecases.sweep_jobs import SweepJobs
 from usecases.transcribe_job import TranscribeJob
 from usecases.trial import TrialRequests
-from usecases.users import ensure_user, update_settings
+from usecases.users import ensure_user
 
 log = logging.getLogger(__name__)
 
@@ -44,16 +54,17 @@ class AcceptUpdate:
         self._payments = Payments(services)
         self._settings = SettingsMenu(services)
         self._trial = TrialRequests(services)
-        self._owner = OwnerCommands(services, self._trial)
+        self._exports = TranscriptExports(services)
+        sweep = SweepJobs(jobs=services.jobs, queue=services.queue, clock=services.clock, policy=services.policy,
+                          transcribe_job=transcribe_job)
+        self._owner = OwnerCommands(services, self._trial, sweep)
 
     def __call__(self, update: Incoming) -> str:
         """Handle one update; returns a short route name for logs and tests."""
         if isinstance(update, IncomingPreCheckout):
-            self._payments.pre_checkout(update)
-            return "pre_checkout"
+            return "pre_checkout:" + ("ok" if self._payments.pre_checkout(update) else "refused")
         if isinstance(update, IncomingMessage) and update.payment is not None:
-            self._payments.successful(update)
-            return "payment"
+            return "payment:" + self._payments.successful(update)
         if isinstance(update, IncomingMessage) and update.media is not None:
             user = ensure_user(self._s.users, update.sender, self._s.clock)
             return "media:" + self._media(update, user)
@@ -65,16 +76,22 @@ class AcceptUpdate:
 
     # -- messages ---------------------------------------------------------------------------------
     def _message(self, message: IncomingMessage) -> str:
-        if not message.text or message.chat_type != "private":
+        if message.chat_type != "private":
             return "ignored"
-        parsed = parse_command(message.text.strip(), self._s.bot_username)
+        text = (message.text or "").strip()
+        if not text.startswith("/"):
+            # Plain text, a photo, a sticker, a file that is not audio: say what the bot is for.
+            user = ensure_user(self._s.users, message.sender, self._s.clock)
+            self._reply(message, user, "text_hint")
+            return "hint"
+        parsed = parse_command(text, self._s.bot_username)
         if parsed is None:
-            return "ignored"
+            return "ignored"  # addressed to another bot
         name, args = parsed
         if self._owner.handles(name):
-            if message.sender.user_id != self._s.owner_id:
+            if self._s.owner_id is None or message.sender.user_id != self._s.owner_id:
                 return "ignored"  # no reaction at all for non-owners
-            self._owner.command(name, args, message.chat_id)
+            self._owner.command(name, args, message.chat_id, message.update_id)
             return f"owner:{name}"
         user = ensure_user(self._s.users, message.sender, self._s.clock)
         handler = getattr(self, f"_cmd_{name}", None)
@@ -119,39 +136,60 @@ class AcceptUpdate:
         self._toggle(message, user, "speaker_labels")
 
     def _cmd_language(self, message, user, args) -> None:
-        if args:
-            code = args[0].lower()
-            if code in LANGUAGES and len(args) > 1 and args[1].lower() == "ui":
-                user = update_settings(self._s.users, user, ui_language=code)
-            else:
-                user = update_settings(self._s.users, user, language=None if code == "auto" else code[:8])
+        """``/language`` (a picker), ``/language auto``, ``/language <code>``, ``/language ui <ru|en>``."""
+        words = [a.lower() for a in args]
+        lang = user.settings.ui_language
+        if not words:
+            self._s.chat.send_text(message.chat_id, say(lang, "language_title") + "\n\n" + say(lang, "language_usage"),
+                                   keyboard=self._settings.language_keyboard(user))
+            return
+        if "ui" in words and len(words) == 2:
+            code = words[1] if words[0] == "ui" else words[0]
+            if code in LANGUAGES:
+                user = self._settings.set_ui_language(user, code)
+                self._s.chat.send_text(message.chat_id, self._settings.describe(user, "ui_language"))
+                return
+        elif len(words) == 1 and (words[0] == "auto" or valid_language_code(words[0])):
+            user = self._settings.set_language(user, None if words[0] == "auto" else words[0])
             self._s.chat.send_text(message.chat_id, self._settings.describe(user, "language"))
             return
-        self._settings.show(message.chat_id, user)
+        self._reply(message, user, "language_usage")
 
     def _cmd_trial(self, message, user, args) -> None:
         self._trial.request(message.chat_id, user)
 
     def _cmd_buy_minutes(self, message, user, args) -> None:
-        self._payments.packages_message(message.chat_id, user.settings.ui_language)
+        self._payments.packages_message(message.chat_id, user.user_id, user.settings.ui_language)
 
     # -- buttons ----------------------------------------------------------------------------------
     def _callback(self, callback: IncomingCallback) -> str:
-        self._s.chat.answer_callback(callback.callback_id)
         data = callback.data
         if self._owner.handles_callback(data):
-            if callback.sender.user_id != self._s.owner_id:
-                return "ignored"
-            self._owner.callback(data, callback.chat_id, callback.message_id)
-            return "owner_callback"
-        user = ensure_user(self._s.users, callback.sender, self._s.clock)
-        if data.startswith("buy:") and callback.chat_id is not None:
-            self._payments.send_invoice(callback.chat_id, user.user_id, data[4:], user.settings.ui_language)
-            return "buy"
-        if data.startswith("set:") and callback.chat_id is not None:
-            self._settings.press(user, data, callback.chat_id, callback.message_id)
-            return "settings"
-        return "ignored"
+            if self._s.owner_id is None or callback.sender.user_id != self._s.owner_id:
+                return "ignored"  # not even the button is answered
+            try:
+                return "owner:" + self._owner.callback(data, callback.chat_id, callback.message_id)
+            finally:
+                self._answer(callback, "")
+        route, answer = "ignored", ""
+        try:
+            user = ensure_user(self._s.users, callback.sender, self._s.clock)
+            lang = user.settings.ui_language
+            if callback.chat_id is None:
+                return route  # a button under an inline-mode message: nothing of ours
+            if data.startswith("buy:"):
+                route = "buy:" + self._payments.send_invoice(callback.chat_id, user.user_id, data[4:], lang)
+            elif data.startswith("set:"):
+                route = "settings" if self._settings.press(user, data, callback.chat_id, callback.message_id) \
+                    else "ignored"
+            elif data.startswith("export:"):
+                route, answer = self._exports.press(user.user_id, lang, data, callback.chat_id)
+            return route
+        finally:
+            self._answer(callback, answer)
 
-
-
+    def _answer(self, callback: IncomingCallback, text: str) -> None:
+        try:
+            self._s.chat.answer_callback(callback.callback_id, text)
+        except PortError:
+            log.info("callback not answered", extra={"callback_id": callback.callback_id})

@@ -1,10 +1,14 @@
 """Every user-facing string of the bot, one catalogue per interface language.
 
 ``say(lang, key, **params)`` formats a string; an unknown language falls back to Russian, the
-bot's first language. Strings meant for HTML mode escape their parameters at the call site.
+bot's first language. ``RU`` and ``EN`` hold the same keys with the same ``{placeholders}`` (a
+test checks it). The owner's tools speak English: ``OWNER`` and ``owner_say``. Strings meant for
+HTML mode escape their parameters at the call site.
 """
 
 from __future__ import annotations
+
+import datetime
 
 RU: dict[str, str] = {
     # Commands
@@ -19,11 +23,19 @@ RU: dict[str, str] = {
         "Каждая начатая минута записи стоит 1 минуту баланса.\n"
         "/balance — баланс\n/trial — заявка на {trial} пробных минут\n/buy_minutes — пакеты минут\n"
         "/settings — настройки\n/code — моноширинный шрифт\n/yo — буква ё\n/output — длинный текст: файл или сообщения\n"
-        "/dialogue — режим диалога (по спикерам)\n/speakers — подписи спикеров\n/language — язык распознавания"
+        "/dialogue — режим диалога (по спикерам)\n/speakers — подписи спикеров\n/language — язык распознавания и интерфейса\n\n"
+        "Под каждым текстом есть кнопки .txt, .srt и .vtt — текст с метками времени и субтитры."
     ),
     "balance": "💰 Ваш баланс: {minutes} мин.",
     "unknown_command": "Неизвестная команда. Используйте /help для справки.",
-    "settings_title": "⚙️ Настройки",
+    "text_hint": "🎙 Пришлите голосовое сообщение, аудио, видео или кружок — я превращу речь в текст.\nКоманды: /help",
+    "settings_title": "⚙️ Настройки\nНажмите на кнопку, чтобы изменить настройку.",
+    "language_title": "🌐 Язык распознавания\nАвтоопределение подходит почти всегда; фиксированный язык помогает, если бот путает языки.",
+    "language_usage": (
+        "Язык распознавания: /language auto или /language <код> (например, /language ru, /language en).\n"
+        "Язык интерфейса: /language ui ru или /language ui en."
+    ),
+    "back": "← Назад",
     "setting_code": "Моноширинный шрифт: {value}",
     "setting_yo": "Буква ё: {value}",
     "setting_output": "Длинный текст: {value}",
@@ -39,23 +51,48 @@ RU: dict[str, str] = {
     "output_split": "💬 несколько сообщений",
     "language_auto": "автоопределение",
     "dialogue_note": "Режим диалога: {value} (обработка дольше)",
+    "ui_name_ru": "русский",
+    "ui_name_en": "English",
+    "lang_name_ru": "русский",
+    "lang_name_en": "английский",
+    "lang_name_uk": "украинский",
+    "lang_name_de": "немецкий",
+    "lang_name_es": "испанский",
+    "lang_name_fr": "французский",
+    "lang_name_it": "итальянский",
+    "lang_name_zh": "китайский",
     # Trial and payments
     "trial_requested": "📝 Заявка на пробные минуты отправлена. Мы сообщим о решении.",
     "trial_pending": "⏳ Ваша заявка уже на рассмотрении.",
     "trial_used": "Пробный период уже использован. Пополнить: /buy_minutes",
     "trial_approved_user": "✅ Заявка одобрена! Начислено {minutes} мин.",
     "trial_denied_user": "❌ Заявка на пробные минуты отклонена. Пополнить: /buy_minutes",
-    "buy_title": "💎 Пакеты минут (оплата Telegram Stars):",
-    "buy_button": "{title}: {minutes} мин — {stars}⭐",
+    "trial_denied_before": "Заявка на пробные минуты уже была отклонена. Пополнить: /buy_minutes",
+    "buy_title": "💎 Пакеты минут (оплата Telegram Stars)\nВаш баланс: {balance} мин.",
+    "buy_line": "• {title}: {minutes} мин — {stars}⭐",
+    "buy_limit_note": "  (не больше {limit} покупок, осталось {left})",
+    "buy_button": "{title} — {stars}⭐",
+    "package_micro_10": "Микро",
+    "package_start_50": "Старт",
+    "package_standard_200": "Стандарт",
+    "package_profi_1000": "Профи",
+    "package_max_8888": "MAX",
     "invoice_title": "{minutes} минут",
     "invoice_description": "Пакет «{title}»: {minutes} минут распознавания",
     "micro_limit": "❌ Вы уже исчерпали лимит покупок этого пакета ({limit}).",
     "payment_ok": "✅ Оплата прошла успешно! Добавлено {minutes} мин. Баланс: {balance} мин.",
     "payment_invalid": "Этот счёт недействителен. Откройте /buy_minutes ещё раз.",
+    "payment_review": "Платёж получен, но не совпал ни с одним счётом. Администратор проверит его и зачислит минуты вручную.",
     "credited_by_admin": "💰 Администратор начислил вам {minutes} мин. Баланс: {balance} мин.",
+    "debited_by_admin": "Администратор списал {minutes} мин. Баланс: {balance} мин.",
+    # Export of a transcript with timestamps
+    "export_caption": "Текст с метками времени (.{fmt})",
+    "export_caption_estimated": "Текст с метками времени (.{fmt}). Время примерное: оно рассчитано по длине текста.",
+    "export_unavailable": "Этот текст больше недоступен для выгрузки.",
     # Media acceptance
     "received": "🎙 Аудио получено. Обрабатываю...",
     "queued": "⏳ Аудио в очереди на обработку...",
+    "empty_file": "Файл пустой — в нём нечего распознавать.",
     "too_big": "Файл больше 20 МБ: Telegram не даёт ботам скачивать такие файлы. Сожмите запись или отправьте её частями.",
     "too_long": "Запись длиннее {max_minutes} мин. Отправьте файл покороче.",
     "no_minutes": "Недостаточно минут: запись стоит {cost} мин., на балансе {balance} мин.\n/trial — пробные минуты, /buy_minutes — пополнить.",
@@ -97,11 +134,19 @@ EN: dict[str, str] = {
         "Every started minute of audio costs 1 minute of balance.\n"
         "/balance — balance\n/trial — request {trial} trial minutes\n/buy_minutes — minute packages\n"
         "/settings — settings\n/code — monospace\n/yo — the letter ё\n/output — long text as file or messages\n"
-        "/dialogue — dialogue mode (by speaker)\n/speakers — speaker labels\n/language — recognition language"
+        "/dialogue — dialogue mode (by speaker)\n/speakers — speaker labels\n/language — recognition and interface language\n\n"
+        "Under every transcript there are .txt, .srt and .vtt buttons: the text with timestamps and subtitles."
     ),
     "balance": "💰 Your balance: {minutes} min.",
     "unknown_command": "Unknown command. See /help.",
-    "settings_title": "⚙️ Settings",
+    "text_hint": "🎙 Send a voice message, audio, video or video note and I will turn the speech into text.\nCommands: /help",
+    "settings_title": "⚙️ Settings\nTap a button to change a setting.",
+    "language_title": "🌐 Recognition language\nAuto-detect works almost always; a fixed language helps when the bot mixes languages up.",
+    "language_usage": (
+        "Recognition language: /language auto or /language <code> (e.g. /language ru, /language en).\n"
+        "Interface language: /language ui ru or /language ui en."
+    ),
+    "back": "← Back",
     "setting_code": "Monospace: {value}",
     "setting_yo": "Letter ё: {value}",
     "setting_output": "Long text: {value}",
@@ -117,21 +162,45 @@ EN: dict[str, str] = {
     "output_split": "💬 several messages",
     "language_auto": "auto-detect",
     "dialogue_note": "Dialogue mode: {value} (takes longer)",
+    "ui_name_ru": "русский",
+    "ui_name_en": "English",
+    "lang_name_ru": "Russian",
+    "lang_name_en": "English",
+    "lang_name_uk": "Ukrainian",
+    "lang_name_de": "German",
+    "lang_name_es": "Spanish",
+    "lang_name_fr": "French",
+    "lang_name_it": "Italian",
+    "lang_name_zh": "Chinese",
     "trial_requested": "📝 Your trial request was sent. We will let you know.",
     "trial_pending": "⏳ Your request is already under review.",
     "trial_used": "The trial has already been used. Top up: /buy_minutes",
     "trial_approved_user": "✅ Request approved! {minutes} min credited.",
     "trial_denied_user": "❌ Your trial request was declined. Top up: /buy_minutes",
-    "buy_title": "💎 Minute packages (paid with Telegram Stars):",
-    "buy_button": "{title}: {minutes} min — {stars}⭐",
+    "trial_denied_before": "Your trial request was already declined. Top up: /buy_minutes",
+    "buy_title": "💎 Minute packages (paid with Telegram Stars)\nYour balance: {balance} min.",
+    "buy_line": "• {title}: {minutes} min — {stars}⭐",
+    "buy_limit_note": "  (at most {limit} purchases, {left} left)",
+    "buy_button": "{title} — {stars}⭐",
+    "package_micro_10": "Micro",
+    "package_start_50": "Start",
+    "package_standard_200": "Standard",
+    "package_profi_1000": "Pro",
+    "package_max_8888": "MAX",
     "invoice_title": "{minutes} minutes",
     "invoice_description": "Package “{title}”: {minutes} minutes of transcription",
     "micro_limit": "❌ You have used up the purchase limit of this package ({limit}).",
     "payment_ok": "✅ Payment received! {minutes} min added. Balance: {balance} min.",
     "payment_invalid": "This invoice is not valid. Open /buy_minutes again.",
+    "payment_review": "Payment received, but it matches none of our invoices. The administrator will check it and credit the minutes by hand.",
     "credited_by_admin": "💰 The administrator credited {minutes} min. Balance: {balance} min.",
+    "debited_by_admin": "The administrator debited {minutes} min. Balance: {balance} min.",
+    "export_caption": "Transcript with timestamps (.{fmt})",
+    "export_caption_estimated": "Transcript with timestamps (.{fmt}). Times are approximate: they are estimated from the text length.",
+    "export_unavailable": "This transcript is no longer available for export.",
     "received": "🎙 Audio received. Processing...",
     "queued": "⏳ Audio queued for processing...",
+    "empty_file": "The file is empty: there is nothing to transcribe.",
     "too_big": "The file is over 20 MB: Telegram does not let bots download such files. Compress it or send it in parts.",
     "too_long": "The recording is longer than {max_minutes} min. Please send a shorter file.",
     "no_minutes": "Not enough minutes: this recording costs {cost} min, your balance is {balance} min.\n/trial — trial minutes, /buy_minutes — top up.",
@@ -158,6 +227,96 @@ EN: dict[str, str] = {
     "err_timeout": "Processing took too long. Minutes returned — try again later or send a shorter file.",
 }
 
+# The owner's own tools (owner commands, notifications to the owner) speak English, like the
+# daily report. Strings marked (HTML) are sent in HTML mode; their parameters come escaped.
+OWNER: dict[str, str] = {
+    "admin": (
+        "🛠 Owner commands\n"
+        "/user [query] — users (search by id, name or @username), 20 per page\n"
+        "/credit <id> <minutes> — add whole minutes (negative to debit; never below zero)\n"
+        "/review_trials — pending trial requests\n"
+        "/stat — last 30 days: users, transcriptions, minutes, top users\n"
+        "/cost — estimated cost of the last 30 days\n"
+        "/metrics [hours] — figures for the last N hours (24 by default)\n"
+        "/report daily|weekly — the daily or weekly report\n"
+        "/status — unfinished jobs\n"
+        "/batch <user_id> — that user's unfinished jobs\n"
+        "/flush — retry or fail (with refund) stuck jobs\n"
+        "/mute [hours|off] — silence error alerts\n"
+        "/export users|logs|payments [days] — CSV file"
+    ),
+    "user_not_found": "User {user_id} not found",
+    # Trials
+    "trial_new": "🆕 Trial request",
+    "trial_card": "{name} · id {user_id} · {username}\nRequested {requested} UTC · balance {balance} min",
+    "trial_approve": "✅ Approve",
+    "trial_deny": "❌ Deny",
+    "trial_approved": "✅ Approved: {name} ({user_id}), +{minutes} min, balance {balance} min",
+    "trial_denied": "❌ Denied: {name} ({user_id}); the user was told",
+    "trial_already": "Already {status}: {name} ({user_id}); nothing changed",
+    "trial_none": "No pending trial request from {name} ({user_id})",
+    "trials_none": "✅ No pending trial requests",
+    "trials_count": "⏳ Pending trial requests: {count}",
+    "trials_more": "… and {count} more: decide these, then /review_trials again",
+    # Users (HTML)
+    "users_title": "👥 Users: {count} · page {page}/{pages}",
+    "users_title_query": "🔎 “{query}”: {count} users · page {page}/{pages}",
+    "users_line": "{trial} <b>{name}</b>{username} · <code>{user_id}</code> · {balance} min",
+    "users_none": "Nobody matches.",
+    "page_back": "← Back",
+    "page_next": "Next →",
+    # Credit
+    "credit_usage": "Usage: /credit <user_id> <minutes> — whole minutes, negative to debit (never below zero)",
+    "credit_done": "✅ {name} ({user_id}): {minutes} min, balance {balance} min",
+    "credit_busy": "The balance of {user_id} kept changing; try again",
+    # Statistics (HTML)
+    "stat_title": "📈 <b>Last {days} days</b>",
+    "stat_users": "Users: {total} (new {new}), active {active}",
+    "stat_transcriptions": "Transcriptions: {count}",
+    "stat_minutes": "Audio: {audio:.1f} min (billed {billed} min)",
+    "stat_chars": "Characters: {chars}",
+    "stat_top": "<b>Top users</b>",
+    "stat_top_line": "{rank}. {name} (<code>{user_id}</code>) — {minutes:.1f} min, {count} files",
+    "stat_top_none": "—",
+    "cost": (
+        "💵 Estimated cost, last {days} days\n"
+        "Audio: {minutes:.1f} min\n"
+        "ASR: ${asr:.2f}\nLLM: ${llm:.2f}\nInfrastructure: ${infra:.2f}\n"
+        "Total: ${total:.2f} (${per_minute:.4f} per audio minute)\n"
+        "Rates: qwen3-asr-flash $0.000035/s, dialogue passes $0.00007/s, qwen-flash $0.05/$0.40 per M tokens, "
+        "infrastructure $6.50 per 30 days"
+    ),
+    "metrics_title": "📈 Metrics, last {hours:g} h",
+    "metrics_usage": "Usage: /metrics [hours] (0 < hours ≤ {max_hours})",
+    "metrics_queue": "Unfinished jobs now: {active}",
+    "report_daily": "📊 Daily report",
+    "report_weekly": "📊 Weekly report",
+    "report_usage": "Usage: /report daily|weekly",
+    # Jobs
+    "status": "⚙️ Unfinished jobs: {active} (queued {queued}, processing {processing})",
+    "job_line": "{job}… user {user_id} · {status} · {duration:.0f} s · {age:.0f} min old · attempt {attempts}",
+    "more": "… and {count} more",
+    "batch_usage": "Usage: /batch <user_id>",
+    "batch": "⚙️ Unfinished jobs of {user_id}: {count}",
+    "flush": "🧹 Stuck jobs: {republished} sent to the queue again, {failed} failed with a refund",
+    "flush_failed_line": "failed: {job}…",
+    # Mute
+    "mute_on": "🔕 Alerts muted for {hours:g} h (until {until} UTC)",
+    "mute_off": "🔔 Alerts on",
+    "mute_status": "🔕 Muted for {hours:.1f} h more (until {until} UTC)",
+    "mute_usage": "Usage: /mute [hours|off] (0 < hours ≤ {max_hours})",
+    # Export
+    "export_usage": "Usage: /export users|logs|payments [days] (30 by default)",
+    "export_caption": "{kind}: {rows} rows, last {days} days",
+    "export_caption_all": "{kind}: {rows} rows",
+    # Payments
+    "payment_owner": "💳 {name} ({user_id}) paid {stars}⭐ for {minutes} min ({package}); balance {balance} min",
+    "payment_unmatched": (
+        "⚠️ Payment that matches no invoice from {user_id}: {amount} {currency}, charge {charge}. "
+        "Nothing was credited; check it and /credit by hand."
+    ),
+}
+
 CATALOGUES: dict[str, dict[str, str]] = {"ru": RU, "en": EN}
 LANGUAGES = tuple(CATALOGUES)
 
@@ -165,6 +324,15 @@ LANGUAGES = tuple(CATALOGUES)
 def say(lang: str, key: str, **params: object) -> str:
     catalogue = CATALOGUES.get(lang, RU)
     return catalogue[key].format(**params)
+
+
+def owner_say(key: str, **params: object) -> str:
+    return OWNER[key].format(**params)
+
+
+def utc_time(ts: float) -> str:
+    """``2026-01-01 09:30`` (UTC) for people to read."""
+    return datetime.datetime.fromtimestamp(ts, tz=datetime.UTC).strftime("%Y-%m-%d %H:%M")
 
 
 def ui_language_for(language_code: str | None) -> str:

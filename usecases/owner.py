@@ -1,24 +1,113 @@
-"""Owner-only commands and buttons. Anyone else gets no reaction at all (checked by the caller)."""
+"""Owner-only commands and buttons. Anyone else gets no reaction at all (checked by the dispatcher).
+
+Commands: ``/admin``, ``/user [query]``, ``/credit <id> <minutes>``, ``/review_trials``, ``/stat``,
+``/cost``, ``/metrics [hours]``, ``/status``, ``/flush``, ``/batch <user>``, ``/mute [hours|off]``,
+``/export users|logs|payments [days]``, ``/report daily|weekly``.
+Buttons: ``trial:approve:<id>`` / ``trial:deny:<id>`` and ``users:page:<n>[:<query>]``.
+
+Rules that fix the reference bot's owner tools:
+- every figure comes from scans that paginate to the end (D2, D47); ``/metrics`` honours its hours;
+- ``/mute`` lives in ``BotState``, shared by every instance and kept across cold starts (D3);
+- ``/credit`` takes whole minutes only (no silent truncation), never takes a balance below zero,
+  and its wording depends on the sign, not on the amount (D6); it is exactly once per update;
+- ``/flush`` runs the stuck-job sweeper, whose refunds give back only what a job really took (D12);
+- ``/export logs|payments`` has one row per entry, not an aggregate.
+The owner's strings are English and live in ``usecases.catalogue.OWNER``.
+"""
 
 from __future__ import annotations
 
 import html
+import logging
 
-from ports.chat import Button
-from usecases.catalogue import say
+from domain.users import TrialStatus, User
+from ports.chat import Button, Keyboard
+from ports.errors import PortError
+from usecases.catalogue import OWNER, owner_say, say, utc_time
+from usecases.owner_stats import (
+    DAY_S,
+    active_jobs,
+    estimate_cost,
+    logs_csv,
+    payments_csv,
+    usage_stats,
+    users_csv,
+)
+from usecases.reports import DailyReport
 from usecases.services import BotServices
-from usecases.trial import TrialRequests
+from usecases.sweep_jobs import SweepJobs
+from usecases.trial import TrialRequests, decision_keyboard
+
+log = logging.getLogger(__name__)
 
 MUTE_KEY = "owner_mute_until"
+USERS_PER_PAGE = 20
+MAX_OWNER_TEXT = 4000
+STAT_DAYS = 30
+MAX_MUTE_HOURS = 24 * 30
+MAX_METRICS_HOURS = 24 * 90
+MAX_EXPORT_DAYS = 3650
+MAX_TRIAL_CARDS = 20
+# Telegram allows 64 bytes of callback data; "users:page:<n>:" leaves the rest for the query.
+MAX_CALLBACK_BYTES = 64
+TRIAL_EMOJI = {TrialStatus.APPROVED: "✅", TrialStatus.PENDING: "⏳", TrialStatus.DENIED: "❌", TrialStatus.NONE: ""}
+
+
+def _fit_lines(lines: list[str], limit: int = MAX_OWNER_TEXT) -> str:
+    """Whole lines up to ``limit`` characters (never cutting an HTML tag in half)."""
+    kept, size = [], 0
+    for line in lines:
+        if size + len(line) + 1 > limit:
+            kept.append("…")
+            break
+        kept.append(line)
+        size += len(line) + 1
+    return "\n".join(kept)
+
+
+def _short(name: str, limit: int = 64) -> str:
+    return name if len(name) <= limit else name[: limit - 1] + "…"
+
+
+def _cut_utf8(text: str, limit: int) -> str:
+    data = text.encode("utf-8")[:max(0, limit)]
+    return data.decode("utf-8", errors="ignore")
+
+
+def _whole(value: str) -> int | None:
+    """A whole number ("15", "-3", "+2"); None for fractions and anything else."""
+    body = value[1:] if value[:1] in "+-" else value
+    return int(value) if body.isdigit() else None
+
+
+def _number(value: str) -> float | None:
+    try:
+        number = float(value)
+    except ValueError:
+        return None
+    return number if number == number and abs(number) != float("inf") else None
+
+
+def matches(user: User, query: str) -> bool:
+    """Substring of the id, or case-insensitive substring of first/last name or username."""
+    q = query.casefold().lstrip("@")
+    if not q:
+        return True
+    fields = (str(user.user_id), user.first_name, user.last_name, user.username,
+              f"{user.first_name} {user.last_name}")
+    return any(q in f.casefold() for f in fields if f)
 
 
 class OwnerCommands:
-    COMMANDS = ("admin", "credit", "review_trials", "mute", "status")
-    CALLBACK_PREFIXES = ("trial:",)
+    COMMANDS = ("admin", "user", "credit", "review_trials", "stat", "cost", "metrics", "status", "flush",
+                "batch", "mute", "export", "report")
+    CALLBACK_PREFIXES = ("trial:", "users:")
 
-    def __init__(self, services: BotServices, trials: TrialRequests) -> None:
+    def __init__(self, services: BotServices, trials: TrialRequests, sweep: SweepJobs) -> None:
         self._s = services
         self._trials = trials
+        self._sweep = sweep
+        self._report = DailyReport(services)
 
     def handles(self, name: str) -> bool:
         return name in self.COMMANDS
@@ -26,73 +115,237 @@ class OwnerCommands:
     def handles_callback(self, data: str) -> bool:
         return data.startswith(self.CALLBACK_PREFIXES)
 
-    def command(self, name: str, args: list[str], chat_id: int) -> None:
-        getattr(self, f"_cmd_{name}")(args, chat_id)
+    def command(self, name: str, args: list[str], chat_id: int, update_id: int) -> None:
+        getattr(self, f"_cmd_{name}")(args, chat_id, update_id)
 
-    def callback(self, data: str, chat_id: int | None, message_id: int | None) -> None:
+    def callback(self, data: str, chat_id: int | None, message_id: int | None) -> str:
         parts = data.split(":")
         if len(parts) == 3 and parts[0] == "trial" and parts[1] in ("approve", "deny") and parts[2].isdigit():
             line = self._trials.decide(int(parts[2]), parts[1] == "approve")
             if chat_id is not None and message_id is not None:
                 self._s.chat.edit_text(chat_id, message_id, line)
+            elif chat_id is not None:
+                self._send(chat_id, line)
+            return f"trial:{parts[1]}"
+        if len(parts) >= 3 and parts[0] == "users" and parts[1] == "page" and parts[2].isdigit() and chat_id:
+            query = ":".join(parts[3:])
+            text, keyboard = self._users_page(query, int(parts[2]))
+            if message_id is not None:
+                self._s.chat.edit_text(chat_id, message_id, text, html=True, keyboard=keyboard)
+            else:
+                self._send(chat_id, text, html=True, keyboard=keyboard)
+            return "users:page"
+        return "ignored"
 
     def _send(self, chat_id: int, text: str, **kw) -> None:
-        self._s.chat.send_text(chat_id, text, **kw)
+        self._s.chat.send_text(chat_id, text[:MAX_OWNER_TEXT], **kw)
 
-    def _cmd_admin(self, args, chat_id) -> None:
-        self._send(chat_id, "Owner commands:\n" + "\n".join(f"/{c}" for c in self.COMMANDS))
+    # -- /admin ------------------------------------------------------------------------------------
+    def _cmd_admin(self, args, chat_id, update_id) -> None:
+        self._send(chat_id, OWNER["admin"])
 
-    def _cmd_credit(self, args, chat_id) -> None:
-        if len(args) != 2 or not args[0].lstrip("-").isdigit() or not args[1].lstrip("-").isdigit():
-            self._send(chat_id, "Usage: /credit <user_id> <minutes> (whole minutes; negative to debit)")
+    # -- /user [query] -----------------------------------------------------------------------------
+    def _users_page(self, query: str, page: int) -> tuple[str, Keyboard | None]:
+        found = sorted((u for u in self._s.users.scan() if matches(u, query)),
+                       key=lambda u: (-u.created_at, u.user_id))
+        pages = max(1, -(-len(found) // USERS_PER_PAGE))
+        page = min(max(page, 1), pages)
+        head = owner_say("users_title_query" if query else "users_title", count=len(found), page=page, pages=pages,
+                         query=html.escape(query))
+        lines = [head]
+        for u in found[(page - 1) * USERS_PER_PAGE: page * USERS_PER_PAGE]:
+            username = f" @{html.escape(u.username)}" if u.username else ""
+            lines.append(owner_say("users_line", name=html.escape(_short(u.display_name)), username=username,
+                                   user_id=u.user_id, balance=u.balance_minutes, trial=TRIAL_EMOJI[u.trial]))
+        if not found:
+            lines.append(owner_say("users_none"))
+        text = _fit_lines(lines)
+        buttons = []
+        if page > 1:
+            buttons.append(Button(owner_say("page_back"), self._page_data(page - 1, query)))
+        if page < pages:
+            buttons.append(Button(owner_say("page_next"), self._page_data(page + 1, query)))
+        return text, ((tuple(buttons),) if buttons else None)
+
+    @staticmethod
+    def _page_data(page: int, query: str) -> str:
+        head = f"users:page:{page}"
+        return head + (f":{query}" if query else "")
+
+    def _cmd_user(self, args, chat_id, update_id) -> None:
+        page = 1
+        if len(args) >= 2 and args[0] in ("--page", "-p") and args[1].isdigit():
+            page, args = int(args[1]), args[2:]
+        # The query travels in the page buttons' callback data: keep it within Telegram's 64 bytes.
+        query = _cut_utf8(" ".join(args).replace(":", " ").strip(), MAX_CALLBACK_BYTES - len("users:page:9999:"))
+        text, keyboard = self._users_page(query, page)
+        self._send(chat_id, text, html=True, keyboard=keyboard)
+
+    # -- /credit <id> <minutes> ------------------------------------------------------------------------
+    def _cmd_credit(self, args, chat_id, update_id) -> None:
+        user_id = _whole(args[0]) if len(args) == 2 else None
+        minutes = _whole(args[1]) if len(args) == 2 else None
+        if user_id is None or minutes is None or minutes == 0:
+            self._send(chat_id, owner_say("credit_usage"))
             return
-        user_id, minutes = int(args[0]), int(args[1])
         user = self._s.users.get(user_id)
         if user is None:
-            self._send(chat_id, f"User {user_id} not found")
+            self._send(chat_id, owner_say("user_not_found", user_id=user_id))
             return
-        change = self._s.users.apply_balance(user_id, f"credit:{self._s.ids.new_id()}", minutes)
+        op_key = f"credit:{update_id}"
+        change = self._s.users.apply_balance(user_id, op_key, minutes)
+        moved = minutes
+        for _ in range(5):  # a debit larger than the balance takes it to zero, not below
+            if not change.insufficient:
+                break
+            moved = -change.balance
+            change = self._s.users.apply_balance(user_id, op_key, moved)
+        if change.duplicate:
+            return  # the same update again: done already
         if change.insufficient:
-            self._send(chat_id, f"Refused: the balance is {change.balance} min, it cannot go below zero")
+            self._send(chat_id, owner_say("credit_busy", user_id=user_id))
             return
-        self._send(chat_id, f"✅ {user.display_name} ({user_id}): {minutes:+d} min, balance {change.balance} min")
-        if minutes > 0:
-            self._s.chat.send_text(user_id, say(user.settings.ui_language, "credited_by_admin",
-                                                minutes=minutes, balance=change.balance))
+        self._send(chat_id, owner_say("credit_done", name=user.display_name, user_id=user_id, minutes=f"{moved:+d}",
+                                      balance=change.balance))
+        if moved == 0:
+            return
+        key = "credited_by_admin" if moved > 0 else "debited_by_admin"
+        try:
+            self._s.chat.send_text(user_id, say(user.settings.ui_language, key, minutes=abs(moved),
+                                                balance=change.balance))
+        except PortError:
+            log.warning("user not told about a credit", extra={"user_id": user_id})
 
-    def _cmd_review_trials(self, args, chat_id) -> None:
+    # -- /review_trials ---------------------------------------------------------------------------------
+    def _cmd_review_trials(self, args, chat_id, update_id) -> None:
         pending = list(self._s.trials.pending())
         if not pending:
-            self._send(chat_id, "✅ No pending trial requests")
+            self._send(chat_id, owner_say("trials_none"))
             return
-        for request in pending:
-            keyboard = ((Button("✅ Approve", f"trial:approve:{request.user_id}"),
-                         Button("❌ Deny", f"trial:deny:{request.user_id}")),)
-            self._send(chat_id, f"{html.escape(request.name)} (id {request.user_id})", keyboard=keyboard)
+        self._send(chat_id, owner_say("trials_count", count=len(pending)))
+        for request in pending[:MAX_TRIAL_CARDS]:  # Telegram allows about 30 messages a second
+            user = self._s.users.get(request.user_id)
+            self._send(chat_id, self._trials.card(user, request), keyboard=decision_keyboard(request.user_id))
+        if len(pending) > MAX_TRIAL_CARDS:
+            self._send(chat_id, owner_say("trials_more", count=len(pending) - MAX_TRIAL_CARDS))
 
-    def _cmd_mute(self, args, chat_id) -> None:
+    # -- statistics --------------------------------------------------------------------------------------
+    def _cmd_stat(self, args, chat_id, update_id) -> None:
+        now = self._s.clock.now()
+        st = usage_stats(self._s, now - STAT_DAYS * DAY_S, now)
+        lines = [
+            owner_say("stat_title", days=STAT_DAYS),
+            owner_say("stat_users", total=st.users_total, new=st.users_new, active=st.users_active),
+            owner_say("stat_transcriptions", count=st.transcriptions),
+            owner_say("stat_minutes", audio=st.audio_seconds / 60, billed=st.billed_minutes),
+            owner_say("stat_chars", chars=st.characters),
+            owner_say("stat_top"),
+        ]
+        lines += [owner_say("stat_top_line", rank=i, name=html.escape(_short(u.name)), user_id=u.user_id,
+                            minutes=u.audio_seconds / 60, count=u.transcriptions)
+                  for i, u in enumerate(st.top_users, start=1)] or [owner_say("stat_top_none")]
+        self._send(chat_id, _fit_lines(lines), html=True)
+
+    def _cmd_cost(self, args, chat_id, update_id) -> None:
+        now = self._s.clock.now()
+        st = usage_stats(self._s, now - STAT_DAYS * DAY_S, now)
+        cost = estimate_cost(st)
+        self._send(chat_id, owner_say("cost", days=STAT_DAYS, minutes=cost.audio_minutes, asr=cost.asr_usd,
+                                      llm=cost.llm_usd, infra=cost.infra_usd, total=cost.total_usd,
+                                      per_minute=cost.usd_per_minute))
+
+    def _cmd_metrics(self, args, chat_id, update_id) -> None:
+        hours = _number(args[0]) if args else 24.0
+        if hours is None or not 0 < hours <= MAX_METRICS_HOURS:
+            self._send(chat_id, owner_say("metrics_usage", max_hours=MAX_METRICS_HOURS))
+            return
+        now = self._s.clock.now()
+        text = self._report.build(now - hours * 3600, now, owner_say("metrics_title", hours=hours))
+        text += "\n\n" + owner_say("metrics_queue", active=len(active_jobs(self._s)))
+        self._send(chat_id, text, html=True)
+
+    def _cmd_report(self, args, chat_id, update_id) -> None:
+        kind = args[0].lower() if args else "daily"
+        days = {"daily": 1, "weekly": 7}.get(kind)
+        if days is None:
+            self._send(chat_id, owner_say("report_usage"))
+            return
+        now = self._s.clock.now()
+        self._send(chat_id, self._report.build(now - days * DAY_S, now, owner_say(f"report_{kind}")), html=True)
+
+    # -- jobs ----------------------------------------------------------------------------------------------
+    def _job_lines(self, jobs) -> list[str]:
+        now = self._s.clock.now()
+        return [owner_say("job_line", job=j.job_id[:8], user_id=j.user_id, status=j.status.value,
+                          duration=(j.real_duration_ms or 0) / 1000 or j.declared_duration_s, age=(now - j.created_at) / 60, attempts=j.attempts)
+                for j in jobs[:10]]
+
+    def _cmd_status(self, args, chat_id, update_id) -> None:
+        jobs = active_jobs(self._s)
+        queued = sum(j.status.value == "queued" for j in jobs)
+        lines = [owner_say("status", active=len(jobs), queued=queued, processing=len(jobs) - queued)]
+        lines += self._job_lines(jobs)
+        if len(jobs) > 10:
+            lines.append(owner_say("more", count=len(jobs) - 10))
+        self._send(chat_id, "\n".join(lines))
+
+    def _cmd_batch(self, args, chat_id, update_id) -> None:
+        user_id = _whole(args[0]) if args else None
+        if user_id is None:
+            self._send(chat_id, owner_say("batch_usage"))
+            return
+        jobs = active_jobs(self._s, user_id)
+        lines = [owner_say("batch", user_id=user_id, count=len(jobs)), *self._job_lines(jobs)]
+        if len(jobs) > 10:
+            lines.append(owner_say("more", count=len(jobs) - 10))
+        self._send(chat_id, "\n".join(lines))
+
+    def _cmd_flush(self, args, chat_id, update_id) -> None:
+        report = self._sweep()
+        lines = [owner_say("flush", republished=len(report.republished), failed=len(report.failed))]
+        lines += [owner_say("flush_failed_line", job=j[:8]) for j in report.failed[:20]]
+        self._send(chat_id, "\n".join(lines))
+
+    # -- /mute ---------------------------------------------------------------------------------------------
+    def _cmd_mute(self, args, chat_id, update_id) -> None:
         now = self._s.clock.now()
         if args and args[0].lower() == "off":
             self._s.state.set(MUTE_KEY, None)
-            self._send(chat_id, "🔔 Alerts on")
+            self._send(chat_id, owner_say("mute_off"))
             return
         if args:
-            try:
-                hours = float(args[0])
-            except ValueError:
-                self._send(chat_id, "Usage: /mute [hours|off]")
+            hours = _number(args[0])
+            if hours is None or not 0 < hours <= MAX_MUTE_HOURS:
+                self._send(chat_id, owner_say("mute_usage", max_hours=MAX_MUTE_HOURS))
                 return
-            if not 0 < hours <= 24 * 30:
-                self._send(chat_id, "Usage: /mute [hours|off] (0 < hours ≤ 720)")
-                return
-            self._s.state.set(MUTE_KEY, str(now + hours * 3600))
-            self._send(chat_id, f"🔕 Alerts muted for {hours:g} h")
+            self._s.state.set(MUTE_KEY, repr(now + hours * 3600))
+            self._send(chat_id, owner_say("mute_on", hours=hours, until=utc_time(now + hours * 3600)))
             return
-        until = float(self._s.state.get(MUTE_KEY) or 0)
-        self._send(chat_id, f"🔕 Muted for {(until - now) / 3600:.1f} h more" if until > now else "🔔 Alerts on")
+        try:
+            until = float(self._s.state.get(MUTE_KEY) or 0)
+        except ValueError:
+            until = 0.0
+        if until > now:
+            self._send(chat_id, owner_say("mute_status", hours=(until - now) / 3600, until=utc_time(until)))
+        else:
+            self._send(chat_id, owner_say("mute_off"))
 
-    def _cmd_status(self, args, chat_id) -> None:
-        active = [j for j in self._s.jobs.scan() if not j.status.is_terminal]
-        lines = [f"Active jobs: {len(active)}"]
-        lines += [f"{j.job_id[:8]}… user {j.user_id} {j.status.value} ({j.declared_duration_s:.0f}s)" for j in active[:10]]
-        self._send(chat_id, "\n".join(lines))
+    # -- /export -------------------------------------------------------------------------------------------
+    def _cmd_export(self, args, chat_id, update_id) -> None:
+        kind = args[0].lower() if args else ""
+        days = _whole(args[1]) if len(args) > 1 else 30
+        if kind not in ("users", "logs", "payments") or days is None or not 0 < days <= MAX_EXPORT_DAYS:
+            self._send(chat_id, owner_say("export_usage"))
+            return
+        now = self._s.clock.now()
+        since = now - days * DAY_S
+        if kind == "users":
+            data, rows = users_csv(self._s)
+        elif kind == "logs":
+            data, rows = logs_csv(self._s, since)
+        else:
+            data, rows = payments_csv(self._s, since)
+        stamp = utc_time(now).replace(" ", "_").replace(":", "")
+        caption = owner_say("export_caption_all" if kind == "users" else "export_caption", kind=kind, rows=rows,
+                            days=days)
+        self._s.chat.send_document(chat_id, f"{kind}_{stamp}.csv", data, caption=caption)

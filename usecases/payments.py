@@ -1,9 +1,28 @@
-"""Telegram Stars: invoices, pre-checkout validation and crediting exactly once per charge.
+"""Telegram Stars: the package list, invoices, pre-checkout validation, crediting exactly once.
 
-The invoice payload is ``pkg:<package>:<user>:<signature>``, signed with the deployment's
-payload secret; pre-checkout refuses an unknown package, a spent purchase limit, a wrong amount
-or a payload we did not sign (D13, D14). ``successful_payment`` credits once per
-``telegram_payment_charge_id`` (D15), logs it and tells the owner.
+Payload. An invoice carries ``pkg:<package>:<user>:<nonce>:<mac>``: the nonce names this one
+invoice and the MAC (HMAC-SHA256 with the deployment's payload secret, 16 hex digits) proves we
+issued it. Pre-checkout refuses a payload we did not sign, another user's invoice, an unknown
+package, a wrong currency or amount (D13; the reference's later fix compared against ids the
+invoices never carried and so rejected every real payment — here the test pays a real invoice).
+Payloads without a nonce (``pkg:<package>:<user>:<mac>``, the first format) are still accepted.
+
+The limited package (``micro_10``, 3 purchases). The limit is checked when the button is
+pressed, and enforced at pre-checkout (D14) with a *reservation*: the purchase counter is
+incremented there, conditionally (never beyond the limit) and exactly once per invoice (operation
+key ``micro:<nonce>``). Telegram takes the Stars only after our ``ok``, so two invoices paid at
+the same moment cannot both pass: the second reservation fails and its pre-checkout is refused.
+``successful_payment`` counts with the same key, which is then a no-op.
+Residual window, accepted: when Telegram fails a payment *after* our ``ok`` (rare; nothing
+tells the bot), the reservation stays and the user has one micro purchase fewer. That errs on the
+seller's side for a 5⭐ promotional package; the owner can see it in ``/export payments``
+(purchases without a payment row). A legacy payload has no nonce: its pre-checkout only checks
+the counter and the payment counts it (the reference's window, for those old invoices only).
+
+``successful_payment``: Telegram has taken the Stars, so the minutes are always credited (even if
+a limit was somehow passed), exactly once per ``telegram_payment_charge_id`` (D15), logged
+(one row per charge) and reported to the owner. A payment we cannot match is never credited
+blindly: the owner is told to look, the user that a person will.
 """
 
 from __future__ import annotations
@@ -18,108 +37,160 @@ from domain.billing import PACKAGES, Package, find_package
 from ports.chat import Button
 from ports.errors import PortError
 from ports.repositories import PaymentLog
-from usecases.catalogue import say
+from usecases.catalogue import owner_say, say
 from usecases.inbound import IncomingMessage, IncomingPreCheckout, Sender
 from usecases.services import BotServices
 from usecases.users import ensure_user
 
 log = logging.getLogger(__name__)
 
+# successful_payment counts a limited purchase even past the limit: the Stars are already taken.
+NO_LIMIT = 1_000_000
+
 
 @attrs.frozen
 class InvoicePayload:
     package: Package
     user_id: int
+    nonce: str = ""
 
 
-def sign_payload(secret: bytes, package_id: str, user_id: int) -> str:
-    body = f"pkg:{package_id}:{user_id}"
-    mac = hmac.new(secret, body.encode(), hashlib.sha256).hexdigest()[:16]
-    return f"{body}:{mac}"
+def _mac(secret: bytes, body: str) -> str:
+    return hmac.new(secret, body.encode(), hashlib.sha256).hexdigest()[:16]
+
+
+def sign_payload(secret: bytes, package_id: str, user_id: int, nonce: str = "") -> str:
+    """The invoice payload; ``nonce`` (letters, digits, ``-``, ``_``) names one invoice."""
+    if any(not (c.isalnum() or c in "-_") for c in nonce):
+        raise ValueError("nonce must be alphanumeric")
+    body = f"pkg:{package_id}:{user_id}" + (f":{nonce}" if nonce else "")
+    return f"{body}:{_mac(secret, body)}"
 
 
 def parse_payload(secret: bytes, payload: str) -> InvoicePayload | None:
     parts = payload.split(":")
-    if len(parts) != 4 or parts[0] != "pkg" or not parts[2].lstrip("-").isdigit():
+    if len(parts) not in (4, 5) or parts[0] != "pkg" or not parts[2].lstrip("-").isdigit():
         return None
-    expected = sign_payload(secret, parts[1], int(parts[2]))
-    if not hmac.compare_digest(expected, payload):
+    body, mac = ":".join(parts[:-1]), parts[-1]
+    if not hmac.compare_digest(_mac(secret, body), mac):
         return None
     package = find_package(parts[1])
-    return InvoicePayload(package, int(parts[2])) if package else None
+    nonce = parts[3] if len(parts) == 5 else ""
+    return InvoicePayload(package, int(parts[2]), nonce) if package else None
+
+
+def package_title(lang: str, package: Package) -> str:
+    return say(lang, f"package_{package.id}")
 
 
 class Payments:
     def __init__(self, services: BotServices) -> None:
         self._s = services
 
-    def packages_message(self, chat_id: int, lang: str) -> None:
-        rows = tuple(
-            (Button(say(lang, "buy_button", title=p.title, minutes=p.minutes, stars=p.stars), f"buy:{p.id}"),)
-            for p in PACKAGES
-        )
-        self._s.chat.send_text(chat_id, say(lang, "buy_title"), keyboard=rows)
+    # -- /buy_minutes and the buy:<package> button ---------------------------------------------------
+    def packages_message(self, chat_id: int, user_id: int, lang: str) -> None:
+        user = self._s.users.get(user_id)
+        bought = user.micro_purchases if user else 0
+        lines = [say(lang, "buy_title", balance=user.balance_minutes if user else 0), ""]
+        rows = []
+        for p in PACKAGES:
+            title = package_title(lang, p)
+            line = say(lang, "buy_line", title=title, minutes=p.minutes, stars=p.stars)
+            if p.purchase_limit is not None:
+                line += say(lang, "buy_limit_note", limit=p.purchase_limit, left=max(0, p.purchase_limit - bought))
+            lines.append(line)
+            rows.append((Button(say(lang, "buy_button", title=title, minutes=p.minutes, stars=p.stars),
+                                f"buy:{p.id}"),))
+        self._s.chat.send_text(chat_id, "\n".join(lines), keyboard=tuple(rows))
 
-    def send_invoice(self, chat_id: int, user_id: int, package_id: str, lang: str) -> None:
+    def send_invoice(self, chat_id: int, user_id: int, package_id: str, lang: str) -> str:
         package = find_package(package_id)
         if package is None:
-            return
+            return "unknown"
         user = self._s.users.get(user_id)
         if package.purchase_limit is not None and user and user.micro_purchases >= package.purchase_limit:
             self._s.chat.send_text(chat_id, say(lang, "micro_limit", limit=package.purchase_limit))
-            return
+            return "limit"
+        nonce = "".join(c for c in self._s.ids.new_id() if c.isalnum())[:16]
         self._s.chat.send_invoice(
             chat_id, title=say(lang, "invoice_title", minutes=package.minutes)[:32],
-            description=say(lang, "invoice_description", title=package.title, minutes=package.minutes)[:255],
-            payload=sign_payload(self._s.payload_secret, package.id, user_id), stars=package.stars,
+            description=say(lang, "invoice_description", title=package_title(lang, package),
+                            minutes=package.minutes)[:255],
+            payload=sign_payload(self._s.payload_secret, package.id, user_id, nonce), stars=package.stars,
         )
+        return "invoice"
 
-    def pre_checkout(self, query: IncomingPreCheckout) -> None:
-        ok, reason = self._validate(query.sender, query.invoice_payload, query.currency, query.total_amount)
+    # -- pre_checkout_query ----------------------------------------------------------------------------
+    def pre_checkout(self, query: IncomingPreCheckout) -> bool:
+        refusal = self._refusal(query.sender, query.invoice_payload, query.currency, query.total_amount)
         lang = self._lang(query.sender.user_id)
-        self._s.chat.answer_pre_checkout(query.query_id, ok, "" if ok else say(lang, reason))
+        error = say(lang, refusal[0], **refusal[1]) if refusal else ""
+        self._s.chat.answer_pre_checkout(query.query_id, refusal is None, error)
+        return refusal is None
 
-    def _validate(self, sender: Sender, payload: str, currency: str, amount: int) -> tuple[bool, str]:
+    def _refusal(self, sender: Sender, payload: str, currency: str, amount: int) -> tuple[str, dict] | None:
+        """None when the payment may go ahead, else the catalogue key (and params) of the reason."""
         parsed = parse_payload(self._s.payload_secret, payload)
         if parsed is None or parsed.user_id != sender.user_id:
-            return False, "payment_invalid"
+            return "payment_invalid", {}
         if currency != "XTR" or amount != parsed.package.stars:
-            return False, "payment_invalid"
+            return "payment_invalid", {}
         limit = parsed.package.purchase_limit
+        if limit is None:
+            return None
         user = self._s.users.get(sender.user_id)
-        if limit is not None and user is not None and user.micro_purchases >= limit:
-            return False, "micro_limit"
-        return True, ""
+        if user is None:
+            return "payment_invalid", {}  # invoices are only ever sent to known users
+        if not parsed.nonce:
+            return None if user.micro_purchases < limit else ("micro_limit", {"limit": limit})
+        # The reservation: counted now, once per invoice, never beyond the limit.
+        if not self._s.users.increment_micro_purchases(user.user_id, f"micro:{parsed.nonce}", limit):
+            return "micro_limit", {"limit": limit}
+        return None
 
-    def successful(self, message: IncomingMessage) -> None:
+    # -- successful_payment ------------------------------------------------------------------------------
+    def successful(self, message: IncomingMessage) -> str:
         payment = message.payment
         assert payment is not None
         user = ensure_user(self._s.users, message.sender, self._s.clock)
         lang = user.settings.ui_language
         parsed = parse_payload(self._s.payload_secret, payment.invoice_payload)
+        charge = payment.telegram_payment_charge_id
         if parsed is None or parsed.user_id != message.sender.user_id or payment.currency != "XTR" \
                 or payment.total_amount != parsed.package.stars:
             # Telegram took the Stars, so a person must look at it; nothing is credited blindly.
-            log.error("payment with an invalid payload", extra={"user_id": message.sender.user_id})
-            self._notify_owner(f"⚠️ Payment with an invalid payload from {message.sender.user_id}: "
-                               f"{payment.total_amount} {payment.currency}, charge {payment.telegram_payment_charge_id}")
-            return
-        charge = payment.telegram_payment_charge_id
-        change = self._s.users.apply_balance(user.user_id, f"pay:{charge}", parsed.package.minutes)
-        if parsed.package.purchase_limit is not None:
-            self._s.users.increment_micro_purchases(user.user_id, f"micro:{charge}", 1_000_000)
-        self._s.logs.add_payment(PaymentLog(charge, user.user_id, parsed.package.id, parsed.package.minutes,
-                                            payment.total_amount, self._s.clock.now()))
-        if not change.applied:
-            return  # a redelivered successful_payment: credited already
-        self._s.chat.send_text(message.chat_id, say(lang, "payment_ok", minutes=parsed.package.minutes,
-                                                     balance=change.balance))
-        self._notify_owner(f"💳 {user.display_name} ({user.user_id}) paid {payment.total_amount}⭐ "
-                           f"for {parsed.package.minutes} min")
+            log.error("payment with an invalid payload", extra={"user_id": user.user_id})
+            if self._s.keys.claim(f"payment-review:{charge}", self._s.clock.now()):
+                self._notify_owner(owner_say("payment_unmatched", user_id=user.user_id, amount=payment.total_amount,
+                                             currency=payment.currency, charge=charge))
+                self._tell(message.chat_id, say(lang, "payment_review"))
+            return "unmatched"
+        package = parsed.package
+        change = self._s.users.apply_balance(user.user_id, f"pay:{charge}", package.minutes)
+        if package.purchase_limit is not None:
+            key = f"micro:{parsed.nonce}" if parsed.nonce else f"micro:{charge}"
+            self._s.users.increment_micro_purchases(user.user_id, key, NO_LIMIT)
+        logged = self._s.logs.add_payment(PaymentLog(charge, user.user_id, package.id, package.minutes,
+                                                     payment.total_amount, self._s.clock.now()))
+        if not (change.applied or logged):
+            return "duplicate"  # a redelivered successful_payment: credited, logged and told already
+        balance = change.balance if change.applied else (self._s.users.get(user.user_id) or user).balance_minutes
+        self._tell(message.chat_id, say(lang, "payment_ok", minutes=package.minutes, balance=balance))
+        self._notify_owner(owner_say("payment_owner", name=user.display_name, user_id=user.user_id,
+                                     stars=payment.total_amount, minutes=package.minutes, package=package.id,
+                                     balance=balance))
+        return "credited"
 
+    # -- helpers ---------------------------------------------------------------------------------------
     def _lang(self, user_id: int) -> str:
         user = self._s.users.get(user_id)
         return user.settings.ui_language if user else "ru"
+
+    def _tell(self, chat_id: int, text: str) -> None:
+        try:
+            self._s.chat.send_text(chat_id, text)
+        except PortError:
+            log.warning("payment message not delivered", extra={"chat_id": chat_id})
 
     def _notify_owner(self, text: str) -> None:
         if self._s.owner_id is None:
@@ -128,3 +199,4 @@ class Payments:
             self._s.chat.send_text(self._s.owner_id, text)
         except PortError:
             log.warning("owner notification failed")
+

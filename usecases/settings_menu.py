@@ -1,28 +1,63 @@
-"""``/settings``: one message with a button per setting, toggled in place."""
+"""``/settings``: one message with a button per setting, changed in place (the message is edited).
+
+Buttons (callback data):
+- ``set:use_code`` / ``set:use_yo`` / ``set:long_text`` / ``set:dialogue`` / ``set:speaker_labels``
+  toggle that setting;
+- ``set:ui_language`` switches the interface between Russian and English (the menu is redrawn in
+  the new language);
+- ``set:language`` turns the message into a picker of recognition languages, ``set:lang:<code>``
+  (or ``set:lang:auto``) chooses one and returns to the menu, ``set:back`` returns without a change.
+"""
 
 from __future__ import annotations
 
+import re
+
 from domain.users import LongTextMode, User
 from ports.chat import Button, Keyboard
-from usecases.catalogue import LANGUAGES, say
+from usecases.catalogue import CATALOGUES, LANGUAGES, say
 from usecases.services import BotServices
 from usecases.users import update_settings
 
-# Recognition languages offered as buttons (any ISO code works with /language <code>).
-LANGUAGE_CHOICES = (None, "ru", "en", "uk", "de", "es", "fr", "zh")
+# Recognition languages offered as buttons (any ISO 639 code works with /language <code>).
+LANGUAGE_CHOICES: tuple[str | None, ...] = (None, "ru", "en", "uk", "de", "es", "fr", "it", "zh")
+TOGGLES = ("use_code", "use_yo", "long_text", "dialogue", "speaker_labels")
+_ISO_CODE = re.compile(r"^[a-z]{2,3}$")
+
+
+def valid_language_code(code: str) -> bool:
+    return bool(_ISO_CODE.match(code))
+
+
+def language_name(lang: str, code: str | None) -> str:
+    if code is None:
+        return say(lang, "language_auto")
+    key = f"lang_name_{code}"
+    return say(lang, key) if key in CATALOGUES.get(lang, CATALOGUES["ru"]) else code
 
 
 class SettingsMenu:
     def __init__(self, services: BotServices) -> None:
         self._s = services
 
+    # -- changes ---------------------------------------------------------------------------------
     def toggle(self, user: User, field: str) -> User:
         st = user.settings
         if field == "long_text":
             value = LongTextMode.FILE if st.long_text is LongTextMode.SPLIT else LongTextMode.SPLIT
             return update_settings(self._s.users, user, long_text=value)
+        if field == "ui_language":
+            index = LANGUAGES.index(st.ui_language) if st.ui_language in LANGUAGES else 0
+            return update_settings(self._s.users, user, ui_language=LANGUAGES[(index + 1) % len(LANGUAGES)])
         return update_settings(self._s.users, user, **{field: not getattr(st, field)})
 
+    def set_language(self, user: User, code: str | None) -> User:
+        return update_settings(self._s.users, user, language=code)
+
+    def set_ui_language(self, user: User, code: str) -> User:
+        return update_settings(self._s.users, user, ui_language=code)
+
+    # -- texts -----------------------------------------------------------------------------------
     def describe(self, user: User, field: str) -> str:
         st, lang = user.settings, user.settings.ui_language
 
@@ -41,34 +76,57 @@ class SettingsMenu:
         if field == "speaker_labels":
             return say(lang, "setting_speakers", value=onoff(st.speaker_labels))
         if field == "ui_language":
-            return say(lang, "setting_ui", value=st.ui_language)
-        return say(lang, "setting_language", value=st.language or say(lang, "language_auto"))
+            return say(lang, "setting_ui", value=say(lang, f"ui_name_{st.ui_language}"))
+        return say(lang, "setting_language", value=language_name(lang, st.language))
 
     def keyboard(self, user: User) -> Keyboard:
-        fields = ("use_code", "use_yo", "long_text", "dialogue", "speaker_labels")
-        rows = [(Button(self.describe(user, f), f"set:{f}"),) for f in fields]
+        rows = [(Button(self.describe(user, f), f"set:{f}"),) for f in TOGGLES]
         rows.append((Button(self.describe(user, "language"), "set:language"),))
         rows.append((Button(self.describe(user, "ui_language"), "set:ui_language"),))
         return tuple(rows)
 
-    def show(self, chat_id: int, user: User) -> None:
-        self._s.chat.send_text(chat_id, say(user.settings.ui_language, "settings_title"), keyboard=self.keyboard(user))
+    def language_keyboard(self, user: User) -> Keyboard:
+        lang = user.settings.ui_language
+        buttons = [
+            Button(("✅ " if user.settings.language == code else "") + language_name(lang, code),
+                   f"set:lang:{code or 'auto'}")
+            for code in LANGUAGE_CHOICES
+        ]
+        rows = [tuple(buttons[i:i + 3]) for i in range(0, len(buttons), 3)]
+        rows.append((Button(say(lang, "back"), "set:back"),))
+        return tuple(rows)
 
-    def press(self, user: User, data: str, chat_id: int, message_id: int | None) -> None:
+    def text(self, user: User) -> str:
+        """The menu's text: the title and every current value (so each change edits the text too)."""
+        fields = (*TOGGLES, "language", "ui_language")
+        return say(user.settings.ui_language, "settings_title") + "\n\n" + "\n".join(
+            "• " + self.describe(user, f) for f in fields)
+
+    # -- the message -----------------------------------------------------------------------------
+    def show(self, chat_id: int, user: User) -> None:
+        self._s.chat.send_text(chat_id, self.text(user), keyboard=self.keyboard(user))
+
+    def press(self, user: User, data: str, chat_id: int, message_id: int | None) -> bool:
+        """Apply a ``set:`` button and redraw the same message; False for data it does not know."""
         field = data.removeprefix("set:")
+        lang = user.settings.ui_language
         if field == "language":
-            current = LANGUAGE_CHOICES.index(user.settings.language) if user.settings.language in LANGUAGE_CHOICES else 0
-            user = update_settings(self._s.users, user,
-                                   language=LANGUAGE_CHOICES[(current + 1) % len(LANGUAGE_CHOICES)])
-        elif field == "ui_language":
-            index = LANGUAGES.index(user.settings.ui_language)
-            user = update_settings(self._s.users, user, ui_language=LANGUAGES[(index + 1) % len(LANGUAGES)])
-        elif field in ("use_code", "use_yo", "long_text", "dialogue", "speaker_labels"):
+            self._redraw(chat_id, message_id, say(lang, "language_title"), self.language_keyboard(user))
+            return True
+        if field.startswith("lang:"):
+            code = field.removeprefix("lang:")
+            if code != "auto" and code not in LANGUAGE_CHOICES:
+                return False
+            user = self.set_language(user, None if code == "auto" else code)
+        elif field in (*TOGGLES, "ui_language"):
             user = self.toggle(user, field)
-        else:
-            return
-        title = say(user.settings.ui_language, "settings_title")
+        elif field != "back":
+            return False
+        self._redraw(chat_id, message_id, self.text(user), self.keyboard(user))
+        return True
+
+    def _redraw(self, chat_id: int, message_id: int | None, text: str, keyboard: Keyboard) -> None:
         if message_id is not None:
-            self._s.chat.edit_text(chat_id, message_id, title, keyboard=self.keyboard(user))
+            self._s.chat.edit_text(chat_id, message_id, text, keyboard=keyboard)
         else:
-            self.show(chat_id, user)
+            self._s.chat.send_text(chat_id, text, keyboard=keyboard)

@@ -29,7 +29,14 @@ from domain.policy import Policy
 from domain.users import User, UserSettings
 from ports.chat import Button, Chat, Keyboard
 from ports.clock import Clock
-from ports.errors import ChatBlocked, ConflictError, ContentRejected, FileTooBig, PermanentFailure, TransientFailure
+from ports.errors import (
+    ChatBlocked,
+    ConflictError,
+    ContentRejected,
+    FileTooBig,
+    PermanentFailure,
+    TransientFailure,
+)
 from ports.repositories import CachedResult, Jobs, Logs, Results, TranscriptionLog, Users
 from usecases.billing import JobBilling
 from usecases.catalogue import say

@@ -1,7 +1,14 @@
 """Trial minutes: the user asks, the owner decides at once from a notification with two buttons.
 
-Approval credits the trial exactly once however often the button is pressed (the op key is the
-user id); a denial tells the user (the reference bot's D5, D16).
+- ``/trial`` stores a request with the real time (D4) and notifies the owner immediately with
+  ✅/❌ buttons (D5); ``/review_trials`` lists the requests still pending.
+- Approval credits ``policy.trial_minutes`` exactly once however often, and however
+  concurrently, the button is pressed (D16): the request moves pending → approved with a
+  conditional write, the credit uses the operation key ``trial:<user>``, and a user already marked
+  approved is never credited again (so the bounded memory of operation keys cannot let a much
+  later press through). The user's status is set only after the credit, so a press after a crash
+  in between completes the approval instead of refusing it.
+- A denial tells the user (D5). A denied user cannot file a new request (no request spam).
 """
 
 from __future__ import annotations
@@ -11,82 +18,110 @@ import logging
 import attrs
 
 from domain.users import TrialStatus, User
-from ports.chat import Button
+from ports.chat import Button, Keyboard
 from ports.errors import ConflictError, PortError
 from ports.repositories import TrialRequest
-from usecases.catalogue import say
+from usecases.catalogue import owner_say, say, utc_time
 from usecases.services import BotServices
 
 log = logging.getLogger(__name__)
+
+
+def decision_keyboard(user_id: int) -> Keyboard:
+    return ((Button(owner_say("trial_approve"), f"trial:approve:{user_id}"),
+             Button(owner_say("trial_deny"), f"trial:deny:{user_id}")),)
 
 
 class TrialRequests:
     def __init__(self, services: BotServices) -> None:
         self._s = services
 
-    def request(self, chat_id: int, user: User) -> None:
+    # -- the user's side -------------------------------------------------------------------------
+    def request(self, chat_id: int, user: User) -> str:
+        """Handle ``/trial``; returns what happened (requested, pending, used, denied)."""
         lang = user.settings.ui_language
-        if user.trial is TrialStatus.APPROVED:
-            self._s.chat.send_text(chat_id, say(lang, "trial_used"))
-            return
         existing = self._s.trials.get(user.user_id)
-        if user.trial is TrialStatus.PENDING or (existing and existing.status == "pending"):
-            self._s.chat.send_text(chat_id, say(lang, "trial_pending"))
-            return
-        if existing and existing.status in ("approved", "denied"):
+        status = existing.status if existing else None
+        if user.trial is TrialStatus.APPROVED or status == "approved":
             self._s.chat.send_text(chat_id, say(lang, "trial_used"))
-            return
+            return "used"
+        if user.trial is TrialStatus.DENIED or status == "denied":
+            self._s.chat.send_text(chat_id, say(lang, "trial_denied_before"))
+            return "denied"
+        if status == "pending":
+            self._s.chat.send_text(chat_id, say(lang, "trial_pending"))
+            return "pending"
         try:
-            self._s.trials.put(TrialRequest(user.user_id, user.display_name, self._s.clock.now()))
+            request = self._s.trials.put(TrialRequest(user.user_id, user.display_name, self._s.clock.now()))
         except ConflictError:
             self._s.chat.send_text(chat_id, say(lang, "trial_pending"))
-            return
+            return "pending"
         self._set_status(user.user_id, TrialStatus.PENDING)
         self._s.chat.send_text(chat_id, say(lang, "trial_requested"))
-        self.notify_owner(user)
+        self.notify_owner(user, request)
+        return "requested"
 
-    def notify_owner(self, user: User) -> None:
+    # -- the owner's side ------------------------------------------------------------------------
+    def card(self, user: User | None, request: TrialRequest) -> str:
+        username = f"@{user.username}" if user and user.username else "—"
+        balance = user.balance_minutes if user else 0
+        return owner_say("trial_card", name=request.name, user_id=request.user_id, username=username,
+                         requested=utc_time(request.requested_at), balance=balance)
+
+    def notify_owner(self, user: User, request: TrialRequest) -> None:
         if self._s.owner_id is None:
             return
-        keyboard = ((Button("✅ Approve", f"trial:approve:{user.user_id}"),
-                     Button("❌ Deny", f"trial:deny:{user.user_id}")),)
-        text = f"🆕 Trial request: {user.display_name} (id {user.user_id}, @{user.username or '—'})"
+        text = owner_say("trial_new") + "\n" + self.card(user, request)
         try:
-            self._s.chat.send_text(self._s.owner_id, text, keyboard=keyboard)
+            self._s.chat.send_text(self._s.owner_id, text, keyboard=decision_keyboard(user.user_id))
         except PortError:
-            log.warning("owner not notified of a trial request")
+            log.warning("owner not notified of a trial request", extra={"user_id": user.user_id})
 
     def decide(self, user_id: int, approve: bool) -> str:
-        """Apply the owner's decision; returns a line for the owner's card."""
-        request = self._s.trials.get(user_id)
+        """Apply the owner's decision; returns the new text of the owner's card."""
         user = self._s.users.get(user_id)
         if user is None:
-            return f"User {user_id} not found"
-        if request is not None and request.status != "pending":
-            return f"Already {request.status}: {user.display_name} ({user_id})"
-        if request is not None:
+            return owner_say("user_not_found", user_id=user_id)
+        request = self._s.trials.get(user_id)
+        if request is None and user.trial is not TrialStatus.PENDING:
+            return owner_say("trial_none", name=user.display_name, user_id=user_id)
+        wanted = "approved" if approve else "denied"
+        won = request is None  # no request row (expired) but the user is still pending
+        if request is not None and request.status == "pending":
             try:
-                self._s.trials.put(attrs.evolve(request, status="approved" if approve else "denied",
-                                                decided_at=self._s.clock.now()))
+                request = self._s.trials.put(attrs.evolve(request, status=wanted, decided_at=self._s.clock.now()))
+                won = True
             except ConflictError:
-                return f"Changed meanwhile: {user.display_name} ({user_id})"
-        lang = user.settings.ui_language
-        if approve:
-            minutes = self._s.policy.trial_minutes
-            change = self._s.users.apply_balance(user_id, f"trial:{user_id}", minutes)
-            self._set_status(user_id, TrialStatus.APPROVED)
-            if change.applied:
-                self._tell(user_id, say(lang, "trial_approved_user", minutes=minutes))
-            return f"✅ Approved: {user.display_name} ({user_id}), +{minutes} min"
-        self._set_status(user_id, TrialStatus.DENIED)
-        self._tell(user_id, say(lang, "trial_denied_user"))
-        return f"❌ Denied: {user.display_name} ({user_id})"
+                request = self._s.trials.get(user_id)  # decided meanwhile (a second press)
+        decided = request.status if request is not None else wanted
+        if decided != wanted:
+            return owner_say("trial_already", status=decided, name=user.display_name, user_id=user_id)
+        return self._approve(user) if approve else self._deny(user, won)
 
-    def _tell(self, user_id: int, text: str) -> None:
+    def _approve(self, user: User) -> str:
+        minutes = self._s.policy.trial_minutes
+        if user.trial is TrialStatus.APPROVED:
+            return owner_say("trial_already", status="approved", name=user.display_name, user_id=user.user_id)
+        change = self._s.users.apply_balance(user.user_id, f"trial:{user.user_id}", minutes)
+        self._set_status(user.user_id, TrialStatus.APPROVED)
+        if not change.applied:
+            return owner_say("trial_already", status="approved", name=user.display_name, user_id=user.user_id)
+        self._tell(user, say(user.settings.ui_language, "trial_approved_user", minutes=minutes))
+        return owner_say("trial_approved", name=user.display_name, user_id=user.user_id, minutes=minutes,
+                         balance=change.balance)
+
+    def _deny(self, user: User, won: bool) -> str:
+        self._set_status(user.user_id, TrialStatus.DENIED)
+        if not won or user.trial is TrialStatus.DENIED:
+            return owner_say("trial_already", status="denied", name=user.display_name, user_id=user.user_id)
+        self._tell(user, say(user.settings.ui_language, "trial_denied_user"))
+        return owner_say("trial_denied", name=user.display_name, user_id=user.user_id)
+
+    def _tell(self, user: User, text: str) -> None:
         try:
-            self._s.chat.send_text(user_id, text)
+            self._s.chat.send_text(user.user_id, text)
         except PortError:
-            log.warning("user not told about the trial decision", extra={"user_id": user_id})
+            log.warning("user not told about the trial decision", extra={"user_id": user.user_id})
 
     def _set_status(self, user_id: int, status: TrialStatus) -> None:
         for _ in range(5):

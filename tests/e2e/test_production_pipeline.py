@@ -104,7 +104,10 @@ class Cloud:
 @pytest.fixture
 def cloud():
     with contextlib.ExitStack() as stack:
-        yield Cloud(stack)
+        c = Cloud(stack)
+        # The Telegram adapter owns an event-loop thread for its life: stop it with the test.
+        stack.callback(lambda: c.container.chat().close())
+        yield c
 
 
 def test_voice_note_from_update_json_to_delivered_text(cloud):

@@ -175,7 +175,7 @@ def test_sweeper_fails_a_job_stuck_in_processing_with_a_refund(world):
     world.recognizer = KillOnCall(world.recognizer, "recognize", 1)
     world.rebuild()
     message = world.queue.receive()
-    for attempt in range(world.policy.max_job_attempts):
+    for _attempt in range(world.policy.max_job_attempts):
         with pytest.raises(WorkerKilled):
             world.transcribe_job(message.job_id)
         world.recognizer = KillOnCall(world.recognizer, "recognize", 1)

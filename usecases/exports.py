@@ -1,0 +1,95 @@
+"""The ``export:<job>:<txt|srt|vtt>`` buttons under a transcript: the text with timestamps as a file.
+
+- Only the user whose job it is may export it; anyone else (or a job that is gone, failed or
+  never produced text) gets a short "not available" answer on the button and nothing else.
+- Times come from the job's speaker segments when it has them (dialogue mode, and a one-speaker
+  result of the two passes): exact word times, with ``Speaker N:`` labels in dialogue mode.
+  Otherwise (plain mode: ``qwen3-asr-flash`` returns no times) they are estimated from the text
+  length over the real duration (``domain.exports.cues_from_text``), and the file's caption says
+  the times are approximate.
+- ``.txt`` lines are ``[HH:MM:SS] text`` of up to about 30 s; ``.srt``/``.vtt`` cues are at most
+  7 s and 2 lines of 42 characters.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+
+import attrs
+
+from domain.exports import (
+    SUBTITLES,
+    TRANSCRIPT,
+    Cue,
+    cues_from_segments,
+    cues_from_text,
+    render_srt,
+    render_txt,
+    render_vtt,
+)
+from domain.job import Job
+from domain.splitting import replace_yo
+from usecases.catalogue import say
+from usecases.services import BotServices
+
+log = logging.getLogger(__name__)
+
+FORMATS = ("txt", "srt", "vtt")
+
+
+@attrs.frozen
+class ExportFile:
+    filename: str
+    data: bytes
+    estimated: bool
+
+
+def _segments(job: Job) -> list[dict]:
+    if not job.segments_json:
+        return []
+    try:
+        segments = json.loads(job.segments_json)
+    except ValueError:
+        log.warning("unreadable segments_json", extra={"job_id": job.job_id})
+        return []
+    return [s for s in segments if isinstance(s, dict)] if isinstance(segments, list) else []
+
+
+def export_file(job: Job, fmt: str, *, label_word: str, use_yo: bool = True) -> ExportFile:
+    """The export of a finished job in ``fmt`` (txt, srt or vtt)."""
+    limits = TRANSCRIPT if fmt == "txt" else SUBTITLES
+    segments = _segments(job)
+    estimated = not any(s.get("words") for s in segments)
+    if not estimated:
+        label = label_word if job.result_mode == "dialogue" else None
+        cues: list[Cue] = cues_from_segments(segments, label_word=label, limits=limits)
+    else:
+        cues = cues_from_text(job.result_text or "", job.real_duration_ms, limits=limits)
+    if not use_yo:
+        cues = [attrs.evolve(c, text=replace_yo(c.text)) for c in cues]
+    body = {"txt": render_txt, "srt": render_srt, "vtt": render_vtt}[fmt](cues)
+    stamp = dt.datetime.fromtimestamp(job.created_at, tz=dt.UTC).strftime("%Y-%m-%d_%H%M")
+    return ExportFile(f"transcript_{stamp}.{fmt}", body.encode("utf-8"), estimated)
+
+
+class TranscriptExports:
+    def __init__(self, services: BotServices) -> None:
+        self._s = services
+
+    def press(self, presser_id: int, lang: str, data: str, chat_id: int | None) -> tuple[str, str]:
+        """Handle ``export:<job>:<fmt>``; returns (route, text for the button's answer)."""
+        parts = data.split(":")
+        if len(parts) != 3 or parts[2] not in FORMATS or chat_id is None:
+            return "ignored", ""
+        job_id, fmt = parts[1], parts[2]
+        job = self._s.jobs.get(job_id) if job_id else None
+        if job is None or job.user_id != presser_id or not job.result_text:
+            return "export:unavailable", say(lang, "export_unavailable")
+        user = self._s.users.get(presser_id)
+        use_yo = user.settings.use_yo if user else True
+        file = export_file(job, fmt, label_word=say(lang, "speaker"), use_yo=use_yo)
+        caption = say(lang, "export_caption_estimated" if file.estimated else "export_caption", fmt=fmt)
+        self._s.chat.send_document(chat_id, file.filename, file.data, caption=caption)
+        return f"export:{fmt}", ""

@@ -1,0 +1,185 @@
+"""Figures for the owner's ``/stat``, ``/cost`` and ``/export`` (the daily report is ``usecases.reports``).
+
+Every figure comes from iterating the ports to the end — ``Users.scan``, ``Jobs.scan``,
+``Logs.transcriptions``/``payments`` paginate through the whole table — so nothing is capped at
+a fixed number of rows (the reference's D47). The window is ``[since, until]`` in epoch seconds
+(inclusive, so "the last 30 days" includes what happened this very second).
+
+Cost estimate (``/cost``). The bot keeps no invoice from the cloud, so the cost is estimated from
+what it did and from prices written down here (Alibaba Cloud Model Studio, international
+deployment, Singapore; check the current price list before relying on them):
+
+- ASR, ``qwen3-asr-flash``: **$0.000035 per second** of audio (= $0.0021 per minute).
+- Dialogue mode runs two async passes over the file instead: ``qwen3-asr-flash-filetrans``
+  ($0.000035/s) and ``fun-asr-mtl`` (assumed the same), i.e. **$0.00007 per second**.
+- Formatting LLM (``qwen-flash``): $0.05 per million input tokens, $0.40 per million output
+  tokens; Russian text is about **2.5 characters per token**, and each transcription adds about
+  **700 prompt tokens**; input ≈ output ≈ the transcript.
+- Fixed infrastructure per 30 days, as in the reference: Function Compute $5, Tablestore $1,
+  MNS $0.50 (OSS for the dialogue uploads is negligible), prorated to the window.
+Every rate is a field of ``CostRates``, so a deployment can pass its own.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+from collections import defaultdict
+
+import attrs
+
+from domain.job import Job
+from usecases.services import BotServices
+
+DAY_S = 24 * 3600.0
+CSV_BOM = "\ufeff"
+
+
+@attrs.frozen
+class UserUsage:
+    user_id: int
+    name: str
+    transcriptions: int
+    audio_seconds: float
+    billed_minutes: int
+
+
+@attrs.frozen
+class UsageStats:
+    since: float
+    until: float
+    users_total: int
+    users_new: int
+    users_active: int
+    transcriptions: int
+    audio_seconds: float
+    dialogue_seconds: float
+    billed_minutes: int
+    characters: int
+    top_users: tuple[UserUsage, ...]
+
+
+def usage_stats(services: BotServices, since: float, until: float, top: int = 5) -> UsageStats:
+    def inside(ts: float) -> bool:
+        return since <= ts <= until
+
+    users_total = users_new = 0
+    names: dict[int, str] = {}
+    for user in services.users.scan():
+        users_total += 1
+        users_new += inside(user.created_at)
+        names[user.user_id] = user.display_name
+    per_user: dict[int, list[float]] = defaultdict(lambda: [0, 0.0, 0])
+    transcriptions = billed = chars = 0
+    audio = dialogue = 0.0
+    for entry in services.logs.transcriptions(since):
+        if not inside(entry.timestamp) or entry.status != "completed":
+            continue
+        transcriptions += 1
+        audio += entry.duration_s
+        dialogue += entry.duration_s if entry.mode == "dialogue" else 0.0
+        billed += entry.minutes
+        chars += entry.chars
+        row = per_user[entry.user_id]
+        row[0] += 1
+        row[1] += entry.duration_s
+        row[2] += entry.minutes
+    ranked = sorted(per_user.items(), key=lambda kv: (-kv[1][1], kv[0]))[:top]
+    top_users = tuple(
+        UserUsage(uid, names.get(uid, str(uid)), int(row[0]), float(row[1]), int(row[2])) for uid, row in ranked
+    )
+    return UsageStats(since, until, users_total, users_new, len(per_user), transcriptions, audio, dialogue,
+                      billed, chars, top_users)
+
+
+@attrs.frozen
+class CostRates:
+    asr_usd_per_s: float = 0.000035
+    dialogue_usd_per_s: float = 0.00007
+    llm_input_usd_per_mtok: float = 0.05
+    llm_output_usd_per_mtok: float = 0.40
+    chars_per_token: float = 2.5
+    prompt_tokens_per_job: int = 700
+    infra_usd_per_30_days: float = 5.0 + 1.0 + 0.5
+
+
+@attrs.frozen
+class CostEstimate:
+    asr_usd: float
+    llm_usd: float
+    infra_usd: float
+    audio_minutes: float
+
+    @property
+    def total_usd(self) -> float:
+        return self.asr_usd + self.llm_usd + self.infra_usd
+
+    @property
+    def usd_per_minute(self) -> float:
+        return self.total_usd / self.audio_minutes if self.audio_minutes else 0.0
+
+
+DEFAULT_RATES = CostRates()
+
+
+def estimate_cost(stats: UsageStats, rates: CostRates = DEFAULT_RATES) -> CostEstimate:
+    plain_s = stats.audio_seconds - stats.dialogue_seconds
+    asr = plain_s * rates.asr_usd_per_s + stats.dialogue_seconds * rates.dialogue_usd_per_s
+    text_tokens = stats.characters / rates.chars_per_token
+    llm = ((text_tokens + stats.transcriptions * rates.prompt_tokens_per_job) * rates.llm_input_usd_per_mtok
+           + text_tokens * rates.llm_output_usd_per_mtok) / 1_000_000
+    infra = rates.infra_usd_per_30_days * (stats.until - stats.since) / (30 * DAY_S)
+    return CostEstimate(asr, llm, infra, stats.audio_seconds / 60)
+
+
+# -- jobs ------------------------------------------------------------------------------------------
+
+
+def active_jobs(services: BotServices, user_id: int | None = None) -> list[Job]:
+    """Every unfinished job (of one user when given), oldest first."""
+    jobs = [j for j in services.jobs.scan()
+            if not j.status.is_terminal and (user_id is None or j.user_id == user_id)]
+    return sorted(jobs, key=lambda j: (j.created_at, j.job_id))
+
+
+# -- CSV exports -----------------------------------------------------------------------------------
+
+
+def iso(ts: float | None) -> str:
+    return dt.datetime.fromtimestamp(ts, tz=dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ") if ts else ""
+
+
+def _csv(header: list[str], rows) -> bytes:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(header)
+    writer.writerows(rows)
+    # The BOM makes Excel read the file as UTF-8 (names are often Cyrillic).
+    return (CSV_BOM + buffer.getvalue()).encode("utf-8")
+
+
+def users_csv(services: BotServices) -> tuple[bytes, int]:
+    rows = [
+        [u.user_id, u.first_name, u.last_name, u.username, u.balance_minutes, u.trial.value, u.micro_purchases,
+         u.settings.ui_language, iso(u.created_at), iso(u.last_activity)]
+        for u in sorted(services.users.scan(), key=lambda u: (u.created_at, u.user_id))
+    ]
+    header = ["user_id", "first_name", "last_name", "username", "balance_minutes", "trial_status",
+              "micro_purchases", "ui_language", "created_at", "last_activity"]
+    return _csv(header, rows), len(rows)
+
+
+def logs_csv(services: BotServices, since: float) -> tuple[bytes, int]:
+    entries = sorted(services.logs.transcriptions(since), key=lambda e: (e.timestamp, e.log_id))
+    rows = [[iso(e.timestamp), e.user_id, e.job_id, f"{e.duration_s:.1f}", e.minutes, e.chars, e.mode, e.status]
+            for e in entries]
+    header = ["timestamp", "user_id", "job_id", "duration_s", "minutes", "chars", "mode", "status"]
+    return _csv(header, rows), len(rows)
+
+
+def payments_csv(services: BotServices, since: float) -> tuple[bytes, int]:
+    entries = sorted(services.logs.payments(since), key=lambda e: (e.timestamp, e.charge_id))
+    rows = [[iso(e.timestamp), e.user_id, e.package_id, e.minutes, e.stars, e.charge_id] for e in entries]
+    header = ["timestamp", "user_id", "package", "minutes", "stars", "telegram_payment_charge_id"]
+    return _csv(header, rows), len(rows)
