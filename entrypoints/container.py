@@ -16,7 +16,6 @@ from dependency_injector import containers, providers
 
 from adapters.memory.blob_store import InMemoryBlobStore
 from adapters.memory.chat import RecordingChat
-from adapters.memory.formatter import IdentityFormatter
 from adapters.memory.job_queue import InMemoryJobQueue
 from adapters.memory.repositories import (
     InMemoryBotState,

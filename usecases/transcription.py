@@ -25,7 +25,7 @@ import attrs
 
 from domain.audio import ProbeResult, Span, choose_profile
 from domain.chunking import plan_chunks, stitch_texts
-from domain.merge import assess, attribute_words, merge_passes, words_of
+from domain.merge import merge_and_assess
 from domain.policy import Policy
 from domain.transcript import Segment, SpeakerPassResult, TextPassResult, Transcript, Word
 from ports.audio_tools import AudioTools
@@ -152,10 +152,8 @@ class Transcriber:
                 log.warning("uploaded audio not deleted", extra={"error": str(exc)})
         progress("stage_merge")
         if text is not None and speakers is not None and speakers.turns:
-            attributed = attribute_words(words_of(text), speakers.turns)
-            quality = assess(attributed)
-            segments = merge_passes(text, speakers)
-            if quality.speaker_count >= 2 and quality.transitions >= 1:
+            segments, quality = merge_and_assess(text, speakers)
+            if quality.is_dialogue():
                 return TranscriptionResult(Transcript(text.text, segments), "dialogue", False, language)
             return TranscriptionResult(Transcript(text.text, segments), "plain", False, language, "one_speaker")
         if text is not None:

@@ -1,0 +1,133 @@
+"""Operator commands for a deployment, run from a laptop with the production environment loaded.
+
+    python -m entrypoints.admin_cli check-config
+    python -m entrypoints.admin_cli create-tables
+    python -m entrypoints.admin_cli create-queue [--name Q] [--visibility 900] [--max-message-size 65536]
+    python -m entrypoints.admin_cli set-webhook https://<trigger>.<region>.fcapp.run/ [--drop-pending-updates]
+
+Configuration comes from the same variables as the functions (``entrypoints.settings``), with a
+RAM user's AccessKey in ``ALIBABA_ACCESS_KEY`` / ``ALIBABA_SECRET_KEY`` (the functions use their
+role's STS credentials instead). Adapters are imported only by the command that needs them; a
+missing one is reported clearly instead of a traceback. Nothing secret is printed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+from types import ModuleType
+
+from entrypoints.settings import Settings, SettingsError, check_settings, load_settings
+
+ALLOWED_UPDATES = ("message", "callback_query", "pre_checkout_query")
+DEFAULT_TELEGRAM_API = "https://api.telegram.org"
+
+
+class CliError(Exception):
+    """A command cannot run; the message says what to do."""
+
+
+def _adapter(module: str, what: str) -> ModuleType:
+    try:
+        return importlib.import_module(module)
+    except ImportError as exc:
+        raise CliError(f"{what} needs {module}, which cannot be imported ({exc}); "
+                       "install the pinned requirements or wait for that adapter") from None
+
+
+def _require(settings: Settings, **fields: str) -> None:
+    missing = [env for attr, env in fields.items() if not getattr(settings, attr)]
+    if missing:
+        raise CliError(f"set {', '.join(missing)}")
+
+
+def cmd_check_config(settings: Settings, args: argparse.Namespace) -> str:
+    check_settings(settings)
+    backends = ", ".join(f"{port}={backend}" for port, backend in sorted(settings.backends.items()))
+    return f"configuration OK: profile={settings.profile}; {backends}"
+
+
+def cmd_create_tables(settings: Settings, args: argparse.Namespace) -> str:
+    _require(settings, tablestore_endpoint="TABLESTORE_ENDPOINT", tablestore_instance="TABLESTORE_INSTANCE",
+             access_key_id="ALIBABA_ACCESS_KEY", access_key_secret="ALIBABA_SECRET_KEY")
+    ts = _adapter("adapters.alibaba.tablestore_repositories", "create-tables")
+    if not hasattr(ts, "create_tables") or not hasattr(ts, "TablestoreRepositories"):
+        raise CliError("adapters.alibaba.tablestore_repositories has no create_tables/TablestoreRepositories")
+    repositories = ts.TablestoreRepositories(
+        settings.tablestore_endpoint, settings.access_key_id, settings.access_key_secret,
+        settings.tablestore_instance, security_token=settings.security_token or None,
+    )
+    created = ts.create_tables(repositories)
+    return f"created tables: {', '.join(created)}" if created else "every table already exists"
+
+
+def cmd_create_queue(settings: Settings, args: argparse.Namespace) -> str:
+    _require(settings, mns_endpoint="MNS_ENDPOINT", access_key_id="ALIBABA_ACCESS_KEY",
+             access_key_secret="ALIBABA_SECRET_KEY")
+    mns = _adapter("adapters.alibaba.mns_job_queue", "create-queue")
+    name = args.name or settings.mns_queue_name
+    queue = mns.MnsJobQueue(endpoint=settings.mns_endpoint, queue_name=name,
+                            access_key_id=settings.access_key_id, access_key_secret=settings.access_key_secret,
+                            security_token=settings.security_token or None)
+    created = queue.create_queue_if_missing(visibility_s=args.visibility, max_message_size=args.max_message_size)
+    state = "created" if created else "already exists"
+    return f"queue {name} {state} (visibility {args.visibility} s, {args.max_message_size} bytes)"
+
+
+def cmd_set_webhook(settings: Settings, args: argparse.Namespace) -> str:
+    _require(settings, telegram_token="TELEGRAM_BOT_TOKEN", telegram_webhook_secret="TELEGRAM_WEBHOOK_SECRET")
+    if not args.url.startswith("https://"):
+        raise CliError("Telegram accepts only https:// webhook URLs")
+    telegram = _adapter("adapters.telegram.telegram_chat", "set-webhook")
+    kwargs = {}
+    if settings.telegram_api_base_url.rstrip("/") != DEFAULT_TELEGRAM_API:
+        kwargs = {"base_url": f"{settings.telegram_api_base_url}/bot",
+                  "base_file_url": f"{settings.telegram_api_base_url}/file/bot"}
+    chat = telegram.TelegramChat(settings.telegram_token, **kwargs)
+    if not hasattr(chat, "set_webhook"):
+        raise CliError("TelegramChat has no set_webhook")
+    try:
+        chat.set_webhook(args.url, settings.telegram_webhook_secret, ALLOWED_UPDATES,
+                         drop_pending_updates=args.drop_pending_updates)
+    finally:
+        close = getattr(chat, "close", None)
+        if close:
+            close()
+    return f"webhook set to {args.url} (allowed updates: {', '.join(ALLOWED_UPDATES)})"
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m entrypoints.admin_cli", description=__doc__.split("\n\n")[0])
+    sub = p.add_subparsers(dest="command", required=True)
+    sub.add_parser("check-config", help="load and check the configuration").set_defaults(run=cmd_check_config)
+    sub.add_parser("create-tables", help="create the missing Tablestore tables").set_defaults(run=cmd_create_tables)
+    q = sub.add_parser("create-queue", help="create the MNS job queue if missing")
+    q.add_argument("--name", help="queue name (default MNS_QUEUE_NAME); e.g. the dead-letter queue <name>-dlq")
+    q.add_argument("--visibility", type=int, default=900, help="visibility timeout, s (≥ the worker's timeout)")
+    q.add_argument("--max-message-size", type=int, default=65536)
+    q.set_defaults(run=cmd_create_queue)
+    w = sub.add_parser("set-webhook", help="point Telegram at the webhook function (with the secret)")
+    w.add_argument("url")
+    w.add_argument("--drop-pending-updates", action="store_true")
+    w.set_defaults(run=cmd_set_webhook)
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        settings = load_settings()
+        print(args.run(settings, args))
+    except (CliError, SettingsError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except Exception as exc:  # noqa: BLE001 - port errors carry codes, never credentials
+        print(f"error: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,164 @@
+"""What the three Function Compute handlers share: one container per instance, STS credentials, logs.
+
+When the container is built: **lazily, at the first invocation** of an instance, not at import.
+The function role's STS credentials exist only in the invocation ``context`` (environment reads at
+import time came back empty on FC 3.0 cold starts: D49), and a production configuration cannot
+pass ``check_settings`` without them; building at import would mean building twice. The cost is
+the same (a cold instance's first invocation pays either way), and a configuration error is
+logged as a JSON line and answered per invocation instead of an opaque initialisation failure.
+
+Credentials are read from ``context.credentials`` on **every** invocation. When they differ from
+the ones in use (FC rotates them during an instance's life), the settings are overridden and
+only the singletons built from them are reset: the Tablestore, MNS and OSS adapters and every
+use case that holds one. The Telegram adapter (and its event-loop thread), the recognizers and
+the formatters are kept. Requests already running keep the objects they resolved, whose old
+credentials stay valid for a while. Providers are resolved under one lock (``resolve``), so a
+rotation never interleaves with a resolution.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Mapping
+from typing import Any
+
+import attrs
+from dependency_injector import providers
+
+from entrypoints.container import Container, build_container
+from entrypoints.observability import configure_logging
+from entrypoints.settings import Settings, SettingsError, check_settings, load_settings
+
+log = logging.getLogger("fc")
+
+# Builders in entrypoints.container whose adapters carry the Alibaba credentials.
+CREDENTIAL_BUILDERS = frozenset({"_tablestore", "_mns", "_oss"})
+
+Credentials = tuple[str, str, str]
+
+
+def credentials_of(context: Any) -> Credentials | None:
+    """(access_key_id, access_key_secret, security_token) from an FC context, or None."""
+    creds = getattr(context, "credentials", None) if context is not None else None
+    if creds is None:
+        return None
+
+    def get(*names: str) -> str:
+        for name in names:
+            value = creds.get(name) if isinstance(creds, Mapping) else getattr(creds, name, None)
+            if value:
+                return str(value)
+        return ""
+
+    key_id = get("access_key_id", "accessKeyId", "AccessKeyId")
+    secret = get("access_key_secret", "accessKeySecret", "AccessKeySecret")
+    if not key_id or not secret:
+        return None
+    return key_id, secret, get("security_token", "securityToken", "SecurityToken")
+
+
+def request_id_of(context: Any) -> str | None:
+    value = getattr(context, "request_id", None) if context is not None else None
+    return str(value) if value else None
+
+
+def with_credentials(settings: Settings, creds: Credentials | None) -> Settings:
+    if creds is None:
+        return settings
+    key_id, secret, token = creds
+    return attrs.evolve(settings, access_key_id=key_id, access_key_secret=secret, security_token=token)
+
+
+def _credential_singletons(container: Container) -> list[providers.Provider]:
+    """Singletons that hold credentials, and every singleton that depends on one of them."""
+    singletons = list(container.traverse(types=[providers.BaseSingleton]))
+    holders = {
+        p for p in singletons
+        if getattr(p.provides, "__name__", "") in CREDENTIAL_BUILDERS
+        and getattr(p.provides, "__module__", "") == "entrypoints.container"
+    }
+    if not holders:
+        return []
+    return [p for p in singletons
+            if p in holders or any(d in holders for d in p.traverse(types=[providers.BaseSingleton]))]
+
+
+class FcRuntime:
+    """One per FC instance and function (``component`` names it in logs and alerts)."""
+
+    def __init__(self, component: str, env: Mapping[str, str] | None = None) -> None:
+        self.component = component
+        self._env = env
+        self._lock = threading.RLock()
+        self._container: Container | None = None
+        self._settings: Settings | None = None
+        self._credentials: Credentials | None = None
+        self.rotations = 0
+
+    @property
+    def settings(self) -> Settings:
+        if self._settings is None:
+            raise RuntimeError("the runtime is not built yet")
+        return self._settings
+
+    def container(self, context: Any = None) -> Container:
+        """The instance's container, built at the first call; applies rotated STS credentials."""
+        creds = credentials_of(context)
+        with self._lock:
+            if self._container is None:
+                self._build(creds)
+            elif creds is not None and creds != self._credentials:
+                self._rotate(creds)
+            assert self._container is not None
+            return self._container
+
+    def resolve(self, name: str) -> Any:
+        """Resolve one provider of the container (under the rotation lock)."""
+        with self._lock:
+            if self._container is None:
+                raise RuntimeError("the runtime is not built yet")
+            return getattr(self._container, name)()
+
+    def _alerts(self) -> Any:
+        try:
+            return self.resolve("alerts")
+        except Exception:  # noqa: BLE001 - no alerts is better than a failing log call
+            return None
+
+    def _build(self, creds: Credentials | None) -> None:
+        try:
+            settings = with_credentials(load_settings(self._env), creds)
+        except SettingsError as exc:
+            # No settings, so no secrets to redact: the message names variables, never values.
+            logging.basicConfig(level=logging.INFO)
+            log.error("configuration refused: %s", exc)
+            raise
+        configure_logging(settings, self._alerts, component=self.component)
+        try:
+            check_settings(settings)
+        except SettingsError as exc:
+            log.error("configuration refused: %s", exc)
+            raise
+        self._container = build_container(settings)
+        self._settings = settings
+        self._credentials = creds
+        log.info("instance ready", extra={"profile": settings.profile, "function": self.component,
+                                          "sts": creds is not None})
+
+    def _rotate(self, creds: Credentials) -> None:
+        assert self._container is not None and self._settings is not None
+        settings = with_credentials(self._settings, creds)
+        stale = _credential_singletons(self._container)
+        if stale:
+            # Override on top (never reset first: a concurrent resolution would find no settings).
+            self._container.settings.override(settings)
+            for provider in stale:
+                provider.reset()
+        else:  # the container no longer looks as expected: rebuild it whole
+            self._container = build_container(settings)
+        self._settings = settings
+        self._credentials = creds
+        self.rotations += 1
+        configure_logging(settings, self._alerts, component=self.component)
+        log.info("credentials rotated", extra={"reset_providers": len(stale)})

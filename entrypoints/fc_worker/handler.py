@@ -1,0 +1,143 @@
+"""FC 3.0 MNS queue trigger (EventBridge) → ``TranscribeJob`` for each message. Translate only.
+
+The event (api-contracts §5.2) is one CloudEvents object, or a JSON array of them with batch
+push; ``data.messageBody`` holds ``{"job_id": "..."}``, already base64-decoded by the trigger
+(``IsBase64Decode: true``, the default) — base64 text is accepted too, as is a bare
+``{"job_id": ...}`` event (``s invoke`` by an operator).
+
+- Every message of a batch is processed before anything is raised. A ``TransientFailure``
+  (``JobBusy`` included) or an unexpected error in any of them makes the invocation fail at the
+  end, so EventBridge delivers the batch again; jobs that finished are then skipped (idempotent
+  by job id), only the unfinished ones run again.
+- A malformed message (not JSON, no ``job_id``) is logged and dropped: a retry cannot fix it.
+- Delivery exhaustion: the documented CloudEvents ``data`` carries only ``requestId``,
+  ``messageId`` and ``messageBody``, no dequeue count. Attempts are therefore counted on the job
+  row: each delivery that claims the job increments ``attempts``, and ``TranscribeJob`` fails the
+  job (refund, user told) once ``policy.max_job_attempts`` claims were used. A job whose
+  deliveries ran out before that (EventBridge's retry policy ended, the event went to the
+  dead-letter queue) is found by the stuck-job sweeper (``fc_report``), which republishes it or
+  gives up on it (``TranscribeJob.give_up``: refund, user told).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import logging
+import re
+import time
+from typing import Any
+
+import attrs
+
+from entrypoints.fc_runtime import FcRuntime, request_id_of
+from entrypoints.observability import log_context
+from ports.errors import TransientFailure
+
+log = logging.getLogger("worker")
+
+runtime = FcRuntime("worker")
+
+_JOB_ID = re.compile(r"^[A-Za-z0-9_.:-]{1,128}$")
+
+
+@attrs.frozen
+class QueueMessage:
+    message_id: str
+    job_id: str | None  # None: malformed, dropped
+    problem: str = ""
+
+
+class BatchRetry(TransientFailure):
+    """Several messages of a batch must be delivered again (raised after the whole batch)."""
+
+    def __init__(self, failed: int, total: int) -> None:
+        super().__init__("worker", f"{failed} of {total} messages must be delivered again")
+
+
+def _job_id_from_body(body: Any) -> str | None:
+    """``{"job_id": ...}`` as a dict, JSON text or base64 of JSON text."""
+    if isinstance(body, str):
+        text = body.strip()
+        try:
+            body = json.loads(text)
+        except ValueError:
+            try:
+                body = json.loads(base64.b64decode(text, validate=True).decode("utf-8"))
+            except (binascii.Error, ValueError):
+                return None
+    if not isinstance(body, dict):
+        return None
+    job_id = body.get("job_id")
+    return job_id if isinstance(job_id, str) and _JOB_ID.match(job_id) else None
+
+
+def parse_queue_event(event: bytes | str | dict | list) -> list[QueueMessage]:
+    if isinstance(event, bytes | bytearray):
+        event = event.decode("utf-8", "replace")
+    if isinstance(event, str):
+        try:
+            event = json.loads(event)
+        except ValueError:
+            return [QueueMessage("", None, "event is not JSON")]
+    items = event if isinstance(event, list) else [event]
+    messages = []
+    for item in items:
+        if not isinstance(item, dict):
+            messages.append(QueueMessage("", None, "message is not an object"))
+            continue
+        if "data" not in item and "job_id" in item:  # direct invocation
+            messages.append(QueueMessage("", _job_id_from_body(item), "bad job_id"))
+            continue
+        data = item.get("data")
+        if isinstance(data, str):
+            try:
+                data = json.loads(data)
+            except ValueError:
+                data = None
+        if not isinstance(data, dict):
+            messages.append(QueueMessage(str(item.get("id", "")), None, "no data object"))
+            continue
+        message_id = str(data.get("messageId") or item.get("id") or "")
+        job_id = _job_id_from_body(data.get("messageBody"))
+        messages.append(QueueMessage(message_id, job_id, "" if job_id else "no job_id in messageBody"))
+    return messages
+
+
+def handler(event: bytes, context: Any) -> dict[str, Any]:
+    with log_context(request_id=request_id_of(context)):
+        messages = parse_queue_event(event)
+        runtime.container(context)
+        transcribe_job = runtime.resolve("transcribe_job")
+        outcomes: list[dict[str, str]] = []
+        failures: list[BaseException] = []
+        for message in messages:
+            with log_context(job_id=message.job_id, message_id=message.message_id or None):
+                if message.job_id is None:
+                    log.warning("malformed queue message dropped", extra={"problem": message.problem})
+                    outcomes.append({"job_id": "", "status": "dropped"})
+                    continue
+                start = time.perf_counter()
+                try:
+                    outcome = transcribe_job(message.job_id)
+                except TransientFailure as exc:
+                    log.warning("job will be delivered again", extra={"error": str(exc)})
+                    failures.append(exc)
+                    outcomes.append({"job_id": message.job_id, "status": "retry"})
+                    continue
+                except Exception as exc:
+                    log.exception("job crashed; it will be delivered again")
+                    failures.append(exc)
+                    outcomes.append({"job_id": message.job_id, "status": "retry"})
+                    continue
+                log.info("job processed", extra={
+                    "status": outcome.status, "detail": outcome.detail,
+                    "elapsed_ms": round((time.perf_counter() - start) * 1000, 1),
+                })
+                outcomes.append({"job_id": message.job_id, "status": outcome.status})
+        if failures:
+            if len(failures) == 1:
+                raise failures[0]
+            raise BatchRetry(len(failures), len(messages)) from failures[0]
+        return {"processed": len(messages), "outcomes": outcomes}

@@ -1,0 +1,71 @@
+"""The operator CLI against loopback Tablestore, MNS and Telegram servers (offline)."""
+
+from __future__ import annotations
+
+import pytest
+
+from entrypoints import admin_cli
+from tests.loopback.mns_server import running_mns_server
+from tests.loopback.tablestore_server import running_tablestore_server
+from tests.loopback.telegram_server import running_telegram_server
+
+pytestmark = pytest.mark.slow
+
+AK, SK = "LTAIloopbackKey", "loopback-secret-0123456789"
+TOKEN = "123456:TEST-token-for-the-loopback-server-000"
+
+
+@pytest.fixture
+def env(monkeypatch):
+    for name in ("APP_PROFILE", "TABLESTORE_ENDPOINT", "TABLESTORE_INSTANCE", "MNS_ENDPOINT", "MNS_QUEUE_NAME",
+                 "TELEGRAM_BOT_TOKEN", "TELEGRAM_WEBHOOK_SECRET", "TELEGRAM_API_BASE_URL", "ALIBABA_SECURITY_TOKEN"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("ALIBABA_ACCESS_KEY", AK)
+    monkeypatch.setenv("ALIBABA_SECRET_KEY", SK)
+    return monkeypatch
+
+
+def test_create_tables_creates_the_missing_ones_once(env, capsys):
+    with running_tablestore_server(AK, SK, instance="bot") as ots:
+        env.setenv("TABLESTORE_ENDPOINT", ots.endpoint)
+        env.setenv("TABLESTORE_INSTANCE", "bot")
+        assert admin_cli.main(["create-tables"]) == 0
+        assert "users" in ots.tables and "audio_jobs" in ots.tables and "bot_state" in ots.tables
+        assert admin_cli.main(["create-tables"]) == 0
+    out = capsys.readouterr().out
+    assert "created tables:" in out and "every table already exists" in out
+    assert SK not in out
+
+
+def test_create_queue_and_its_dead_letter_queue(env, capsys):
+    with running_mns_server(AK, SK) as mq:
+        env.setenv("MNS_ENDPOINT", mq.endpoint)
+        env.setenv("MNS_QUEUE_NAME", "transcribe-jobs")
+        assert admin_cli.main(["create-queue"]) == 0
+        assert admin_cli.main(["create-queue", "--name", "transcribe-jobs-dlq"]) == 0
+        assert set(mq.queues) == {"transcribe-jobs", "transcribe-jobs-dlq"}
+    assert "queue transcribe-jobs created (visibility 900 s, 65536 bytes)" in capsys.readouterr().out
+
+
+def test_set_webhook_sends_the_secret_and_the_allowed_updates(env, capsys):
+    with running_telegram_server(TOKEN) as tg:
+        env.setenv("TELEGRAM_BOT_TOKEN", TOKEN)
+        env.setenv("TELEGRAM_WEBHOOK_SECRET", "webhook-secret-xyz")
+        env.setenv("TELEGRAM_API_BASE_URL", tg.base_url.removesuffix("/bot"))
+        assert admin_cli.main(["set-webhook", "https://tg.eu-central-1.fcapp.run/"]) == 0
+        call = next(c for c in tg.calls if c.method == "setWebhook")
+    assert call.params["url"] == "https://tg.eu-central-1.fcapp.run/"
+    assert call.params["secret_token"] == "webhook-secret-xyz"
+    assert call.params["allowed_updates"] == ["message", "callback_query", "pre_checkout_query"]
+    assert TOKEN not in capsys.readouterr().out
+
+
+def test_refusals_are_clear_and_exit_2(env, capsys):
+    assert admin_cli.main(["create-tables"]) == 2
+    assert "set TABLESTORE_ENDPOINT, TABLESTORE_INSTANCE" in capsys.readouterr().err
+    env.setenv("TELEGRAM_BOT_TOKEN", TOKEN)
+    env.setenv("TELEGRAM_WEBHOOK_SECRET", "s")
+    assert admin_cli.main(["set-webhook", "http://insecure.example/"]) == 2
+    assert "https://" in capsys.readouterr().err
+    assert admin_cli.main(["check-config"]) == 0
+    assert "configuration OK: profile=local" in capsys.readouterr().out
