@@ -81,26 +81,36 @@ class OssBlobStore(BlobStore):
     def __init__(self, endpoint: str, bucket: str, access_key_id: str, access_key_secret: str,
                  security_token: str | None = None, region: str | None = None, *,
                  connect_timeout: float = 10.0) -> None:
-        import oss2
-
-        # oss2 logs every request's Authorization header (the V4 signature) and its
-        # string-to-sign at DEBUG; keep that out of the function logs whatever LOG_LEVEL says.
-        logging.getLogger("oss2").setLevel(logging.WARNING)
         self._endpoint = _normalise_endpoint(endpoint)
         region = region or region_from_endpoint(self._endpoint)
         if not region:
             raise ValueError("OSS V4 signing needs the bucket's region (e.g. 'ap-southeast-1')")
-        if security_token:
-            auth: Any = oss2.StsAuth(access_key_id, access_key_secret, security_token,
-                                     auth_version=oss2.AUTH_VERSION_4)
-        else:
-            auth = oss2.AuthV4(access_key_id, access_key_secret)
-        try:
-            self._bucket = oss2.Bucket(auth, self._endpoint, bucket, connect_timeout=connect_timeout,
-                                       region=region)
-        except oss2.exceptions.ClientError:
-            raise ValueError("invalid OSS bucket name") from None
         self.region = region
+        self._settings = (bucket, access_key_id, access_key_secret, security_token, connect_timeout)
+        self._client: Any = None
+
+    @property
+    def _bucket(self) -> Any:
+        """The oss2 bucket, built on first use: the webhook resolves this adapter but rarely uses
+        it, and importing oss2 costs ~150 ms of a cold start."""
+        if self._client is None:
+            import oss2
+
+            # oss2 logs every request's Authorization header (the V4 signature) and its
+            # string-to-sign at DEBUG; keep that out of the function logs whatever LOG_LEVEL says.
+            logging.getLogger("oss2").setLevel(logging.WARNING)
+            bucket, access_key_id, access_key_secret, security_token, connect_timeout = self._settings
+            if security_token:
+                auth: Any = oss2.StsAuth(access_key_id, access_key_secret, security_token,
+                                         auth_version=oss2.AUTH_VERSION_4)
+            else:
+                auth = oss2.AuthV4(access_key_id, access_key_secret)
+            try:
+                self._client = oss2.Bucket(auth, self._endpoint, bucket, connect_timeout=connect_timeout,
+                                           region=self.region)
+            except oss2.exceptions.ClientError:
+                raise PermanentFailure(PROVIDER, "invalid OSS bucket name") from None
+        return self._client
 
     def _call(self, action: str, fn: Any) -> Any:
         try:
