@@ -54,6 +54,8 @@ class Job:
     result_text: str | None = None
     segments_json: str | None = None
     delivered: bool = False
+    # Messages of a split delivery already sent, so a redelivered job sends only the rest.
+    delivered_parts: int = 0
     charged_minutes: int | None = None
     error: str | None = None
     finished_at: float | None = None

@@ -105,7 +105,8 @@ _NON_RETRYABLE_429 = frozenset({
 })
 
 
-def _is_content_rejection(code: str) -> bool:
+def is_content_rejection(code: str) -> bool:
+    """Whether a vendor code is a moderation refusal (``DataInspectionFailed`` and its kin)."""
     lowered = code.lower()
     return "datainspection" in lowered or "data_inspection" in lowered
 
@@ -116,7 +117,7 @@ def failure_from_status(provider: str, status: int | None, code: str | None = ""
     code = str(code or "")[:100]
     request_id = str(request_id or "")[:100]
     message = f"HTTP {status}" + (f" (request {request_id})" if request_id else "")
-    if _is_content_rejection(code):
+    if is_content_rejection(code):
         return ContentRejected(provider, "content refused by moderation; " + message, code=code, request_id=request_id)
     if status == 429:
         if code in _NON_RETRYABLE_429:

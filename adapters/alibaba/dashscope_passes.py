@@ -27,13 +27,14 @@ from collections.abc import Callable
 from typing import Any
 
 from adapters import dashscope_results
+from adapters.alibaba.dashscope_calls import DashScopeClient, checked_call, plain
 from adapters.alibaba.dashscope_config import (
     INTL_HTTP_BASE_URL,
     audio_url_problem,
-    check_dashscope_config,
     failure_from_exception,
     failure_from_response,
     failure_from_status,
+    is_content_rejection,
     sdk_base_kwargs,
 )
 from domain.transcript import SpeakerPassResult, TextPassResult
@@ -46,18 +47,9 @@ _KEEP_POLLING_STATUS = frozenset({408, 429})
 MAX_RESULT_BYTES = 64 * 1024 * 1024
 
 
-def _plain(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
-    return value
-
-
 def _task_failure(provider: str, code: Any, request_id: str, what: str) -> PortError:
     code = str(code or "")[:100]
-    lowered = code.lower()
-    if "datainspection" in lowered or "data_inspection" in lowered:
+    if is_content_rejection(code):
         return ContentRejected(provider, f"{what}: content refused by moderation", code=code, request_id=request_id)
     return PermanentFailure(provider, what, code=code, request_id=request_id)
 
@@ -88,7 +80,7 @@ def transcription_url_of(provider: str, output: dict[str, Any], audio_url: str, 
                            code="NoResult", request_id=request_id)
 
 
-class _AsyncPass:
+class _AsyncPass(DashScopeClient):
     provider = "dashscope-async"
 
     def __init__(
@@ -102,21 +94,13 @@ class _AsyncPass:
         poll_timeout_s: float = 240.0,
         request_timeout_s: float = 30.0,
     ) -> None:
-        check_dashscope_config(base_url, {self.provider: model})
-        if not api_key:
-            raise ValueError("DashScope API key is empty")
+        super().__init__(api_key, base_url=base_url, model=model, role=self.provider)
         if poll_interval_s <= 0 or poll_timeout_s <= 0:
             raise ValueError("poll interval and timeout must be positive")
-        self._api_key = api_key
         self._clock = clock
-        self._model = model
-        self._base_url = base_url
         self._interval = poll_interval_s
         self._timeout = poll_timeout_s
         self._request_timeout = request_timeout_s
-
-    def __repr__(self) -> str:  # never show the key
-        return f"{type(self).__name__}(model={self._model!r}, base_url={self._base_url!r})"
 
     # --- the SDK class and submit arguments differ per model -------------------------------
     def _sdk(self) -> Any:
@@ -131,17 +115,12 @@ class _AsyncPass:
         if problem:
             raise PermanentFailure(self.provider, problem, code="InsecureAudioURL")
         sdk = self._sdk()
-        try:
-            submitted = self._submit(sdk, audio_url, **{k: v for k, v in options.items() if v is not None})
-        except (TypeError, KeyError):
-            # pitfall 4: a 200 submit reply without output.task_status crashes the SDK's output class
-            raise PermanentFailure(self.provider, "submit reply lacks task_id/task_status",
-                                   code="MalformedSubmitReply") from None
-        except Exception as exc:
-            raise failure_from_exception(self.provider, exc) from None
-        if getattr(submitted, "status_code", None) != 200:
-            raise failure_from_response(self.provider, submitted)
-        output = _plain(getattr(submitted, "output", None) or {})
+        # pitfall 4: a 200 submit reply without output.task_status crashes the SDK's output class
+        malformed = PermanentFailure(self.provider, "submit reply lacks task_id/task_status",
+                                     code="MalformedSubmitReply")
+        submitted = checked_call(self.provider, lambda: self._submit(
+            sdk, audio_url, **{k: v for k, v in options.items() if v is not None}), malformed=malformed)
+        output = plain(getattr(submitted, "output", None) or {})
         task_id = str(output.get("task_id") or "")
         if not task_id:
             raise PermanentFailure(self.provider, "submit reply has no task_id", code="MalformedSubmitReply",
@@ -182,7 +161,7 @@ class _AsyncPass:
                 if code in _KEEP_POLLING_STATUS or (isinstance(code, int) and code >= 500):
                     continue
                 raise failure_from_response(self.provider, reply)
-            output = _plain(getattr(reply, "output", None) or {})
+            output = plain(getattr(reply, "output", None) or {})
             status = str(output.get("task_status") or "UNKNOWN").upper()
         return output
 
@@ -215,19 +194,9 @@ class DashScopeSpeakerPass(_AsyncPass, SpeakerPass):
 
     provider = "dashscope-speaker-pass"
 
-    def __init__(
-        self,
-        api_key: str,
-        *,
-        clock: Clock,
-        model: str = "fun-asr-mtl",
-        base_url: str = INTL_HTTP_BASE_URL,
-        poll_interval_s: float = 5.0,
-        poll_timeout_s: float = 240.0,
-        request_timeout_s: float = 30.0,
-    ) -> None:
-        super().__init__(api_key, clock=clock, model=model, base_url=base_url, poll_interval_s=poll_interval_s,
-                         poll_timeout_s=poll_timeout_s, request_timeout_s=request_timeout_s)
+    def __init__(self, api_key: str, *, clock: Clock, model: str = "fun-asr-mtl", **settings: Any) -> None:
+        """``settings``: ``base_url`` and the poll and request timings of ``_AsyncPass``."""
+        super().__init__(api_key, clock=clock, model=model, **settings)
 
     def _sdk(self) -> Any:
         from dashscope.audio.asr import Transcription
@@ -256,20 +225,10 @@ class DashScopeTimedTextPass(_AsyncPass, TimedTextPass):
 
     provider = "dashscope-text-pass"
 
-    def __init__(
-        self,
-        api_key: str,
-        *,
-        clock: Clock,
-        model: str = "qwen3-asr-flash-filetrans",
-        base_url: str = INTL_HTTP_BASE_URL,
-        poll_interval_s: float = 5.0,
-        poll_timeout_s: float = 240.0,
-        request_timeout_s: float = 30.0,
-        enable_itn: bool = False,
-    ) -> None:
-        super().__init__(api_key, clock=clock, model=model, base_url=base_url, poll_interval_s=poll_interval_s,
-                         poll_timeout_s=poll_timeout_s, request_timeout_s=request_timeout_s)
+    def __init__(self, api_key: str, *, clock: Clock, model: str = "qwen3-asr-flash-filetrans",
+                 enable_itn: bool = False, **settings: Any) -> None:
+        """``settings``: ``base_url`` and the poll and request timings of ``_AsyncPass``."""
+        super().__init__(api_key, clock=clock, model=model, **settings)
         self._enable_itn = enable_itn
 
     def _sdk(self) -> Any:

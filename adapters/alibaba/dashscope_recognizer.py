@@ -12,13 +12,8 @@ import base64
 from typing import Any
 
 from adapters import dashscope_results
-from adapters.alibaba.dashscope_config import (
-    INTL_HTTP_BASE_URL,
-    check_dashscope_config,
-    failure_from_exception,
-    failure_from_response,
-    sdk_base_kwargs,
-)
+from adapters.alibaba.dashscope_calls import DashScopeClient, checked_call, plain
+from adapters.alibaba.dashscope_config import INTL_HTTP_BASE_URL, sdk_base_kwargs
 from ports.errors import PermanentFailure
 from ports.speech import AudioClip, Recognition, SpeechRecognizer
 
@@ -26,16 +21,7 @@ PROVIDER = "dashscope-asr"
 MAX_DATA_URI_BYTES = 10 * 1024 * 1024
 
 
-def plain(value: Any) -> Any:
-    """The SDK's DictMixin objects (and lists of them) as plain dicts/lists, for the pure parsers."""
-    if isinstance(value, dict):
-        return {str(k): plain(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [plain(v) for v in value]
-    return value
-
-
-class DashScopeRecognizer(SpeechRecognizer):
+class DashScopeRecognizer(DashScopeClient, SpeechRecognizer):
     """Synchronous recognition of one clip.
 
     ``enable_itn`` (inverse text normalisation: "twenty" → "20") is documented for zh/en only and
@@ -53,18 +39,10 @@ class DashScopeRecognizer(SpeechRecognizer):
         enable_itn: bool = True,
         context_text: str = "",
     ) -> None:
-        check_dashscope_config(base_url, {"asr": model})
-        if not api_key:
-            raise ValueError("DashScope API key is empty")
-        self._api_key = api_key
-        self._base_url = base_url
-        self._model = model
+        super().__init__(api_key, base_url=base_url, model=model, role="asr")
         self._timeout_s = request_timeout_s
         self._enable_itn = enable_itn
         self._context_text = context_text
-
-    def __repr__(self) -> str:  # never show the key
-        return f"DashScopeRecognizer(model={self._model!r}, base_url={self._base_url!r})"
 
     def _messages(self, clip: AudioClip) -> list[dict[str, Any]]:
         encoded = base64.b64encode(clip.data).decode("ascii")
@@ -85,20 +63,15 @@ class DashScopeRecognizer(SpeechRecognizer):
             asr_options["language"] = language
         import dashscope  # lazy: importing this module stays cheap
 
-        try:
-            response = dashscope.MultiModalConversation.call(
-                api_key=self._api_key,
-                model=self._model,
-                messages=self._messages(clip),
-                result_format="message",
-                asr_options=asr_options,
-                request_timeout=self._timeout_s,
-                **sdk_base_kwargs(self._base_url),
-            )
-        except Exception as exc:  # the SDK raises transport errors as they come from requests
-            raise failure_from_exception(PROVIDER, exc) from None
-        if getattr(response, "status_code", None) != 200:
-            raise failure_from_response(PROVIDER, response)
+        response = checked_call(PROVIDER, lambda: dashscope.MultiModalConversation.call(
+            api_key=self._api_key,
+            model=self._model,
+            messages=self._messages(clip),
+            result_format="message",
+            asr_options=asr_options,
+            request_timeout=self._timeout_s,
+            **sdk_base_kwargs(self._base_url),
+        ))
         payload = {
             "request_id": getattr(response, "request_id", "") or "",
             "output": plain(getattr(response, "output", None) or {}),

@@ -11,13 +11,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from adapters.alibaba.dashscope_config import (
-    INTL_HTTP_BASE_URL,
-    check_dashscope_config,
-    failure_from_exception,
-    failure_from_response,
-    sdk_base_kwargs,
-)
+from adapters.alibaba.dashscope_calls import DashScopeClient, checked_call
+from adapters.alibaba.dashscope_config import INTL_HTTP_BASE_URL, sdk_base_kwargs
 from adapters.formatting_prompt import apply_yo, build_format_prompt, clean_llm_output, rejection_reason
 from ports.errors import PermanentFailure
 from ports.formatter import FormatRequest, TextFormatter
@@ -42,7 +37,7 @@ def _answer(output: Any) -> tuple[str | None, str]:
     return None, ""
 
 
-class QwenFormatter(TextFormatter):
+class QwenFormatter(DashScopeClient, TextFormatter):
     def __init__(
         self,
         api_key: str,
@@ -54,40 +49,27 @@ class QwenFormatter(TextFormatter):
         max_tokens: int = 8192,
         min_ratio: float = 0.5,
     ) -> None:
-        check_dashscope_config(base_url, {"llm": model})
-        if not api_key:
-            raise ValueError("DashScope API key is empty")
-        self._api_key = api_key
-        self._base_url = base_url
-        self._model = model
+        super().__init__(api_key, base_url=base_url, model=model, role="llm")
         self._timeout_s = request_timeout_s
         self._temperature = temperature
         self._max_tokens = max_tokens
         self._min_ratio = min_ratio
 
-    def __repr__(self) -> str:  # never show the key
-        return f"QwenFormatter(model={self._model!r}, base_url={self._base_url!r})"
-
     def format(self, request: FormatRequest) -> str:
         system, user = build_format_prompt(request)
         import dashscope  # lazy: importing this module stays cheap
 
-        try:
-            response = dashscope.Generation.call(
-                api_key=self._api_key,
-                model=self._model,
-                messages=[{"role": "system", "content": system}, {"role": "user", "content": user}],
-                result_format="message",
-                enable_thinking=False,
-                temperature=self._temperature,
-                max_tokens=self._max_tokens,
-                request_timeout=self._timeout_s,
-                **sdk_base_kwargs(self._base_url),
-            )
-        except Exception as exc:  # transport errors from requests
-            raise failure_from_exception(PROVIDER, exc) from None
-        if getattr(response, "status_code", None) != 200:
-            raise failure_from_response(PROVIDER, response)
+        response = checked_call(PROVIDER, lambda: dashscope.Generation.call(
+            api_key=self._api_key,
+            model=self._model,
+            messages=[{"role": "system", "content": system}, {"role": "user", "content": user}],
+            result_format="message",
+            enable_thinking=False,
+            temperature=self._temperature,
+            max_tokens=self._max_tokens,
+            request_timeout=self._timeout_s,
+            **sdk_base_kwargs(self._base_url),
+        ))
         request_id = str(getattr(response, "request_id", "") or "")
         text, finish_reason = _answer(getattr(response, "output", None))
         if finish_reason == "length":

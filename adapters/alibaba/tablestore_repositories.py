@@ -64,6 +64,7 @@ import random
 import threading
 import time
 from collections.abc import Callable, Iterator
+from enum import Enum
 from typing import Any, TypeVar
 
 import attrs
@@ -246,6 +247,69 @@ def _columns(pairs: list[tuple[str, Any]]) -> list[tuple[str, Any]]:
     return [(name, value) for name, value in pairs if value is not None]
 
 
+@attrs.frozen
+class _Column:
+    """How one field is stored: ``write`` turns a field that is not None into the cell value (a None
+    field is an absent column); ``read`` turns a cell (None when absent) back into the field,
+    accepting legacy and mistyped cells."""
+
+    write: Callable[[Any], Any]
+    read: Callable[[Any], Any]
+
+
+def _as_is(value: Any) -> Any:
+    return value
+
+
+_INT = _Column(int, _int)
+_OPT_INT = _Column(int, _opt_int)
+_FLOAT = _Column(float, _float)
+_OPT_FLOAT = _Column(float, _opt_float)
+_STR = _Column(_as_is, _str)
+_OPT_STR = _Column(_as_is, _opt_str)
+_BOOL = _Column(bool, _bool)
+
+
+def _str_or(default: str) -> _Column:
+    return _Column(_as_is, lambda value: _str(value, default))
+
+
+def _enum(kind: type[Enum], missing: Enum, unknown: Enum) -> _Column:
+    """An enum stored as its value: ``missing`` when the cell is absent, ``unknown`` for other values."""
+    def read(value: Any) -> Enum:
+        text = _str(value, missing.value)
+        return kind(text) if text in {member.value for member in kind} else unknown
+
+    return _Column(lambda member: member.value, read)
+
+
+# Field name (= column name) -> how it is stored.
+_Schema = dict[str, _Column]
+
+
+def _write(value: Any, schema: _Schema) -> list[tuple[str, Any]]:
+    """The fields of ``value`` named in ``schema`` as (column, cell) pairs, None for an absent column."""
+    columns = []
+    for name, column in schema.items():
+        field = getattr(value, name)
+        columns.append((name, None if field is None else column.write(field)))
+    return columns
+
+
+def _read(row: dict[str, Any], schema: _Schema) -> dict[str, Any]:
+    """The fields named in ``schema`` read from a row's columns, as keyword arguments."""
+    return {name: column.read(row.get(name)) for name, column in schema.items()}
+
+
+def _attributes(row: Any) -> dict[str, Any]:
+    """An SDK row's attribute columns as {name: value}."""
+    return {cell[0]: cell[1] for cell in (row.attribute_columns or [])}
+
+
+def _primary_key(table: str, key: str) -> list[tuple[str, str]]:
+    return [(TABLES[table][0], key)]
+
+
 # --------------------------------------------------------------------------- shared access
 
 
@@ -295,30 +359,29 @@ class TablestoreRepositories:
     # ---- row primitives
 
     def get(self, table: str, key: str) -> dict[str, Any] | None:
-        pk_name = TABLES[table][0]
         _, row, _ = self.call(f"get {table}", lambda: self.client.get_row(
-            self.table(table), [(pk_name, key)], max_version=1))
-        if row is None:
-            return None
-        return {cell[0]: cell[1] for cell in (row.attribute_columns or [])}
+            self.table(table), _primary_key(table, key), max_version=1))
+        return None if row is None else _attributes(row)
 
     def put(self, table: str, key: str, columns: list[tuple[str, Any]], condition: Any) -> None:
-        tablestore = _sdk()
-        pk_name = TABLES[table][0]
-        row = tablestore.Row([(pk_name, key)], _columns(columns))
+        row = _sdk().Row(_primary_key(table, key), _columns(columns))
         self.call(f"put {table}", lambda: self.client.put_row(self.table(table), row, condition))
 
+    def insert(self, table: str, key: str, columns: list[tuple[str, Any]]) -> bool:
+        """Put the row only if it does not exist yet; False when it already did."""
+        try:
+            self.put(table, key, columns, self.expect_absent())
+        except _ConditionFailed:
+            return False
+        return True
+
     def update(self, table: str, key: str, columns: list[tuple[str, Any]], condition: Any) -> None:
-        tablestore = _sdk()
-        pk_name = TABLES[table][0]
-        row = tablestore.Row([(pk_name, key)], {"put": _columns(columns)})
+        row = _sdk().Row(_primary_key(table, key), {"put": _columns(columns)})
         self.call(f"update {table}", lambda: self.client.update_row(self.table(table), row, condition))
 
     def delete(self, table: str, key: str) -> None:
-        tablestore = _sdk()
-        pk_name = TABLES[table][0]
-        row = tablestore.Row([(pk_name, key)])
-        condition = tablestore.Condition(tablestore.RowExistenceExpectation.IGNORE)
+        row = _sdk().Row(_primary_key(table, key))
+        condition = self.ignore()
         self.call(f"delete {table}", lambda: self.client.delete_row(self.table(table), row, condition))
 
     def scan(self, table: str, column_filter: Any = None) -> Iterator[tuple[str, dict[str, Any]]]:
@@ -333,7 +396,7 @@ class TablestoreRepositories:
                 self.table(table), "FORWARD", s, end, limit=self.scan_page,
                 column_filter=column_filter, max_version=1))
             for row in rows or []:
-                yield row.primary_key[0][1], {cell[0]: cell[1] for cell in (row.attribute_columns or [])}
+                yield row.primary_key[0][1], _attributes(row)
 
     # ---- conditions
 
@@ -443,32 +506,28 @@ def _backoff(attempt: int) -> None:
 # --------------------------------------------------------------------------- users
 
 
+# The profile fields stored under their own names (``Users.save`` writes these, never the balance).
+_PROFILE: _Schema = {"first_name": _STR, "last_name": _STR, "username": _STR, "created_at": _FLOAT,
+                     "last_activity": _FLOAT}
+_TRIAL_STATUS = _enum(TrialStatus, TrialStatus.NONE, TrialStatus.NONE)
+
+
 def _user_from_row(user_id: int, row: dict[str, Any]) -> User:
-    trial = _str(row.get("trial_status"), "none")
     return User(
         user_id=user_id,
         balance_minutes=_int(row.get("balance_minutes")),
-        trial=TrialStatus(trial) if trial in {t.value for t in TrialStatus} else TrialStatus.NONE,
+        trial=_TRIAL_STATUS.read(row.get("trial_status")),
         settings=UserSettings.from_dict(_json_dict(row.get("settings"))),
-        first_name=_str(row.get("first_name")),
-        last_name=_str(row.get("last_name")),
-        username=_str(row.get("username")),
-        created_at=_float(row.get("created_at")),
-        last_activity=_float(row.get("last_activity")),
         micro_purchases=_int(row.get("micro_package_purchases")),
         version=_int(row.get("version")),
+        **_read(row, _PROFILE),
     )
 
 
 def _profile_columns(user: User) -> list[tuple[str, Any]]:
-    return [
-        ("first_name", user.first_name),
-        ("last_name", user.last_name),
-        ("username", user.username),
-        ("trial_status", user.trial.value),
+    return _write(user, _PROFILE) + [
+        ("trial_status", _TRIAL_STATUS.write(user.trial)),
         ("settings", _dumps(user.settings.to_dict())),
-        ("created_at", float(user.created_at)),
-        ("last_activity", float(user.last_activity)),
     ]
 
 
@@ -513,53 +572,54 @@ class TablestoreUsers(_Store, Users):
         return attrs.evolve(user, balance_minutes=current.balance_minutes,
                             micro_purchases=current.micro_purchases, version=user.version + 1)
 
-    def _read_for_update(self, user_id: int) -> tuple[dict[str, Any], int, list[str]]:
-        row = self._t.get(self.TABLE, str(user_id))
-        if row is None:
-            raise KeyError(user_id)
-        return row, _int(row.get("version")), _json_list(row.get("ops"))
+    def _exactly_once(self, user_id: int, op_key: str, what: str,
+                      step: Callable[[dict[str, Any], bool], tuple[T, list[tuple[str, Any]] | None]]) -> T:
+        """Apply one keyed operation to a user row at most once (see the module doc).
 
-    def _write_op(self, user_id: int, row: dict[str, Any], version: int, ops: list[str], op_key: str,
-                  columns: list[tuple[str, Any]]) -> None:
-        remembered = (ops + [op_key])[-REMEMBERED_OPS:]
-        self._t.update(self.TABLE, str(user_id),
-                       columns + [("ops", _dumps(remembered)), ("version", version + 1)],
-                       self._t.expect_version(version, legacy="version" not in row))
+        ``step(row, duplicate)`` gives the answer and the columns to write, or None to write nothing;
+        the write also records ``op_key`` and bumps the version, and a lost race reads and tries again.
+        """
+        for attempt in range(BALANCE_ATTEMPTS):
+            row = self._t.get(self.TABLE, str(user_id))
+            if row is None:
+                raise KeyError(user_id)
+            version, ops = _int(row.get("version")), _json_list(row.get("ops"))
+            answer, columns = step(row, op_key in ops)
+            if columns is None:
+                return answer
+            remembered = (ops + [op_key])[-REMEMBERED_OPS:]
+            try:
+                self._t.update(self.TABLE, str(user_id),
+                               columns + [("ops", _dumps(remembered)), ("version", version + 1)],
+                               self._t.expect_version(version, legacy="version" not in row))
+            except _ConditionFailed:
+                _backoff(attempt)
+                continue
+            return answer
+        raise TransientFailure(PROVIDER, f"{what} lost every optimistic race", code="OTSConditionCheckFail")
 
     def apply_balance(self, user_id: int, op_key: str, delta: int) -> BalanceChange:
-        for attempt in range(BALANCE_ATTEMPTS):
-            row, version, ops = self._read_for_update(user_id)
+        def step(row: dict[str, Any], duplicate: bool) -> tuple[BalanceChange, list[tuple[str, Any]] | None]:
             balance = _int(row.get("balance_minutes"))
-            if op_key in ops:
-                return BalanceChange(applied=False, balance=balance, duplicate=True)
+            if duplicate:
+                return BalanceChange(applied=False, balance=balance, duplicate=True), None
             new = apply_delta(balance, int(delta))
             if new is None:
-                return BalanceChange(applied=False, balance=balance, insufficient=True)
-            try:
-                self._write_op(user_id, row, version, ops, op_key, [("balance_minutes", int(new))])
-            except _ConditionFailed:
-                _backoff(attempt)
-                continue
-            return BalanceChange(applied=True, balance=new)
-        raise TransientFailure(PROVIDER, "balance update lost every optimistic race",
-                               code="OTSConditionCheckFail")
+                return BalanceChange(applied=False, balance=balance, insufficient=True), None
+            return BalanceChange(applied=True, balance=new), [("balance_minutes", int(new))]
+
+        return self._exactly_once(user_id, op_key, "balance update", step)
 
     def increment_micro_purchases(self, user_id: int, op_key: str, limit: int) -> bool:
-        for attempt in range(BALANCE_ATTEMPTS):
-            row, version, ops = self._read_for_update(user_id)
-            if op_key in ops:
-                return True
+        def step(row: dict[str, Any], duplicate: bool) -> tuple[bool, list[tuple[str, Any]] | None]:
+            if duplicate:
+                return True, None
             count = _int(row.get("micro_package_purchases"))
             if count >= limit:
-                return False
-            try:
-                self._write_op(user_id, row, version, ops, op_key, [("micro_package_purchases", count + 1)])
-            except _ConditionFailed:
-                _backoff(attempt)
-                continue
-            return True
-        raise TransientFailure(PROVIDER, "purchase counter lost every optimistic race",
-                               code="OTSConditionCheckFail")
+                return False, None
+            return True, [("micro_package_purchases", count + 1)]
+
+        return self._exactly_once(user_id, op_key, "purchase counter", step)
 
     def scan(self) -> Iterator[User]:
         for key, row in self._t.scan(self.TABLE):
@@ -573,94 +633,60 @@ class TablestoreUsers(_Store, Users):
 # --------------------------------------------------------------------------- jobs
 
 
-def _job_columns(job: Job) -> list[tuple[str, Any]]:
-    return [
-        ("user_id", int(job.user_id)),
-        ("chat_id", int(job.chat_id)),
-        ("message_id", int(job.message_id)),
-        ("file_id", job.file_id),
-        ("file_unique_id", job.file_unique_id),
-        ("kind", job.kind.value),
-        ("declared_duration_s", float(job.declared_duration_s)),
-        ("file_size", None if job.file_size is None else int(job.file_size)),
-        ("reserved_minutes", int(job.reserved_minutes)),
-        ("status_message_id", None if job.status_message_id is None else int(job.status_message_id)),
-        ("created_at", float(job.created_at)),
-        ("dialogue", bool(job.dialogue)),
-        ("language", job.language),
-        ("status", job.status.value),
-        ("attempts", int(job.attempts)),
-        ("lease_until", float(job.lease_until)),
-        ("real_duration_ms", None if job.real_duration_ms is None else int(job.real_duration_ms)),
-        ("result_text", job.result_text),
-        ("segments_json", job.segments_json),
-        ("delivered", bool(job.delivered)),
-        ("charged_minutes", None if job.charged_minutes is None else int(job.charged_minutes)),
-        ("error", job.error),
-        ("finished_at", None if job.finished_at is None else float(job.finished_at)),
-        ("version", int(job.version)),
-    ]
-
-
-def _job_from_row(job_id: str, row: dict[str, Any]) -> Job:
-    kind = _str(row.get("kind"), MediaKind.DOCUMENT.value)
-    status = _str(row.get("status"), JobStatus.QUEUED.value)
-    return Job(
-        job_id=job_id,
-        user_id=_int(row.get("user_id")),
-        chat_id=_int(row.get("chat_id")),
-        message_id=_int(row.get("message_id")),
-        file_id=_str(row.get("file_id")),
-        file_unique_id=_str(row.get("file_unique_id")),
-        kind=MediaKind(kind) if kind in {k.value for k in MediaKind} else MediaKind.DOCUMENT,
-        declared_duration_s=_float(row.get("declared_duration_s")),
-        file_size=_opt_int(row.get("file_size")),
-        reserved_minutes=_int(row.get("reserved_minutes")),
-        status_message_id=_opt_int(row.get("status_message_id")),
-        created_at=_float(row.get("created_at")),
-        dialogue=_bool(row.get("dialogue")),
-        language=_opt_str(row.get("language")),
-        status=JobStatus(status) if status in {s.value for s in JobStatus} else JobStatus.FAILED,
-        attempts=_int(row.get("attempts")),
-        lease_until=_float(row.get("lease_until")),
-        real_duration_ms=_opt_int(row.get("real_duration_ms")),
-        result_text=_opt_str(row.get("result_text")),
-        segments_json=_opt_str(row.get("segments_json")),
-        delivered=_bool(row.get("delivered")),
-        charged_minutes=_opt_int(row.get("charged_minutes")),
-        error=_opt_str(row.get("error")),
-        finished_at=_opt_float(row.get("finished_at")),
-        version=_int(row.get("version")),
-    )
+# Every Job field but ``job_id`` (the primary key), under its own name.
+_JOB: _Schema = {
+    "user_id": _INT,
+    "chat_id": _INT,
+    "message_id": _INT,
+    "file_id": _STR,
+    "file_unique_id": _STR,
+    "kind": _enum(MediaKind, MediaKind.DOCUMENT, MediaKind.DOCUMENT),
+    "declared_duration_s": _FLOAT,
+    "file_size": _OPT_INT,
+    "reserved_minutes": _INT,
+    "status_message_id": _OPT_INT,
+    "created_at": _FLOAT,
+    "dialogue": _BOOL,
+    "language": _OPT_STR,
+    "status": _enum(JobStatus, JobStatus.QUEUED, JobStatus.FAILED),
+    "attempts": _INT,
+    "lease_until": _FLOAT,
+    "real_duration_ms": _OPT_INT,
+    "extra_minutes": _INT,
+    "result_mode": _OPT_STR,
+    "result_text": _OPT_STR,
+    "segments_json": _OPT_STR,
+    "delivered": _BOOL,
+    "delivered_parts": _INT,
+    "charged_minutes": _OPT_INT,
+    "error": _OPT_STR,
+    "finished_at": _OPT_FLOAT,
+    "version": _INT,
+}
 
 
 class TablestoreJobs(_Store, Jobs):
     TABLE = "audio_jobs"
 
     def create(self, job: Job) -> bool:
-        try:
-            self._t.put(self.TABLE, job.job_id, _job_columns(attrs.evolve(job, version=1)),
-                        self._t.expect_absent())
-        except _ConditionFailed:
-            return False
-        return True
+        return self._t.insert(self.TABLE, job.job_id, _write(attrs.evolve(job, version=1), _JOB))
 
     def get(self, job_id: str) -> Job | None:
         row = self._t.get(self.TABLE, job_id)
-        return None if row is None else _job_from_row(job_id, row)
+        return None if row is None else Job(job_id=job_id, **_read(row, _JOB))
 
     def save(self, job: Job) -> Job:
         stored = attrs.evolve(job, version=job.version + 1)
         try:
             # A whole-row conditional put: columns that became None disappear (see the module doc).
-            self._t.put(self.TABLE, job.job_id, _job_columns(stored), self._t.expect_version(job.version))
+            self._t.put(self.TABLE, job.job_id, _write(stored, _JOB), self._t.expect_version(job.version))
         except _ConditionFailed:
             raise ConflictError(f"job {job.job_id} changed") from None
         return stored
 
     def scan(self) -> Iterator[Job]:
         for key, row in self._t.scan(self.TABLE):
-            yield _job_from_row(key, row)
+            yield Job(job_id=key, **_read(row, _JOB))
 
 
 # --------------------------------------------------------------------------- idempotency keys
@@ -670,14 +696,15 @@ class TablestoreIdempotencyKeys(_Store, IdempotencyKeys):
     TABLE = "update_ids"
 
     def claim(self, key: str, now: float) -> bool:
-        try:
-            self._t.put(self.TABLE, key, [("claimed_at", float(now))], self._t.expect_absent())
-        except _ConditionFailed:
-            return False
-        return True
+        return self._t.insert(self.TABLE, key, [("claimed_at", float(now))])
 
 
 # --------------------------------------------------------------------------- logs
+
+
+_TRANSCRIPTION_LOG: _Schema = {"user_id": _INT, "job_id": _STR, "duration_s": _FLOAT, "minutes": _INT,
+                               "chars": _INT, "mode": _STR, "timestamp": _FLOAT, "status": _str_or("completed")}
+_PAYMENT_LOG: _Schema = {"user_id": _INT, "package_id": _STR, "minutes": _INT, "stars": _INT, "timestamp": _FLOAT}
 
 
 class TablestoreLogs(_Store, Logs):
@@ -685,34 +712,11 @@ class TablestoreLogs(_Store, Logs):
     PAYMENTS = "payment_logs"
 
     def add_transcription(self, log: TranscriptionLog) -> None:
-        columns = [
-            ("user_id", int(log.user_id)),
-            ("job_id", log.job_id),
-            ("duration_s", float(log.duration_s)),
-            ("minutes", int(log.minutes)),
-            ("chars", int(log.chars)),
-            ("mode", log.mode),
-            ("timestamp", float(log.timestamp)),
-            ("status", log.status),
-        ]
-        try:
-            self._t.put(self.TRANSCRIPTIONS, log.log_id, columns, self._t.expect_absent())
-        except _ConditionFailed:
-            pass  # a repeat of the same log id is ignored
+        # A repeat of the same log id is ignored.
+        self._t.insert(self.TRANSCRIPTIONS, log.log_id, _write(log, _TRANSCRIPTION_LOG))
 
     def add_payment(self, log: PaymentLog) -> bool:
-        columns = [
-            ("user_id", int(log.user_id)),
-            ("package_id", log.package_id),
-            ("minutes", int(log.minutes)),
-            ("stars", int(log.stars)),
-            ("timestamp", float(log.timestamp)),
-        ]
-        try:
-            self._t.put(self.PAYMENTS, log.charge_id, columns, self._t.expect_absent())
-        except _ConditionFailed:
-            return False
-        return True
+        return self._t.insert(self.PAYMENTS, log.charge_id, _write(log, _PAYMENT_LOG))
 
     def _since(self, table: str, since: float) -> Iterator[tuple[str, dict[str, Any]]]:
         # Filtered by the service, and again here (a row without a DOUBLE timestamp never matches).
@@ -723,52 +727,18 @@ class TablestoreLogs(_Store, Logs):
 
     def transcriptions(self, since: float) -> Iterator[TranscriptionLog]:
         for key, row in self._since(self.TRANSCRIPTIONS, since):
-            yield TranscriptionLog(
-                log_id=key,
-                user_id=_int(row.get("user_id")),
-                job_id=_str(row.get("job_id")),
-                duration_s=_float(row.get("duration_s")),
-                minutes=_int(row.get("minutes")),
-                chars=_int(row.get("chars")),
-                mode=_str(row.get("mode")),
-                timestamp=_float(row.get("timestamp")),
-                status=_str(row.get("status"), "completed"),
-            )
+            yield TranscriptionLog(log_id=key, **_read(row, _TRANSCRIPTION_LOG))
 
     def payments(self, since: float) -> Iterator[PaymentLog]:
         for key, row in self._since(self.PAYMENTS, since):
-            yield PaymentLog(
-                charge_id=key,
-                user_id=_int(row.get("user_id")),
-                package_id=_str(row.get("package_id")),
-                minutes=_int(row.get("minutes")),
-                stars=_int(row.get("stars")),
-                timestamp=_float(row.get("timestamp")),
-            )
+            yield PaymentLog(charge_id=key, **_read(row, _PAYMENT_LOG))
 
 
 # --------------------------------------------------------------------------- trials
 
 
-def _trial_columns(request: TrialRequest) -> list[tuple[str, Any]]:
-    return [
-        ("name", request.name),
-        ("requested_at", float(request.requested_at)),
-        ("status", request.status),
-        ("decided_at", None if request.decided_at is None else float(request.decided_at)),
-        ("version", int(request.version)),
-    ]
-
-
-def _trial_from_row(user_id: int, row: dict[str, Any]) -> TrialRequest:
-    return TrialRequest(
-        user_id=user_id,
-        name=_str(row.get("name")),
-        requested_at=_float(row.get("requested_at")),
-        status=_str(row.get("status"), "pending"),
-        decided_at=_opt_float(row.get("decided_at")),
-        version=_int(row.get("version")),
-    )
+_TRIAL: _Schema = {"name": _STR, "requested_at": _FLOAT, "status": _str_or("pending"), "decided_at": _OPT_FLOAT,
+                   "version": _INT}
 
 
 class TablestoreTrials(_Store, Trials):
@@ -776,14 +746,14 @@ class TablestoreTrials(_Store, Trials):
 
     def get(self, user_id: int) -> TrialRequest | None:
         row = self._t.get(self.TABLE, str(user_id))
-        return None if row is None else _trial_from_row(user_id, row)
+        return None if row is None else TrialRequest(user_id=user_id, **_read(row, _TRIAL))
 
     def put(self, request: TrialRequest) -> TrialRequest:
         stored = attrs.evolve(request, version=request.version + 1)
         condition = (self._t.expect_absent() if request.version == 0
                      else self._t.expect_version(request.version))
         try:
-            self._t.put(self.TABLE, str(request.user_id), _trial_columns(stored), condition)
+            self._t.put(self.TABLE, str(request.user_id), _write(stored, _TRIAL), condition)
         except _ConditionFailed:
             raise ConflictError(f"trial request {request.user_id} changed") from None
         return stored
@@ -794,13 +764,17 @@ class TablestoreTrials(_Store, Trials):
             if row.get("status") != "pending":
                 continue
             try:
-                rows.append(_trial_from_row(int(key), row))
+                rows.append(TrialRequest(user_id=int(key), **_read(row, _TRIAL)))
             except ValueError:
                 continue
         yield from sorted(rows, key=lambda r: r.requested_at)
 
 
 # --------------------------------------------------------------------------- results cache
+
+
+# What a cached result holds besides its key fields (``file_unique_id``, ``mode``).
+_RESULT_BODY: _Schema = {"text": _STR, "duration_ms": _INT, "segments_json": _OPT_STR}
 
 
 class TablestoreResults(_Store, Results):
@@ -814,22 +788,11 @@ class TablestoreResults(_Store, Results):
         row = self._t.get(self.TABLE, self._key(file_unique_id, mode))
         if row is None:
             return None
-        return CachedResult(
-            file_unique_id=_str(row.get("file_unique_id"), file_unique_id),
-            mode=_str(row.get("mode"), mode),
-            text=_str(row.get("text")),
-            duration_ms=_int(row.get("duration_ms")),
-            segments_json=_opt_str(row.get("segments_json")),
-        )
+        return CachedResult(file_unique_id=_str(row.get("file_unique_id"), file_unique_id),
+                            mode=_str(row.get("mode"), mode), **_read(row, _RESULT_BODY))
 
     def put(self, result: CachedResult) -> None:
-        columns = [
-            ("file_unique_id", result.file_unique_id),
-            ("mode", result.mode),
-            ("text", result.text),
-            ("duration_ms", int(result.duration_ms)),
-            ("segments_json", result.segments_json),
-        ]
+        columns = [("file_unique_id", result.file_unique_id), ("mode", result.mode)] + _write(result, _RESULT_BODY)
         self._t.put(self.TABLE, self._key(result.file_unique_id, result.mode), columns, self._t.ignore())
 
 

@@ -22,7 +22,6 @@ from tests.loopback.dashscope_server import (
     Reply,
     error_reply,
     llm_body,
-    running_dashscope_server,
 )
 
 try:
@@ -56,18 +55,6 @@ def punctuate(text: str) -> str:
         else:
             lines.append("")
     return "\n".join(lines)
-
-
-@pytest.fixture(scope="module")
-def _dashscope():
-    with running_dashscope_server(API_KEY) as server:
-        yield server
-
-
-@pytest.fixture
-def server(_dashscope):
-    _dashscope.reset()
-    yield _dashscope
 
 
 def make(server, **kwargs) -> QwenFormatter:

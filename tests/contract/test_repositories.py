@@ -547,3 +547,14 @@ def test_importing_the_adapter_does_not_import_the_sdk() -> None:
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60,
                             cwd=Path(__file__).resolve().parents[2])
     assert result.stdout.strip() == "False", result.stderr
+
+
+def test_the_tablestore_job_schema_stores_every_job_field():
+    """A Job field missing from the Tablestore schema would silently vanish in production
+    (the charge of extra minutes, the delivery checkpoint...)."""
+    import attrs
+
+    from adapters.alibaba.tablestore_repositories import _JOB
+    from domain.job import Job
+
+    assert set(_JOB) == {f.name for f in attrs.fields(Job)} - {"job_id"}

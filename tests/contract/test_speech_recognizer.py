@@ -32,7 +32,6 @@ from tests.loopback.dashscope_server import (
     Reply,
     asr_body,
     error_reply,
-    running_dashscope_server,
 )
 from tests.loopback.realtime_ws_server import running_realtime_server
 
@@ -46,18 +45,6 @@ def assert_no_key(exc: BaseException) -> None:
     for shown in (str(exc), repr(exc), *map(str, exc.args)):
         assert API_KEY not in shown
         assert API_KEY[3:] not in shown
-
-
-@pytest.fixture(scope="module")
-def _dashscope():
-    with running_dashscope_server(API_KEY) as server:
-        yield server
-
-
-@pytest.fixture
-def server(_dashscope):
-    _dashscope.reset()
-    yield _dashscope
 
 
 @pytest.fixture(scope="module")

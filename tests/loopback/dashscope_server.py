@@ -31,9 +31,10 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
+
+from tests.loopback._serving import LoopbackHandler, LoopbackHTTPServer, serve, started
 
 DEFAULT_API_KEY = "sk-loopback-0123456789abcdef"
 
@@ -197,15 +198,12 @@ class DashScopeServer:
         self._plans: deque[TaskPlan] = deque()
         self._ids = itertools.count(1)
         self._lock = threading.Lock()
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
-        self._httpd.daemon_threads = True
-        self._httpd.owner = self  # type: ignore[attr-defined]
+        self._httpd = LoopbackHTTPServer(_Handler, self)
         self._httpd.handle_error = lambda request, address: None  # type: ignore[method-assign]
         self.port = self._httpd.server_address[1]
-        self.root_url = f"http://127.0.0.1:{self.port}"
+        self.root_url = self._httpd.url
         self.base_url = f"{self.root_url}/api/v1"
-        self._thread = threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.02},
-                                        name="dashscope-loopback", daemon=True)
+        self._serving = contextlib.ExitStack()
 
     # --- scripting -----------------------------------------------------------------------------
     def reset(self) -> None:
@@ -247,11 +245,10 @@ class DashScopeServer:
 
     # --- lifecycle -----------------------------------------------------------------------------
     def start(self) -> None:
-        self._thread.start()
+        self._serving.enter_context(serve(self._httpd, "dashscope-loopback"))
 
     def stop(self) -> None:
-        self._httpd.shutdown()
-        self._httpd.server_close()
+        self._serving.close()
 
     # --- dispatch (called from handler threads) --------------------------------------------------
     def _route(self, method: str, path: str) -> str:
@@ -470,17 +467,14 @@ def _json_object(record: Recorded) -> dict[str, Any]:
     return record.body
 
 
-class _Handler(BaseHTTPRequestHandler):
+class _Handler(LoopbackHandler):
     server_version = "loopback-dashscope/1"
-
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
-        pass
+    protocol_version = "HTTP/1.0"  # one request per connection: a scripted reset drops only its own call
 
     def _serve(self) -> None:
-        owner: DashScopeServer = self.server.owner  # type: ignore[attr-defined]
+        owner: DashScopeServer = self.server.backend
         parts = urlsplit(self.path)
-        length = int(self.headers.get("Content-Length") or 0)
-        raw = self.rfile.read(length) if length else b""
+        raw = self.read_body()
         try:
             body: Any = json.loads(raw) if raw else None
         except ValueError:
@@ -505,14 +499,8 @@ class _Handler(BaseHTTPRequestHandler):
             payload, ctype = reply.body, "application/octet-stream"
         else:
             payload, ctype = b"", "application/json"
-        self.send_response(reply.status)
-        self.send_header("Content-Type", ctype)
-        self.send_header("Content-Length", str(len(payload)))
-        for name, value in reply.headers.items():
-            self.send_header(name, value)
-        self.end_headers()
-        with contextlib.suppress(OSError):
-            self.wfile.write(payload)
+        with contextlib.suppress(OSError):  # the client may have hung up (its timeout)
+            self.reply(reply.status, payload, [("Content-Type", ctype), *reply.headers.items()])
 
     do_GET = _serve
     do_POST = _serve
@@ -520,9 +508,5 @@ class _Handler(BaseHTTPRequestHandler):
 
 @contextlib.contextmanager
 def running_dashscope_server(api_key: str = DEFAULT_API_KEY) -> Iterator[DashScopeServer]:
-    server = DashScopeServer(api_key)
-    server.start()
-    try:
+    with started(DashScopeServer(api_key)) as server:
         yield server
-    finally:
-        server.stop()

@@ -18,11 +18,12 @@ import re
 import threading
 import time
 from collections.abc import Callable, Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import attrs
+
+from tests.loopback._serving import LoopbackHandler, LoopbackHTTPServer, serve
 
 _ROUTE = re.compile(r"^/(v1|v1beta)/models/([^/:]+):generateContent$")
 
@@ -113,28 +114,14 @@ class GeminiLoopback:
         return 200, self.default(request), {}
 
 
-class _Handler(BaseHTTPRequestHandler):
-    server: _Server  # type: ignore[assignment]
-    protocol_version = "HTTP/1.1"
-    wbufsize = -1  # headers and body leave in one segment (no 40 ms delayed-ACK stall per call)
-
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
-        return
-
+class _Handler(LoopbackHandler):
     def _send(self, status: int, body: Any, headers: dict[str, str]) -> None:
         data = body if isinstance(body, bytes) else (
             body.encode() if isinstance(body, str) else json.dumps(body).encode())
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json; charset=UTF-8")
-        for key, value in headers.items():
-            self.send_header(key, value)
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
+        self.reply(status, data, [("Content-Type", "application/json; charset=UTF-8"), *headers.items()])
 
     def do_POST(self) -> None:  # noqa: N802
-        length = int(self.headers.get("Content-Length") or 0)
-        raw = self.rfile.read(length) if length else b""
+        raw = self.read_body()
         split = urlsplit(self.path)
         match = _ROUTE.match(split.path)
         if match is None:
@@ -147,30 +134,15 @@ class _Handler(BaseHTTPRequestHandler):
             return
         request = GeminiRequest(split.path, match.group(1), match.group(2),
                                 {k.lower(): v for k, v in self.headers.items()}, parse_qs(split.query), body)
-        self._send(*self.server.loopback.answer(request))
-
-
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    block_on_close = False
-    request_queue_size = 128  # the default backlog of 5 drops SYNs under parallel clients (1 s stalls)
-    loopback: GeminiLoopback
+        loopback: GeminiLoopback = self.server.backend
+        self._send(*loopback.answer(request))
 
 
 @contextlib.contextmanager
 def running_gemini_server(api_key: str) -> Iterator[GeminiLoopback]:
     """Serve the fake Gemini API on 127.0.0.1 (a free port) in a thread for the ``with`` block."""
-    server = _Server(("127.0.0.1", 0), _Handler)
     loopback = GeminiLoopback(api_key)
-    server.loopback = loopback
-    host, port = server.server_address[:2]
-    loopback.base_url = f"http://{host}:{port}"
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.01},
-                              name="gemini-loopback", daemon=True)
-    thread.start()
-    try:
+    server = LoopbackHTTPServer(_Handler, loopback)
+    loopback.base_url = server.url
+    with serve(server, "gemini-loopback"):
         yield loopback
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)

@@ -36,13 +36,21 @@ import secrets
 import threading
 import time
 from collections.abc import Iterable, Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 from xml.etree import ElementTree
 from xml.sax.saxutils import escape
 
 import attrs
+
+from tests.loopback._serving import (
+    InjectedFailures,
+    LoopbackHandler,
+    LoopbackHTTPServer,
+    MovableClock,
+    ServiceError,
+    serve,
+)
 
 XMLNS = "http://mns.aliyuncs.com/doc/v1/"
 
@@ -67,15 +75,11 @@ class QueueState:
     messages: list[QueuedMessage] = attrs.Factory(list)
 
 
-class _MnsError(Exception):
-    def __init__(self, status: int, code: str, message: str) -> None:
-        super().__init__(f"{status} {code}")
-        self.status = status
-        self.code = code
-        self.message = message
+class _MnsError(ServiceError):
+    """An MNS error reply (an XML ``Error`` document)."""
 
 
-class MnsLoopback:
+class MnsLoopback(InjectedFailures, MovableClock):
     """The queues behind the handler, plus clock, fault and inspection helpers."""
 
     def __init__(self, access_key_id: str, access_key_secret: str, visibility_s: int = 30,
@@ -87,24 +91,15 @@ class MnsLoopback:
         self.endpoint = ""
         self.queues: dict[str, QueueState] = {}
         self.requests: list[tuple[str, str]] = []  # (method, path with query)
-        self._offset = 0.0
-        self._failures = 0
         self._lock = threading.Condition()
         self._ids = itertools.count(1)
 
     # ---- helpers for tests
 
-    def now(self) -> float:
-        return time.time() + self._offset
-
     def advance(self, seconds: float) -> None:
+        super().advance(seconds)
         with self._lock:
-            self._offset += seconds
-            self._lock.notify_all()
-
-    def fail_next(self, count: int = 1) -> None:
-        with self._lock:
-            self._failures += count
+            self._lock.notify_all()  # long polls look again
 
     def add_queue(self, name: str, visibility_s: int | None = None) -> None:
         with self._lock:
@@ -118,13 +113,6 @@ class MnsLoopback:
     def depth(self, queue: str) -> int:
         with self._lock:
             return len(self.queues[queue].messages)
-
-    def take_failure(self) -> bool:
-        with self._lock:
-            if self._failures > 0:
-                self._failures -= 1
-                return True
-            return False
 
     def next_request_id(self) -> str:
         return f"MNSLOOP{next(self._ids):016d}"
@@ -225,31 +213,13 @@ def _md5_upper(text: str) -> str:
     return hashlib.md5(text.encode("utf-8")).hexdigest().upper()
 
 
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    disable_nagle_algorithm = True  # headers and body go out in two writes: no 40 ms delayed-ACK stalls
-    server: _Server
+class _Handler(LoopbackHandler):
     timeout = 10
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
-        pass
-
-    def do_PUT(self) -> None:  # noqa: N802
-        self._handle("PUT")
-
-    def do_POST(self) -> None:  # noqa: N802
-        self._handle("POST")
-
-    def do_GET(self) -> None:  # noqa: N802
-        self._handle("GET")
-
-    def do_DELETE(self) -> None:  # noqa: N802
-        self._handle("DELETE")
-
-    def _handle(self, method: str) -> None:
-        store = self.server.store
-        length = int(self.headers.get("Content-Length") or 0)
-        raw = self.rfile.read(length) if length else b""
+    def _handle(self) -> None:
+        store: MnsLoopback = self.server.backend
+        method = self.command
+        raw = self.read_body()
         body = raw.decode("utf-8")
         try:
             if store.take_failure():
@@ -268,7 +238,7 @@ class _Handler(BaseHTTPRequestHandler):
             self._reply(exc.status, xml, request_id=request_id)
 
     def _route(self, method: str, parts: list[str], params: dict[str, str], body: str) -> None:
-        store = self.server.store
+        store: MnsLoopback = self.server.backend
         if len(parts) == 2 and parts[0] == "queues" and method == "PUT":
             status = store.create_queue(parts[1], body)
             self._reply(status, b"", location=f"{store.endpoint}/queues/{parts[1]}")
@@ -307,7 +277,7 @@ class _Handler(BaseHTTPRequestHandler):
             raise _MnsError(400, "InvalidRequestURL", "Unsupported method.")
 
     def _authenticate(self, method: str, raw: bytes) -> None:
-        store = self.server.store
+        store: MnsLoopback = self.server.backend
         headers = {k.lower(): v for k, v in self.headers.items()}
         authorization = headers.get("authorization", "")
         if not authorization.startswith("MNS ") or ":" not in authorization:
@@ -329,30 +299,17 @@ class _Handler(BaseHTTPRequestHandler):
         if not hmac.compare_digest(expected, signature):
             raise _MnsError(403, "SignatureDoesNotMatch", "The signature you provided does not match.")
 
+    do_PUT = do_POST = do_GET = do_DELETE = _handle
+
     def _reply(self, status: int, body: bytes, *, request_id: str | None = None,
                location: str | None = None) -> None:
-        store = self.server.store
-        self.send_response(status)
-        self.send_header("x-mns-request-id", request_id or store.next_request_id())
-        self.send_header("x-mns-version", "2015-06-06")
+        store: MnsLoopback = self.server.backend
+        headers = [("x-mns-request-id", request_id or store.next_request_id()), ("x-mns-version", "2015-06-06")]
         if location:
-            self.send_header("Location", location)
+            headers.append(("Location", location))
         if body:
-            self.send_header("Content-Type", "text/xml;charset=utf-8")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        if body:
-            self.wfile.write(body)
-
-
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    block_on_close = False
-    request_queue_size = 128  # many client threads connect at once (the concurrency tests)
-
-    def __init__(self, store: MnsLoopback) -> None:
-        super().__init__(("127.0.0.1", 0), _Handler)
-        self.store = store
+            headers.append(("Content-Type", "text/xml;charset=utf-8"))
+        self.reply(status, body, headers)
 
 
 @contextlib.contextmanager
@@ -362,14 +319,7 @@ def running_mns_server(access_key_id: str, access_key_secret: str, queues: Itera
     store = MnsLoopback(access_key_id, access_key_secret, visibility_s, security_token)
     for name in queues:
         store.add_queue(name)
-    server = _Server(store)
-    store.endpoint = f"http://127.0.0.1:{server.server_address[1]}"
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
-                              name="mns-loopback", daemon=True)
-    thread.start()
-    try:
+    server = LoopbackHTTPServer(_Handler, store)
+    store.endpoint = server.url
+    with serve(server, "mns-loopback"):
         yield store
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)

@@ -32,13 +32,19 @@ import hashlib
 import hmac
 import itertools
 import threading
-import time
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 import attrs
+
+from tests.loopback._serving import (
+    InjectedFailures,
+    LoopbackHandler,
+    LoopbackHTTPServer,
+    MovableClock,
+    ServiceError,
+    serve,
+)
 
 _SIGNED_HEADERS = ("content-type", "content-md5")
 _V4_SAFE = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-~.")
@@ -70,15 +76,11 @@ class StoredObject:
     last_modified: float
 
 
-class _OssError(Exception):
-    def __init__(self, status: int, code: str, message: str) -> None:
-        super().__init__(f"{status} {code}")
-        self.status = status
-        self.code = code
-        self.message = message
+class _OssError(ServiceError):
+    """An OSS error reply (XML; on HEAD base64 in ``x-oss-err``)."""
 
 
-class OssLoopback:
+class OssLoopback(InjectedFailures, MovableClock):
     """The in-memory bucket behind the handler, with clock, fault and inspection helpers."""
 
     def __init__(self, access_key_id: str, access_key_secret: str, bucket: str, region: str,
@@ -91,29 +93,8 @@ class OssLoopback:
         self.endpoint = ""
         self.objects: dict[str, StoredObject] = {}
         self.requests: list[tuple[str, str, str]] = []  # (method, key, auth kind: header|url)
-        self._offset = 0.0
-        self._failures = 0
         self._lock = threading.Lock()
         self._ids = itertools.count(1)
-
-    def now(self) -> float:
-        return time.time() + self._offset
-
-    def advance(self, seconds: float) -> None:
-        """Move the server's clock forward (signed URLs expire against it)."""
-        with self._lock:
-            self._offset += seconds
-
-    def fail_next(self, count: int = 1) -> None:
-        with self._lock:
-            self._failures += count
-
-    def take_failure(self) -> bool:
-        with self._lock:
-            if self._failures > 0:
-                self._failures -= 1
-                return True
-            return False
 
     def next_request_id(self) -> str:
         return f"5F0A{next(self._ids):020d}"
@@ -208,31 +189,13 @@ class OssLoopback:
         return kind
 
 
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    disable_nagle_algorithm = True  # headers and body go out in two writes: no 40 ms delayed-ACK stalls
-    server: _Server
+class _Handler(LoopbackHandler):
     timeout = 10
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
-        pass
-
-    def do_PUT(self) -> None:  # noqa: N802
-        self._handle("PUT")
-
-    def do_GET(self) -> None:  # noqa: N802
-        self._handle("GET")
-
-    def do_HEAD(self) -> None:  # noqa: N802
-        self._handle("HEAD")
-
-    def do_DELETE(self) -> None:  # noqa: N802
-        self._handle("DELETE")
-
-    def _handle(self, method: str) -> None:
-        store = self.server.store
-        length = int(self.headers.get("Content-Length") or 0)
-        body = self.rfile.read(length) if length else b""
+    def _handle(self) -> None:
+        store: OssLoopback = self.server.backend
+        method = self.command
+        body = self.read_body()
         split = urlsplit(self.path)
         path = unquote(split.path)
         query = parse_qsl(split.query, keep_blank_values=True)
@@ -266,8 +229,10 @@ class _Handler(BaseHTTPRequestHandler):
         except _OssError as exc:
             self._reply_error(method, exc)
 
+    do_PUT = do_GET = do_HEAD = do_DELETE = _handle
+
     def _put(self, key: str, body: bytes, headers: dict[str, str]) -> None:
-        store = self.server.store
+        store: OssLoopback = self.server.backend
         content_type = headers.get("content-type", "application/octet-stream")
         store.objects[key] = StoredObject(body, content_type, store.now())
         self._reply(200, b"", {
@@ -276,7 +241,7 @@ class _Handler(BaseHTTPRequestHandler):
         })
 
     def _reply_error(self, method: str, exc: _OssError) -> None:
-        store = self.server.store
+        store: OssLoopback = self.server.backend
         request_id = store.next_request_id()
         xml = (
             '<?xml version="1.0" encoding="UTF-8"?>\n<Error>'
@@ -292,27 +257,12 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _reply(self, status: int, body: bytes, headers: dict[str, str], *, request_id: str | None = None,
                content_length: int | None = None) -> None:
-        store = self.server.store
-        self.send_response(status)
-        self.send_header("x-oss-request-id", request_id or store.next_request_id())
-        self.send_header("Date", email.utils.formatdate(usegmt=True))
-        for name, value in headers.items():
-            if name != "x-oss-request-id":
-                self.send_header(name, value)
-        self.send_header("Content-Length", str(len(body) if content_length is None else content_length))
-        self.end_headers()
-        if body:
-            self.wfile.write(body)
-
-
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    block_on_close = False
-    request_queue_size = 128  # many client threads connect at once (the concurrency tests)
-
-    def __init__(self, store: OssLoopback) -> None:
-        super().__init__(("127.0.0.1", 0), _Handler)
-        self.store = store
+        store: OssLoopback = self.server.backend
+        self.reply(status, body, [
+            ("x-oss-request-id", request_id or store.next_request_id()),
+            ("Date", email.utils.formatdate(usegmt=True)),
+            *((name, value) for name, value in headers.items() if name != "x-oss-request-id"),
+        ], content_length=content_length)
 
 
 @contextlib.contextmanager
@@ -321,14 +271,7 @@ def running_oss_server(access_key_id: str, access_key_secret: str, bucket: str =
                        security_token: str | None = None) -> Iterator[OssLoopback]:
     """Serve one bucket on 127.0.0.1 (random port); ``.endpoint`` is ``http://127.0.0.1:PORT``."""
     store = OssLoopback(access_key_id, access_key_secret, bucket, region, security_token)
-    server = _Server(store)
-    store.endpoint = f"http://127.0.0.1:{server.server_address[1]}"
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
-                              name="oss-loopback", daemon=True)
-    thread.start()
-    try:
+    server = LoopbackHTTPServer(_Handler, store)
+    store.endpoint = server.url
+    with serve(server, "oss-loopback"):
         yield store
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)

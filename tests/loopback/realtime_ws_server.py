@@ -30,6 +30,8 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from tests.loopback._serving import started
+
 DEFAULT_API_KEY = "sk-loopback-realtime-0123456789"
 _GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 CHUNK_BYTES = 3200
@@ -272,9 +274,5 @@ def _send_text(conn: socket.socket, event: dict[str, Any]) -> None:
 
 @contextlib.contextmanager
 def running_realtime_server(api_key: str = DEFAULT_API_KEY) -> Iterator[RealtimeServer]:
-    server = RealtimeServer(api_key)
-    server.start()
-    try:
+    with started(RealtimeServer(api_key)) as server:
         yield server
-    finally:
-        server.stop()

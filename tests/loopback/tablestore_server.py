@@ -40,10 +40,11 @@ import struct
 import threading
 import time
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import attrs
+
+from tests.loopback._serving import LoopbackHandler, LoopbackHTTPServer, ServiceError, serve
 
 # Value types of the PlainBuffer / SQLVariant encodings.
 VT_INTEGER, VT_DOUBLE, VT_BOOLEAN, VT_STRING, VT_BLOB = 0x0, 0x1, 0x2, 0x3, 0x7
@@ -76,12 +77,11 @@ INF_MAX = _Inf("INF_MAX", 99)
 Typed = tuple[str, Any]
 
 
-class OtsError(Exception):
-    def __init__(self, status: int, code: str, message: str) -> None:
-        super().__init__(f"{status} {code}: {message}")
-        self.status = status
-        self.code = code
-        self.message = message
+class OtsError(ServiceError):
+    """A Tablestore error reply (a protobuf ``Error``)."""
+
+    def __str__(self) -> str:
+        return f"{self.status} {self.code}: {self.message}"
 
 
 # --------------------------------------------------------------------------- PlainBuffer reading
@@ -576,19 +576,12 @@ def _sign(secret: str, text: str) -> str:
     return base64.b64encode(hmac.new(secret.encode(), text.encode(), hashlib.sha1).digest()).decode()
 
 
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    disable_nagle_algorithm = True  # headers and body go out in two writes: no 40 ms delayed-ACK stalls
-    server: _Server
+class _Handler(LoopbackHandler):
     timeout = 10
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
-        pass
-
     def do_POST(self) -> None:  # noqa: N802 - stdlib naming
-        store = self.server.store
-        length = int(self.headers.get("Content-Length") or 0)
-        body = self.rfile.read(length) if length else b""
+        store: TablestoreLoopback = self.server.backend
+        body = self.read_body()
         api = self.path.split("?", 1)[0].lstrip("/")
         try:
             self._authenticate(api, body)
@@ -607,7 +600,7 @@ class _Handler(BaseHTTPRequestHandler):
         self._reply(api, 200, reply, signed=True)
 
     def _authenticate(self, api: str, body: bytes) -> None:
-        store = self.server.store
+        store: TablestoreLoopback = self.server.backend
         headers = {k.lower(): v.strip() for k, v in self.headers.items()}
         if headers.get("x-ots-accesskeyid") != store.access_key_id:
             raise OtsError(403, "OTSAuthFailed", "The AccessKeyID does not exist.")
@@ -631,33 +624,19 @@ class _Handler(BaseHTTPRequestHandler):
         self._reply(api, exc.status, error, signed=signed)
 
     def _reply(self, api: str, status: int, body: bytes, signed: bool) -> None:
-        store = self.server.store
+        store: TablestoreLoopback = self.server.backend
         ots_headers = {
             "x-ots-contentmd5": base64.b64encode(hashlib.md5(body).digest()).decode(),
             "x-ots-requestid": store.next_request_id(),
             "x-ots-date": datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z"),
             "x-ots-contenttype": "protocol buffer",
         }
-        self.send_response(status)
-        for name, value in ots_headers.items():
-            self.send_header(name, value)
+        headers = list(ots_headers.items())
         if signed:
             text = "\n".join(sorted(f"{k}:{v}" for k, v in ots_headers.items())) + f"\n/{api}"
-            self.send_header("Authorization", f"OTS {store.access_key_id}:{_sign(store.access_key_secret, text)}")
-        self.send_header("Content-Type", "application/x-protobuf")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    block_on_close = False
-    request_queue_size = 128  # many client threads connect at once (the concurrency tests)
-
-    def __init__(self, store: TablestoreLoopback) -> None:
-        super().__init__(("127.0.0.1", 0), _Handler)
-        self.store = store
+            headers.append(("Authorization", f"OTS {store.access_key_id}:{_sign(store.access_key_secret, text)}"))
+        headers.append(("Content-Type", "application/x-protobuf"))
+        self.reply(status, body, headers)
 
 
 @contextlib.contextmanager
@@ -666,14 +645,7 @@ def running_tablestore_server(access_key_id: str, access_key_secret: str, instan
                               security_token: str | None = None) -> Iterator[TablestoreLoopback]:
     """Serve a fresh Tablestore instance on 127.0.0.1 (random port) for the duration of the block."""
     store = TablestoreLoopback(access_key_id, access_key_secret, instance, page_size, security_token)
-    server = _Server(store)
-    store.endpoint = f"http://127.0.0.1:{server.server_address[1]}"
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
-                              name="tablestore-loopback", daemon=True)
-    thread.start()
-    try:
+    server = LoopbackHTTPServer(_Handler, store)
+    store.endpoint = server.url
+    with serve(server, "tablestore-loopback"):
         yield store
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)

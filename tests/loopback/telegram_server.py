@@ -28,11 +28,12 @@ import json
 import threading
 import time
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, unquote
 
 import attrs
+
+from tests.loopback._serving import LoopbackHandler, LoopbackHTTPServer, serve
 
 # Parameters PTB sends as JSON strings inside the form body.
 _JSON_PARAMS = frozenset({
@@ -318,35 +319,24 @@ def _maybe_json(key: str, value: str) -> Any:
     return value
 
 
-class _Handler(BaseHTTPRequestHandler):
-    server: _Server  # type: ignore[assignment]
-    protocol_version = "HTTP/1.1"
-    wbufsize = -1  # headers and body leave in one segment (no 40 ms delayed-ACK stall per call)
-
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - keep test output quiet
-        return
-
-    def _send(self, status: int, body: bytes, content_type: str = "application/json") -> None:
-        self.send_response(status)
-        self.send_header("Content-Type", content_type)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
+class _Handler(LoopbackHandler):
+    @property
+    def loopback(self) -> TelegramLoopback:
+        return self.server.backend
 
     def _json(self, status: int, payload: dict) -> None:
-        self._send(status, json.dumps(payload).encode())
+        self.reply(status, json.dumps(payload).encode(), {"Content-Type": "application/json"})
 
     def _route(self) -> tuple[str, str] | None:
         path = unquote(self.path.split("?", 1)[0])  # PTB sends the token's ':' as %3A in downloads
-        loop: TelegramLoopback = self.server.loopback
+        loop = self.loopback
         for prefix, kind in ((f"/file/bot{loop.token}/", "file"), (f"/bot{loop.token}/", "api")):
             if path.startswith(prefix):
                 return kind, path[len(prefix):]
         return None
 
     def do_POST(self) -> None:  # noqa: N802 - http.server naming
-        length = int(self.headers.get("Content-Length") or 0)
-        body = self.rfile.read(length) if length else b""
+        body = self.read_body()
         route = self._route()
         if route is None or route[0] != "api":
             self._json(*_error_body(401, "Unauthorized"))
@@ -356,7 +346,7 @@ class _Handler(BaseHTTPRequestHandler):
             params = _decode_multipart(content_type, body)
         else:
             params = _decode_form(body) if body else {}
-        status, payload = self.server.loopback.handle_api(route[1], params, content_type)
+        status, payload = self.loopback.handle_api(route[1], params, content_type)
         self._json(status, payload)
 
     def do_GET(self) -> None:  # noqa: N802
@@ -367,38 +357,22 @@ class _Handler(BaseHTTPRequestHandler):
         kind, rest = route
         if kind == "api":  # Telegram accepts GET for methods too
             query = self.path.split("?", 1)[1] if "?" in self.path else ""
-            status, payload = self.server.loopback.handle_api(rest, _decode_form(query.encode()), "")
+            status, payload = self.loopback.handle_api(rest, _decode_form(query.encode()), "")
             self._json(status, payload)
             return
-        data = self.server.loopback.handle_download(rest)
+        data = self.loopback.handle_download(rest)
         if data is None:
             self._json(*_error_body(404, "Not Found"))
         else:
-            self._send(200, data, "application/octet-stream")
-
-
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    block_on_close = False
-    request_queue_size = 128  # the default backlog of 5 drops SYNs under parallel clients (1 s stalls)
-    loopback: TelegramLoopback
+            self.reply(200, data, {"Content-Type": "application/octet-stream"})
 
 
 @contextlib.contextmanager
 def running_telegram_server(token: str) -> Iterator[TelegramLoopback]:
     """Serve the fake Bot API on 127.0.0.1 (a free port) in a thread for the ``with`` block."""
-    server = _Server(("127.0.0.1", 0), _Handler)
     loopback = TelegramLoopback(token)
-    server.loopback = loopback
-    host, port = server.server_address[:2]
-    loopback.base_url = f"http://{host}:{port}/bot"
-    loopback.base_file_url = f"http://{host}:{port}/file/bot"
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.01},
-                              name="telegram-loopback", daemon=True)
-    thread.start()
-    try:
+    server = LoopbackHTTPServer(_Handler, loopback)
+    loopback.base_url = f"{server.url}/bot"
+    loopback.base_file_url = f"{server.url}/file/bot"
+    with serve(server, "telegram-loopback"):
         yield loopback
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)

@@ -1,0 +1,59 @@
+"""How the HTTP DashScope adapters hold their settings and make one SDK call (pure apart from the call).
+
+- ``DashScopeClient``: the base of the recognizer, the formatter and the async passes. It checks the
+  configuration (``check_dashscope_config``) and refuses an empty key at construction, keeps key,
+  base URL and model, and its ``repr`` never shows the key.
+- ``checked_call(provider, call)``: one SDK call whose failures become port errors: an exception
+  raised under it through ``failure_from_exception``, a reply whose ``status_code`` is not 200
+  through ``failure_from_response``. ``malformed`` is raised instead for a ``TypeError`` /
+  ``KeyError``, which the SDK throws when a 200 reply lacks a field it reads (pitfall 4).
+- ``plain(value)``: the SDK's DictMixin objects (and lists of them) as plain dicts/lists.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from adapters.alibaba.dashscope_config import (
+    check_dashscope_config,
+    failure_from_exception,
+    failure_from_response,
+)
+from ports.errors import PortError
+
+
+class DashScopeClient:
+    def __init__(self, api_key: str, *, base_url: str, model: str, role: str) -> None:
+        """``role`` names the model in configuration errors (``"asr"``, ``"llm"``, ...)."""
+        check_dashscope_config(base_url, {role: model})
+        if not api_key:
+            raise ValueError("DashScope API key is empty")
+        self._api_key = api_key
+        self._base_url = base_url
+        self._model = model
+
+    def __repr__(self) -> str:  # never show the key
+        return f"{type(self).__name__}(model={self._model!r}, base_url={self._base_url!r})"
+
+
+def checked_call(provider: str, call: Callable[[], Any], *, malformed: PortError | None = None) -> Any:
+    """The SDK reply of ``call()`` when its status is 200; otherwise raise the port failure."""
+    try:
+        response = call()
+    except Exception as exc:  # the SDK raises transport errors as they come from requests
+        if malformed is not None and isinstance(exc, (TypeError, KeyError)):
+            raise malformed from None
+        raise failure_from_exception(provider, exc) from None
+    if getattr(response, "status_code", None) != 200:
+        raise failure_from_response(provider, response)
+    return response
+
+
+def plain(value: Any) -> Any:
+    """The SDK's DictMixin objects (and lists of them) as plain dicts/lists, for the pure parsers."""
+    if isinstance(value, dict):
+        return {str(k): plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [plain(v) for v in value]
+    return value
