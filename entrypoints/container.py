@@ -33,6 +33,7 @@ from usecases.accept_update import AcceptUpdate
 from usecases.alerts import OwnerAlerts
 from usecases.formatting import FormattingChain
 from usecases.reports import DailyReport
+from usecases.retrying import RetryingPort
 from usecases.services import BotServices
 from usecases.sweep_jobs import SweepJobs
 from usecases.transcribe_job import TranscribeJob
@@ -136,6 +137,10 @@ def _payload_secret(settings: Settings) -> bytes:
     return hashlib.sha256(seed.encode()).digest()
 
 
+def _retrying(port, clock, policy) -> RetryingPort:
+    return RetryingPort(port, clock=clock, attempts=policy.retry_attempts, base_delay_s=policy.retry_base_delay_s)
+
+
 def _backend(port: str):
     return lambda settings: settings.backends[port]
 
@@ -185,28 +190,41 @@ class Container(containers.DeclarativeContainer):
                                    dashscope=providers.ThreadSafeSingleton(_text_pass, settings, clock))
     formatters = providers.ThreadSafeSingleton(_formatters, settings)
 
+    # -- the ports as the use cases get them: stores, queue, blobs and chat retried on transient
+    # failures (usecases.retrying.RetryingPort); the raw adapters above stay reachable for tools.
+    r_users = providers.ThreadSafeSingleton(_retrying, users, clock, policy)
+    r_jobs = providers.ThreadSafeSingleton(_retrying, jobs, clock, policy)
+    r_keys = providers.ThreadSafeSingleton(_retrying, keys, clock, policy)
+    r_logs = providers.ThreadSafeSingleton(_retrying, logs, clock, policy)
+    r_trials = providers.ThreadSafeSingleton(_retrying, trials, clock, policy)
+    r_results = providers.ThreadSafeSingleton(_retrying, results, clock, policy)
+    r_state = providers.ThreadSafeSingleton(_retrying, state, clock, policy)
+    r_queue = providers.ThreadSafeSingleton(_retrying, queue, clock, policy)
+    r_blobs = providers.ThreadSafeSingleton(_retrying, blobs, clock, policy)
+    r_chat = providers.ThreadSafeSingleton(_retrying, chat, clock, policy)
+
     # -- use cases --------------------------------------------------------------------------------
     formatting = providers.ThreadSafeSingleton(FormattingChain, formatters, policy, clock)
     transcriber = providers.ThreadSafeSingleton(
         Transcriber, audio=audio_tools, recognizer=recognizer, speaker_pass=speaker_pass, text_pass=text_pass,
-        blobs=blobs, ids=ids, clock=clock, policy=policy,
+        blobs=r_blobs, ids=ids, clock=clock, policy=policy,
     )
     transcribe_job = providers.ThreadSafeSingleton(
-        TranscribeJob, jobs=jobs, users=users, logs=logs, results=results, chat=chat,
+        TranscribeJob, jobs=r_jobs, users=r_users, logs=r_logs, results=r_results, chat=r_chat,
         transcriber=transcriber, formatting=formatting, clock=clock, policy=policy,
     )
     services = providers.ThreadSafeSingleton(
-        BotServices, users=users, jobs=jobs, keys=keys, logs=logs, trials=trials, results=results,
-        state=state, queue=queue, chat=chat, clock=clock, ids=ids, policy=policy,
+        BotServices, users=r_users, jobs=r_jobs, keys=r_keys, logs=r_logs, trials=r_trials, results=r_results,
+        state=r_state, queue=r_queue, chat=r_chat, clock=clock, ids=ids, policy=policy,
         owner_id=providers.Callable(lambda s: s.owner_id, settings),
         payload_secret=providers.Callable(_payload_secret, settings),
         bot_username=providers.Callable(lambda s: s.bot_username, settings),
     )
     accept_update = providers.ThreadSafeSingleton(AcceptUpdate, services, transcribe_job)
-    sweep_jobs = providers.ThreadSafeSingleton(SweepJobs, jobs=jobs, queue=queue, clock=clock, policy=policy,
+    sweep_jobs = providers.ThreadSafeSingleton(SweepJobs, jobs=r_jobs, queue=r_queue, clock=clock, policy=policy,
                                                transcribe_job=transcribe_job)
     # -- owner notifications (FC handlers) ----------------------------------------------------------
-    alerts = providers.ThreadSafeSingleton(OwnerAlerts, chat=chat, state=state, clock=clock,
+    alerts = providers.ThreadSafeSingleton(OwnerAlerts, chat=chat, state=r_state, clock=clock,
                                            owner_id=providers.Callable(lambda s: s.owner_id, settings))
     daily_report = providers.ThreadSafeSingleton(DailyReport, services)
 

@@ -35,6 +35,7 @@ from usecases.accept_media import job_id_for
 from usecases.accept_update import AcceptUpdate
 from usecases.formatting import FormattingChain
 from usecases.inbound import IncomingCallback, IncomingMessage, IncomingPreCheckout, MediaRef, Sender, SuccessfulPayment
+from usecases.retrying import RetryingPort
 from usecases.services import BotServices
 from usecases.transcribe_job import TranscribeJob
 from usecases.transcription import Transcriber
@@ -79,19 +80,25 @@ class World:
         self._messages = itertools.count(1)
         self.rebuild(owner_id)
 
+    def rebuilt_port(self, port):
+        """The port as the container hands it to use cases (retried on transient failures)."""
+        return RetryingPort(port, clock=self.clock, attempts=self.policy.retry_attempts,
+                            base_delay_s=self.policy.retry_base_delay_s)
+
     def rebuild(self, owner_id: int | None = OWNER) -> None:
+        r = self.rebuilt_port
         self.formatting = FormattingChain([self.primary, self.fallback], self.policy, self.clock)
         self.transcriber = Transcriber(
             audio=self.audio, recognizer=self.recognizer, speaker_pass=self.speaker_pass,
-            text_pass=self.text_pass, blobs=self.blobs, ids=self.ids, clock=self.clock, policy=self.policy,
+            text_pass=self.text_pass, blobs=r(self.blobs), ids=self.ids, clock=self.clock, policy=self.policy,
         )
         self.transcribe_job = TranscribeJob(
-            jobs=self.jobs, users=self.users, logs=self.logs, results=self.results, chat=self.chat,
+            jobs=r(self.jobs), users=r(self.users), logs=r(self.logs), results=r(self.results), chat=r(self.chat),
             transcriber=self.transcriber, formatting=self.formatting, clock=self.clock, policy=self.policy,
         )
         self.services = BotServices(
-            users=self.users, jobs=self.jobs, keys=self.keys, logs=self.logs, trials=self.trials,
-            results=self.results, state=self.state, queue=self.queue, chat=self.chat, clock=self.clock,
+            users=r(self.users), jobs=r(self.jobs), keys=r(self.keys), logs=r(self.logs), trials=r(self.trials),
+            results=r(self.results), state=r(self.state), queue=r(self.queue), chat=r(self.chat), clock=self.clock,
             ids=self.ids, policy=self.policy, owner_id=owner_id, payload_secret=b"test-secret",
             bot_username="TranscriberBot",
         )

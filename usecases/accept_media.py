@@ -21,7 +21,6 @@ from usecases.catalogue import say
 from usecases.delivery import deliver_text
 from usecases.inbound import IncomingMessage, MediaRef
 from usecases.progress import StatusMessage
-from usecases.retrying import with_retries
 from usecases.services import BotServices
 from usecases.transcribe_job import TranscribeJob
 
@@ -89,8 +88,7 @@ class AcceptMedia:
                 log.warning("inline transcription deferred to the worker", extra={"job_id": job_id, "error": str(exc)})
         StatusMessage(s.chat, message.chat_id, status_id).show(say(lang, "queued"))
         try:
-            with_retries(lambda: s.queue.publish(job_id), clock=s.clock, attempts=3,
-                         base_delay_s=policy.retry_base_delay_s)
+            s.queue.publish(job_id)
         except TransientFailure:
             # The job row exists in "queued"; the sweeper republishes queued jobs that never started.
             log.error("job not published; the sweeper will retry", extra={"job_id": job_id})

@@ -36,3 +36,36 @@ def with_retries(
                 delay = rng.uniform(0, min(MAX_DELAY_S, base_delay_s * 2 ** (attempt - 1)))
             clock.sleep(delay)
     raise AssertionError("unreachable")  # pragma: no cover
+
+
+class RetryingPort:
+    """Wraps any port: every method call is retried on TransientFailure with the policy above.
+
+    The composition root puts it around the stores, the queue, the blob store and the chat, so
+    a throttled or briefly unavailable service costs a short wait, not a failed job, without a
+    retry loop at every call site. Safe because those ports' writes are idempotent or
+    conditional (operation keys, versions, insert-if-absent); a lost reply at worst shows up
+    as a duplicate the use cases already recognise. Recognizers and formatters are retried
+    where they are called, with their own budgets.
+    """
+
+    def __init__(self, target: object, *, clock: Clock, attempts: int, base_delay_s: float) -> None:
+        self._target = target
+        self._clock = clock
+        self._attempts = attempts
+        self._base_delay_s = base_delay_s
+
+    @property
+    def wrapped(self) -> object:
+        return self._target
+
+    def __getattr__(self, name: str):
+        attribute = getattr(self._target, name)
+        if name.startswith("_") or not callable(attribute):
+            return attribute
+
+        def call(*args, **kwargs):
+            return with_retries(lambda: attribute(*args, **kwargs), clock=self._clock,
+                                attempts=self._attempts, base_delay_s=self._base_delay_s)
+
+        return call

@@ -44,7 +44,6 @@ from usecases.delivery import deliver_text
 from usecases.errors import JobBusy, UserFacingError
 from usecases.formatting import FormattingChain
 from usecases.progress import StatusMessage
-from usecases.retrying import with_retries
 from usecases.transcription import Transcriber, TranscriptionResult
 
 log = logging.getLogger(__name__)
@@ -133,17 +132,20 @@ class TranscribeJob:
             progress("stage_deliver")
             if not job.result_text:
                 raise UserFacingError("err_no_speech")
+            checkpoint = {"job": job}
+
+            def part_sent(count: int) -> None:
+                checkpoint["job"] = self._jobs.save(attrs.evolve(checkpoint["job"], delivered_parts=count))
+
             deliver_text(self._chat, status, job.result_text, settings, self._policy,
-                         keyboard=export_keyboard(job.job_id))
-            job = self._jobs.save(attrs.evolve(job, delivered=True))
+                         keyboard=export_keyboard(job.job_id), sent_parts=job.delivered_parts,
+                         on_part_sent=part_sent)
+            job = self._jobs.save(attrs.evolve(checkpoint["job"], delivered=True))
         return self._complete(job, settings)
 
     def _transcribe(self, job: Job, settings: UserSettings, progress) -> Job:
         progress("stage_download")
-        data = with_retries(
-            lambda: self._chat.download(job.file_id, self._policy.download_limit_bytes),
-            clock=self._clock, attempts=self._policy.retry_attempts, base_delay_s=self._policy.retry_base_delay_s,
-        )
+        data = self._chat.download(job.file_id, self._policy.download_limit_bytes)
         with tempfile.TemporaryDirectory(prefix="job-") as tmp:
             workdir = Path(tmp)
             source = workdir / "source"
