@@ -34,7 +34,14 @@ from ports.errors import TransientFailure
 from usecases.accept_media import job_id_for
 from usecases.accept_update import AcceptUpdate
 from usecases.formatting import FormattingChain
-from usecases.inbound import IncomingCallback, IncomingMessage, IncomingPreCheckout, MediaRef, Sender, SuccessfulPayment
+from usecases.inbound import (
+    IncomingCallback,
+    IncomingMessage,
+    IncomingPreCheckout,
+    MediaRef,
+    Sender,
+    SuccessfulPayment,
+)
 from usecases.retrying import RetryingPort
 from usecases.services import BotServices
 from usecases.transcribe_job import TranscribeJob

@@ -26,8 +26,8 @@ import attrs
 
 from domain.audio import STANDARD_PROFILE, ProbeResult, Span, TranscodeProfile
 from ports.audio_tools import AudioTools
-from ports.speech import AudioClip
 from ports.errors import PermanentFailure, TransientFailure
+from ports.speech import AudioClip
 
 PROVIDER = "ffmpeg"
 

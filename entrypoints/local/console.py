@@ -32,7 +32,11 @@ def run_chat(input_fn=input, printer=print) -> int:
                     continue
                 bot.post(bot.callback_update(line[6:].strip(), last_keyboard_message))
             else:
-                path = Path(shlex.split(line)[0]).expanduser() if not line.startswith("/") else None
+                # A path may start with "/" like a command: a file that exists wins.
+                try:
+                    path = Path(shlex.split(line)[0]).expanduser()
+                except ValueError:
+                    path = None
                 if path is not None and path.is_file():
                     bot.post(bot.media_update(path))
                 else:
