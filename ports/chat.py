@@ -53,8 +53,9 @@ class Chat(Protocol):
         """Delete a message; False when it no longer exists."""
 
     @abstractmethod
-    def send_document(self, chat_id: int, filename: str, data: bytes, *, caption: str = "") -> int:
-        """Send a file; returns its message id."""
+    def send_document(self, chat_id: int, filename: str, data: bytes, *, caption: str = "",
+                      keyboard: Keyboard | None = None) -> int:
+        """Send a file (with buttons under it if given); returns its message id."""
 
     @abstractmethod
     def typing(self, chat_id: int) -> None:

@@ -7,7 +7,8 @@ movement is keyed by an operation id so that it happens exactly once however oft
 from __future__ import annotations
 
 from abc import abstractmethod
-from typing import Iterator, Protocol
+from collections.abc import Iterator
+from typing import Protocol
 
 import attrs
 

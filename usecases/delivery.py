@@ -53,7 +53,7 @@ def deliver_text(
         ids = []
         if sent_parts < 1:
             ids.append(attempt(lambda: chat.send_document(chat_id, "transcript.txt", text.encode("utf-8"),
-                                                          caption=caption)))
+                                                          caption=caption, keyboard=keyboard)))
             on_part_sent(1)
         status.remove()
         return ids

@@ -109,12 +109,13 @@ class RecordingChat(Chat):
             self._record(ChatEvent("delete", chat_id, message_id))
             return True
 
-    def send_document(self, chat_id, filename, data, *, caption="") -> int:
+    def send_document(self, chat_id, filename, data, *, caption="", keyboard=None) -> int:
         with self._lock:
             self._check(chat_id)
             message_id = next(self._ids)
             self.messages[(chat_id, message_id)] = f"[{filename}] {caption}".strip()
-            self._record(ChatEvent("document", chat_id, message_id, caption, filename=filename, data=data))
+            self._record(ChatEvent("document", chat_id, message_id, caption, keyboard=keyboard, filename=filename,
+                                   data=data))
             return message_id
 
     def typing(self, chat_id) -> None:

@@ -356,9 +356,12 @@ class TelegramChat(Chat):
                 return False
             raise self._translate(exc, "deleteMessage") from None
 
-    def send_document(self, chat_id: int, filename: str, data: bytes, *, caption: str = "") -> int:
+    def send_document(self, chat_id: int, filename: str, data: bytes, *, caption: str = "",
+                      keyboard: Keyboard | None = None) -> int:
+        markup = self._markup(keyboard)
         message = self._call("sendDocument", lambda bot: bot.send_document(
             chat_id=chat_id, document=bytes(data), filename=filename, caption=caption or None,
+            reply_markup=markup,
         ), self._budget(media=True))
         return int(message.message_id)
 

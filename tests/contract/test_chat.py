@@ -9,6 +9,7 @@ real adapter can get wrong: the wire format PTB sends, token hygiene, the one-ev
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import socket
 import subprocess
@@ -268,6 +269,16 @@ def test_document_is_uploaded_as_multipart_with_its_name_and_caption(real: Harne
     assert call.params["document"]["filename"] == "transcript_ab12.txt"
     assert call.params["document"]["data"] == "Текст".encode()
     assert call.params["caption"] == "Текст..."
+
+
+def test_document_carries_its_buttons(real: Harness) -> None:
+    from ports.chat import Button
+
+    real.chat.send_document(CHAT, "t.txt", b"x", keyboard=((Button("⬇️ .srt", "export:j1:srt"),),))
+    (call,) = real.server.calls_of("sendDocument")
+    markup = call.params["reply_markup"]
+    markup = json.loads(markup) if isinstance(markup, str) else markup
+    assert markup["inline_keyboard"][0][0]["callback_data"] == "export:j1:srt"
 
 
 def test_invoice_is_stars_with_one_price_and_no_provider_token(real: Harness) -> None:

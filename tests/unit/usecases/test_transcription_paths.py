@@ -190,6 +190,7 @@ def test_file_mode_sends_a_txt_document(world):
     world.media(fixture("hello_en"))
     documents = world.chat.documents(USER)
     assert len(documents) == 1
+    assert documents[0].keyboard and documents[0].keyboard[0][0].data.startswith("export:")
     # The formatter gets long text in pieces and joins them with paragraph breaks.
     assert documents[0].data.decode().split() == text.split()
     assert not any(t.startswith("🎙") for t in world.texts())
