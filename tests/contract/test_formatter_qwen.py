@@ -11,6 +11,7 @@ import pytest
 
 from adapters.alibaba.qwen_formatter import QwenFormatter
 from adapters.formatting_prompt import apply_yo, build_format_prompt, clean_llm_output, rejection_reason
+from adapters.memory.formatter import ScriptedFormatter
 from ports.errors import ContentRejected, PermanentFailure, PortError, TransientFailure
 from ports.formatter import FormatRequest, TextFormatter
 from tests.loopback.dashscope_server import (
@@ -23,12 +24,6 @@ from tests.loopback.dashscope_server import (
     error_reply,
     llm_body,
 )
-
-try:
-    from adapters.memory.formatter import ScriptedFormatter
-except ImportError as exc:  # pragma: no cover - the twin imports domain.splitting, written elsewhere
-    ScriptedFormatter = None
-    MEMORY_MISSING = f"memory formatter not importable yet: {exc}"
 
 API_KEY = "sk-SECRET-formatter-never-shown-77"
 TEXT = ("so we met on monday and talked about the plan then we went home and it was late "
@@ -92,8 +87,6 @@ class RealQwen:
 @pytest.fixture(params=["memory", "qwen"])
 def twin(request, server):
     if request.param == "memory":
-        if ScriptedFormatter is None:
-            pytest.skip(MEMORY_MISSING)
         return MemoryTwin()
     return RealQwen(server)
 
