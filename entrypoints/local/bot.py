@@ -24,7 +24,7 @@ from domain.job import Job
 from entrypoints.container import Container, build_container
 from entrypoints.settings import Settings, check_settings, load_settings
 from entrypoints.webhook_http import HttpAnswer, handle_webhook
-from ports.errors import TransientFailure
+from ports.errors import PortError, TransientFailure
 
 log = logging.getLogger("local")
 
@@ -148,7 +148,7 @@ class LocalBot:
             return self._envelope(body, user_id)
         try:
             duration = max(1, round(self.container.audio_tools().probe(path).duration_ms / 1000))
-        except Exception:  # an unreadable file: let the bot find out, as it would from Telegram
+        except PortError:  # an unreadable file: let the bot find out, as it would from Telegram
             duration = 1
         if suffix in VOICE_EXTENSIONS:
             kind, extra = "voice", {"mime_type": "audio/ogg"}
