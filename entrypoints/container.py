@@ -192,16 +192,13 @@ class Container(containers.DeclarativeContainer):
 
     # -- the ports as the use cases get them: stores, queue, blobs and chat retried on transient
     # failures (usecases.retrying.RetryingPort); the raw adapters above stay reachable for tools.
-    r_users = providers.ThreadSafeSingleton(_retrying, users, clock, policy)
-    r_jobs = providers.ThreadSafeSingleton(_retrying, jobs, clock, policy)
-    r_keys = providers.ThreadSafeSingleton(_retrying, keys, clock, policy)
-    r_logs = providers.ThreadSafeSingleton(_retrying, logs, clock, policy)
-    r_trials = providers.ThreadSafeSingleton(_retrying, trials, clock, policy)
-    r_results = providers.ThreadSafeSingleton(_retrying, results, clock, policy)
-    r_state = providers.ThreadSafeSingleton(_retrying, state, clock, policy)
-    r_queue = providers.ThreadSafeSingleton(_retrying, queue, clock, policy)
-    r_blobs = providers.ThreadSafeSingleton(_retrying, blobs, clock, policy)
-    r_chat = providers.ThreadSafeSingleton(_retrying, chat, clock, policy)
+    def _retried(port, clock=clock, policy=policy):  # noqa: N805 - runs once, in the class body
+        return providers.ThreadSafeSingleton(_retrying, port, clock, policy)
+
+    r_users, r_jobs, r_keys, r_logs = _retried(users), _retried(jobs), _retried(keys), _retried(logs)
+    r_trials, r_results, r_state = _retried(trials), _retried(results), _retried(state)
+    r_queue, r_blobs, r_chat = _retried(queue), _retried(blobs), _retried(chat)
+    del _retried
 
     # -- use cases --------------------------------------------------------------------------------
     formatting = providers.ThreadSafeSingleton(FormattingChain, formatters, policy, clock)

@@ -17,6 +17,7 @@ from domain.billing import minutes_for
 from domain.job import Job
 from domain.users import User
 from ports.errors import TransientFailure
+from usecases.billing import JobBilling
 from usecases.catalogue import say
 from usecases.delivery import deliver_text
 from usecases.inbound import IncomingMessage, MediaRef
@@ -64,7 +65,7 @@ class AcceptMedia:
         # Telegram's duration decides the reservation; documents (no duration) reserve one minute
         # and the worker charges the rest once ffmpeg has measured the real duration.
         cost = max(1, minutes_for(media.duration_s or 0))
-        change = s.users.apply_balance(user.user_id, f"reserve:{job_id}", -cost)
+        change = JobBilling(s.users).reserve(user.user_id, job_id, cost)
         if change.insufficient:
             s.chat.send_text(message.chat_id, say(lang, "no_minutes", cost=cost, balance=change.balance),
                              reply_to=message.message_id)

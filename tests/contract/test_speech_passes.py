@@ -27,7 +27,6 @@ from tests.loopback.dashscope_server import (
     Reply,
     TaskPlan,
     error_reply,
-    running_dashscope_server,
 )
 
 API_KEY = "sk-SECRET-passes-never-shown-51d0"
@@ -59,18 +58,6 @@ TEXT_DOCS = {"english": FILETRANS_DOCUMENT, "russian": RUSSIAN_TEXT}
 def assert_no_key(exc: BaseException) -> None:
     for shown in (str(exc), repr(exc), *map(str, exc.args)):
         assert API_KEY not in shown and API_KEY[3:] not in shown
-
-
-@pytest.fixture(scope="module")
-def _dashscope():
-    with running_dashscope_server(API_KEY) as server:
-        yield server
-
-
-@pytest.fixture
-def server(_dashscope):
-    _dashscope.reset()
-    yield _dashscope
 
 
 @pytest.fixture
