@@ -1,13 +1,14 @@
 """What the three Function Compute handlers share: one container per instance, STS credentials, logs.
 
 When the container is built: **lazily, at the first invocation** of an instance, not at import.
-The function role's STS credentials exist only in the invocation ``context`` (environment reads at
-import time came back empty on FC 3.0 cold starts: D49), and a production configuration cannot
-pass ``check_settings`` without them; building at import would mean building twice. The cost is
-the same (a cold instance's first invocation pays either way), and a configuration error is
-logged as a JSON line and answered per invocation instead of an opaque initialisation failure.
+A production configuration cannot pass ``check_settings`` without the function role's STS
+credentials, which are an invocation's facts, not the module's. The cost is the same (a cold
+instance's first invocation pays either way), and a configuration error is logged as a JSON line
+and answered per invocation instead of an opaque initialisation failure.
 
-Credentials are read from ``context.credentials`` on **every** invocation. When they differ from
+Credentials are read on **every** invocation (``settings.invocation_credentials``): from the
+``ALIBABA_CLOUD_*`` variables FC sets (the only source on python3.12, whose context has no
+``credentials`` field), else ``context.credentials`` (older runtimes). When they differ from
 the ones in use (FC rotates them during an instance's life), the settings are overridden and
 only the singletons built from them are reset: the Tablestore, MNS and OSS adapters and every
 use case that holds one. The Telegram adapter (and its event-loop thread), the recognizers and
@@ -28,35 +29,19 @@ from dependency_injector import providers
 
 from entrypoints.container import Container, build_container
 from entrypoints.observability import configure_logging
-from entrypoints.settings import Settings, SettingsError, check_settings, load_settings
+from entrypoints.settings import (
+    Credentials,
+    Settings,
+    SettingsError,
+    check_settings,
+    invocation_credentials,
+    load_settings,
+)
 
 log = logging.getLogger("fc")
 
 # Builders in entrypoints.container whose adapters carry the Alibaba credentials.
 CREDENTIAL_BUILDERS = frozenset({"_tablestore", "_mns", "_oss"})
-
-Credentials = tuple[str, str, str]
-
-
-def credentials_of(context: Any) -> Credentials | None:
-    """(access_key_id, access_key_secret, security_token) from an FC context, or None."""
-    creds = getattr(context, "credentials", None) if context is not None else None
-    if creds is None:
-        return None
-
-    def get(*names: str) -> str:
-        for name in names:
-            value = creds.get(name) if isinstance(creds, Mapping) else getattr(creds, name, None)
-            if value:
-                return str(value)
-        return ""
-
-    key_id = get("access_key_id", "accessKeyId", "AccessKeyId")
-    secret = get("access_key_secret", "accessKeySecret", "AccessKeySecret")
-    if not key_id or not secret:
-        return None
-    return key_id, secret, get("security_token", "securityToken", "SecurityToken")
-
 
 def request_id_of(context: Any) -> str | None:
     value = getattr(context, "request_id", None) if context is not None else None
@@ -104,7 +89,7 @@ class FcRuntime:
 
     def container(self, context: Any = None) -> Container:
         """The instance's container, built at the first call; applies rotated STS credentials."""
-        creds = credentials_of(context)
+        creds = invocation_credentials(context, self._env)
         with self._lock:
             if self._container is None:
                 self._build(creds)

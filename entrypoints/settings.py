@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
+from typing import Any
 
 import attrs
 
@@ -201,6 +202,48 @@ ENV_NAMES = {
     "access_key_secret": "ALIBABA_SECRET_KEY", "mns_endpoint": "MNS_ENDPOINT", "oss_endpoint": "OSS_ENDPOINT",
     "oss_bucket": "OSS_BUCKET", "telegram_token": "TELEGRAM_BOT_TOKEN",
 }
+
+
+Credentials = tuple[str, str, str]  # (access_key_id, access_key_secret, security_token)
+
+# FC hands the function role's STS credentials to every runtime in these variables; on python3.12
+# they are the only place (its context has no ``credentials`` field). docs/provider-contracts.md.
+FC_CREDENTIAL_VARIABLES = ("ALIBABA_CLOUD_ACCESS_KEY_ID", "ALIBABA_CLOUD_ACCESS_KEY_SECRET",
+                           "ALIBABA_CLOUD_SECURITY_TOKEN")
+
+
+def _context_credentials(context: Any) -> Credentials | None:
+    """``context.credentials`` of the older FC runtimes (python3.9/3.10), in any of its spellings."""
+    creds = getattr(context, "credentials", None) if context is not None else None
+    if creds is None:
+        return None
+
+    def get(*names: str) -> str:
+        for name in names:
+            value = creds.get(name) if isinstance(creds, Mapping) else getattr(creds, name, None)
+            if value:
+                return str(value)
+        return ""
+
+    key_id = get("access_key_id", "accessKeyId", "AccessKeyId")
+    secret = get("access_key_secret", "accessKeySecret", "AccessKeySecret")
+    if not key_id or not secret:
+        return None
+    return key_id, secret, get("security_token", "securityToken", "SecurityToken")
+
+
+def invocation_credentials(context: Any = None, env: Mapping[str, str] | None = None) -> Credentials | None:
+    """The credentials of one FC invocation, read afresh each time (FC rotates them).
+
+    Order: the ``ALIBABA_CLOUD_*`` variables FC sets (every runtime, the only source on
+    python3.12); then ``context.credentials`` (python3.10 and older); else None, and the
+    settings keep ``ALIBABA_ACCESS_KEY``/``ALIBABA_SECRET_KEY`` (a laptop's own keys).
+    """
+    env = os.environ if env is None else env
+    key_id, secret, token = (env.get(name, "") for name in FC_CREDENTIAL_VARIABLES)
+    if key_id and secret:
+        return key_id, secret, token
+    return _context_credentials(context)
 
 
 def check_settings(settings: Settings) -> None:

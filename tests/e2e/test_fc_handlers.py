@@ -17,6 +17,7 @@ from types import SimpleNamespace
 import pytest
 
 from tests.audio_factory import fixture
+from tests.fc_events import FunctionMeta, Python312Context, sts_environment
 
 SECRET = "wh-secret-0123456789abcdef"
 OWNER = 42
@@ -67,13 +68,8 @@ def timer_event(actions: list[str]) -> bytes:
                        "payload": json.dumps({"actions": actions})}).encode()
 
 
-def fc_context(key_id: str = "STS.NUabcdef123456", secret: str = "sts-secret-AAAAbbbbCCCC1234",
-               token: str = "CAISsts-token-zzzz9999") -> SimpleNamespace:
-    return SimpleNamespace(
-        request_id="1-64f6cd87-15b7d8ae-2a9bcd1e5f0a", region="ap-southeast-1", account_id="123456789012",
-        function=SimpleNamespace(name="transcribe-webhook", memory_size=512, timeout=60),
-        credentials=SimpleNamespace(access_key_id=key_id, access_key_secret=secret, security_token=token),
-    )
+def fc_context(function: str = "transcribe-webhook") -> Python312Context:
+    return Python312Context(function=FunctionMeta(name=function))
 
 
 def update(update_id: int, user_id: int, **message) -> dict:
@@ -111,6 +107,8 @@ def fc(monkeypatch, tmp_path, restore_logging):
     monkeypatch.setenv("OWNER_ID", str(OWNER))
     monkeypatch.setenv("LOCAL_MEDIA_DIR", str(media))
     monkeypatch.setenv("RETRY_BASE_DELAY_S", "0")
+    for name, value in sts_environment().items():
+        monkeypatch.setenv(name, value)
     import entrypoints.fc_report.handler as report
     import entrypoints.fc_webhook.handler as webhook
     import entrypoints.fc_worker.handler as worker
@@ -184,12 +182,19 @@ def test_an_event_that_is_not_an_http_trigger_event_is_refused(fc):
     assert fc.webhook.handler(json.dumps({"body": "{}"}).encode(), fc_context())["statusCode"] == 400
 
 
-def test_rotated_sts_credentials_rebuild_only_the_affected_adapters(fc, capsys):
+def test_the_python312_context_has_no_credentials_field():
+    with pytest.raises(AttributeError):
+        fc_context().credentials  # noqa: B018 - the point is that reading it fails
+
+def test_rotated_sts_credentials_rebuild_only_the_affected_adapters(fc, capsys, monkeypatch):
     funded_user(fc)
+    assert fc.runtime.settings.access_key_secret == sts_environment()["ALIBABA_CLOUD_ACCESS_KEY_SECRET"]
     chat_before, users_before = chat(fc), fc.runtime.resolve("users")
     accept_before = fc.runtime.resolve("accept_update")
-    rotated = fc_context(key_id="STS.NUrotated999999", secret="sts-secret-ROTATED-5678", token="CAISrotated-0000")
-    fc.webhook.handler(http_event(update(3, USER, text="/balance")), rotated)
+    rotated = sts_environment(key_id="STS.NUrotated999999", secret="sts-secret-ROTATED-5678", token="CAISrotated-0000")
+    for name, value in rotated.items():
+        monkeypatch.setenv(name, value)
+    fc.webhook.handler(http_event(update(3, USER, text="/balance")), fc_context())
     assert fc.runtime.rotations == 1
     assert fc.runtime.settings.access_key_secret == "sts-secret-ROTATED-5678"
     assert fc.runtime.resolve("accept_update") is not accept_before
