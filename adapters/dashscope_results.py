@@ -3,7 +3,7 @@
 Shapes are those of ``reference/api-contracts.md`` §1.1–1.2:
 - ``qwen3-asr-flash``: ``output.choices[0].message.content[*].text`` (content may also be a
   plain string, and a legacy ``output.text`` exists);
-- ``fun-asr-mtl`` result file: ``transcripts[].sentences[]`` with ``speaker_id`` (int or "spk0");
+- Fun-ASR (``fun-asr``) result file: ``transcripts[].sentences[]`` with ``speaker_id`` (int or "spk0");
 - ``qwen3-asr-flash-filetrans`` result file: ``transcripts[].sentences[].words[]``.
 All times are milliseconds.
 """

@@ -57,7 +57,7 @@ def run(source: Path, policy: Policy, latency_s: float) -> tuple[float, float, i
         start = time.perf_counter()
         audio = transcriber.transcode(source, Path(tmp), 3600)
         transcoded = time.perf_counter()
-        transcriber.transcribe(audio, dialogue=False, language=None, progress=lambda *a, **k: None)
+        transcriber.transcribe(lambda: audio, dialogue=False, language=None, progress=lambda *a, **k: None)
         end = time.perf_counter()
     return end - start, transcoded - start, len(recognizer.clips)
 

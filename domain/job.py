@@ -1,12 +1,24 @@
 """A transcription job and its life: queued → processing → completed | failed.
 
-Checkpoints (``result_text`` saved, ``delivered``, ``settled``) let a redelivered job continue
-where a crashed worker stopped instead of doing (and charging, and sending) the work twice.
+Checkpoints let a redelivered or continued job go on where the last worker stopped instead of
+doing (and paying for, and sending) the work twice. In the order a job fills them:
+
+- ``audio_key``/``audio_json``: the transcoded audio kept in the blob store and its measured facts
+  (duration, silences), so a later step never downloads or transcodes again;
+- ``chunks_json``: each recognised chunk's text as it arrives (plain mode);
+- ``pass_tasks_json``: the provider task ids of the two dialogue passes once submitted;
+- ``raw_text`` (+ ``segments_json``, ``result_mode``, ``result_language``, ``from_chunks``): the
+  recognised transcript, saved before formatting;
+- ``pieces_json``: each formatted piece as it arrives; then ``result_text``, ``delivered_parts``,
+  ``delivered``.
+``steps`` counts the bounded worker steps the job has used (a step that runs out of its time
+budget saves what it has and queues the job again).
 """
 
 from __future__ import annotations
 
 import enum
+import json
 
 import attrs
 
@@ -53,6 +65,16 @@ class Job:
     result_mode: str | None = None
     result_text: str | None = None
     segments_json: str | None = None
+    # Checkpoints of the bounded steps (module doc).
+    steps: int = 0
+    audio_key: str | None = None
+    audio_json: str | None = None
+    chunks_json: str | None = None
+    pass_tasks_json: str | None = None
+    raw_text: str | None = None
+    result_language: str | None = None
+    from_chunks: bool = False
+    pieces_json: str | None = None
     delivered: bool = False
     # Messages of a split delivery already sent, so a redelivered job sends only the rest.
     delivered_parts: int = 0
@@ -69,6 +91,39 @@ class Job:
             self, status=JobStatus.PROCESSING, attempts=self.attempts + 1, lease_until=now + lease_s
         )
 
+    def continued(self) -> Job:
+        """End a step that ran out of time but made its checkpoints: the lease is released, and
+        the claim does not count as a failed attempt (the next step claims it again)."""
+        return attrs.evolve(self, lease_until=0.0, attempts=max(0, self.attempts - 1), steps=self.steps + 1)
+
+    @property
+    def chunk_texts(self) -> dict[int, str]:
+        return _int_keyed(self.chunks_json)
+
+    def with_chunk_text(self, index: int, text: str) -> Job:
+        texts = self.chunk_texts
+        texts[index] = text
+        return attrs.evolve(self, chunks_json=_dump_int_keyed(texts))
+
+    @property
+    def formatted_pieces(self) -> dict[int, str]:
+        return _int_keyed(self.pieces_json)
+
+    def with_formatted_piece(self, index: int, text: str) -> Job:
+        pieces = self.formatted_pieces
+        pieces[index] = text
+        return attrs.evolve(self, pieces_json=_dump_int_keyed(pieces))
+
+    @property
+    def pass_tasks(self) -> dict[str, str]:
+        if not self.pass_tasks_json:
+            return {}
+        loaded = json.loads(self.pass_tasks_json)
+        return {str(k): str(v) for k, v in loaded.items()} if isinstance(loaded, dict) else {}
+
+    def with_pass_tasks(self, tasks: dict[str, str]) -> Job:
+        return attrs.evolve(self, pass_tasks_json=json.dumps(tasks, sort_keys=True))
+
     def is_leased(self, now: float) -> bool:
         return self.status is JobStatus.PROCESSING and self.lease_until > now
 
@@ -83,3 +138,14 @@ class Job:
         return attrs.evolve(
             self, status=JobStatus.FAILED, error=error[:500], charged_minutes=0, finished_at=now
         )
+
+
+def _int_keyed(raw: str | None) -> dict[int, str]:
+    if not raw:
+        return {}
+    loaded = json.loads(raw)
+    return {int(k): str(v) for k, v in loaded.items()} if isinstance(loaded, dict) else {}
+
+
+def _dump_int_keyed(values: dict[int, str]) -> str:
+    return json.dumps({str(k): v for k, v in sorted(values.items())}, ensure_ascii=False)

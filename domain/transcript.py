@@ -63,7 +63,7 @@ class TextPassResult:
 
 @attrs.frozen
 class SpeakerPassResult:
-    """What a speaker pass (``fun-asr-mtl`` with diarization) returned for the whole file."""
+    """What a speaker pass (``fun-asr`` with diarization) returned for the whole file."""
 
     turns: tuple[SpeakerTurn, ...]
 

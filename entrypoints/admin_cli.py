@@ -19,7 +19,14 @@ import sys
 from collections.abc import Sequence
 from types import ModuleType
 
-from entrypoints.settings import Settings, SettingsError, check_settings, load_settings
+from entrypoints.settings import (
+    MODEL_SETTINGS,
+    Settings,
+    SettingsError,
+    check_settings,
+    load_settings,
+    recognition_languages,
+)
 
 ALLOWED_UPDATES = ("message", "callback_query", "pre_checkout_query")
 DEFAULT_TELEGRAM_API = "https://api.telegram.org"
@@ -46,7 +53,10 @@ def _require(settings: Settings, **fields: str) -> None:
 def cmd_check_config(settings: Settings, args: argparse.Namespace) -> str:
     check_settings(settings)
     backends = ", ".join(f"{port}={backend}" for port, backend in sorted(settings.backends.items()))
-    return f"configuration OK: profile={settings.profile}; {backends}"
+    chosen = ", ".join(f"{variable}={getattr(settings, field)}" for field, (variable, _) in MODEL_SETTINGS.items())
+    languages = ", ".join(recognition_languages(settings)) or "none documented: auto-detection only"
+    return (f"configuration OK: profile={settings.profile}; {backends}\nmodels: {chosen}\n"
+            f"recognition languages offered: {languages}")
 
 
 def cmd_create_tables(settings: Settings, args: argparse.Namespace) -> str:

@@ -28,7 +28,7 @@ from adapters.memory.repositories import (
 )
 from adapters.memory.speech import ScriptedRecognizer, ScriptedSpeakerPass, ScriptedTimedTextPass
 from adapters.system import RandomIds, SystemClock
-from entrypoints.settings import Settings
+from entrypoints.settings import Settings, recognition_languages
 from usecases.accept_update import AcceptUpdate
 from usecases.alerts import OwnerAlerts
 from usecases.formatting import FormattingChain
@@ -98,9 +98,11 @@ def _formatters(settings: Settings) -> list:
 def _tablestore(settings: Settings, kind: str):
     from adapters.alibaba import tablestore_repositories as ts
 
+    # Values over a cell's limit spill to the bucket (the 2 MB Tablestore cell, provider-contracts).
+    overflow = _oss(settings) if settings.oss_endpoint and settings.oss_bucket else None
     return ts.build(kind, endpoint=settings.tablestore_endpoint, instance=settings.tablestore_instance,
                     access_key_id=settings.access_key_id, access_key_secret=settings.access_key_secret,
-                    security_token=settings.security_token or None)
+                    security_token=settings.security_token or None, overflow=overflow)
 
 
 def _mns(settings: Settings):
@@ -208,7 +210,7 @@ class Container(containers.DeclarativeContainer):
     )
     transcribe_job = providers.ThreadSafeSingleton(
         TranscribeJob, jobs=r_jobs, users=r_users, logs=r_logs, results=r_results, chat=r_chat,
-        transcriber=transcriber, formatting=formatting, clock=clock, policy=policy,
+        transcriber=transcriber, formatting=formatting, clock=clock, policy=policy, blobs=r_blobs, queue=r_queue,
     )
     services = providers.ThreadSafeSingleton(
         BotServices, users=r_users, jobs=r_jobs, keys=r_keys, logs=r_logs, trials=r_trials, results=r_results,
@@ -216,6 +218,7 @@ class Container(containers.DeclarativeContainer):
         owner_id=providers.Callable(lambda s: s.owner_id, settings),
         payload_secret=providers.Callable(_payload_secret, settings),
         bot_username=providers.Callable(lambda s: s.bot_username, settings),
+        recognition_languages=providers.Callable(recognition_languages, settings),
     )
     accept_update = providers.ThreadSafeSingleton(AcceptUpdate, services, transcribe_job)
     sweep_jobs = providers.ThreadSafeSingleton(SweepJobs, jobs=r_jobs, queue=r_queue, clock=clock, policy=policy,

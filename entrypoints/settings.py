@@ -13,6 +13,7 @@ from typing import Any
 
 import attrs
 
+from domain import models
 from domain.policy import Policy
 
 PROFILES = ("local", "production")
@@ -59,15 +60,16 @@ class Settings:
     dashscope_api_key: str = ""
     dashscope_base_url: str = "https://dashscope-intl.aliyuncs.com/api/v1"
     dashscope_ws_url: str = "wss://dashscope-intl.aliyuncs.com"
-    asr_model: str = "qwen3-asr-flash"
-    realtime_model: str = "qwen3-asr-flash-realtime"
-    speaker_model: str = "fun-asr-mtl"
-    text_pass_model: str = "qwen3-asr-flash-filetrans"
-    llm_model: str = "qwen-turbo"
+    # Model defaults: the current ones of domain.models (each with a row in docs/provider-contracts.md).
+    asr_model: str = models.DEFAULT_MODELS[models.ASR]
+    realtime_model: str = models.DEFAULT_MODELS[models.REALTIME_ASR]
+    speaker_model: str = models.DEFAULT_MODELS[models.SPEAKER_PASS]
+    text_pass_model: str = models.DEFAULT_MODELS[models.TEXT_PASS]
+    llm_model: str = models.DEFAULT_MODELS[models.LLM]
     # Gemini (optional fallback formatter)
     google_api_key: str = ""
     gemini_base_url: str = "https://generativelanguage.googleapis.com"
-    gemini_model: str = "gemini-2.5-flash"
+    gemini_model: str = models.DEFAULT_MODELS[models.GEMINI]
     # Alibaba Cloud
     access_key_id: str = ""
     access_key_secret: str = ""
@@ -129,6 +131,11 @@ def load_policy(env: Mapping[str, str]) -> Policy:
         retry_base_delay_s=_float(env, "RETRY_BASE_DELAY_S", d.retry_base_delay_s),
         job_lease_s=_float(env, "JOB_LEASE_S", d.job_lease_s),
         max_job_attempts=max(1, _int(env, "MAX_JOB_ATTEMPTS", d.max_job_attempts)),
+        step_budget_s=_float(env, "WORKER_STEP_BUDGET_S", d.step_budget_s),
+        step_reserve_s=_float(env, "WORKER_STEP_RESERVE_S", d.step_reserve_s),
+        inline_step_budget_s=_float(env, "INLINE_STEP_BUDGET_S", d.inline_step_budget_s),
+        max_job_steps=max(1, _int(env, "MAX_JOB_STEPS", d.max_job_steps)),
+        llm_concurrency=max(1, _int(env, "LLM_CONCURRENCY", d.llm_concurrency)),
     )
 
 
@@ -203,6 +210,40 @@ ENV_NAMES = {
     "oss_bucket": "OSS_BUCKET", "telegram_token": "TELEGRAM_BOT_TOKEN",
 }
 
+# Every model setting: field → (environment variable, role in domain.models).
+MODEL_SETTINGS: dict[str, tuple[str, str]] = {
+    "asr_model": ("ASR_MODEL", models.ASR),
+    "realtime_model": ("REALTIME_ASR_MODEL", models.REALTIME_ASR),
+    "speaker_model": ("SPEAKER_PASS_MODEL", models.SPEAKER_PASS),
+    "text_pass_model": ("TEXT_PASS_MODEL", models.TEXT_PASS),
+    "llm_model": ("LLM_MODEL", models.LLM),
+    "gemini_model": ("GEMINI_MODEL", models.GEMINI),
+}
+
+
+def model_refusals(settings: Settings) -> list[str]:
+    """One message per configured model that is retired or cannot do its job, naming the replacement.
+
+    Every model setting is checked whatever the backends, so a wrong name in ``s.yaml`` is caught
+    on a laptop too (``check-config``).
+    """
+    messages = []
+    for field, (variable, role) in MODEL_SETTINGS.items():
+        found = models.refusal(getattr(settings, field), role)
+        if found is not None:
+            messages.append(found.message(variable))
+    return messages
+
+
+def plain_recognition_model(settings: Settings) -> str:
+    """The model behind plain recognition: the realtime one when ``ASR_BACKEND=dashscope-realtime``."""
+    return settings.realtime_model if settings.backends.get("asr") == "dashscope-realtime" else settings.asr_model
+
+
+def recognition_languages(settings: Settings) -> tuple[str, ...]:
+    """The codes ``/language`` accepts and offers: those the plain and the dialogue text recognizers document."""
+    return models.offered_languages(plain_recognition_model(settings), settings.text_pass_model)
+
 
 Credentials = tuple[str, str, str]  # (access_key_id, access_key_secret, security_token)
 
@@ -258,3 +299,6 @@ def check_settings(settings: Settings) -> None:
         raise SettingsError(f"missing configuration for the chosen backends: {', '.join(missing)}")
     if settings.backends["chat"] == "telegram" and not settings.telegram_webhook_secret and settings.profile == "production":
         raise SettingsError("TELEGRAM_WEBHOOK_SECRET must be set in production (the webhook refuses unsigned updates)")
+    refused = model_refusals(settings)
+    if refused:
+        raise SettingsError("; ".join(refused))

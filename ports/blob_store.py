@@ -1,4 +1,4 @@
-"""Temporary storage of audio for the async providers, which fetch it by URL."""
+"""Object storage: audio for the async providers (fetched by signed URL) and large payloads of rows."""
 
 from __future__ import annotations
 
@@ -10,6 +10,10 @@ class BlobStore(Protocol):
     @abstractmethod
     def put(self, key: str, data: bytes, content_type: str) -> None:
         """Store ``data`` under ``key`` (keys carry no user information)."""
+
+    @abstractmethod
+    def get(self, key: str) -> bytes:
+        """The blob's bytes; PermanentFailure when no blob is stored under ``key``."""
 
     @abstractmethod
     def signed_url(self, key: str, expires_s: int) -> str:

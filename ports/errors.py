@@ -33,6 +33,21 @@ class PermanentFailure(PortError):
     """Retrying cannot help: invalid input, refused content, 4xx, unsupported media."""
 
 
+class ModelUnavailable(PermanentFailure):
+    """The provider says the configured model does not exist (retired, renamed, or not offered here).
+
+    Every call fails the same way until the configuration changes, so retrying is useless; the
+    formatting chain moves on to its next formatter and the owner is told. ``model`` is the name
+    the adapter asked for.
+    """
+
+    def __init__(self, provider: str, model: str, message: str = "", *, code: str = "",
+                 request_id: str = "") -> None:
+        super().__init__(provider, message or f"model {model!r} is not available", code=code,
+                         request_id=request_id)
+        self.model = model
+
+
 class ContentRejected(PermanentFailure):
     """The provider refused the content itself (moderation); the user should be told so."""
 

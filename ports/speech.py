@@ -41,15 +41,21 @@ class SpeechRecognizer(Protocol):
 
 
 class SpeakerPass(Protocol):
-    """Pass 1 of dialogue mode: who spoke when, for a whole file reachable at ``audio_url``."""
+    """Pass 1 of dialogue mode: who spoke when, for a whole file reachable at ``audio_url``.
+
+    A provider task: ``submit`` starts it and returns its id (the worker checkpoints it, so a later
+    step never pays for a second task); ``collect`` waits for it at most ``wait_s`` seconds.
+    """
 
     @abstractmethod
-    def speaker_turns(
-        self, audio_url: str, *, speaker_count: int | None = None, language: str | None = None
-    ) -> SpeakerPassResult:
-        """Blocks until the provider's task finishes or the policy's poll timeout passes.
+    def submit(self, audio_url: str, *, speaker_count: int | None = None, language: str | None = None) -> str:
+        """Start the task; its id. Raises TransientFailure or PermanentFailure."""
 
-        Raises TransientFailure on timeout or throttling, PermanentFailure on a failed task.
+    @abstractmethod
+    def collect(self, task_id: str, *, wait_s: float) -> SpeakerPassResult | None:
+        """The result, or None when the task is still running after ``wait_s`` seconds.
+
+        Raises PermanentFailure on a failed task, TransientFailure when it cannot be asked now.
         """
 
 
@@ -57,5 +63,9 @@ class TimedTextPass(Protocol):
     """Pass 2 of dialogue mode: accurate text with word (or sentence) times for a whole file."""
 
     @abstractmethod
-    def timed_text(self, audio_url: str, *, language: str | None = None) -> TextPassResult:
-        """Same blocking and failure rules as ``SpeakerPass.speaker_turns``."""
+    def submit(self, audio_url: str, *, language: str | None = None) -> str:
+        """Start the task; its id (same rules as ``SpeakerPass.submit``)."""
+
+    @abstractmethod
+    def collect(self, task_id: str, *, wait_s: float) -> TextPassResult | None:
+        """Same rules as ``SpeakerPass.collect``."""

@@ -102,6 +102,7 @@ class World:
         self.transcribe_job = TranscribeJob(
             jobs=r(self.jobs), users=r(self.users), logs=r(self.logs), results=r(self.results), chat=r(self.chat),
             transcriber=self.transcriber, formatting=self.formatting, clock=self.clock, policy=self.policy,
+            blobs=r(self.blobs), queue=r(self.queue),
         )
         self.services = BotServices(
             users=r(self.users), jobs=r(self.jobs), keys=r(self.keys), logs=r(self.logs), trials=r(self.trials),

@@ -23,6 +23,7 @@ from usecases.delivery import deliver_text
 from usecases.inbound import IncomingMessage, MediaRef
 from usecases.progress import StatusMessage
 from usecases.services import BotServices
+from usecases.steps import Deadline
 from usecases.transcribe_job import TranscribeJob
 
 log = logging.getLogger(__name__)
@@ -82,7 +83,8 @@ class AcceptMedia:
             return "duplicate"
         if self._inline(media, user):
             try:
-                return f"inline:{self._transcribe_job(job_id).status}"
+                deadline = Deadline.after(s.clock, policy.inline_step_budget_s)
+                return f"inline:{self._transcribe_job(job_id, deadline).status}"
             except TransientFailure as exc:
                 # A provider hiccup inside the webhook's short budget: hand the job to the worker,
                 # which retries with its longer budget, instead of failing the user.

@@ -27,7 +27,7 @@ from usecases.inbound import Incoming, IncomingCallback, IncomingMessage, Incomi
 from usecases.owner import OwnerCommands
 from usecases.payments import Payments
 from usecases.services import BotServices
-from usecases.settings_menu import SettingsMenu, valid_language_code
+from usecases.settings_menu import SettingsMenu
 from usecases.sweep_jobs import SweepJobs
 from usecases.transcribe_job import TranscribeJob
 from usecases.trial import TrialRequests
@@ -136,7 +136,7 @@ class AcceptUpdate:
         self._toggle(message, user, "speaker_labels")
 
     def _cmd_language(self, message, user, args) -> None:
-        """``/language`` (a picker), ``/language auto``, ``/language <code>``, ``/language ui <ru|en>``."""
+        """``/language`` (a picker), ``/language auto``, ``/language <documented code>``, ``/language ui <ru|en>``."""
         words = [a.lower() for a in args]
         lang = user.settings.ui_language
         if not words:
@@ -149,9 +149,13 @@ class AcceptUpdate:
                 user = self._settings.set_ui_language(user, code)
                 self._s.chat.send_text(message.chat_id, self._settings.describe(user, "ui_language"))
                 return
-        elif len(words) == 1 and (words[0] == "auto" or valid_language_code(words[0])):
+        elif len(words) == 1 and (words[0] == "auto" or self._settings.accepts_language(words[0])):
             user = self._settings.set_language(user, None if words[0] == "auto" else words[0])
             self._s.chat.send_text(message.chat_id, self._settings.describe(user, "language"))
+            return
+        elif len(words) == 1:
+            # Only codes the configured recognizers document: say which ones.
+            self._s.chat.send_text(message.chat_id, self._settings.unknown_language(user, words[0]))
             return
         self._reply(message, user, "language_usage")
 

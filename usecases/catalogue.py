@@ -35,6 +35,10 @@ RU: dict[str, str] = {
         "Язык распознавания: /language auto или /language <код> (например, /language ru, /language en).\n"
         "Язык интерфейса: /language ui ru или /language ui en."
     ),
+    "language_unknown": (
+        "Код языка «{code}» не поддерживается моделями распознавания.\n"
+        "Доступные коды: {codes}; или /language auto — автоопределение."
+    ),
     "back": "← Назад",
     "setting_code": "Моноширинный шрифт: {value}",
     "setting_yo": "Буква ё: {value}",
@@ -61,6 +65,10 @@ RU: dict[str, str] = {
     "lang_name_fr": "французский",
     "lang_name_it": "итальянский",
     "lang_name_zh": "китайский",
+    "lang_name_ar": "арабский",
+    "lang_name_ja": "японский",
+    "lang_name_ko": "корейский",
+    "lang_name_pt": "португальский",
     # Trial and payments
     "trial_requested": "📝 Заявка на пробные минуты отправлена. Мы сообщим о решении.",
     "trial_pending": "⏳ Ваша заявка уже на рассмотрении.",
@@ -146,6 +154,10 @@ EN: dict[str, str] = {
         "Recognition language: /language auto or /language <code> (e.g. /language ru, /language en).\n"
         "Interface language: /language ui ru or /language ui en."
     ),
+    "language_unknown": (
+        "Language code “{code}” is not supported by the recognition models.\n"
+        "Available codes: {codes}; or /language auto to auto-detect."
+    ),
     "back": "← Back",
     "setting_code": "Monospace: {value}",
     "setting_yo": "Letter ё: {value}",
@@ -172,6 +184,10 @@ EN: dict[str, str] = {
     "lang_name_fr": "French",
     "lang_name_it": "Italian",
     "lang_name_zh": "Chinese",
+    "lang_name_ar": "Arabic",
+    "lang_name_ja": "Japanese",
+    "lang_name_ko": "Korean",
+    "lang_name_pt": "Portuguese",
     "trial_requested": "📝 Your trial request was sent. We will let you know.",
     "trial_pending": "⏳ Your request is already under review.",
     "trial_used": "The trial has already been used. Top up: /buy_minutes",

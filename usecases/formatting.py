@@ -5,13 +5,17 @@
   through the chain on its own, so one refusal costs one piece, not the whole transcript.
 - Dialogue pieces must come back with the same number of turn lines; otherwise the raw piece
   is kept (never lose or invent a speaker turn).
+- Pieces run in parallel (``policy.llm_concurrency``); each finished piece is handed to
+  ``on_piece`` (the worker checkpoints it) and pieces already ``done`` are not sent again. No
+  piece is started after the step's deadline: ``StepInterrupted`` then asks for another step.
 """
 
 from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor, as_completed
 
 from domain.dialogue import parse_dialogue_lines
 from domain.policy import Policy
@@ -20,6 +24,7 @@ from ports.clock import Clock
 from ports.errors import PortError
 from ports.formatter import FormatRequest, TextFormatter
 from usecases.retrying import with_retries
+from usecases.steps import Deadline, StepInterrupted
 
 log = logging.getLogger(__name__)
 
@@ -33,24 +38,44 @@ class FormattingChain:
         self._clock = clock
 
     def format(self, text: str, *, language: str | None, use_yo: bool, dialogue: bool,
-               from_chunks: bool = False) -> tuple[str, bool]:
-        """Formatted text and whether any LLM took part."""
+               from_chunks: bool = False, done: Mapping[int, str] | None = None,
+               on_piece: Callable[[int, str], None] | None = None,
+               deadline: Deadline | None = None) -> tuple[str, bool]:
+        """Formatted text and whether any LLM took part (False when every piece came from ``done``)."""
         if len(text) <= self._policy.llm_min_chars or not self._formatters:
             return (text if use_yo else replace_yo(text)), False
         pieces = split_message(text, self._policy.llm_piece_chars)
-        out: list[str] = []
+        out: dict[int, str] = {i: t for i, t in (done or {}).items() if 0 <= i < len(pieces)}
         used_llm = False
-        for piece in pieces:
+
+        def run(index: int) -> tuple[str, bool] | None:
+            if deadline is not None and deadline.expired():
+                return None
+            piece = pieces[index]
             request = FormatRequest(piece, language=language, use_yo=use_yo, dialogue=dialogue,
                                     from_chunks=from_chunks)
             formatted = self._format_piece(request)
             if formatted is None:
-                out.append(piece if use_yo else replace_yo(piece))
-            else:
-                out.append(formatted)
-                used_llm = True
+                return (piece if use_yo else replace_yo(piece)), False
+            return formatted, True
+
+        todo = [i for i in range(len(pieces)) if i not in out]
+        if todo:
+            workers = max(1, min(self._policy.llm_concurrency, len(todo)))
+            with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="llm") as pool:
+                futures = {pool.submit(run, i): i for i in todo}
+                for future in as_completed(futures):  # checkpointed as each finishes
+                    index, result = futures[future], future.result()
+                    if result is None:
+                        continue
+                    out[index], by_llm = result
+                    used_llm = used_llm or by_llm
+                    if on_piece is not None:
+                        on_piece(index, out[index])
+        if len(out) < len(pieces):
+            raise StepInterrupted(f"{len(out)} of {len(pieces)} pieces formatted")
         joiner = "\n" if dialogue else "\n\n"
-        return joiner.join(p.strip() for p in out if p.strip()), used_llm
+        return joiner.join(out[i].strip() for i in range(len(pieces)) if out[i].strip()), used_llm
 
     def _format_piece(self, request: FormatRequest) -> str | None:
         for formatter in self._formatters:

@@ -11,7 +11,7 @@ deployment, Singapore; check the current price list before relying on them):
 
 - ASR, ``qwen3-asr-flash``: **$0.000035 per second** of audio (= $0.0021 per minute).
 - Dialogue mode runs two async passes over the file instead: ``qwen3-asr-flash-filetrans``
-  ($0.000035/s) and ``fun-asr-mtl`` (assumed the same), i.e. **$0.00007 per second**.
+  ($0.000035/s) and ``fun-asr`` (assumed the same), i.e. **$0.00007 per second**.
 - Formatting LLM (``qwen-flash``): $0.05 per million input tokens, $0.40 per million output
   tokens; Russian text is about **2.5 characters per token**, and each transcription adds about
   **700 prompt tokens**; input ≈ output ≈ the transcript.

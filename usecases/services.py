@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import attrs
 
+from domain import models
 from domain.policy import Policy
 from ports.chat import Chat
 from ports.clock import Clock, Ids
@@ -29,3 +30,7 @@ class BotServices:
     # Key that signs invoice payloads, so a payload we did not issue is refused at pre-checkout.
     payload_secret: bytes
     bot_username: str = ""
+    # Recognition languages a user may fix with /language: those the configured recognizers
+    # document (entrypoints.settings.recognition_languages); the defaults' list unless given.
+    recognition_languages: tuple[str, ...] = models.offered_languages(
+        models.DEFAULT_MODELS[models.ASR], models.DEFAULT_MODELS[models.TEXT_PASS])

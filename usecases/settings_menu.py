@@ -7,11 +7,13 @@ Buttons (callback data):
   the new language);
 - ``set:language`` turns the message into a picker of recognition languages, ``set:lang:<code>``
   (or ``set:lang:auto``) chooses one and returns to the menu, ``set:back`` returns without a change.
+
+Recognition languages: the picker and ``/language <code>`` offer exactly the codes the configured
+recognizers document (``BotServices.recognition_languages``, from ``domain.models``); any other
+code is refused with the list of accepted ones.
 """
 
 from __future__ import annotations
-
-import re
 
 from domain.users import LongTextMode, User
 from ports.chat import Button, Keyboard
@@ -19,14 +21,7 @@ from usecases.catalogue import CATALOGUES, LANGUAGES, say
 from usecases.services import BotServices
 from usecases.users import update_settings
 
-# Recognition languages offered as buttons (any ISO 639 code works with /language <code>).
-LANGUAGE_CHOICES: tuple[str | None, ...] = (None, "ru", "en", "uk", "de", "es", "fr", "it", "zh")
 TOGGLES = ("use_code", "use_yo", "long_text", "dialogue", "speaker_labels")
-_ISO_CODE = re.compile(r"^[a-z]{2,3}$")
-
-
-def valid_language_code(code: str) -> bool:
-    return bool(_ISO_CODE.match(code))
 
 
 def language_name(lang: str, code: str | None) -> str:
@@ -56,6 +51,19 @@ class SettingsMenu:
 
     def set_ui_language(self, user: User, code: str) -> User:
         return update_settings(self._s.users, user, ui_language=code)
+
+    # -- recognition languages ---------------------------------------------------------------------
+    def language_choices(self) -> tuple[str | None, ...]:
+        """``None`` (auto-detect) and every code the configured recognizers document."""
+        return (None, *self._s.recognition_languages)
+
+    def accepts_language(self, code: str) -> bool:
+        return code in self._s.recognition_languages
+
+    def unknown_language(self, user: User, code: str) -> str:
+        """The answer to a code no configured recognizer documents: what is accepted instead."""
+        codes = ", ".join(self._s.recognition_languages) or "—"
+        return say(user.settings.ui_language, "language_unknown", code=code[:16], codes=codes)
 
     # -- texts -----------------------------------------------------------------------------------
     def describe(self, user: User, field: str) -> str:
@@ -90,7 +98,7 @@ class SettingsMenu:
         buttons = [
             Button(("✅ " if user.settings.language == code else "") + language_name(lang, code),
                    f"set:lang:{code or 'auto'}")
-            for code in LANGUAGE_CHOICES
+            for code in self.language_choices()
         ]
         rows = [tuple(buttons[i:i + 3]) for i in range(0, len(buttons), 3)]
         rows.append((Button(say(lang, "back"), "set:back"),))
@@ -115,7 +123,7 @@ class SettingsMenu:
             return True
         if field.startswith("lang:"):
             code = field.removeprefix("lang:")
-            if code != "auto" and code not in LANGUAGE_CHOICES:
+            if code != "auto" and not self.accepts_language(code):
                 return False
             user = self.set_language(user, None if code == "auto" else code)
         elif field in (*TOGGLES, "ui_language"):

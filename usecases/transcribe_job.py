@@ -11,6 +11,11 @@ Rules:
   message never stays frozen on a stage (D42).
 - Billing settles from the real decoded duration (D7): extra minutes are charged before the
   expensive work, and a balance that cannot cover them fails the job with a full refund.
+- Bounded steps (``usecases.steps``): one call runs until its ``Deadline``; what it paid for is
+  checkpointed on the row as it arrives (transcoded audio kept in the blob store, each chunk's
+  text, the passes' task ids, the recognised text before formatting, each formatted piece). A
+  step that runs out of time queues the job again (``continued``); the next step starts where it
+  stopped, so no retry or continuation repeats paid work. ``policy.max_job_steps`` bounds it.
 """
 
 from __future__ import annotations
@@ -18,15 +23,20 @@ from __future__ import annotations
 import json
 import logging
 import tempfile
+import threading
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import attrs
 
+from domain.audio import ProbeResult, Span
 from domain.billing import balance_notice, minutes_for
 from domain.dialogue import format_dialogue
 from domain.job import Job
 from domain.policy import Policy
 from domain.users import User, UserSettings
+from ports.blob_store import BlobStore
 from ports.chat import Button, Chat, Keyboard
 from ports.clock import Clock
 from ports.errors import (
@@ -35,8 +45,10 @@ from ports.errors import (
     ContentRejected,
     FileTooBig,
     PermanentFailure,
+    PortError,
     TransientFailure,
 )
+from ports.job_queue import JobQueue
 from ports.repositories import CachedResult, Jobs, Logs, Results, TranscriptionLog, Users
 from usecases.billing import JobBilling
 from usecases.catalogue import say
@@ -44,7 +56,8 @@ from usecases.delivery import deliver_text
 from usecases.errors import JobBusy, UserFacingError
 from usecases.formatting import FormattingChain
 from usecases.progress import StatusMessage
-from usecases.transcription import Transcriber, TranscriptionResult
+from usecases.steps import Deadline, StepInterrupted
+from usecases.transcription import RecognitionState, Transcoded, Transcriber, TranscriptionResult
 
 log = logging.getLogger(__name__)
 
@@ -60,14 +73,51 @@ def export_keyboard(job_id: str) -> Keyboard:
 @attrs.frozen
 class JobOutcome:
     job_id: str
-    status: str  # completed | failed | skipped | missing
+    status: str  # completed | failed | skipped | missing | continued
     detail: str = ""
+
+
+class _JobState(RecognitionState):
+    """The job row as the step's checkpoint store: every save is a versioned write of the row."""
+
+    def __init__(self, jobs: Jobs, job: Job) -> None:
+        self._jobs = jobs
+        self._lock = threading.Lock()
+        self.job = job
+
+    def update(self, change: Callable[[Job], Job]) -> Job:
+        with self._lock:
+            self.job = self._jobs.save(change(self.job))
+            return self.job
+
+    def chunk_texts(self) -> dict[int, str]:
+        return self.job.chunk_texts
+
+    def save_chunk(self, index: int, text: str) -> None:
+        self.update(lambda job: job.with_chunk_text(index, text))
+
+    def pass_tasks(self) -> dict[str, str]:
+        return self.job.pass_tasks
+
+    def save_pass_tasks(self, tasks: dict[str, str]) -> None:
+        self.update(lambda job: job.with_pass_tasks(tasks))
+
+    def save_piece(self, index: int, text: str) -> None:
+        self.update(lambda job: job.with_formatted_piece(index, text))
+
+
+def _audio_facts(audio: Transcoded) -> str:
+    probe = audio.probe
+    return json.dumps({"duration_ms": probe.duration_ms, "mime_type": audio.mime_type,
+                       "extension": audio.path.suffix.lstrip("."),
+                       "silences": None if probe.silences is None else [[s.start_ms, s.end_ms] for s in probe.silences]})
 
 
 class TranscribeJob:
     def __init__(
         self, *, jobs: Jobs, users: Users, logs: Logs, results: Results, chat: Chat,
         transcriber: Transcriber, formatting: FormattingChain, clock: Clock, policy: Policy,
+        blobs: BlobStore, queue: JobQueue,
     ) -> None:
         self._jobs = jobs
         self._users = users
@@ -78,10 +128,14 @@ class TranscribeJob:
         self._formatting = formatting
         self._clock = clock
         self._policy = policy
+        self._blobs = blobs
+        self._queue = queue
         self._billing = JobBilling(users)
 
     # -- entry -----------------------------------------------------------------------------------
-    def __call__(self, job_id: str) -> JobOutcome:
+    def __call__(self, job_id: str, deadline: Deadline | None = None) -> JobOutcome:
+        """Run one step of the job; ``deadline`` defaults to ``policy.step_budget_s`` from now."""
+        deadline = deadline or Deadline.after(self._clock, self._policy.step_budget_s)
         job = self._jobs.get(job_id)
         if job is None:
             log.warning("job not found; acknowledging", extra={"job_id": job_id})
@@ -101,7 +155,9 @@ class TranscribeJob:
         settings = user.settings if user else UserSettings()
         status = StatusMessage(self._chat, job.chat_id, job.status_message_id)
         try:
-            return self._run(job, settings, status)
+            return self._run(job, settings, status, deadline)
+        except StepInterrupted as exc:
+            return self._continue(job_id, str(exc), status)
         except ChatBlocked:
             return self._fail(job, "chat_blocked", None)
         except UserFacingError as exc:
@@ -120,14 +176,18 @@ class TranscribeJob:
             raise
 
     # -- the stages ------------------------------------------------------------------------------
-    def _run(self, job: Job, settings: UserSettings, status: StatusMessage) -> JobOutcome:
+    def _run(self, job: Job, settings: UserSettings, status: StatusMessage, deadline: Deadline) -> JobOutcome:
         lang = settings.ui_language
 
         def progress(key: str, **params: object) -> None:
             status.show(say(lang, key, **params))
 
-        if job.result_text is None:
-            job = self._transcribe(job, settings, progress)
+        state = _JobState(self._jobs, job)
+        if job.raw_text is None and job.result_text is None:
+            self._recognize(state, settings, progress, deadline)
+        if state.job.result_text is None:
+            self._format(state, settings, progress, deadline)
+        job = state.job
         if not job.delivered:
             progress("stage_deliver")
             if not job.result_text:
@@ -143,22 +203,92 @@ class TranscribeJob:
             job = self._jobs.save(attrs.evolve(checkpoint["job"], delivered=True))
         return self._complete(job, settings)
 
-    def _transcribe(self, job: Job, settings: UserSettings, progress) -> Job:
-        progress("stage_download")
-        data = self._chat.download(job.file_id, self._policy.download_limit_bytes)
+    def _recognize(self, state: _JobState, settings: UserSettings, progress: Any, deadline: Deadline) -> None:
         with tempfile.TemporaryDirectory(prefix="job-") as tmp:
             workdir = Path(tmp)
-            source = workdir / "source"
-            source.write_bytes(data)
-            del data
-            progress("stage_convert")
-            audio = self._transcriber.transcode(source, workdir, job.declared_duration_s or None)
-            job = self._charge_real_duration(job, audio.probe.duration_ms)
-            result = self._transcriber.transcribe(audio, dialogue=job.dialogue, language=job.language, progress=progress)
-        text, segments_json = self._render(result, settings, progress)
-        return self._jobs.save(attrs.evolve(
-            job, result_text=text, segments_json=segments_json, result_mode=result.mode,
-        ))
+            loaded: dict[str, Transcoded] = {}
+
+            def audio() -> Transcoded:
+                if "audio" not in loaded:
+                    loaded["audio"] = self._audio(state, workdir, progress)
+                return loaded["audio"]
+
+            if state.job.audio_json is None:
+                audio()  # the first step measures the real duration and settles the bill first
+            job = state.job
+            result = self._transcriber.transcribe(
+                audio, dialogue=job.dialogue, language=job.language, progress=progress, state=state,
+                deadline=deadline, audio_key=job.audio_key)
+        raw, segments_json = self._raw(result, settings)
+        state.update(lambda j: attrs.evolve(
+            j, raw_text=raw, segments_json=segments_json, result_mode=result.mode,
+            result_language=result.language, from_chunks=result.from_chunks, chunks_json=None))
+        self._drop_audio(state)
+
+    def _audio(self, state: _JobState, workdir: Path, progress: Any) -> Transcoded:
+        """The job's transcoded audio: from the blob store when an earlier step kept it, else
+        downloaded and transcoded (and, on the first step, measured, billed and kept)."""
+        job = state.job
+        if job.audio_key is not None and job.audio_json is not None:
+            facts = json.loads(job.audio_json)
+            path = workdir / f"audio.{facts['extension']}"
+            path.write_bytes(self._blobs.get(job.audio_key))
+            silences = facts.get("silences")
+            probe = ProbeResult(duration_ms=int(facts["duration_ms"]), has_audio=True, has_video=False,
+                                silences=None if silences is None else tuple(Span(a, b) for a, b in silences))
+            return Transcoded(path, probe, str(facts["mime_type"]))
+        progress("stage_download")
+        data = self._chat.download(job.file_id, self._policy.download_limit_bytes)
+        source = workdir / "source"
+        source.write_bytes(data)
+        del data
+        progress("stage_convert")
+        audio = self._transcriber.transcode(source, workdir, job.declared_duration_s or None)
+        if job.audio_json is None:
+            state.job = self._charge_real_duration(job, audio.probe.duration_ms)
+            # Kept for later steps when the work may not fit one step (several chunks, or the
+            # passes, which read it by URL anyway).
+            keep = job.dialogue or audio.probe.duration_ms > self._policy.chunk_max_ms
+            key = f"work/{job.job_id}{audio.path.suffix}" if keep else None
+            if key is not None:
+                self._blobs.put(key, audio.path.read_bytes(), audio.mime_type)
+            state.update(lambda j: attrs.evolve(j, audio_key=key, audio_json=_audio_facts(audio)))
+        return audio
+
+    def _drop_audio(self, state: _JobState) -> None:
+        key = state.job.audio_key
+        if key is None:
+            return
+        try:
+            self._blobs.delete(key)
+        except PortError as exc:  # the bucket's lifecycle rule removes it later anyway
+            log.warning("kept audio not deleted", extra={"error": str(exc)})
+        state.update(lambda j: attrs.evolve(j, audio_key=None))
+
+    def _format(self, state: _JobState, settings: UserSettings, progress: Any, deadline: Deadline) -> None:
+        job = state.job
+        raw = job.raw_text or ""
+        if len(raw) > self._policy.llm_min_chars:
+            progress("stage_format")
+        text, _ = self._formatting.format(
+            raw, language=job.result_language or settings.language, use_yo=settings.use_yo,
+            dialogue=job.result_mode == "dialogue", from_chunks=job.from_chunks,
+            done=job.formatted_pieces, on_piece=state.save_piece, deadline=deadline,
+        )
+        state.update(lambda j: attrs.evolve(j, result_text=text, pieces_json=None))
+
+    def _continue(self, job_id: str, why: str, status: StatusMessage) -> JobOutcome:
+        """The step ran out of time with its checkpoints saved: queue the job for the next step."""
+        job = self._jobs.get(job_id)
+        if job is None or job.status.is_terminal:
+            return JobOutcome(job_id, "skipped")
+        if job.steps + 1 >= self._policy.max_job_steps:
+            return self._fail(job, f"too_many_steps: {why}", "err_timeout", status=status)
+        job = self._jobs.save(job.continued())
+        # A failed publish propagates: the trigger delivers this message again, which continues.
+        self._queue.publish(job_id)
+        log.info("job continues in another step", extra={"job_id": job_id, "step": job.steps, "why": why})
+        return JobOutcome(job_id, "continued", why)
 
     def _charge_real_duration(self, job: Job, duration_ms: int) -> Job:
         if duration_ms > self._policy.max_duration_s * 1000:
@@ -173,7 +303,8 @@ class TranscribeJob:
                 raise UserFacingError("no_minutes_real", minutes=seconds // 60, seconds=seconds % 60)
         return job
 
-    def _render(self, result: TranscriptionResult, settings: UserSettings, progress) -> tuple[str, str | None]:
+    def _raw(self, result: TranscriptionResult, settings: UserSettings) -> tuple[str, str | None]:
+        """The recognised transcript as text to format (speaker lines in dialogue), and its segments."""
         transcript = result.transcript
         if result.mode == "dialogue" and transcript.segments:
             raw = format_dialogue(transcript.segments, labels=settings.speaker_labels,
@@ -182,18 +313,12 @@ class TranscribeJob:
             raw = transcript.text
         if not raw.strip():
             raise UserFacingError("err_no_speech")
-        if len(raw) > self._policy.llm_min_chars:
-            progress("stage_format")
-        text, _ = self._formatting.format(
-            raw, language=result.language or settings.language, use_yo=settings.use_yo,
-            dialogue=result.mode == "dialogue", from_chunks=result.from_chunks,
-        )
         segments_json = json.dumps([
             {"speaker": s.speaker, "start_ms": s.start_ms, "end_ms": s.end_ms, "text": s.text,
              "words": [{"start_ms": w.start_ms, "end_ms": w.end_ms, "text": w.display} for w in s.words]}
             for s in transcript.segments
         ], ensure_ascii=False) if transcript.segments else None
-        return text, segments_json
+        return raw, segments_json
 
     # -- endings -----------------------------------------------------------------------------------
     def _complete(self, job: Job, settings: UserSettings) -> JobOutcome:
@@ -233,6 +358,11 @@ class TranscribeJob:
         if current.status.is_terminal:
             return JobOutcome(job.job_id, "skipped", current.status.value)
         bill = self._billing.fail(current.user_id, current.job_id, current.reserved_minutes, current.extra_minutes)
+        if current.audio_key is not None:
+            try:
+                self._blobs.delete(current.audio_key)
+            except PortError as exc:
+                log.warning("kept audio not deleted", extra={"error": str(exc)})
         try:
             self._jobs.save(current.failed(self._clock.now(), error))
         except ConflictError:

@@ -7,19 +7,27 @@ domain's chunk plan (in silences; hard cuts with an overlap only where none exis
 are recognised in parallel with bounded concurrency and retries, and stitched back with the
 seam rule. A chunk that still fails fails the whole job: never a silently missing piece.
 
-Dialogue mode: the transcoded audio is uploaded once; the speaker pass and the timed-text pass
-run in parallel on the same signed URL and are merged by time. Fallbacks (DESIGN §3): no
-speakers → the text pass as plain text; no text pass → the speaker pass's own text by turn;
-both failed → the plain chunked path.
+Dialogue mode: the transcoded audio is already in the blob store (``TranscribeJob`` keeps it
+there between steps); the speaker pass and the timed-text pass are submitted on the same signed
+URL, their task ids checkpointed, and collected until both finished; then merged by time.
+Fallbacks (DESIGN §3): no speakers → the text pass as plain text; no text pass → the speaker
+pass's own text by turn; both failed → the plain chunked path.
+
+Bounded steps (``usecases.steps``): no chunk is started and no pass is waited for after the
+step's deadline; every recognised chunk and both task ids are saved through ``RecognitionState``
+as they arrive, so the next step pays for none of them again. A step that could not finish
+raises ``StepInterrupted``.
 """
 
 from __future__ import annotations
 
 import logging
 import tempfile
+from abc import abstractmethod
 from collections.abc import Callable
-from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, as_completed, wait
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
+from typing import Protocol
 
 import attrs
 
@@ -34,6 +42,7 @@ from ports.clock import Clock, Ids
 from ports.errors import PermanentFailure, PortError, TransientFailure
 from ports.speech import AudioClip, SpeakerPass, SpeechRecognizer, TimedTextPass
 from usecases.retrying import with_retries
+from usecases.steps import Deadline, StepInterrupted
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +55,46 @@ class Transcoded:
     path: Path
     probe: ProbeResult
     mime_type: str
+
+
+class RecognitionState(Protocol):
+    """Where a job keeps what recognition already paid for (the job row, in the worker)."""
+
+    @abstractmethod
+    def chunk_texts(self) -> dict[int, str]: ...
+
+    @abstractmethod
+    def save_chunk(self, index: int, text: str) -> None: ...
+
+    @abstractmethod
+    def pass_tasks(self) -> dict[str, str]: ...
+
+    @abstractmethod
+    def save_pass_tasks(self, tasks: dict[str, str]) -> None: ...
+
+
+class Scratch(RecognitionState):
+    """Recognition state kept in memory only (tools and tests that run one step)."""
+
+    def __init__(self) -> None:
+        self.chunks: dict[int, str] = {}
+        self.tasks: dict[str, str] = {}
+
+    def chunk_texts(self) -> dict[int, str]:
+        return dict(self.chunks)
+
+    def save_chunk(self, index: int, text: str) -> None:
+        self.chunks[index] = text
+
+    def pass_tasks(self) -> dict[str, str]:
+        return dict(self.tasks)
+
+    def save_pass_tasks(self, tasks: dict[str, str]) -> None:
+        self.tasks = dict(tasks)
+
+
+# A pass whose task could not be submitted or failed: recorded so no later step asks again.
+FAILED_TASK = ""
 
 
 @attrs.frozen
@@ -85,13 +134,19 @@ class Transcriber:
                                           silences_min_s=self._policy.min_silence_s)
         return Transcoded(target, probe, profile.mime_type)
 
-    def transcribe(self, audio: Transcoded, *, dialogue: bool, language: str | None,
-                   progress: Progress) -> TranscriptionResult:
-        if dialogue:
-            result = self._dialogue(audio, language, progress)
+    def transcribe(self, audio: Callable[[], Transcoded], *, dialogue: bool, language: str | None,
+                   progress: Progress, state: RecognitionState | None = None, deadline: Deadline | None = None,
+                   audio_key: str | None = None) -> TranscriptionResult:
+        """``audio`` gives the transcoded audio (called only when it is needed); ``audio_key`` names
+        the same audio in the blob store (dialogue mode signs a URL for it)."""
+        state = state or Scratch()
+        deadline = deadline or Deadline.after(self._clock, float("inf"))
+        if dialogue and audio_key is not None:
+            result = self._dialogue(audio_key, language, progress, state, deadline)
             if result is not None:
                 return result
-        return self._plain(audio, language, progress, fallback="both_passes_failed" if dialogue else None)
+        return self._plain(audio(), language, progress, state, deadline,
+                           fallback="both_passes_failed" if dialogue else None)
 
     # -- plain ----------------------------------------------------------------------------------
     def _recognize(self, clip: AudioClip, language: str | None):
@@ -100,10 +155,12 @@ class Transcriber:
             attempts=self._policy.retry_attempts, base_delay_s=self._policy.retry_base_delay_s,
         )
 
-    def _plain(self, audio: Transcoded, language: str | None, progress: Progress,
-               fallback: str | None = None) -> TranscriptionResult:
+    def _plain(self, audio: Transcoded, language: str | None, progress: Progress, state: RecognitionState,
+               deadline: Deadline, fallback: str | None = None) -> TranscriptionResult:
         duration_ms = audio.probe.duration_ms
         if duration_ms <= self._policy.chunk_max_ms:
+            if deadline.expired():
+                raise StepInterrupted("no time left for the one request")
             progress("stage_asr")
             clip = AudioClip(audio.path.read_bytes(), audio.mime_type, duration_ms)
             recognition = self._recognize(clip, language)
@@ -113,43 +170,53 @@ class Transcriber:
         if silences is None:
             silences = self._audio.detect_silences(audio.path, min_silence_s=self._policy.min_silence_s)
         chunks = plan_chunks(duration_ms, silences, self._policy)
-        progress("stage_asr_chunk", i=0, n=len(chunks))
-        with tempfile.TemporaryDirectory(prefix="chunks-") as tmp:
-            files = self._audio.cut(audio.path, [Span(c.start_ms, c.end_ms) for c in chunks], Path(tmp))
-            texts: list[str | None] = [None] * len(chunks)
-            workers = max(1, min(self._policy.asr_concurrency, len(chunks)))
-            with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="asr") as pool:
-                futures = {
-                    pool.submit(self._recognize, AudioClip(path.read_bytes(), audio.mime_type, chunk.length_ms),
-                                language): chunk.index
-                    for chunk, path in zip(chunks, files, strict=True)
-                }
-                done_count = 0
-                try:
-                    for future in as_completed(futures):
-                        texts[futures[future]] = future.result().text.strip()
-                        done_count += 1
-                        progress("stage_asr_chunk", i=done_count, n=len(chunks))
-                except BaseException:
-                    for f in futures:
-                        f.cancel()
-                    raise
-        text = stitch_texts(chunks, [t or "" for t in texts])
+        texts: dict[int, str] = {i: t for i, t in state.chunk_texts().items() if 0 <= i < len(chunks)}
+        todo = [c for c in chunks if c.index not in texts]
+        progress("stage_asr_chunk", i=len(texts), n=len(chunks))
+        if todo:
+            with tempfile.TemporaryDirectory(prefix="chunks-") as tmp:
+                files = self._audio.cut(audio.path, [Span(c.start_ms, c.end_ms) for c in todo], Path(tmp))
+
+                def run(path: Path, length_ms: int) -> str | None:
+                    if deadline.expired():  # the step's budget is spent: leave it to the next step
+                        return None
+                    return self._recognize(AudioClip(path.read_bytes(), audio.mime_type, length_ms),
+                                           language).text.strip()
+
+                workers = max(1, min(self._policy.asr_concurrency, len(todo)))
+                with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="asr") as pool:
+                    futures = {pool.submit(run, path, chunk.length_ms): chunk.index
+                               for chunk, path in zip(todo, files, strict=True)}
+                    try:
+                        for future in as_completed(futures):
+                            text = future.result()
+                            if text is None:
+                                continue
+                            texts[futures[future]] = text
+                            state.save_chunk(futures[future], text)
+                            progress("stage_asr_chunk", i=len(texts), n=len(chunks))
+                    except BaseException:
+                        for f in futures:
+                            f.cancel()
+                        raise
+        if len(texts) < len(chunks):
+            raise StepInterrupted(f"{len(texts)} of {len(chunks)} chunks recognised")
+        text = stitch_texts(chunks, [texts[c.index] for c in chunks])
         return TranscriptionResult(Transcript(text), "plain", True, language, fallback)
 
     # -- dialogue -------------------------------------------------------------------------------
-    def _dialogue(self, audio: Transcoded, language: str | None, progress: Progress) -> TranscriptionResult | None:
+    def _dialogue(self, audio_key: str, language: str | None, progress: Progress, state: RecognitionState,
+                  deadline: Deadline) -> TranscriptionResult | None:
         progress("stage_diarize")
-        key = f"audio/{self._ids.new_id()}.{audio.path.suffix.lstrip('.') or 'mp3'}"
-        self._blobs.put(key, audio.path.read_bytes(), audio.mime_type)
-        try:
-            url = self._blobs.signed_url(key, SIGNED_URL_TTL_S)
-            speakers, text = self._run_passes(url, language)
-        finally:
-            try:
-                self._blobs.delete(key)
-            except PortError as exc:  # the bucket lifecycle rule removes it later anyway
-                log.warning("uploaded audio not deleted", extra={"error": str(exc)})
+        tasks = state.pass_tasks()
+        if not tasks:
+            if deadline.expired():
+                raise StepInterrupted("no time left to submit the passes")
+            url = self._blobs.signed_url(audio_key, SIGNED_URL_TTL_S)
+            tasks = {"speaker": self._submit("speaker", lambda: self._speaker_pass.submit(url, language=language)),
+                     "text": self._submit("text", lambda: self._text_pass.submit(url, language=language))}
+            state.save_pass_tasks(tasks)
+        speakers, text = self._collect_passes(tasks, state, deadline)
         progress("stage_merge")
         if text is not None and speakers is not None and speakers.turns:
             segments, quality = merge_and_assess(text, speakers)
@@ -164,22 +231,48 @@ class Transcriber:
                                        "no_text_pass")
         return None
 
-    def _run_passes(self, url: str, language: str | None) -> tuple[SpeakerPassResult | None, TextPassResult | None]:
-        def attempt(call):
+    def _submit(self, name: str, call: Callable[[], str]) -> str:
+        try:
             return with_retries(call, clock=self._clock, attempts=2, base_delay_s=self._policy.retry_base_delay_s)
+        except PortError as exc:
+            log.warning("%s pass not submitted", name, extra={"error": str(exc)})
+            return FAILED_TASK
 
+    def _collect_passes(self, tasks: dict[str, str], state: RecognitionState,
+                        deadline: Deadline) -> tuple[SpeakerPassResult | None, TextPassResult | None]:
+        """Both results (None for a failed pass); StepInterrupted while one still runs at the deadline."""
+        collectors = {"speaker": self._speaker_pass.collect, "text": self._text_pass.collect}
+        results: dict[str, object] = {}
+        running: list[str] = []
+
+        def collect(name: str) -> object:
+            return collectors[name](tasks[name], wait_s=max(0.0, deadline.remaining()))
+
+        live = [name for name in ("speaker", "text") if tasks.get(name, FAILED_TASK) != FAILED_TASK]
         with ThreadPoolExecutor(max_workers=2, thread_name_prefix="pass") as pool:
-            speaker_future = pool.submit(attempt, lambda: self._speaker_pass.speaker_turns(url, language=language))
-            text_future = pool.submit(attempt, lambda: self._text_pass.timed_text(url, language=language))
-            wait([speaker_future, text_future], return_when=FIRST_EXCEPTION)
-            results = []
-            for name, future in (("speaker", speaker_future), ("text", text_future)):
+            futures = {name: pool.submit(collect, name) for name in live}
+            for name, future in futures.items():
                 try:
-                    results.append(future.result())
-                except (PermanentFailure, TransientFailure) as exc:
+                    result = future.result()
+                except PermanentFailure as exc:
                     log.warning("%s pass failed", name, extra={"error": str(exc)})
-                    results.append(None)
-        return results[0], results[1]
+                    tasks = {**tasks, name: FAILED_TASK}
+                    state.save_pass_tasks(tasks)
+                    continue
+                except TransientFailure as exc:  # the task lives on: ask again in the next step
+                    log.warning("%s pass not collected now", name, extra={"error": str(exc)})
+                    running.append(name)
+                    continue
+                if result is None:
+                    running.append(name)
+                else:
+                    results[name] = result
+        if running:
+            raise StepInterrupted(f"passes still running: {', '.join(running)}")
+        speakers = results.get("speaker")
+        text = results.get("text")
+        return (speakers if isinstance(speakers, SpeakerPassResult) else None,
+                text if isinstance(text, TextPassResult) else None)
 
 
 def _segments_from_turns(speakers: SpeakerPassResult) -> tuple[Segment, ...]:

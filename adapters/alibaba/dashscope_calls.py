@@ -5,7 +5,8 @@
   base URL and model, and its ``repr`` never shows the key.
 - ``checked_call(provider, call)``: one SDK call whose failures become port errors: an exception
   raised under it through ``failure_from_exception``, a reply whose ``status_code`` is not 200
-  through ``failure_from_response``. ``malformed`` is raised instead for a ``TypeError`` /
+  through ``failure_from_response`` (``model`` names the model asked for, so "Model not exist."
+  becomes ``ModelUnavailable``). ``malformed`` is raised instead for a ``TypeError`` /
   ``KeyError``, which the SDK throws when a 200 reply lacks a field it reads (pitfall 4).
 - ``plain(value)``: the SDK's DictMixin objects (and lists of them) as plain dicts/lists.
 """
@@ -37,7 +38,8 @@ class DashScopeClient:
         return f"{type(self).__name__}(model={self._model!r}, base_url={self._base_url!r})"
 
 
-def checked_call(provider: str, call: Callable[[], Any], *, malformed: PortError | None = None) -> Any:
+def checked_call(provider: str, call: Callable[[], Any], *, malformed: PortError | None = None,
+                 model: str = "") -> Any:
     """The SDK reply of ``call()`` when its status is 200; otherwise raise the port failure."""
     try:
         response = call()
@@ -46,7 +48,7 @@ def checked_call(provider: str, call: Callable[[], Any], *, malformed: PortError
             raise malformed from None
         raise failure_from_exception(provider, exc) from None
     if getattr(response, "status_code", None) != 200:
-        raise failure_from_response(provider, response)
+        raise failure_from_response(provider, response, model=model)
     return response
 
 

@@ -8,9 +8,13 @@
   (``client/base_api.py``: ``_build_api_request`` and ``_get`` both honour it). The adapters pass it
   on every call (``sdk_base_kwargs``) and never touch the module-wide ``dashscope.base_http_api_url``,
   so two adapters with different hosts (or tests with different loopback ports) cannot interfere.
+- **Models**: a name ``domain.models`` refuses (retired, China-only, or unable to do the bot's job)
+  is refused here too, with the replacement named.
 - **Errors**: the SDK never raises on HTTP errors; it returns ``status_code``/``code``/``request_id``.
   ``failure_from_status`` turns those into port failures. Messages are built from the status, code
-  and request id only: never the vendor message (it may echo input), never the API key.
+  and request id only: never the vendor message (it may echo input), never the API key. The vendor
+  message is only *read* to recognise "Model not exist." (``InvalidParameter``, HTTP 400 or 404),
+  which becomes ``ModelUnavailable`` naming the model the adapter asked for.
 """
 
 from __future__ import annotations
@@ -19,15 +23,17 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
-from ports.errors import ContentRejected, PermanentFailure, PortError, TransientFailure
+from domain import models as catalogue
+from ports.errors import ContentRejected, ModelUnavailable, PermanentFailure, PortError, TransientFailure
 
 INTL_HTTP_BASE_URL = "https://dashscope-intl.aliyuncs.com/api/v1"
 INTL_WS_BASE_URL = "wss://dashscope-intl.aliyuncs.com"
 
 _BEIJING_HOSTS = frozenset({"dashscope.aliyuncs.com"})
 _LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
-_RETIRED_MODEL_PREFIXES = ("paraformer", "speech-to-text")
-_MODEL_HINT = "use qwen3-asr-flash (text) / fun-asr-mtl (speakers) / qwen3-asr-flash-filetrans (timed text)"
+_MODEL_HINT = (f"use {catalogue.DEFAULT_MODELS[catalogue.ASR]} (text) / "
+               f"{catalogue.DEFAULT_MODELS[catalogue.SPEAKER_PASS]} (speakers) / "
+               f"{catalogue.DEFAULT_MODELS[catalogue.TEXT_PASS]} (timed text)")
 
 
 def is_loopback_url(url: str) -> bool:
@@ -54,7 +60,7 @@ def _check_host(url: str, *, secure_scheme: str, loopback_scheme: str, kind: str
 
 
 def check_dashscope_config(base_url: str, models: dict[str, str], *, ws_base_url: str | None = None) -> None:
-    """Raise ValueError, saying what to use instead, for a Beijing host or a China-only/retired model.
+    """Raise ValueError, saying what to use instead, for a Beijing host or a refused model.
 
     ``models`` maps a role (``"asr"``, ``"speakers"``, ...) to the model name configured for it.
     Loopback ``http://127.0.0.1`` (and ``ws://127.0.0.1``) URLs are allowed for tests.
@@ -70,11 +76,10 @@ def check_dashscope_config(base_url: str, models: dict[str, str], *, ws_base_url
         name = (model or "").strip().lower()
         if not name:
             raise ValueError(f"DashScope model for {role!r} is empty: {_MODEL_HINT}")
-        if name.startswith(_RETIRED_MODEL_PREFIXES):
-            raise ValueError(
-                f"DashScope model {model!r} for {role!r} is China-only or retired "
-                f"(paraformer-* answers 'Model not exist' on the international endpoint): {_MODEL_HINT}"
-            )
+        refused = catalogue.refusal(name)
+        if refused is not None:
+            raise ValueError(f"DashScope model {model!r} for {role!r} cannot be used: {refused.reason}; "
+                             f"use {refused.replacement}")
 
 
 def audio_url_problem(url: str) -> str | None:
@@ -111,12 +116,33 @@ def is_content_rejection(code: str) -> bool:
     return "datainspection" in lowered or "data_inspection" in lowered
 
 
+def is_missing_model(status: int | None, code: str, vendor_message: str = "") -> bool:
+    """Whether an error says the requested model does not exist (retired, renamed, other region).
+
+    Native API: ``InvalidParameter`` / "Model not exist." with HTTP 400 (some captures 404);
+    compatible-mode API: 404 ``model_not_found``; ``ModelNotFound`` is in the error-code table.
+    """
+    if status not in (400, 404):
+        return False
+    if code in ("ModelNotFound", "model_not_found"):
+        return True
+    return code == "InvalidParameter" and "model not exist" in (vendor_message or "").lower()
+
+
 def failure_from_status(provider: str, status: int | None, code: str | None = "", request_id: str | None = "",
-                        *, retry_after_s: float | None = None) -> PortError:
-    """Translate one DashScope error (HTTP status + vendor code) into a port failure."""
+                        *, retry_after_s: float | None = None, model: str = "",
+                        vendor_message: str = "") -> PortError:
+    """Translate one DashScope error (HTTP status + vendor code) into a port failure.
+
+    ``vendor_message`` is only inspected (never copied into the failure); ``model`` names the
+    model asked for, carried by ``ModelUnavailable``.
+    """
     code = str(code or "")[:100]
     request_id = str(request_id or "")[:100]
     message = f"HTTP {status}" + (f" (request {request_id})" if request_id else "")
+    if is_missing_model(status, code, str(vendor_message or "")):
+        return ModelUnavailable(provider, model, f"model {model!r} does not exist; " + message, code=code,
+                                request_id=request_id)
     if is_content_rejection(code):
         return ContentRejected(provider, "content refused by moderation; " + message, code=code, request_id=request_id)
     if status == 429:
@@ -143,7 +169,7 @@ def _retry_after(headers: Mapping[str, Any] | None) -> float | None:
     return None
 
 
-def failure_from_response(provider: str, response: Any) -> PortError:
+def failure_from_response(provider: str, response: Any, *, model: str = "") -> PortError:
     """Translate an SDK response object whose ``status_code`` is not 200."""
     return failure_from_status(
         provider,
@@ -151,6 +177,8 @@ def failure_from_response(provider: str, response: Any) -> PortError:
         getattr(response, "code", ""),
         getattr(response, "request_id", ""),
         retry_after_s=_retry_after(getattr(response, "headers", None)),
+        model=model,
+        vendor_message=str(getattr(response, "message", "") or ""),
     )
 
 

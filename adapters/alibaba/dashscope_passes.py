@@ -1,13 +1,18 @@
 """The two async whole-file passes of dialogue mode (``api-contracts.md`` §1.2).
 
-- ``DashScopeSpeakerPass``: ``fun-asr-mtl`` with diarization (``Transcription``; input ``file_urls``,
+- ``DashScopeSpeakerPass``: ``fun-asr`` with diarization (``Transcription``; input ``file_urls``,
   language as ``language_hints``); the finished task lists results in ``output.results[]``.
 - ``DashScopeTimedTextPass``: ``qwen3-asr-flash-filetrans`` with word times (``QwenTranscription``
   from ``dashscope.audio.qwen_asr``; input ``file_url``, language as ``language`` -- ``language_hints``
   is wrong here, reference commit ``ca3d509``); the finished task has one ``output.result``.
 
-Both: submit (the SDK adds ``X-DashScope-Async: enable``), poll ``GET /tasks/{id}`` every
-``poll_interval_s`` on the injected clock until ``poll_timeout_s``, then download the JSON at
+Languages: each pass sends the language only when its model documents that code (``domain.models``);
+otherwise it leaves it out and the model detects it -- the speaker pass only has to tell voices apart.
+
+Both: ``submit`` (the SDK adds ``X-DashScope-Async: enable``) returns the task id, which the worker
+checkpoints; ``collect`` polls ``GET /tasks/{id}`` every ``poll_interval_s`` on the injected clock
+for at most ``wait_s`` (what is left of the worker's step) and returns None while the task runs,
+so a long task is collected by a later step without a second submit; a finished task's JSON at
 ``transcription_url`` (the SDK never does) and parse it with ``adapters.dashscope_results``.
 Whatever the model, a finished task is read in **both** shapes, plural ``results[]`` (each with its
 ``subtask_status``) and singular ``result`` -- the reference bot read only the list and lost every
@@ -37,6 +42,7 @@ from adapters.alibaba.dashscope_config import (
     is_content_rejection,
     sdk_base_kwargs,
 )
+from domain import models
 from domain.transcript import SpeakerPassResult, TextPassResult
 from ports.clock import Clock
 from ports.errors import ContentRejected, PermanentFailure, PortError, TransientFailure
@@ -110,7 +116,8 @@ class _AsyncPass(DashScopeClient):
         raise NotImplementedError
 
     # --- shared flow -------------------------------------------------------------------------
-    def _run(self, audio_url: str, parse: Callable[[dict[str, Any]], Any], **options: Any) -> Any:
+    def _start(self, audio_url: str, **options: Any) -> str:
+        """Submit the task; its id (the worker checkpoints it: a later step never submits again)."""
         problem = audio_url_problem(audio_url)
         if problem:
             raise PermanentFailure(self.provider, problem, code="InsecureAudioURL")
@@ -119,14 +126,25 @@ class _AsyncPass(DashScopeClient):
         malformed = PermanentFailure(self.provider, "submit reply lacks task_id/task_status",
                                      code="MalformedSubmitReply")
         submitted = checked_call(self.provider, lambda: self._submit(
-            sdk, audio_url, **{k: v for k, v in options.items() if v is not None}), malformed=malformed)
+            sdk, audio_url, **{k: v for k, v in options.items() if v is not None}), malformed=malformed,
+            model=self._model)
         output = plain(getattr(submitted, "output", None) or {})
         task_id = str(output.get("task_id") or "")
         if not task_id:
             raise PermanentFailure(self.provider, "submit reply has no task_id", code="MalformedSubmitReply",
                                    request_id=str(getattr(submitted, "request_id", "") or ""))
-        final = self._poll(sdk, task_id, output)
-        url = transcription_url_of(self.provider, final, audio_url, task_id)
+        return task_id
+
+    def _collect(self, task_id: str, parse: Callable[[dict[str, Any]], Any], wait_s: float, *,
+                 ask_now: bool = True) -> Any:
+        """The parsed result of a finished task, or None while it still runs after ``wait_s``.
+
+        ``ask_now=False`` waits one interval before the first poll (the task was just submitted).
+        """
+        final = self._poll(self._sdk(), task_id, wait_s, ask_now=ask_now)
+        if final is None:
+            return None
+        url = transcription_url_of(self.provider, final, "", task_id)
         document = self._download(url, task_id)
         try:
             return parse(document)
@@ -134,18 +152,26 @@ class _AsyncPass(DashScopeClient):
             raise PermanentFailure(self.provider, "result file does not have the documented shape",
                                    code="ResultShape", request_id=task_id) from None
 
-    def _poll(self, sdk: Any, task_id: str, output: dict[str, Any]) -> dict[str, Any]:
-        deadline = self._clock.now() + self._timeout
-        status = str(output.get("task_status") or "PENDING").upper()
-        while status != "SUCCEEDED":
-            if status in _DONE_BAD:
-                raise _task_failure(self.provider, output.get("code") or f"Task{status.title()}", task_id,
-                                    f"task {status.lower()}")
-            remaining = deadline - self._clock.now()
-            if remaining <= 0:
-                raise TransientFailure(self.provider, f"task not finished after {self._timeout:g} s (timeout)",
-                                       code="PollTimeout", request_id=task_id)
-            self._clock.sleep(min(self._interval, remaining))
+    def _run(self, audio_url: str, parse: Callable[[dict[str, Any]], Any], **options: Any) -> Any:
+        """Submit and wait up to ``poll_timeout_s`` (one call; tools and tests use it)."""
+        task_id = self._start(audio_url, **options)
+        result = self._collect(task_id, parse, self._timeout, ask_now=False)
+        if result is None:
+            raise TransientFailure(self.provider, f"task not finished after {self._timeout:g} s (timeout)",
+                                   code="PollTimeout", request_id=task_id)
+        return result
+
+    def _poll(self, sdk: Any, task_id: str, wait_s: float, *, ask_now: bool) -> dict[str, Any] | None:
+        """Ask for the task every ``poll_interval_s`` until it ends or ``wait_s`` passed."""
+        deadline = self._clock.now() + max(0.0, wait_s)
+        first = ask_now
+        while True:
+            if not first:
+                remaining = deadline - self._clock.now()
+                if remaining <= 0:
+                    return None
+                self._clock.sleep(min(self._interval, remaining))
+            first = False
             try:
                 reply = sdk.fetch(task_id, api_key=self._api_key, **sdk_base_kwargs(self._base_url))
             except (TypeError, KeyError):
@@ -163,7 +189,11 @@ class _AsyncPass(DashScopeClient):
                 raise failure_from_response(self.provider, reply)
             output = plain(getattr(reply, "output", None) or {})
             status = str(output.get("task_status") or "UNKNOWN").upper()
-        return output
+            if status == "SUCCEEDED":
+                return output
+            if status in _DONE_BAD:
+                raise _task_failure(self.provider, output.get("code") or f"Task{status.title()}", task_id,
+                                    f"task {status.lower()}")
 
     def _download(self, url: str, task_id: str) -> dict[str, Any]:
         import httpx  # lazy
@@ -190,11 +220,12 @@ class _AsyncPass(DashScopeClient):
 
 
 class DashScopeSpeakerPass(_AsyncPass, SpeakerPass):
-    """Pass 1: ``fun-asr-mtl`` (diarization) → speaker turns."""
+    """Pass 1: ``fun-asr`` (diarization) → speaker turns."""
 
     provider = "dashscope-speaker-pass"
 
-    def __init__(self, api_key: str, *, clock: Clock, model: str = "fun-asr-mtl", **settings: Any) -> None:
+    def __init__(self, api_key: str, *, clock: Clock, model: str = models.DEFAULT_MODELS[models.SPEAKER_PASS],
+                 **settings: Any) -> None:
         """``settings``: ``base_url`` and the poll and request timings of ``_AsyncPass``."""
         super().__init__(api_key, clock=clock, model=model, **settings)
 
@@ -207,17 +238,25 @@ class DashScopeSpeakerPass(_AsyncPass, SpeakerPass):
         return sdk.async_call(model=self._model, file_urls=[audio_url], api_key=self._api_key,
                               **sdk_base_kwargs(self._base_url), **options)
 
+    def _options(self, speaker_count: int | None, language: str | None) -> dict[str, Any]:
+        return {"diarization_enabled": True, "speaker_count": speaker_count,
+                "language_hints": [language] if models.documents(self._model, language) else None,
+                "channel_id": [0]}
+
+    def submit(self, audio_url: str, *, speaker_count: int | None = None, language: str | None = None) -> str:
+        return self._start(audio_url, **self._options(speaker_count, language))
+
+    def collect(self, task_id: str, *, wait_s: float) -> SpeakerPassResult | None:
+        result: SpeakerPassResult | None = self._collect(task_id, dashscope_results.speaker_pass, wait_s)
+        return result
+
     def speaker_turns(
         self, audio_url: str, *, speaker_count: int | None = None, language: str | None = None
     ) -> SpeakerPassResult:
-        return self._run(
-            audio_url,
-            dashscope_results.speaker_pass,
-            diarization_enabled=True,
-            speaker_count=speaker_count,
-            language_hints=[language] if language else None,
-            channel_id=[0],
-        )
+        """Submit and wait up to the poll timeout (tools and contract tests)."""
+        result: SpeakerPassResult = self._run(audio_url, dashscope_results.speaker_pass,
+                                              **self._options(speaker_count, language))
+        return result
 
 
 class DashScopeTimedTextPass(_AsyncPass, TimedTextPass):
@@ -225,7 +264,7 @@ class DashScopeTimedTextPass(_AsyncPass, TimedTextPass):
 
     provider = "dashscope-text-pass"
 
-    def __init__(self, api_key: str, *, clock: Clock, model: str = "qwen3-asr-flash-filetrans",
+    def __init__(self, api_key: str, *, clock: Clock, model: str = models.DEFAULT_MODELS[models.TEXT_PASS],
                  enable_itn: bool = False, **settings: Any) -> None:
         """``settings``: ``base_url`` and the poll and request timings of ``_AsyncPass``."""
         super().__init__(api_key, clock=clock, model=model, **settings)
@@ -240,12 +279,19 @@ class DashScopeTimedTextPass(_AsyncPass, TimedTextPass):
         return sdk.async_call(model=self._model, file_url=audio_url, api_key=self._api_key,
                               **sdk_base_kwargs(self._base_url), **options)
 
+    def _options(self, language: str | None) -> dict[str, Any]:
+        return {"enable_words": True, "enable_itn": self._enable_itn,
+                "language": language if models.documents(self._model, language) else None,
+                "channel_id": [0]}
+
+    def submit(self, audio_url: str, *, language: str | None = None) -> str:
+        return self._start(audio_url, **self._options(language))
+
+    def collect(self, task_id: str, *, wait_s: float) -> TextPassResult | None:
+        result: TextPassResult | None = self._collect(task_id, dashscope_results.text_pass, wait_s)
+        return result
+
     def timed_text(self, audio_url: str, *, language: str | None = None) -> TextPassResult:
-        return self._run(
-            audio_url,
-            dashscope_results.text_pass,
-            enable_words=True,
-            enable_itn=self._enable_itn,
-            language=language,
-            channel_id=[0],
-        )
+        """Submit and wait up to the poll timeout (tools and contract tests)."""
+        result: TextPassResult = self._run(audio_url, dashscope_results.text_pass, **self._options(language))
+        return result

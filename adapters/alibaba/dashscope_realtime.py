@@ -41,6 +41,7 @@ from adapters.alibaba.dashscope_config import (
     failure_from_exception,
     failure_from_status,
 )
+from domain import models
 from ports.errors import ContentRejected, PermanentFailure, PortError, TransientFailure
 from ports.speech import AudioClip, Recognition, SpeechRecognizer
 
@@ -73,6 +74,7 @@ class DashScopeRealtimeRecognizer(SpeechRecognizer):
             raise ValueError("chunk_bytes must be a positive even number (whole 16-bit samples)")
         self._api_key = api_key
         self._decode = pcm_decoder
+        self._model = model
         self._url = realtime_url(ws_base_url, model)
         self._timeout_s = timeout_s
         self._chunk = chunk_bytes
@@ -128,7 +130,7 @@ class DashScopeRealtimeRecognizer(SpeechRecognizer):
 
     def _session(self, ws: Any, pcm: bytes, language: str | None, deadline: float) -> Recognition:
         transcription: dict[str, Any] = {}
-        if language:
+        if models.documents(self._model, language):  # an undocumented code: let the model detect it
             transcription["language"] = language
         ws.send(self._event("session.update", session={
             "modalities": ["text"],

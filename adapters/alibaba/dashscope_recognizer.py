@@ -4,6 +4,9 @@ The audio goes inline as a ``data:<mime>;base64,...`` URL: a local path would ma
 through three extra requests to a default (Beijing) host, and a public URL needs an upload first.
 The provider accepts up to 10 MB per request *after* base64 encoding (about 7.5 MB of audio);
 the use cases cut audio into chunks of at most the policy's length long before that.
+
+``asr_options.language`` carries a code only when the model documents it (``domain.models``);
+any other code is left out and the model detects the language itself.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from typing import Any
 from adapters import dashscope_results
 from adapters.alibaba.dashscope_calls import DashScopeClient, checked_call, plain
 from adapters.alibaba.dashscope_config import INTL_HTTP_BASE_URL, sdk_base_kwargs
+from domain import models
 from ports.errors import PermanentFailure
 from ports.speech import AudioClip, Recognition, SpeechRecognizer
 
@@ -59,7 +63,7 @@ class DashScopeRecognizer(DashScopeClient, SpeechRecognizer):
             raise PermanentFailure(PROVIDER, "clip is over the 10 MB request limit once base64-encoded",
                                    code="BadRequest.TooLarge")
         asr_options: dict[str, Any] = {"enable_itn": self._enable_itn}
-        if language:
+        if models.documents(self._model, language):
             asr_options["language"] = language
         import dashscope  # lazy: importing this module stays cheap
 
@@ -71,7 +75,7 @@ class DashScopeRecognizer(DashScopeClient, SpeechRecognizer):
             asr_options=asr_options,
             request_timeout=self._timeout_s,
             **sdk_base_kwargs(self._base_url),
-        ))
+        ), model=self._model)
         payload = {
             "request_id": getattr(response, "request_id", "") or "",
             "output": plain(getattr(response, "output", None) or {}),

@@ -122,6 +122,9 @@ class OssBlobStore(BlobStore):
         self._call("put object", lambda: self._bucket.put_object(
             key, data, headers={"Content-Type": content_type}))
 
+    def get(self, key: str) -> bytes:
+        return bytes(self._call("get object", lambda: self._bucket.get_object(key).read()))
+
     def delete(self, key: str) -> None:
         import oss2.exceptions as oss_errors
 

@@ -1,10 +1,12 @@
-"""``qwen-turbo`` (or another Qwen chat model) formatting transcripts (``api-contracts.md`` §1.3).
+"""A Qwen text model (``qwen-flash`` by default) formatting transcripts (``api-contracts.md`` §1.3).
 
 Always ``result_format="message"`` (the server default changed over time) and
 ``enable_thinking=False`` (hybrid-thinking Qwen3 models leaked reasoning into user output, D38);
 ``<think>`` blocks are stripped anyway. A ``finish_reason`` of ``length`` means the answer was cut:
 it is a PermanentFailure, never delivered (D37). So are answers under 5 characters, shorter than
 half the input, or that changed the dialogue's turns -- the chain then tries the next formatter.
+"Model not exist." (the model was retired or renamed) is ``ModelUnavailable``, so the chain can
+fall back and the owner be told.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from typing import Any
 from adapters.alibaba.dashscope_calls import DashScopeClient, checked_call
 from adapters.alibaba.dashscope_config import INTL_HTTP_BASE_URL, sdk_base_kwargs
 from adapters.formatting_prompt import apply_yo, build_format_prompt, clean_llm_output, rejection_reason
+from domain import models
 from ports.errors import PermanentFailure
 from ports.formatter import FormatRequest, TextFormatter
 
@@ -43,7 +46,7 @@ class QwenFormatter(DashScopeClient, TextFormatter):
         api_key: str,
         *,
         base_url: str = INTL_HTTP_BASE_URL,
-        model: str = "qwen-turbo",
+        model: str = models.DEFAULT_MODELS[models.LLM],
         request_timeout_s: float = 60.0,
         temperature: float = 0.3,
         max_tokens: int = 8192,
@@ -69,7 +72,7 @@ class QwenFormatter(DashScopeClient, TextFormatter):
             max_tokens=self._max_tokens,
             request_timeout=self._timeout_s,
             **sdk_base_kwargs(self._base_url),
-        ))
+        ), model=self._model)
         request_id = str(getattr(response, "request_id", "") or "")
         text, finish_reason = _answer(getattr(response, "output", None))
         if finish_reason == "length":

@@ -51,6 +51,16 @@ errors PermanentFailure. Messages carry the error code and HTTP status only, nev
 The SDK's own logger is silenced (it would log request headers at DEBUG and every lost optimistic
 race at ERROR); this module reports what matters through the exceptions above.
 
+Large values (D-2MB): one attribute value holds at most 2 MB and one PutRow at most 4 MB
+(docs/provider-contracts.md). A string longer than ``INLINE_LIMIT_BYTES`` (a 4-hour dialogue's
+segments are ~3 MB) is written to the ``overflow`` blob store (OSS) under a content-addressed key
+(``rows/<table>/<sha256>.txt``) and the row holds the key in ``<column>__oss`` instead; reads
+resolve it transparently, so the use cases never see the difference. Keys are immutable, so the
+adapter remembers the ones it wrote or read (a job row saved at every checkpoint does not upload
+the same transcript again). Without an overflow store such a value is refused with a
+PermanentFailure naming the column, never sent to fail at the service. The bucket's lifecycle
+rule for ``rows/`` must outlive the rows (docs/deploy.md).
+
 ``create_tables(repositories_or_client)`` creates the missing tables with the TTLs above; the CLI
 command that calls it is wired in the entrypoints. ``build(kind, ...)`` hands the container one store
 at a time while every store shares one ``TablestoreRepositories`` (one OTSClient).
@@ -58,6 +68,7 @@ at a time while every store shares one ``TablestoreRepositories`` (one OTSClient
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import random
@@ -73,6 +84,7 @@ from domain.audio import MediaKind
 from domain.billing import apply_delta
 from domain.job import Job, JobStatus
 from domain.users import TrialStatus, User, UserSettings
+from ports.blob_store import BlobStore
 from ports.errors import ConflictError, PermanentFailure, TransientFailure
 from ports.repositories import (
     BalanceChange,
@@ -112,6 +124,11 @@ REMEMBERED_OPS = 500
 BALANCE_ATTEMPTS = 16
 # Rows asked for per get_range call (the service may return fewer and a next start key).
 SCAN_PAGE = 500
+# Strings longer than this go to the overflow store (a cell holds 2 MB, a PutRow 4 MB; a job row
+# has up to five long columns, so each stays well under both).
+INLINE_LIMIT_BYTES = 256 * 1024
+OVERFLOW_SUFFIX = "__oss"
+OVERFLOW_CACHE = 16
 
 _TRANSIENT_CODES = frozenset({
     "OTSServerBusy", "OTSServerUnavailable", "OTSTimeout", "OTSInternalServerError",
@@ -323,7 +340,8 @@ class TablestoreRepositories:
 
     def __init__(self, endpoint: str, access_key_id: str, access_key_secret: str, instance: str,
                  security_token: str | None = None, table_prefix: str = "", *,
-                 retry_policy: Any = None, socket_timeout: float = 10.0, scan_page: int = SCAN_PAGE) -> None:
+                 retry_policy: Any = None, socket_timeout: float = 10.0, scan_page: int = SCAN_PAGE,
+                 overflow: BlobStore | None = None, inline_limit_bytes: int = INLINE_LIMIT_BYTES) -> None:
         tablestore = _sdk()
         sdk_logger = logging.getLogger(_SDK_LOGGER)
         sdk_logger.setLevel(logging.CRITICAL)
@@ -338,6 +356,10 @@ class TablestoreRepositories:
         self.client = tablestore.OTSClient(endpoint, access_key_id, access_key_secret, instance, **kwargs)
         self.table_prefix = table_prefix
         self.scan_page = scan_page
+        self.overflow = overflow
+        self.inline_limit_bytes = inline_limit_bytes
+        self._overflow_known: dict[str, str] = {}  # content-addressed key -> text (bounded)
+        self._overflow_lock = threading.Lock()
         self.users = TablestoreUsers(self)
         self.jobs = TablestoreJobs(self)
         self.idempotency_keys = TablestoreIdempotencyKeys(self)
@@ -358,13 +380,57 @@ class TablestoreRepositories:
 
     # ---- row primitives
 
+    # ---- large values (module doc)
+
+    def _spill(self, table: str, columns: list[tuple[str, Any]]) -> list[tuple[str, Any]]:
+        out = []
+        for name, value in _columns(columns):
+            data = value.encode("utf-8") if isinstance(value, str) else None
+            if data is None or len(data) <= self.inline_limit_bytes:
+                out.append((name, value))
+                continue
+            if self.overflow is None:
+                raise PermanentFailure(PROVIDER, f"{table}.{name} is {len(data)} bytes; a cell holds at most "
+                                       f"{self.inline_limit_bytes} here and no overflow store is configured",
+                                       code="ValueTooLarge")
+            blob_key = f"rows/{table}/{hashlib.sha256(data).hexdigest()}.txt"
+            with self._overflow_lock:
+                known = blob_key in self._overflow_known
+            if not known:
+                self.overflow.put(blob_key, data, "text/plain; charset=utf-8")
+                self._remember(blob_key, value)
+            out.append((name + OVERFLOW_SUFFIX, blob_key))
+        return out
+
+    def _remember(self, blob_key: str, text: str) -> None:
+        with self._overflow_lock:
+            self._overflow_known[blob_key] = text
+            while len(self._overflow_known) > OVERFLOW_CACHE:
+                self._overflow_known.pop(next(iter(self._overflow_known)))
+
+    def _resolve(self, columns: dict[str, Any]) -> dict[str, Any]:
+        for name in [n for n in columns if n.endswith(OVERFLOW_SUFFIX)]:
+            blob_key = str(columns.pop(name))
+            with self._overflow_lock:
+                text = self._overflow_known.get(blob_key)
+            if text is None:
+                if self.overflow is None:
+                    raise PermanentFailure(PROVIDER, f"{name} is stored in OSS and no overflow store is configured",
+                                           code="NoOverflowStore")
+                text = self.overflow.get(blob_key).decode("utf-8")
+                self._remember(blob_key, text)
+            columns[name.removesuffix(OVERFLOW_SUFFIX)] = text
+        return columns
+
+    # ---- row primitives
+
     def get(self, table: str, key: str) -> dict[str, Any] | None:
         _, row, _ = self.call(f"get {table}", lambda: self.client.get_row(
             self.table(table), _primary_key(table, key), max_version=1))
-        return None if row is None else _attributes(row)
+        return None if row is None else self._resolve(_attributes(row))
 
     def put(self, table: str, key: str, columns: list[tuple[str, Any]], condition: Any) -> None:
-        row = _sdk().Row(_primary_key(table, key), _columns(columns))
+        row = _sdk().Row(_primary_key(table, key), self._spill(table, columns))
         self.call(f"put {table}", lambda: self.client.put_row(self.table(table), row, condition))
 
     def insert(self, table: str, key: str, columns: list[tuple[str, Any]]) -> bool:
@@ -396,7 +462,7 @@ class TablestoreRepositories:
                 self.table(table), "FORWARD", s, end, limit=self.scan_page,
                 column_filter=column_filter, max_version=1))
             for row in rows or []:
-                yield row.primary_key[0][1], _attributes(row)
+                yield row.primary_key[0][1], self._resolve(_attributes(row))
 
     # ---- conditions
 
@@ -448,6 +514,8 @@ def build(kind: str, *, endpoint: str, instance: str, access_key_id: str, access
     attribute = _KINDS.get(kind)
     if attribute is None:
         raise ValueError(f"unknown Tablestore store kind {kind!r}")
+    # Not part of the sharing key: every store of one deployment spills to the same bucket.
+    overflow = kwargs.pop("overflow", None)
     key = (endpoint, instance, access_key_id, access_key_secret, security_token, table_prefix,
            tuple(sorted(kwargs.items())))
     with _BUILT_LOCK:
@@ -457,6 +525,8 @@ def build(kind: str, *, endpoint: str, instance: str, access_key_id: str, access
                                                   security_token, table_prefix, **kwargs)
             _BUILT.clear()
             _BUILT[key] = repositories
+        if repositories.overflow is None:
+            repositories.overflow = overflow
     return getattr(repositories, attribute)
 
 
@@ -656,6 +726,15 @@ _JOB: _Schema = {
     "result_mode": _OPT_STR,
     "result_text": _OPT_STR,
     "segments_json": _OPT_STR,
+    "steps": _INT,
+    "audio_key": _OPT_STR,
+    "audio_json": _OPT_STR,
+    "chunks_json": _OPT_STR,
+    "pass_tasks_json": _OPT_STR,
+    "raw_text": _OPT_STR,
+    "result_language": _OPT_STR,
+    "from_chunks": _BOOL,
+    "pieces_json": _OPT_STR,
     "delivered": _BOOL,
     "delivered_parts": _INT,
     "charged_minutes": _OPT_INT,

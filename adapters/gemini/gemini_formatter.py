@@ -1,4 +1,4 @@
-"""The fallback LLM formatter: Gemini 2.5 Flash ``generateContent`` over plain httpx.
+"""The fallback LLM formatter: a Gemini Flash model's ``generateContent`` over plain httpx.
 
 Decision: plain httpx, not ``google-genai``. Formatting is one small JSON call (api-contracts.md §2);
 the SDK would add a heavy dependency to the Function Compute package and its import time to the
@@ -7,14 +7,17 @@ Here the version is explicit (``v1beta``) and the wire format is the documented 
 
 - ``POST {base_url}/{api_version}/models/{model}:generateContent``; the key travels in the
   ``x-goog-api-key`` header, never in the URL, so it cannot leak into access logs or error text.
-- ``generationConfig``: temperature 0.3, topP 0.95, maxOutputTokens 8192, and thinking off
-  (``thinkingBudget: 0``): on 2.5 Flash, thinking tokens count against ``maxOutputTokens`` and can
-  truncate a long transcript for nothing; formatting needs no reasoning.
+- ``generationConfig``: temperature 0.3, topP 0.95, maxOutputTokens 8192, and as little thinking as
+  the model allows: thinking tokens count against ``maxOutputTokens`` and can truncate a long
+  transcript for nothing; formatting needs no reasoning. Gemini 2.x takes ``thinkingBudget: 0``;
+  Gemini 3 and later take ``thinkingLevel`` (``"low"`` is accepted by every Gemini 3 model), and
+  one request must not carry both.
 - The prompt is ``adapters.formatting_prompt.build_format_prompt`` (shared with the Qwen formatter);
   the answer goes through ``clean_llm_output`` and ``rejection_reason`` there.
 
 Errors: 429, 408 and 5xx, timeouts and dropped connections → ``TransientFailure`` (429 carries the
-server's retry delay when given); other 4xx → ``PermanentFailure``; a blocked prompt
+server's retry delay when given); 404 (``models/<id> is not found for API version ...``: the model
+was shut down or renamed) → ``ModelUnavailable``; other 4xx → ``PermanentFailure``; a blocked prompt
 (``promptFeedback.blockReason``, no candidates) or a safety stop → ``ContentRejected``;
 ``finishReason: MAX_TOKENS`` → ``PermanentFailure`` (a truncated text is never delivered, D37);
 an empty or too-short answer → ``PermanentFailure``. httpx is imported on first use.
@@ -27,7 +30,8 @@ import threading
 from typing import TYPE_CHECKING, Any
 
 from adapters.formatting_prompt import apply_yo, build_format_prompt, clean_llm_output, rejection_reason
-from ports.errors import ContentRejected, PermanentFailure, TransientFailure
+from domain import models
+from ports.errors import ContentRejected, ModelUnavailable, PermanentFailure, TransientFailure
 from ports.formatter import FormatRequest, TextFormatter
 
 if TYPE_CHECKING:
@@ -36,7 +40,7 @@ if TYPE_CHECKING:
 __all__ = ["DEFAULT_BASE_URL", "DEFAULT_MODEL", "GeminiFormatter"]
 
 DEFAULT_BASE_URL = "https://generativelanguage.googleapis.com"
-DEFAULT_MODEL = "gemini-2.5-flash"
+DEFAULT_MODEL = models.DEFAULT_MODELS[models.GEMINI]
 PROVIDER = "gemini"
 
 _SAFETY_STOPS = frozenset({"SAFETY", "RECITATION", "BLOCKLIST", "PROHIBITED_CONTENT", "SPII", "IMAGE_SAFETY"})
@@ -62,19 +66,24 @@ class GeminiFormatter(TextFormatter):
         top_p: float = 0.95,
         max_output_tokens: int = 8192,
         thinking_budget: int | None = 0,
+        thinking_level: str | None = "low",
         transport: httpx.BaseTransport | None = None,
     ) -> None:
         if not isinstance(api_key, str) or not api_key.strip():
             raise ValueError("GeminiFormatter needs an API key")
         self._key = api_key
+        self._model = model
         self._url = f"{base_url.rstrip('/')}/{api_version.strip('/')}/models/{model}:generateContent"
         self._timeout_s = timeout_s
         self._connect_timeout_s = connect_timeout_s
         self._config: dict[str, Any] = {
             "temperature": temperature, "topP": top_p, "maxOutputTokens": max_output_tokens,
         }
-        if thinking_budget is not None:
-            self._config["thinkingConfig"] = {"thinkingBudget": thinking_budget}
+        if model.startswith(("gemini-1.", "gemini-2.")):
+            if thinking_budget is not None:
+                self._config["thinkingConfig"] = {"thinkingBudget": thinking_budget}
+        elif thinking_level is not None:
+            self._config["thinkingConfig"] = {"thinkingLevel": thinking_level}
         self._transport = transport
         self._client: httpx.Client | None = None
         self._lock = threading.Lock()
@@ -159,6 +168,8 @@ class GeminiFormatter(TextFormatter):
         if status == 429 or status == 408 or status >= 500:
             raise TransientFailure(PROVIDER, message, code=code, request_id=request_id,
                                    retry_after_s=_retry_after(response, error))
+        if status == 404:  # the URL is fixed but for the model: it is the model that is missing
+            raise ModelUnavailable(PROVIDER, self._model, message, code=code, request_id=request_id)
         raise PermanentFailure(PROVIDER, message, code=code, request_id=request_id)
 
     def _safe(self, value: object) -> str:

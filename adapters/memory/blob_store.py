@@ -7,6 +7,7 @@ from urllib.parse import parse_qs, urlparse
 
 from ports.blob_store import BlobStore
 from ports.clock import Clock
+from ports.errors import PermanentFailure
 
 
 class InMemoryBlobStore(BlobStore):
@@ -20,6 +21,13 @@ class InMemoryBlobStore(BlobStore):
     def put(self, key: str, data: bytes, content_type: str) -> None:
         with self._lock:
             self.blobs[key] = (data, content_type)
+
+    def get(self, key: str) -> bytes:
+        with self._lock:
+            entry = self.blobs.get(key)
+        if entry is None:
+            raise PermanentFailure("memory-blobs", f"no blob {key!r}", code="NoSuchKey")
+        return entry[0]
 
     def signed_url(self, key: str, expires_s: int) -> str:
         if not 0 < expires_s <= 3600:

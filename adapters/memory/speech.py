@@ -17,6 +17,7 @@ from typing import Any
 
 from adapters import dashscope_results
 from domain.transcript import SpeakerPassResult, TextPassResult
+from ports.clock import Clock
 from ports.errors import PermanentFailure, TransientFailure
 from ports.speech import AudioClip, Recognition, SpeakerPass, SpeechRecognizer, TimedTextPass
 
@@ -74,33 +75,88 @@ class ScriptedRecognizer(_Script, SpeechRecognizer):
         )
 
 
-class ScriptedSpeakerPass(_Script, SpeakerPass):
+class _ScriptedTasks(_Script):
+    """Provider tasks in a dict: ``submit`` records one, ``collect`` answers it.
+
+    With a ``clock`` and ``ready_after_s``, a task finishes that many (clock) seconds after its
+    submit and ``collect`` waits on the clock (tests of long jobs run on simulated time).
+    """
+
+    provider = "scripted-pass"
+
+    def __init__(self, document: dict[str, Any] | None = None, *, clock: Clock | None = None,
+                 ready_after_s: float = 0.0) -> None:
+        super().__init__()
+        self.document = document
+        self.urls: list[str] = []
+        self.submits = 0
+        self._clock = clock
+        self._ready_after_s = ready_after_s
+        self._tasks: dict[str, float] = {}
+
+    def _submit(self, audio_url: str) -> str:
+        self._enter(self.provider)
+        with self._lock:
+            self.urls.append(audio_url)
+            self.submits += 1
+            task_id = f"{self.provider}-task-{self.submits}"
+            self._tasks[task_id] = (self._clock.now() if self._clock else 0.0) + self._ready_after_s
+        return task_id
+
+    def _ready(self, task_id: str, wait_s: float) -> bool:
+        with self._lock:
+            ready_at = self._tasks.get(task_id)
+        if ready_at is None:
+            raise PermanentFailure(self.provider, f"unknown task {task_id}", code="InvalidParameter")
+        if self._clock is None:
+            return True
+        now = self._clock.now()
+        if ready_at > now + wait_s:
+            self._clock.sleep(max(0.0, wait_s))
+            return False
+        self._clock.sleep(max(0.0, ready_at - now))
+        return True
+
+    def _document(self) -> dict[str, Any]:
+        if self.document is None:
+            raise PermanentFailure(self.provider, "no pass of this kind is configured")
+        return self.document
+
+
+class ScriptedSpeakerPass(_ScriptedTasks, SpeakerPass):
     """Replays a Fun-ASR result document (``None``: the pass fails permanently, as with no model)."""
 
-    def __init__(self, document: dict[str, Any] | None = None) -> None:
-        super().__init__()
-        self.document = document
-        self.urls: list[str] = []
+    provider = "scripted-speaker-pass"
 
-    def speaker_turns(self, audio_url, *, speaker_count=None, language=None) -> SpeakerPassResult:
-        self._enter("scripted-speaker-pass")
-        self.urls.append(audio_url)
-        if self.document is None:
-            raise PermanentFailure("scripted-speaker-pass", "no speaker pass is configured")
-        return dashscope_results.speaker_pass(self.document)
+    def submit(self, audio_url: str, *, speaker_count: int | None = None, language: str | None = None) -> str:
+        return self._submit(audio_url)
+
+    def collect(self, task_id: str, *, wait_s: float) -> SpeakerPassResult | None:
+        if not self._ready(task_id, wait_s):
+            return None
+        return dashscope_results.speaker_pass(self._document())
+
+    def speaker_turns(self, audio_url: str, *, speaker_count: int | None = None,
+                      language: str | None = None) -> SpeakerPassResult:
+        result = self.collect(self.submit(audio_url, speaker_count=speaker_count, language=language), wait_s=1e9)
+        assert result is not None
+        return result
 
 
-class ScriptedTimedTextPass(_Script, TimedTextPass):
+class ScriptedTimedTextPass(_ScriptedTasks, TimedTextPass):
     """Replays a filetrans result document (``None``: the pass fails permanently)."""
 
-    def __init__(self, document: dict[str, Any] | None = None) -> None:
-        super().__init__()
-        self.document = document
-        self.urls: list[str] = []
+    provider = "scripted-text-pass"
 
-    def timed_text(self, audio_url, *, language=None) -> TextPassResult:
-        self._enter("scripted-text-pass")
-        self.urls.append(audio_url)
-        if self.document is None:
-            raise PermanentFailure("scripted-text-pass", "no timed text pass is configured")
-        return dashscope_results.text_pass(self.document)
+    def submit(self, audio_url: str, *, language: str | None = None) -> str:
+        return self._submit(audio_url)
+
+    def collect(self, task_id: str, *, wait_s: float) -> TextPassResult | None:
+        if not self._ready(task_id, wait_s):
+            return None
+        return dashscope_results.text_pass(self._document())
+
+    def timed_text(self, audio_url: str, *, language: str | None = None) -> TextPassResult:
+        result = self.collect(self.submit(audio_url, language=language), wait_s=1e9)
+        assert result is not None
+        return result

@@ -9,6 +9,11 @@ push; ``data.messageBody`` holds ``{"job_id": "..."}``, already base64-decoded b
   (``JobBusy`` included) or an unexpected error in any of them makes the invocation fail at the
   end, so EventBridge delivers the batch again; jobs that finished are then skipped (idempotent
   by job id), only the unfinished ones run again.
+- Bounded steps: the invocation has one ``Deadline`` for all its messages, the policy's step
+  budget or the function's own timeout less ``policy.step_reserve_s``, whichever is shorter
+  (FC's python context has no remaining-time call: the budget is counted from the invocation's
+  start). A job step that reaches it checkpoints and queues the job again (``continued``); a
+  message whose turn comes after it is not started and is delivered again.
 - A malformed message (not JSON, no ``job_id``) is logged and dropped: a retry cannot fix it.
 - Delivery exhaustion: the documented CloudEvents ``data`` carries only ``requestId``,
   ``messageId`` and ``messageBody``, no dequeue count. Attempts are therefore counted on the job
@@ -34,6 +39,7 @@ import attrs
 from entrypoints.fc_runtime import FcRuntime, request_id_of
 from entrypoints.observability import log_context
 from ports.errors import TransientFailure
+from usecases.steps import Deadline
 
 log = logging.getLogger("worker")
 
@@ -105,11 +111,28 @@ def parse_queue_event(event: bytes | str | dict | list) -> list[QueueMessage]:
     return messages
 
 
+class NotStarted(TransientFailure):
+    """The invocation's time budget ran out before this message's turn."""
+
+    def __init__(self) -> None:
+        super().__init__("worker", "no time left in this invocation")
+
+
+def step_budget_s(policy: Any, context: Any) -> float:
+    """The policy's step budget, shortened to fit the function's configured timeout."""
+    budget = float(policy.step_budget_s)
+    timeout = getattr(getattr(context, "function", None), "timeout", None)
+    if isinstance(timeout, int | float) and timeout > 0:
+        budget = min(budget, float(timeout) - float(policy.step_reserve_s))
+    return max(1.0, budget)
+
+
 def handler(event: bytes, context: Any) -> dict[str, Any]:
     with log_context(request_id=request_id_of(context)):
         messages = parse_queue_event(event)
         runtime.container(context)
         transcribe_job = runtime.resolve("transcribe_job")
+        deadline = Deadline.after(runtime.resolve("clock"), step_budget_s(runtime.resolve("policy"), context))
         outcomes: list[dict[str, str]] = []
         failures: list[BaseException] = []
         for message in messages:
@@ -119,8 +142,12 @@ def handler(event: bytes, context: Any) -> dict[str, Any]:
                     outcomes.append({"job_id": "", "status": "dropped"})
                     continue
                 start = time.perf_counter()
+                if deadline.expired():
+                    failures.append(NotStarted())
+                    outcomes.append({"job_id": message.job_id, "status": "retry"})
+                    continue
                 try:
-                    outcome = transcribe_job(message.job_id)
+                    outcome = transcribe_job(message.job_id, deadline)
                 except TransientFailure as exc:
                     log.warning("job will be delivered again", extra={"error": str(exc)})
                     failures.append(exc)

@@ -39,7 +39,7 @@ def main(argv: list[str] | None = None) -> int:
     t.add_argument("--json", action="store_true", help="print one JSON report instead of the chat")
     t.add_argument("--asr-response", action="append", default=[], metavar="FILE",
                    help="a recorded qwen3-asr-flash response body to replay (repeat per chunk)")
-    t.add_argument("--speaker-pass", metavar="FILE", help="a recorded fun-asr-mtl result file")
+    t.add_argument("--speaker-pass", metavar="FILE", help="a recorded Fun-ASR (speaker pass) result file")
     t.add_argument("--text-pass", metavar="FILE", help="a recorded qwen3-asr-flash-filetrans result file")
     s = sub.add_parser("serve", help="HTTP webhook on 127.0.0.1 with an in-process worker")
     s.add_argument("--port", type=int, default=8080)

@@ -67,6 +67,15 @@ def test_put_exists_delete(blobs: SimpleNamespace) -> None:
     store.delete(KEY)  # deleting a missing key is not an error
 
 
+def test_get_returns_the_bytes_and_a_missing_key_is_permanent(blobs: SimpleNamespace) -> None:
+    store = blobs.store
+    store.put(KEY, AUDIO, "audio/ogg")
+    assert store.get(KEY) == AUDIO
+    store.delete(KEY)
+    with pytest.raises(PermanentFailure):
+        store.get(KEY)
+
+
 def test_a_signed_url_reads_the_blob_until_it_expires(blobs: SimpleNamespace) -> None:
     blobs.store.put(KEY, AUDIO, "audio/ogg")
     url = blobs.store.signed_url(KEY, 600)

@@ -15,7 +15,7 @@ import pytest
 
 from adapters.gemini.gemini_formatter import GeminiFormatter
 from adapters.memory.formatter import ScriptedFormatter
-from ports.errors import ContentRejected, PermanentFailure, PortError, TransientFailure
+from ports.errors import ContentRejected, ModelUnavailable, PermanentFailure, PortError, TransientFailure
 from ports.formatter import FormatRequest, TextFormatter
 from tests.loopback.gemini_server import GeminiLoopback, running_gemini_server
 
@@ -97,12 +97,12 @@ def test_request_shape_key_header_and_generation_config(gem: Harness) -> None:
     gem.answer(FORMATTED)
     gem.formatter.format(FormatRequest(RAW, language="ru", dialogue=False))
     (request,) = gem.server.requests
-    assert request.path == "/v1beta/models/gemini-2.5-flash:generateContent"
+    assert request.path == "/v1beta/models/gemini-3.8-flash:generateContent"
     assert request.headers["x-goog-api-key"] == KEY
     assert request.query == {}  # never ?key=...
     assert request.headers["content-type"].startswith("application/json")
     assert request.body["generationConfig"] == {
-        "temperature": 0.3, "topP": 0.95, "maxOutputTokens": 8192, "thinkingConfig": {"thinkingBudget": 0}}
+        "temperature": 0.3, "topP": 0.95, "maxOutputTokens": 8192, "thinkingConfig": {"thinkingLevel": "low"}}
     assert request.body["contents"] == [{"role": "user", "parts": [{"text": RAW}]}]
     assert request.system_text  # the rules from adapters.formatting_prompt
     assert "ISO code \"ru\"" in request.system_text
@@ -243,3 +243,25 @@ def test_importing_the_formatter_does_not_import_httpx() -> None:
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "False"
+
+
+# ------------------------------------------------------------------------------ retired models
+
+@pytest.mark.parametrize("model", ["gemini-2.5-flash", "gemini-2.0-flash", "gemini-9-nonexistent"])
+def test_a_shut_down_model_is_model_unavailable_naming_it(model) -> None:
+    """The Gemini API answers 404 NOT_FOUND "models/<id> is not found for API version v1beta ..."."""
+    for harness in _gemini(model=model):
+        with pytest.raises(ModelUnavailable) as caught:
+            harness.formatter.format(FormatRequest(RAW))
+        assert caught.value.model == model and caught.value.code == "NOT_FOUND"
+        assert "is not found for API version v1beta" in str(caught.value)
+        assert KEY not in str(caught.value)
+
+
+def test_gemini_2_models_get_a_thinking_budget_and_later_ones_a_thinking_level() -> None:
+    for harness in _gemini(model="gemini-2.5-flash-lite"):
+        harness.formatter.format(FormatRequest(RAW))
+        assert harness.server.requests[0].body["generationConfig"]["thinkingConfig"] == {"thinkingBudget": 0}
+    for harness in _gemini(model="gemini-3.5-flash-lite"):
+        harness.formatter.format(FormatRequest(RAW))
+        assert harness.server.requests[0].body["generationConfig"]["thinkingConfig"] == {"thinkingLevel": "low"}

@@ -12,7 +12,7 @@ import pytest
 from adapters.alibaba.qwen_formatter import QwenFormatter
 from adapters.formatting_prompt import apply_yo, build_format_prompt, clean_llm_output, rejection_reason
 from adapters.memory.formatter import ScriptedFormatter
-from ports.errors import ContentRejected, PermanentFailure, PortError, TransientFailure
+from ports.errors import ContentRejected, ModelUnavailable, PermanentFailure, PortError, TransientFailure
 from ports.formatter import FormatRequest, TextFormatter
 from tests.loopback.dashscope_server import (
     INTERNAL,
@@ -122,7 +122,7 @@ def test_request_is_message_format_without_thinking(server):
     (call,) = server.calls("llm")
     assert call.path == "/api/v1/services/aigc/text-generation/generation"
     assert call.headers["authorization"] == f"Bearer {API_KEY}"
-    assert call.body["model"] == "qwen-turbo"
+    assert call.body["model"] == "qwen-flash"  # qwen-turbo was retired on 2026-10-10
     params = call.body["parameters"]
     assert params["result_format"] == "message"
     assert params["enable_thinking"] is False
@@ -291,3 +291,23 @@ def test_rejection_reason_cases():
     assert rejection_reason(FormatRequest(LABELLED, dialogue=True), punctuate(LABELLED)) is None
     relabelled = punctuate(LABELLED).replace("Speaker 2", "Speaker 1")
     assert rejection_reason(FormatRequest(LABELLED, dialogue=True), relabelled) == "speaker labels changed"
+
+
+# ------------------------------------------------------------------------------ retired models
+
+def test_a_model_the_provider_no_longer_serves_is_model_unavailable_naming_it(server):
+    """Model Studio answers 400 InvalidParameter "Model not exist." for a retired or unknown model."""
+    with pytest.raises(ModelUnavailable) as caught:
+        make(server, model="qwen3.5-flash-retired-one-day").format(REQUESTS["plain"])
+    assert caught.value.model == "qwen3.5-flash-retired-one-day"
+    assert caught.value.code == "InvalidParameter"
+    assert isinstance(caught.value, PermanentFailure)  # the chain moves on; nothing retries it
+    assert len(server.calls("llm")) == 1
+    assert_no_key(caught.value)
+
+
+def test_a_known_retired_model_is_refused_at_construction_naming_the_replacement(server):
+    with pytest.raises(ValueError, match="qwen-flash") as caught:
+        make(server, model="qwen-turbo")
+    assert "2026-10-10" in str(caught.value)
+    assert server.calls("llm") == []

@@ -558,3 +558,63 @@ def test_the_tablestore_job_schema_stores_every_job_field():
     from domain.job import Job
 
     assert set(_JOB) == {f.name for f in attrs.fields(Job)} - {"job_id"}
+
+
+# -- values over a cell's limit (Tablestore: 2 MB per attribute value, 4 MB per PutRow) -----------
+
+
+def _big_segments(size_bytes: int) -> str:
+    """Segments JSON of roughly ``size_bytes`` (a 4-hour dialogue's is ~3 MB)."""
+    word = '{"start_ms":1,"end_ms":2,"text":"слово"},'
+    body = "[" + word * (size_bytes // len(word.encode()))
+    return body + " " * max(0, size_bytes - len(body.encode()) - 3) + "{}]"
+
+
+def test_the_loopback_refuses_a_cell_over_2_mb_as_tablestore_does() -> None:
+    with running_tablestore_server(AK, SK, INSTANCE, page_size=PAGE) as server:
+        repos = _tablestore(server.endpoint, inline_limit_bytes=10 * 1024 * 1024)  # no spilling
+        ts.create_tables(repos)
+        value = _big_segments(2 * 1024 * 1024 + 10)
+        assert len(value.encode()) == 2 * 1024 * 1024 + 10
+        with pytest.raises(PermanentFailure):
+            repos.jobs.create(_job(segments_json=value))
+        assert repos.jobs.get("job-1") is None
+        assert repos.jobs.create(_job(segments_json=_big_segments(2 * 1024 * 1024)))  # exactly 2 MB fits
+
+
+def test_without_an_overflow_store_a_large_value_is_refused_before_the_call() -> None:
+    with running_tablestore_server(AK, SK, INSTANCE, page_size=PAGE) as server:
+        repos = _tablestore(server.endpoint)
+        ts.create_tables(repos)
+        calls = server.calls_to("PutRow")
+        with pytest.raises(PermanentFailure, match="segments_json"):
+            repos.jobs.create(_job(segments_json=_big_segments(3 * 1024 * 1024)))
+        assert server.calls_to("PutRow") == calls
+
+
+def test_a_4_hour_dialogues_segments_spill_to_oss_and_read_back_whole() -> None:
+    from adapters.alibaba.oss_blob_store import OssBlobStore
+    from tests.loopback.oss_server import running_oss_server
+
+    segments, text = _big_segments(3 * 1024 * 1024), "Длинный текст. " * 30_000
+    with running_tablestore_server(AK, SK, INSTANCE, page_size=PAGE) as server, \
+            running_oss_server(AK, SK, bucket="audio") as oss:
+        blobs = OssBlobStore(oss.endpoint, "audio", AK, SK, region="ap-southeast-1")
+        repos = _tablestore(server.endpoint, overflow=blobs)
+        ts.create_tables(repos)
+        job = repos.jobs.get("job-1") if repos.jobs.create(_job()) else None
+        assert job is not None
+        saved = repos.jobs.save(attrs.evolve(job, segments_json=segments, result_text=text, raw_text=text))
+        # The row holds references; the values live in the bucket under content-addressed keys.
+        assert server.cell("audio_jobs", "job-1", "segments_json") is None
+        key = server.cell("audio_jobs", "job-1", "segments_json__oss")[1]
+        assert key.startswith("rows/audio_jobs/") and blobs.get(key).decode() == segments
+        # A fresh adapter (another instance: nothing cached) reads the whole values back.
+        fresh = _tablestore(server.endpoint, overflow=blobs).jobs.get("job-1")
+        assert fresh is not None and fresh.version == saved.version
+        assert (fresh.segments_json, fresh.result_text, fresh.raw_text) == (segments, text, text)
+        # Saved again with the same text: nothing uploaded twice (content-addressed, remembered).
+        puts = [r for r in oss.requests if r[0] == "PUT"]
+        assert len(puts) == 2  # the segments and the text (raw and result are the same bytes)
+        repos.jobs.save(attrs.evolve(saved, delivered=True))
+        assert [r for r in oss.requests if r[0] == "PUT"] == puts

@@ -16,7 +16,7 @@ from adapters import dashscope_results
 from adapters.alibaba.dashscope_passes import DashScopeSpeakerPass, DashScopeTimedTextPass
 from adapters.memory.clock import FakeClock
 from adapters.memory.speech import ScriptedSpeakerPass, ScriptedTimedTextPass
-from ports.errors import ContentRejected, PermanentFailure, PortError, TransientFailure
+from ports.errors import ContentRejected, ModelUnavailable, PermanentFailure, PortError, TransientFailure
 from tests.loopback.dashscope_server import (
     FILETRANS_DOCUMENT,
     FUN_ASR_DOCUMENT,
@@ -170,7 +170,7 @@ def test_speaker_pass_submits_fun_asr_with_diarization_and_language_hints(server
     (submit,) = server.calls("submit")
     assert submit.headers["x-dashscope-async"] == "enable"
     assert submit.headers["authorization"] == f"Bearer {API_KEY}"
-    assert submit.body["model"] == "fun-asr-mtl"
+    assert submit.body["model"] == "fun-asr"  # fun-asr-mtl documents no Russian
     assert submit.body["input"] == {"file_urls": [AUDIO_URL]}
     params = submit.body["parameters"]
     assert params["diarization_enabled"] is True and params["speaker_count"] == 2
@@ -182,6 +182,47 @@ def test_speaker_pass_leaves_out_unknown_count_and_language(server, clock):
     params = server.calls("submit")[0].body["parameters"]
     assert "speaker_count" not in params and "language_hints" not in params
     assert params["diarization_enabled"] is True
+
+
+@pytest.mark.parametrize("code, hinted", [("ru", True), ("de", True), ("uk", False), ("kk", False), ("yue", False)])
+def test_speaker_pass_hints_only_a_language_fun_asr_documents(server, clock, code, hinted):
+    """fun-asr documents 30 languages, Russian among them but not Ukrainian (domain.models)."""
+    speaker_pass(server, clock).speaker_turns(AUDIO_URL, language=code)
+    params = server.calls("submit")[0].body["parameters"]
+    assert params.get("language_hints") == ([code] if hinted else None)
+
+
+@pytest.mark.parametrize("code, sent", [("ru", True), ("pt", True), ("uk", False), ("nl", False)])
+def test_text_pass_sends_only_a_language_filetrans_documents(server, clock, code, sent):
+    text_pass(server, clock).timed_text(AUDIO_URL, language=code)
+    params = server.calls("submit")[0].body["parameters"]
+    assert params.get("language") == (code if sent else None)
+
+
+def test_the_loopback_refuses_language_hints_a_model_does_not_document(server):
+    from dashscope.audio.asr import Transcription
+
+    reply = Transcription.async_call(model="fun-asr-mtl", file_urls=[AUDIO_URL], api_key=API_KEY,
+                                     base_address=server.base_url, diarization_enabled=True, language_hints=["ru"])
+    assert reply.status_code == 400 and reply.code == "InvalidParameter"
+
+
+@pytest.mark.parametrize("which", ["speaker", "text"])
+def test_a_model_the_provider_does_not_serve_is_model_unavailable(server, clock, which):
+    if which == "speaker":
+        with pytest.raises(ModelUnavailable) as caught:
+            speaker_pass(server, clock, model="fun-asr-2099-01-01").speaker_turns(AUDIO_URL)
+    else:
+        with pytest.raises(ModelUnavailable) as caught:
+            text_pass(server, clock, model="qwen3-asr-flash-filetrans-2099").timed_text(AUDIO_URL)
+    assert caught.value.model.endswith(("2099-01-01", "2099"))
+    assert len(server.calls("submit")) == 1 and server.calls("task") == []
+
+
+def test_fun_asr_mtl_is_refused_because_it_documents_no_russian(clock):
+    with pytest.raises(ValueError, match="Russian") as caught:
+        DashScopeSpeakerPass(API_KEY, clock=clock, model="fun-asr-mtl")
+    assert "fun-asr" in str(caught.value)
 
 
 def test_text_pass_sends_language_not_language_hints(server, clock):
@@ -439,7 +480,7 @@ def test_sentences_without_speaker_are_skipped_by_the_speaker_pass(server, clock
 @pytest.mark.parametrize("cls, model", [(DashScopeSpeakerPass, "paraformer-v2"),
                                         (DashScopeTimedTextPass, "paraformer-v1")])
 def test_china_only_models_are_refused(clock, cls, model):
-    with pytest.raises(ValueError, match="fun-asr-mtl"):
+    with pytest.raises(ValueError, match="fun-asr"):
         cls(API_KEY, clock=clock, model=model)
 
 

@@ -21,7 +21,7 @@ from adapters.alibaba.dashscope_config import check_dashscope_config
 from adapters.alibaba.dashscope_realtime import DashScopeRealtimeRecognizer
 from adapters.alibaba.dashscope_recognizer import DashScopeRecognizer
 from adapters.memory.speech import ScriptedRecognizer
-from ports.errors import ContentRejected, PermanentFailure, PortError, TransientFailure
+from ports.errors import ContentRejected, ModelUnavailable, PermanentFailure, PortError, TransientFailure
 from ports.speech import AudioClip, Recognition, SpeechRecognizer
 from tests.loopback.dashscope_server import (
     INTERNAL,
@@ -204,6 +204,26 @@ def test_language_is_omitted_for_auto_detection_and_never_sent_as_hints(server):
     assert "language_hints" not in options
 
 
+@pytest.mark.parametrize("code", ["uk", "kk", "yue"])
+def test_a_language_the_model_does_not_document_is_left_out_and_detected(server, code):
+    """qwen3-asr-flash documents 11 languages (domain.models); the loopback refuses any other code."""
+    make(server).recognize(CLIP, language=code)
+    assert server.calls("asr")[0].body["parameters"]["asr_options"] == {"enable_itn": True}
+
+
+def test_the_loopback_refuses_an_undocumented_language_and_a_missing_model(server):
+    import dashscope
+
+    reply = dashscope.MultiModalConversation.call(
+        api_key=API_KEY, model="qwen3-asr-flash", base_address=server.base_url, result_format="message",
+        messages=[{"role": "user", "content": [{"audio": "data:audio/ogg;base64,AAAA"}]}],
+        asr_options={"language": "uk"})
+    assert reply.status_code == 400 and reply.code == "InvalidParameter"
+    with pytest.raises(ModelUnavailable) as caught:
+        make(server, model="qwen3-asr-flash-2099-01-01").recognize(CLIP)
+    assert caught.value.model == "qwen3-asr-flash-2099-01-01"
+
+
 def test_sdk_never_reaches_the_default_beijing_host(server):
     import dashscope
 
@@ -226,7 +246,9 @@ def test_sdk_never_reaches_the_default_beijing_host(server):
     (error_reply(400, "Arrearage"), PermanentFailure, "Arrearage"),
     (error_reply(401, "InvalidApiKey"), PermanentFailure, "InvalidApiKey"),
     (error_reply(403, "AccessDenied.Unpurchased"), PermanentFailure, "AccessDenied.Unpurchased"),
-    (error_reply(404, "ModelNotFound"), PermanentFailure, "ModelNotFound"),
+    (error_reply(404, "ModelNotFound"), ModelUnavailable, "ModelNotFound"),
+    (error_reply(400, "InvalidParameter", "Model not exist."), ModelUnavailable, "InvalidParameter"),
+    (error_reply(404, "InvalidParameter", "Model not exist."), ModelUnavailable, "InvalidParameter"),
     (error_reply(413, "BadRequest.TooLarge"), PermanentFailure, "BadRequest.TooLarge"),
     (error_reply(415, "BadRequest.UnsupportedFileFormat"), PermanentFailure, "BadRequest.UnsupportedFileFormat"),
 ])
@@ -312,7 +334,7 @@ def test_beijing_host_is_refused_with_the_international_one_named(url):
 def test_china_only_or_retired_models_are_refused(model):
     with pytest.raises(ValueError, match="qwen3-asr-flash") as caught:
         check_dashscope_config("https://dashscope-intl.aliyuncs.com/api/v1", {"asr": model})
-    assert "fun-asr-mtl" in str(caught.value)
+    assert "fun-asr" in str(caught.value)
     with pytest.raises(ValueError):
         DashScopeRecognizer(API_KEY, model=model)
 
@@ -320,7 +342,7 @@ def test_china_only_or_retired_models_are_refused(model):
 @pytest.mark.parametrize("url", ["https://dashscope-intl.aliyuncs.com/api/v1", "http://127.0.0.1:8080/api/v1",
                                  "http://localhost:9/api/v1/"])
 def test_international_and_loopback_hosts_are_accepted(url):
-    check_dashscope_config(url, {"asr": "qwen3-asr-flash", "speakers": "fun-asr-mtl"})
+    check_dashscope_config(url, {"asr": "qwen3-asr-flash", "speakers": "fun-asr"})
 
 
 @pytest.mark.parametrize("url", ["http://dashscope-intl.aliyuncs.com/api/v1", "https://dashscope-intl.aliyuncs.com",

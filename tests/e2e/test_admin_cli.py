@@ -69,3 +69,46 @@ def test_refusals_are_clear_and_exit_2(env, capsys):
     assert "https://" in capsys.readouterr().err
     assert admin_cli.main(["check-config"]) == 0
     assert "configuration OK: profile=local" in capsys.readouterr().out
+
+
+MODEL_VARIABLES = ("ASR_MODEL", "REALTIME_ASR_MODEL", "SPEAKER_PASS_MODEL", "TEXT_PASS_MODEL", "LLM_MODEL",
+                   "GEMINI_MODEL", "ASR_BACKEND")
+
+
+@pytest.mark.parametrize(("variable", "retired", "replacement"), [
+    ("LLM_MODEL", "qwen-turbo", "qwen-flash"),
+    ("GEMINI_MODEL", "gemini-2.5-flash", "gemini-3.8-flash"),
+    ("SPEAKER_PASS_MODEL", "fun-asr-mtl", "fun-asr"),
+    ("ASR_MODEL", "paraformer-v2", "qwen3-asr-flash"),
+])
+def test_check_config_refuses_a_retired_model_and_names_the_replacement(env, capsys, variable, retired, replacement):
+    for name in MODEL_VARIABLES:
+        env.delenv(name, raising=False)
+    env.setenv(variable, retired)
+    assert admin_cli.main(["check-config"]) != 0
+    err = capsys.readouterr().err
+    assert f"{variable}={retired}" in err and f"set {variable}={replacement}" in err
+
+
+def test_check_config_as_a_process_exits_non_zero_for_qwen_turbo(env):
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    for name in MODEL_VARIABLES:
+        env.delenv(name, raising=False)
+    environment = {**os.environ, "LLM_MODEL": "qwen-turbo"}
+    done = subprocess.run([sys.executable, "-m", "entrypoints.admin_cli", "check-config"], capture_output=True,
+                          text=True, env=environment, cwd=Path(__file__).resolve().parents[2], timeout=60)
+    assert done.returncode != 0
+    assert "LLM_MODEL=qwen-turbo" in done.stderr and "set LLM_MODEL=qwen-flash" in done.stderr
+
+
+def test_check_config_lists_the_models_and_the_languages_offered(env, capsys):
+    for name in MODEL_VARIABLES:
+        env.delenv(name, raising=False)
+    assert admin_cli.main(["check-config"]) == 0
+    out = capsys.readouterr().out
+    assert "LLM_MODEL=qwen-flash" in out and "SPEAKER_PASS_MODEL=fun-asr" in out
+    assert "recognition languages offered: ru, en, de" in out

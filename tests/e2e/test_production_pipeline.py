@@ -147,7 +147,7 @@ def test_dialogue_runs_both_async_passes_on_one_oss_upload(cloud, tmp_path):
     assert cloud.post(update) == 200
     assert cloud.run_worker() == 1
     submits = cloud.dashscope.calls("submit")
-    assert sorted(s.body["model"] for s in submits) == ["fun-asr-mtl", "qwen3-asr-flash-filetrans"]
+    assert sorted(s.body["model"] for s in submits) == ["fun-asr", "qwen3-asr-flash-filetrans"]
     urls = [s.body["input"].get("file_url") or s.body["input"]["file_urls"][0] for s in submits]
     assert urls[0] == urls[1]  # one upload, both passes
     assert len(cloud.dashscope.fetched_audio) == 2 and cloud.dashscope.fetched_audio[0].startswith((b"ID3", b"\xff"))

@@ -15,6 +15,14 @@ Every request is validated the way the provider documents it (a wrong one gets
 errors, delays, connection resets) or, when the queue is empty, by the default behaviour.
 
 Use ``with running_dashscope_server() as server:`` and point an adapter at ``server.base_url``.
+
+Models and languages (docs/provider-contracts.md, checked 2026-12-06): only the models listed
+below exist; any other -- retired (``qwen-turbo`` since 2026-10-10, ``paraformer-*`` never served
+internationally) or unknown -- gets ``400 InvalidParameter`` "Model not exist." as the native API
+answers. A ``language`` / ``language_hints`` code a model does not document gets
+``400 InvalidParameter`` (how the real service treats one is not documented: the loopback holds
+the adapters to sending only documented codes). These tables are the loopback's own copy of the
+provider's documentation, deliberately not imported from ``domain.models``.
 """
 
 from __future__ import annotations
@@ -43,8 +51,36 @@ ROUTES = {
     ("POST", "/api/v1/services/aigc/text-generation/generation"): "llm",
     ("POST", "/api/v1/services/audio/asr/transcription"): "submit",
 }
-SPEAKER_MODELS = ("fun-asr", "fun-asr-mtl")
-TEXT_MODELS = ("qwen3-asr-flash-filetrans",)
+MODEL_NOT_EXIST = "Model not exist."
+
+# Qwen3-ASR-Flash family: "11 languages" (Chinese with its dialects, English, Arabic, French, German,
+# Spanish, Italian, Portuguese, Russian, Japanese, Korean).
+_QWEN3_ASR_LANGUAGES = frozenset({"zh", "en", "ar", "fr", "de", "es", "it", "pt", "ru", "ja", "ko"})
+# fun-asr (= fun-asr-2025-11-07): Chinese and 29 more; no Ukrainian.
+_FUN_ASR_LANGUAGES = frozenset({
+    "zh", "en", "ja", "ko", "vi", "th", "id", "ms", "fil", "hi", "ar", "fr", "de", "es", "pt", "ru", "it",
+    "nl", "sv", "da", "fi", "no", "el", "pl", "cs", "hu", "ro", "bg", "hr", "sk"})
+# fun-asr-mtl (= fun-asr-mtl-2025-08-25): no Russian, Ukrainian, German, French, Spanish or Italian.
+_FUN_ASR_MTL_LANGUAGES = frozenset({
+    "zh", "en", "ja", "ko", "vi", "id", "th", "ms", "fil", "ar", "hi", "bg", "hr", "cs", "da", "nl", "et",
+    "fi", "el", "hu", "ga", "lv", "lt", "mt", "pl", "pt", "ro", "sk", "sl", "sv"})
+
+# model → documented language codes, per endpoint.
+ASR_MODELS: dict[str, frozenset[str]] = {
+    "qwen3-asr-flash": _QWEN3_ASR_LANGUAGES,
+    "qwen3-asr-flash-2025-09-08": _QWEN3_ASR_LANGUAGES,
+    "qwen3-asr-flash-2026-02-10": _QWEN3_ASR_LANGUAGES,
+}
+SPEAKER_MODELS: dict[str, frozenset[str]] = {
+    "fun-asr": _FUN_ASR_LANGUAGES,
+    "fun-asr-2025-11-07": _FUN_ASR_LANGUAGES,
+    "fun-asr-2025-08-25": frozenset({"zh", "en"}),
+    "fun-asr-mtl": _FUN_ASR_MTL_LANGUAGES,
+    "fun-asr-mtl-2025-08-25": _FUN_ASR_MTL_LANGUAGES,
+}
+TEXT_MODELS: dict[str, frozenset[str]] = {"qwen3-asr-flash-filetrans": _QWEN3_ASR_LANGUAGES}
+# Text-only generation models served on the international text-generation path.
+LLM_MODELS = frozenset({"qwen-flash", "qwen-flash-2025-07-28", "qwen-plus"})
 
 
 # ----------------------------------------------------------------------------- scripted replies
@@ -287,8 +323,8 @@ class DashScopeServer:
     def _validate_asr(self, record: Recorded) -> None:
         body = _json_object(record)
         model = str(body.get("model") or "")
-        if not model.startswith("qwen3-asr-flash") or model.endswith(("-filetrans", "-realtime")):
-            raise _Invalid(f"Model not exist: {model!r}", code="InvalidParameter")
+        if model not in ASR_MODELS:
+            raise _Invalid(MODEL_NOT_EXIST)
         params = body.get("parameters") or {}
         if params.get("result_format") != "message":
             raise _Invalid("parameters.result_format must be 'message'")
@@ -300,6 +336,8 @@ class DashScopeServer:
             raise _Invalid(f"unknown asr_options {sorted(unknown)} (language_hints is not an asr option)")
         if "language" in options and not (isinstance(options["language"], str) and options["language"]):
             raise _Invalid("asr_options.language must be one language code")
+        if "language" in options and options["language"] not in ASR_MODELS[model]:
+            raise _Invalid(f"asr_options.language {options['language']!r} is not a language {model} supports")
         messages = (body.get("input") or {}).get("messages")
         if not isinstance(messages, list) or not messages:
             raise _Invalid("input.messages missing", code="BadRequest.EmptyInput")
@@ -332,8 +370,8 @@ class DashScopeServer:
     # --- text generation -----------------------------------------------------------------------
     def _validate_llm(self, record: Recorded) -> None:
         body = _json_object(record)
-        if not str(body.get("model") or "").startswith("qwen"):
-            raise _Invalid(f"Model not exist: {body.get('model')!r}")
+        if body.get("model") not in LLM_MODELS:
+            raise _Invalid(MODEL_NOT_EXIST)
         params = body.get("parameters") or {}
         if params.get("result_format") != "message":
             raise _Invalid("parameters.result_format must be 'message'")
@@ -365,8 +403,6 @@ class DashScopeServer:
         model = str(body.get("model") or "")
         params = body.get("parameters") or {}
         source = body.get("input") or {}
-        if model.startswith("paraformer"):
-            raise _Invalid("Model not exist.")
         if model in SPEAKER_MODELS:
             urls = source.get("file_urls")
             if not (isinstance(urls, list) and urls and all(isinstance(u, str) for u in urls)):
@@ -376,6 +412,9 @@ class DashScopeServer:
             hints = params.get("language_hints")
             if hints is not None and not (isinstance(hints, list) and all(isinstance(h, str) for h in hints)):
                 raise _Invalid("language_hints must be a list of codes")
+            undocumented = sorted(set(hints or ()) - SPEAKER_MODELS[model])
+            if undocumented:
+                raise _Invalid(f"language_hints {undocumented} are not languages {model} supports")
             if "speaker_count" in params and not params.get("diarization_enabled"):
                 raise _Invalid("speaker_count needs diarization_enabled")
         elif model in TEXT_MODELS:
@@ -387,8 +426,10 @@ class DashScopeServer:
                 raise _Invalid("qwen3-asr-flash-filetrans has no diarization")
             if "language" in params and not isinstance(params["language"], str):
                 raise _Invalid("language must be one code")
+            if "language" in params and params["language"] not in TEXT_MODELS[model]:
+                raise _Invalid(f"language {params['language']!r} is not a language {model} supports")
         else:
-            raise _Invalid(f"Model not exist: {model!r}")
+            raise _Invalid(MODEL_NOT_EXIST)
 
     def _answer_submit(self, record: Recorded) -> Reply:
         body = record.body

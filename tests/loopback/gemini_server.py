@@ -6,6 +6,12 @@ and recorded so tests can assert it was *not* used). Replies are scripted in ord
 ``reply_text`` / ``reply_blocked`` / ``reply_error``; when the script is empty the server answers
 with ``default`` (a function of the request's user text; echo by default). ``delay_s`` makes it slow.
 
+Models, as the Gemini API documents them (docs/provider-contracts.md, checked 2026-12-06): a model
+not in ``models`` (shut down, like ``gemini-2.5-flash`` and ``gemini-2.0-flash``, or never existing)
+gets 404 ``NOT_FOUND`` "models/<id> is not found for API version <v>, or is not supported for
+generateContent. ..."; a ``thinkingConfig`` with both ``thinkingBudget`` and ``thinkingLevel``
+gets 400 ``INVALID_ARGUMENT``, and ``thinkingLevel`` on a Gemini 2.x model too.
+
     with running_gemini_server("test-key") as gm:
         gm.reply_error(429, "RESOURCE_EXHAUSTED", "Quota exceeded", retry_delay="7s")
 """
@@ -26,6 +32,12 @@ import attrs
 from tests.loopback._serving import LoopbackHandler, LoopbackHTTPServer, serve
 
 _ROUTE = re.compile(r"^/(v1|v1beta)/models/([^/:]+):generateContent$")
+
+# Flash-class models the Gemini API lists today (models and deprecations pages, 2026-12-06).
+AVAILABLE_MODELS = frozenset({
+    "gemini-3.8-flash", "gemini-3.7-flash", "gemini-3.6-flash", "gemini-3.5-flash", "gemini-3.5-flash-lite",
+    "gemini-3.1-flash-lite", "gemini-3-flash-preview", "gemini-2.5-flash-lite",
+})
 
 
 @attrs.define
@@ -52,7 +64,8 @@ class GeminiRequest:
             return ""
 
 
-def text_reply(text: str, finish_reason: str = "STOP", *, thought: str | None = None) -> dict[str, Any]:
+def text_reply(text: str, finish_reason: str = "STOP", *, thought: str | None = None,
+               model: str = "gemini-3.8-flash") -> dict[str, Any]:
     parts: list[dict[str, Any]] = []
     if thought is not None:
         parts.append({"text": thought, "thought": True})
@@ -60,7 +73,7 @@ def text_reply(text: str, finish_reason: str = "STOP", *, thought: str | None = 
     return {
         "candidates": [{"content": {"parts": parts, "role": "model"}, "finishReason": finish_reason, "index": 0}],
         "usageMetadata": {"promptTokenCount": 12, "candidatesTokenCount": 3, "totalTokenCount": 15},
-        "modelVersion": "gemini-2.5-flash", "responseId": "loopback",
+        "modelVersion": model, "responseId": "loopback",
     }
 
 
@@ -76,7 +89,8 @@ class GeminiLoopback:
         self.api_key = api_key
         self.base_url = ""
         self.requests: list[GeminiRequest] = []
-        self.default: Callable[[GeminiRequest], dict[str, Any]] = lambda r: text_reply(r.user_text)
+        self.default: Callable[[GeminiRequest], dict[str, Any]] = lambda r: text_reply(r.user_text, model=r.model)
+        self.models: set[str] = set(AVAILABLE_MODELS)
         self.delay_s = 0.0
         self._script: list[tuple[int, Any, dict[str, str]]] = []
         self._lock = threading.Lock()
@@ -109,9 +123,29 @@ class GeminiLoopback:
             return 403, error_body(403, "PERMISSION_DENIED", "Method doesn't allow unregistered callers."), {}
         if given != self.api_key:
             return 400, error_body(400, "INVALID_ARGUMENT", "API key not valid. Please pass a valid API key."), {}
+        if request.model not in self.models:
+            return 404, error_body(404, "NOT_FOUND", (
+                f"models/{request.model} is not found for API version {request.api_version}, or is not supported "
+                "for generateContent. Call ListModels to see the list of available models and their supported "
+                "methods.")), {}
+        problem = _thinking_problem(request)
+        if problem:
+            return 400, error_body(400, "INVALID_ARGUMENT", problem), {}
         if scripted is not None:
             return scripted
         return 200, self.default(request), {}
+
+
+def _thinking_problem(request: GeminiRequest) -> str | None:
+    config = request.body.get("generationConfig") if isinstance(request.body, dict) else None
+    thinking = config.get("thinkingConfig") if isinstance(config, dict) else None
+    if not isinstance(thinking, dict):
+        return None
+    if "thinkingBudget" in thinking and "thinkingLevel" in thinking:
+        return "You can only set one of thinking budget and thinking level."
+    if "thinkingLevel" in thinking and request.model.startswith(("gemini-1.", "gemini-2.")):
+        return "Thinking level is not supported for this model."
+    return None
 
 
 class _Handler(LoopbackHandler):

@@ -217,6 +217,13 @@ class RealtimeServer:
             self._violation("session.modalities must be ['text']")
         if not isinstance(config.get("input_audio_transcription"), dict):
             self._violation("session.input_audio_transcription missing")
+        language = (config.get("input_audio_transcription") or {}).get("language")
+        if language is not None and language not in _DOCUMENTED_LANGUAGES:
+            self._violation(f"language {language!r} is not one qwen3-asr-flash-realtime documents")
+
+
+# The Qwen3-ASR-Flash family's "11 languages" (docs/provider-contracts.md, checked 2026-12-06).
+_DOCUMENTED_LANGUAGES = frozenset({"zh", "en", "ar", "fr", "de", "es", "it", "pt", "ru", "ja", "ko"})
 
 
 class _FrameReader:

@@ -61,6 +61,11 @@ HEADER = 0x75
 OP_DELETE_ALL, OP_DELETE_ONE, OP_INCREMENT = 0x1, 0x3, 0x4
 
 
+# Documented limits the loopback enforces (docs/provider-contracts.md, "Tablestore").
+MAX_CELL_BYTES = 2 * 1024 * 1024
+MAX_REQUEST_BYTES = 4 * 1024 * 1024
+
+
 class _Inf:
     def __init__(self, name: str, order: int) -> None:
         self.name = name
@@ -454,11 +459,29 @@ class TablestoreLoopback:
         response.consumed.capacity_unit.write = write
         return response
 
+    @staticmethod
+    def _check_limits(body: bytes, row: DecodedRow) -> None:
+        """Tablestore's documented limits (docs/provider-contracts.md): one attribute value at most
+        2 MB, one PutRow/UpdateRow request at most 4 MB."""
+        if len(body) > MAX_REQUEST_BYTES:
+            raise OtsError(400, "OTSParameterInvalid", f"The request body exceeds {MAX_REQUEST_BYTES} bytes.")
+        for cell in row.cells:
+            if cell.value is None:
+                continue
+            kind, value = cell.value
+            size = len(value.encode("utf-8")) if kind == "STRING" and isinstance(value, str) else (
+                len(value) if isinstance(value, bytes | bytearray) else 0)
+            if size > MAX_CELL_BYTES:
+                raise OtsError(400, "OTSParameterInvalid",
+                               f"The length of attribute column: '{cell.name}' exceeds the MaxLength:"
+                               f"{MAX_CELL_BYTES} with CurrentLength:{size}.")
+
     def _put_row(self, request: Any) -> Any:
         import tablestore.protobuf.table_store_pb2 as pb
 
         table = self._table(request.table_name)
         row = decode_row(request.row)
+        self._check_limits(request.row, row)
         self._check_pk(table, row.primary_key)
         self._check_condition(request.condition, self._columns(table, row.primary_key))
         now = int(time.time() * 1000)
@@ -475,6 +498,7 @@ class TablestoreLoopback:
 
         table = self._table(request.table_name)
         row = decode_row(request.row_change)
+        self._check_limits(request.row_change, row)
         self._check_pk(table, row.primary_key)
         key = _pk_key(row.primary_key)
         self._check_condition(request.condition, self._columns(table, row.primary_key))

@@ -128,8 +128,35 @@ def test_language_sets_a_fixed_recognition_language_and_back_to_auto(world):
     world.text("/language AUTO")
     assert world.users.get(USER).settings.language is None
     assert last(world) == "Язык распознавания: автоопределение"
-    world.text("/language kk")  # any ISO 639 code, even without a button of its own
-    assert world.users.get(USER).settings.language == "kk"
+    world.text("/language pt")  # a documented code without a button of its own in older menus
+    assert world.users.get(USER).settings.language == "pt"
+
+
+@pytest.mark.parametrize("code", ["kk", "uk", "e1", "toolongcode"])
+def test_language_refuses_a_code_the_recognizers_do_not_document_and_lists_the_accepted_ones(world, code):
+    """Ukrainian and Kazakh are in no current recognizer's documented list (docs/provider-contracts.md)."""
+    world.user()
+    world.text(f"/language {code}")
+    assert last(world) == RU["language_unknown"].format(code=code, codes=", ".join(world.services.recognition_languages))
+    assert "ru, en" in last(world) and "auto" in last(world)
+    assert world.users.get(USER).settings.language is None
+
+
+def test_language_offers_and_accepts_only_what_the_configured_recognizers_document(world):
+    import attrs
+
+    from domain import models
+
+    world.services = attrs.evolve(world.services, recognition_languages=models.offered_languages(
+        "qwen3-asr-flash", "some-new-model"))  # an unknown model documents nothing: auto only
+    from usecases.accept_update import AcceptUpdate
+
+    world.accept = AcceptUpdate(world.services, world.transcribe_job)
+    world.text("/language ru")
+    assert world.users.get(USER).settings.language is None
+    world.text("/language")
+    data = [b.data for row in world.chat.events[-1].keyboard for b in row]
+    assert data == ["set:lang:auto", "set:back"]
 
 
 def test_language_ui_switches_the_interface_language(world):
@@ -143,7 +170,7 @@ def test_language_ui_switches_the_interface_language(world):
     assert last(world) == "Язык интерфейса: русский"
 
 
-@pytest.mark.parametrize("args", ["english please", "e1", "ui de", "toolongcode"])
+@pytest.mark.parametrize("args", ["english please", "ui de", "ru en"])
 def test_language_with_bad_arguments_explains_the_usage(world, args):
     world.user()
     world.text(f"/language {args}")
@@ -157,6 +184,9 @@ def test_language_without_arguments_offers_a_picker(world):
     event = world.chat.events[-1]
     data = [b.data for row in event.keyboard for b in row]
     assert "set:lang:auto" in data and "set:lang:ru" in data and "set:lang:en" in data
+    offered = [d.removeprefix("set:lang:") for d in data if d.startswith("set:lang:") and d != "set:lang:auto"]
+    assert offered == list(world.services.recognition_languages)
+    assert "set:lang:uk" not in data  # no current recognizer documents Ukrainian
     assert "/language ui en" in event.text
 
 
@@ -220,12 +250,13 @@ def test_owner_commands_are_not_answered_as_unknown_for_the_owner(world):
 
 
 def test_keys_built_at_run_time_exist_in_both_catalogues():
+    from domain import models
     from domain.billing import PACKAGES
     from usecases.catalogue import LANGUAGES
-    from usecases.settings_menu import LANGUAGE_CHOICES
 
+    offered = models.offered_languages(models.DEFAULT_MODELS[models.ASR], models.DEFAULT_MODELS[models.TEXT_PASS])
     for catalogue in (RU, EN):
         assert all(f"package_{p.id}" in catalogue for p in PACKAGES)
         assert all(f"ui_name_{code}" in catalogue for code in LANGUAGES)
-        assert all(f"lang_name_{code}" in catalogue for code in LANGUAGE_CHOICES if code)
+        assert all(f"lang_name_{code}" in catalogue for code in offered)
     assert all(f"report_{kind}" in OWNER_TEXTS for kind in ("daily", "weekly"))

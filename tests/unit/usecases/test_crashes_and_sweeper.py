@@ -96,7 +96,8 @@ def test_killed_during_diarization_then_redelivered(world, tmp_path):
     world.user(balance=10)
     world.text("/dialogue")
     dialogue_world(world)
-    world.speaker_pass = KillOnCall(world.speaker_pass, "speaker_turns")
+    speaker_pass, text_pass = world.speaker_pass, world.text_pass
+    world.speaker_pass = KillOnCall(world.speaker_pass, "collect")
     world.rebuild()
     audio = make_audio(tmp_path, ["speaker_a", "speaker_b"], fmt="ogg")
     update_id, _ = world.media(audio)
@@ -105,6 +106,8 @@ def test_killed_during_diarization_then_redelivered(world, tmp_path):
     assert job.status is JobStatus.COMPLETED and job.result_text == "— hello.\n— world."
     assert world.balance() == 9
     assert not world.blobs.blobs
+    # The tasks were submitted before the crash and collected after it: neither was paid twice.
+    assert (speaker_pass.submits, text_pass.submits) == (1, 1)
 
 
 def test_the_same_message_twice_while_the_first_runs_gives_one_charge_one_delivery(world, tmp_path):
