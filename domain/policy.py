@@ -15,9 +15,9 @@ import attrs
 #   DashScope REST (requests under the SDK): connect + read, and the SDK resends once when a pooled
 #     connection drops before the reply: 2 x connect + read.
 #   Tablestore (urllib3, whose default Retry reconnects up to 3 times): 4 x connect + read.
-#   MNS (http.client), OSS (requests), task polls and result files (httpx): one timeout for the
-#     connection and one for the reply: 2 x timeout (a task poll: connect + read).
-#   Gemini (httpx): pool + connect + write + read.
+#   MNS (http.client), OSS (requests): one timeout for the connection and the reply: 2 x timeout.
+#   Gemini, task polls and result files (httpx): pool + connect + write + read, the first three
+#     set to the short connect timeout.
 # Socket timeouts bound every wait, not a reply that trickles in byte by byte: only the Telegram
 # cap and ffmpeg's kill are hard limits. The budgets below are proved from these bounds
 # (``budget_problems``, tests/unit/domain/test_timeouts.py); ``check_settings`` refuses a
@@ -32,7 +32,6 @@ PRE_CHECKOUT_MARGIN_S = 1.0
 WEBHOOK_MARGIN_S = 8.0
 # ffmpeg runs per transcode: probe the source, encode, probe the result.
 FFMPEG_RUNS_PER_TRANSCODE = 3
-# The Telegram download of a file is two calls: getFile, then the file itself.
 
 
 @attrs.frozen
@@ -47,11 +46,10 @@ class Timeouts:
 
     # -- webhook function: 60 s (s.yaml). No outbound call starts later than ``webhook_budget_s``
     # after an update arrived (usecases.budget), so the webhook answers within budget + its
-    # longest single call. The inline path starts no recognition or formatting request later than
-    # ``inline_budget_s`` after it began; the job then continues on the worker.
+    # longest single call. (The inline path starts no paid request after
+    # ``Policy.inline_step_budget_s``; the job then continues on the worker.)
     webhook_s: float = 60.0
-    webhook_budget_s: float = 35.0
-    inline_budget_s: float = 12.0
+    webhook_budget_s: float = 34.0
     # -- pre-checkout (Telegram's 10 s): the checks before the answer stop starting calls after
     # ``pre_checkout_budget_s``; the answer itself is capped at ``pre_checkout_answer_s``.
     pre_checkout_budget_s: float = 1.0
@@ -66,10 +64,11 @@ class Timeouts:
     telegram_pool_s: float = 1.0
     telegram_call_s: float = 10.0          # webhook and worker
     telegram_upload_s: float = 15.0        # webhook (cached result as .txt) and worker
-    telegram_download_s: float = 60.0      # worker: a file of up to 20 MB
-    inline_download_s: float = 10.0        # webhook, inline path: a note under SYNC_THRESHOLD_S
-    # -- DashScope REST: connection, then the reply of one request.
-    dashscope_connect_s: float = 2.0
+    telegram_download_s: float = 50.0      # worker: a file of up to 20 MB (after getFile)
+    inline_download_s: float = 8.0         # webhook, inline path: a note under SYNC_THRESHOLD_S
+    # -- DashScope and Gemini: a connection (and, on httpx, the pool wait and the upload of the
+    # request), then the reply of one request.
+    api_connect_s: float = 2.0
     asr_s: float = 50.0                    # worker: one chunk of up to ASR_CHUNK_MAX_S
     inline_asr_s: float = 6.0              # webhook: one note under SYNC_THRESHOLD_S
     llm_s: float = 50.0                    # worker: one piece of up to LLM_PIECE_CHARS (Qwen, Gemini)
@@ -84,7 +83,7 @@ class Timeouts:
     oss_s: float = 10.0                    # worker: kept audio and the passes' upload
     # -- ffmpeg, per process: a base plus so much per minute of audio.
     ffmpeg_s: float = 120.0                # worker
-    inline_ffmpeg_s: float = 3.0           # webhook
+    inline_ffmpeg_s: float = 2.0           # webhook: a note under SYNC_THRESHOLD_S
     ffmpeg_per_audio_minute_s: float = 2.0
 
 
@@ -142,3 +141,101 @@ class Policy:
     @property
     def chunk_max_ms(self) -> int:
         return int(self.chunk_max_s * 1000)
+
+
+# --------------------------------------------------------------------------- budgets, proved
+
+
+def call_bounds(policy: Policy) -> dict[str, float]:
+    """The longest each outbound call can take, by the client rules at the top of this module."""
+    t = policy.timeouts
+    inline_ffmpeg = t.inline_ffmpeg_s + t.ffmpeg_per_audio_minute_s * policy.sync_threshold_s / 60
+    dashscope = 2 * t.api_connect_s
+    httpx = 3 * t.api_connect_s
+    # The SDK resends a submit 3 times after a timeout or a refused connection, 2 s apart.
+    submit = 4 * (dashscope + t.async_submit_s) + 3 * 2.0
+    return {
+        # both functions
+        "telegram call": t.telegram_call_s,
+        "telegram upload": t.telegram_upload_s,
+        "tablestore call": 4 * t.tablestore_connect_s + t.tablestore_read_s,
+        "mns publish": 2 * t.mns_s,
+        # webhook only
+        "telegram answerPreCheckoutQuery": t.pre_checkout_answer_s,
+        "inline telegram download": t.telegram_call_s + t.inline_download_s,  # getFile, then the file
+        "inline transcode": FFMPEG_RUNS_PER_TRANSCODE * inline_ffmpeg,
+        "inline asr": dashscope + t.inline_asr_s,
+        # decoding to PCM, the session's deadline, then a 1 s close
+        "inline realtime asr": inline_ffmpeg + t.inline_asr_s + 1.0,
+        "inline qwen": dashscope + t.inline_llm_s,
+        # worker only
+        "telegram download": t.telegram_call_s + t.telegram_download_s,
+        "asr": dashscope + t.asr_s,
+        "realtime asr": t.asr_s + 1.0,  # the network session (the worker's ffmpeg runs are its own)
+        "qwen": dashscope + t.llm_s,
+        "gemini": httpx + t.llm_s,
+        "async submit": submit,
+        "async poll": httpx + t.async_poll_s,
+        "async result file": httpx + t.async_result_s,
+        "oss call": 2 * t.oss_s,
+    }
+
+
+# Calls the webhook makes (commands, payments, media: the inline path) and the worker makes.
+WEBHOOK_CALLS = ("telegram call", "telegram upload", "tablestore call", "mns publish",
+                 "telegram answerPreCheckoutQuery", "inline telegram download", "inline transcode",
+                 "inline asr", "inline realtime asr", "inline qwen")
+WORKER_CALLS = ("telegram call", "telegram upload", "tablestore call", "mns publish", "telegram download",
+                "asr", "realtime asr", "qwen", "gemini", "async submit", "async poll", "async result file",
+                "oss call")
+
+
+def webhook_worst_case_s(policy: Policy) -> float:
+    """The longest the webhook can take once its request budget started.
+
+    No call starts after ``webhook_budget_s`` (usecases.budget: the ports refuse, retries do not
+    sleep past it), so the last call started ends at most its own bound later. The inline
+    formatter runs in a thread of its own but makes one attempt, so it is one call here too.
+    """
+    bounds = call_bounds(policy)
+    return policy.timeouts.webhook_budget_s + max(bounds[name] for name in WEBHOOK_CALLS)
+
+
+def pre_checkout_worst_case_s(policy: Policy) -> float:
+    """Checks (no call starts after their budget; the last one in flight ends) plus the answer."""
+    bounds = call_bounds(policy)
+    t = policy.timeouts
+    return t.pre_checkout_budget_s + bounds["tablestore call"] + bounds["telegram answerPreCheckoutQuery"]
+
+
+def budget_problems(policy: Policy) -> list[str]:
+    """Every budget a configuration breaks, in words an operator can act on (empty: all fit)."""
+    t = policy.timeouts
+    bounds = call_bounds(policy)
+    problems = []
+    webhook = webhook_worst_case_s(policy)
+    if webhook > t.webhook_s - WEBHOOK_MARGIN_S:
+        longest = max(WEBHOOK_CALLS, key=bounds.__getitem__)
+        problems.append(
+            f"the webhook may need {webhook:g} s (WEBHOOK_BUDGET_S {t.webhook_budget_s:g} + its longest call, "
+            f"{longest}, {bounds[longest]:g}) but has {t.webhook_s:g} - {WEBHOOK_MARGIN_S:g} s: "
+            "lower WEBHOOK_BUDGET_S or that call's timeout")
+    if policy.inline_step_budget_s >= t.webhook_budget_s:
+        problems.append("INLINE_STEP_BUDGET_S must be below WEBHOOK_BUDGET_S (the hand-off to the worker "
+                        "needs the rest)")
+    pre_checkout = pre_checkout_worst_case_s(policy)
+    if pre_checkout > PRE_CHECKOUT_LIMIT_S - PRE_CHECKOUT_MARGIN_S:
+        problems.append(
+            f"the pre-checkout answer may take {pre_checkout:g} s, over Telegram's {PRE_CHECKOUT_LIMIT_S:g} s "
+            f"less {PRE_CHECKOUT_MARGIN_S:g}: lower PRE_CHECKOUT_BUDGET_S, PRE_CHECKOUT_ANSWER_TIMEOUT_S "
+            "or the Tablestore timeouts")
+    for name in WORKER_CALLS:
+        if bounds[name] > t.worker_call_s:
+            problems.append(f"a worker {name} may take {bounds[name]:g} s, over WORKER_CALL_TIMEOUT_S "
+                            f"{t.worker_call_s:g}")
+    if t.worker_call_s > policy.step_reserve_s:
+        problems.append("WORKER_CALL_TIMEOUT_S must fit the worker step's reserve (WORKER_STEP_RESERVE_S)")
+    if bounds["async poll"] > policy.poll_timeout_s / 4:
+        problems.append("one task poll (ASYNC_POLL_REQUEST_TIMEOUT_S) must stay well below "
+                        "ASYNC_POLL_TIMEOUT_S (a quarter at most)")
+    return problems

@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
+import attrs
 from dependency_injector import containers, providers
 
 from adapters.memory.blob_store import InMemoryBlobStore
@@ -28,9 +29,11 @@ from adapters.memory.repositories import (
 )
 from adapters.memory.speech import ScriptedRecognizer, ScriptedSpeakerPass, ScriptedTimedTextPass
 from adapters.system import RandomIds, SystemClock
+from domain.policy import Policy
 from entrypoints.settings import Settings, recognition_languages
 from usecases.accept_update import AcceptUpdate
 from usecases.alerts import OwnerAlerts
+from usecases.budget import BudgetedPort, InlineAttempt, WithinBudget
 from usecases.formatting import FormattingChain
 from usecases.reports import DailyReport
 from usecases.retrying import RetryingPort
@@ -42,56 +45,75 @@ from usecases.transcription import Transcriber
 # -- builders of real adapters (imported lazily) --------------------------------------------------
 
 
-def _audio_tools(settings: Settings):
+# ``inline``: the adapter the webhook's inline path uses, with the short timeouts of its budget
+# (domain.policy.Timeouts; the same kinds of adapters, other instances).
+
+
+def _audio_tools(settings: Settings, inline: bool = False):
     from adapters.ffmpeg.ffmpeg_audio_tools import FfmpegAudioTools
 
-    return FfmpegAudioTools()
+    t = settings.policy.timeouts
+    return FfmpegAudioTools(timeout_s=t.inline_ffmpeg_s if inline else t.ffmpeg_s,
+                            timeout_per_audio_minute_s=t.ffmpeg_per_audio_minute_s)
 
 
-def _dashscope_recognizer(settings: Settings):
+def _dashscope_recognizer(settings: Settings, inline: bool = False):
     from adapters.alibaba.dashscope_recognizer import DashScopeRecognizer
 
+    t = settings.policy.timeouts
     return DashScopeRecognizer(api_key=settings.dashscope_api_key, base_url=settings.dashscope_base_url,
-                               model=settings.asr_model)
+                               model=settings.asr_model, request_timeout_s=t.inline_asr_s if inline else t.asr_s,
+                               connect_timeout_s=t.api_connect_s)
 
 
-def _realtime_recognizer(settings: Settings, audio_tools):
+def _realtime_recognizer(settings: Settings, audio_tools, inline: bool = False):
     from adapters.alibaba.dashscope_realtime import DashScopeRealtimeRecognizer
 
+    t = settings.policy.timeouts
     return DashScopeRealtimeRecognizer(settings.dashscope_api_key, audio_tools.decode_pcm,
-                                       ws_base_url=settings.dashscope_ws_url, model=settings.realtime_model)
+                                       ws_base_url=settings.dashscope_ws_url, model=settings.realtime_model,
+                                       timeout_s=t.inline_asr_s if inline else t.asr_s)
+
+
+def _pass_timings(settings: Settings) -> dict:
+    t = settings.policy.timeouts
+    return {"poll_interval_s": settings.policy.poll_interval_s, "poll_timeout_s": settings.policy.poll_timeout_s,
+            "request_timeout_s": t.async_result_s, "submit_timeout_s": t.async_submit_s,
+            "poll_request_timeout_s": t.async_poll_s, "connect_timeout_s": t.api_connect_s}
 
 
 def _speaker_pass(settings: Settings, clock):
     from adapters.alibaba.dashscope_passes import DashScopeSpeakerPass
 
     return DashScopeSpeakerPass(api_key=settings.dashscope_api_key, base_url=settings.dashscope_base_url,
-                                model=settings.speaker_model, clock=clock,
-                                poll_interval_s=settings.policy.poll_interval_s,
-                                poll_timeout_s=settings.policy.poll_timeout_s)
+                                model=settings.speaker_model, clock=clock, **_pass_timings(settings))
 
 
 def _text_pass(settings: Settings, clock):
     from adapters.alibaba.dashscope_passes import DashScopeTimedTextPass
 
     return DashScopeTimedTextPass(api_key=settings.dashscope_api_key, base_url=settings.dashscope_base_url,
-                                  model=settings.text_pass_model, clock=clock,
-                                  poll_interval_s=settings.policy.poll_interval_s,
-                                  poll_timeout_s=settings.policy.poll_timeout_s)
+                                  model=settings.text_pass_model, clock=clock, **_pass_timings(settings))
 
 
-def _formatters(settings: Settings) -> list:
+def _formatters(settings: Settings, inline: bool = False) -> list:
+    """Qwen, then Gemini when configured. Inline: Qwen alone with one attempt (``InlineAttempt``):
+    the webhook's budget has room for one LLM request; on any failure the worker formats."""
+    t = settings.policy.timeouts
     chain: list = []
     if settings.backends["formatter"] == "qwen":
         from adapters.alibaba.qwen_formatter import QwenFormatter
 
-        chain.append(QwenFormatter(api_key=settings.dashscope_api_key, base_url=settings.dashscope_base_url,
-                                   model=settings.llm_model))
-    if settings.google_api_key and settings.backends["formatter"] != "identity":
+        qwen = QwenFormatter(api_key=settings.dashscope_api_key, base_url=settings.dashscope_base_url,
+                             model=settings.llm_model, request_timeout_s=t.inline_llm_s if inline else t.llm_s,
+                             connect_timeout_s=t.api_connect_s)
+        chain.append(InlineAttempt(qwen) if inline else qwen)
+    if settings.google_api_key and settings.backends["formatter"] != "identity" and not inline:
         from adapters.gemini.gemini_formatter import GeminiFormatter
 
         chain.append(GeminiFormatter(api_key=settings.google_api_key, base_url=settings.gemini_base_url,
-                                     model=settings.gemini_model))
+                                     model=settings.gemini_model, timeout_s=t.llm_s,
+                                     connect_timeout_s=t.api_connect_s))
     return chain
 
 
@@ -100,9 +122,11 @@ def _tablestore(settings: Settings, kind: str):
 
     # Values over a cell's limit spill to the bucket (the 2 MB Tablestore cell, provider-contracts).
     overflow = _oss(settings) if settings.oss_endpoint and settings.oss_bucket else None
+    t = settings.policy.timeouts
     return ts.build(kind, endpoint=settings.tablestore_endpoint, instance=settings.tablestore_instance,
                     access_key_id=settings.access_key_id, access_key_secret=settings.access_key_secret,
-                    security_token=settings.security_token or None, overflow=overflow)
+                    security_token=settings.security_token or None, overflow=overflow,
+                    socket_timeout=(t.tablestore_connect_s, t.tablestore_read_s))
 
 
 def _mns(settings: Settings):
@@ -110,7 +134,8 @@ def _mns(settings: Settings):
 
     return MnsJobQueue(endpoint=settings.mns_endpoint, queue_name=settings.mns_queue_name,
                        access_key_id=settings.access_key_id, access_key_secret=settings.access_key_secret,
-                       security_token=settings.security_token or None)
+                       security_token=settings.security_token or None,
+                       connection_timeout=settings.policy.timeouts.mns_s)
 
 
 def _oss(settings: Settings):
@@ -118,14 +143,22 @@ def _oss(settings: Settings):
 
     return OssBlobStore(endpoint=settings.oss_endpoint, bucket=settings.oss_bucket,
                         access_key_id=settings.access_key_id, access_key_secret=settings.access_key_secret,
-                        security_token=settings.security_token or None, region=settings.oss_region or None)
+                        security_token=settings.security_token or None, region=settings.oss_region or None,
+                        connect_timeout=settings.policy.timeouts.oss_s)
 
 
-def _telegram(settings: Settings):
+def _telegram(settings: Settings, inline: bool = False):
     from adapters.telegram.telegram_chat import TelegramChat
 
     root = settings.telegram_api_base_url
-    return TelegramChat(settings.telegram_token, base_url=f"{root}/bot", base_file_url=f"{root}/file/bot")
+    t = settings.policy.timeouts
+    return TelegramChat(settings.telegram_token, base_url=f"{root}/bot", base_file_url=f"{root}/file/bot",
+                        connect_timeout_s=t.telegram_connect_s, read_timeout_s=t.telegram_read_s,
+                        write_timeout_s=t.telegram_write_s, pool_timeout_s=t.telegram_pool_s,
+                        call_timeout_s=t.telegram_call_s, media_write_timeout_s=t.telegram_upload_s,
+                        upload_timeout_s=t.telegram_upload_s,
+                        download_timeout_s=t.inline_download_s if inline else t.telegram_download_s,
+                        pre_checkout_timeout_s=t.pre_checkout_answer_s)
 
 
 def _recording_chat(settings: Settings) -> RecordingChat:
@@ -141,6 +174,13 @@ def _payload_secret(settings: Settings) -> bytes:
 
 def _retrying(port, clock, policy) -> RetryingPort:
     return RetryingPort(port, clock=clock, attempts=policy.retry_attempts, base_delay_s=policy.retry_base_delay_s)
+
+
+def _inline_policy(policy: Policy) -> Policy:
+    """The policy of the webhook's inline path: a lease no longer than the webhook can live (a job
+    the webhook could not hand over is free for the sweeper a minute later, not after
+    ``JOB_LEASE_S``). Its retries stop at the request's budget (usecases.budget)."""
+    return attrs.evolve(policy, job_lease_s=policy.timeouts.webhook_s)
 
 
 def _backend(port: str):
@@ -175,12 +215,14 @@ class Container(containers.DeclarativeContainer):
     blobs = providers.Selector(providers.Callable(_backend("blobs"), settings),
                                memory=providers.ThreadSafeSingleton(InMemoryBlobStore, clock),
                                oss=providers.ThreadSafeSingleton(_oss, settings))
-    chat = providers.Selector(providers.Callable(_backend("chat"), settings),
-                              recording=providers.ThreadSafeSingleton(_recording_chat, settings),
+    _chat_backend = providers.Callable(_backend("chat"), settings)
+    _recording = providers.ThreadSafeSingleton(_recording_chat, settings)
+    chat = providers.Selector(_chat_backend, recording=_recording,
                               telegram=providers.ThreadSafeSingleton(_telegram, settings))
 
     audio_tools = providers.ThreadSafeSingleton(_audio_tools, settings)
-    recognizer = providers.Selector(providers.Callable(_backend("asr"), settings),
+    _asr_backend = providers.Callable(_backend("asr"), settings)
+    recognizer = providers.Selector(_asr_backend,
                                     scripted=providers.ThreadSafeSingleton(ScriptedRecognizer),
                                     dashscope=providers.ThreadSafeSingleton(_dashscope_recognizer, settings),
                                     **{"dashscope-realtime": providers.ThreadSafeSingleton(
@@ -194,13 +236,31 @@ class Container(containers.DeclarativeContainer):
 
     # -- the ports as the use cases get them: stores, queue, blobs and chat retried on transient
     # failures (usecases.retrying.RetryingPort); the raw adapters above stay reachable for tools.
+    # Under them, ``BudgetedPort``: no call starts once the request's time budget is spent
+    # (usecases.budget; only the webhook runs under one).
     def _retried(port, clock=clock, policy=policy):  # noqa: N805 - runs once, in the class body
-        return providers.ThreadSafeSingleton(_retrying, port, clock, policy)
+        return providers.ThreadSafeSingleton(_retrying, providers.ThreadSafeSingleton(BudgetedPort, port),
+                                             clock, policy)
 
     r_users, r_jobs, r_keys, r_logs = _retried(users), _retried(jobs), _retried(keys), _retried(logs)
     r_trials, r_results, r_state = _retried(trials), _retried(results), _retried(state)
     r_queue, r_blobs, r_chat = _retried(queue), _retried(blobs), _retried(chat)
+
+    # -- the webhook's inline path (short audio): the same ports with the short timeouts of its
+    # budget (domain.policy.Timeouts). A scripted recognizer or the recording chat is shared.
+    inline_policy = providers.Callable(_inline_policy, policy)
+    inline_chat = providers.Selector(_chat_backend, recording=_recording,
+                                     telegram=providers.ThreadSafeSingleton(_telegram, settings, True))
+    r_inline_chat = _retried(inline_chat)
     del _retried
+    inline_audio_tools = providers.ThreadSafeSingleton(
+        BudgetedPort, providers.ThreadSafeSingleton(_audio_tools, settings, True))
+    inline_recognizer = providers.ThreadSafeSingleton(BudgetedPort, providers.Selector(
+        _asr_backend, scripted=recognizer,
+        dashscope=providers.ThreadSafeSingleton(_dashscope_recognizer, settings, True),
+        **{"dashscope-realtime": providers.ThreadSafeSingleton(
+            _realtime_recognizer, settings, inline_audio_tools, True)}))
+    inline_formatters = providers.ThreadSafeSingleton(_formatters, settings, True)
 
     # -- use cases --------------------------------------------------------------------------------
     formatting = providers.ThreadSafeSingleton(FormattingChain, formatters, policy, clock)
@@ -220,11 +280,25 @@ class Container(containers.DeclarativeContainer):
         bot_username=providers.Callable(lambda s: s.bot_username, settings),
         recognition_languages=providers.Callable(recognition_languages, settings),
     )
-    accept_update = providers.ThreadSafeSingleton(AcceptUpdate, services, transcribe_job)
+    inline_formatting = providers.ThreadSafeSingleton(FormattingChain, inline_formatters, inline_policy, clock)
+    inline_transcriber = providers.ThreadSafeSingleton(
+        Transcriber, audio=inline_audio_tools, recognizer=inline_recognizer, speaker_pass=speaker_pass,
+        text_pass=text_pass, blobs=r_blobs, ids=ids, clock=clock, policy=inline_policy,
+    )
+    inline_transcribe_job = providers.ThreadSafeSingleton(
+        TranscribeJob, jobs=r_jobs, users=r_users, logs=r_logs, results=r_results, chat=r_inline_chat,
+        transcriber=inline_transcriber, formatting=inline_formatting, clock=clock, policy=inline_policy,
+        blobs=r_blobs, queue=r_queue,
+    )
+    # The webhook's use case, under its request budget (WEBHOOK_BUDGET_S).
+    accept_update = providers.ThreadSafeSingleton(
+        WithinBudget, providers.ThreadSafeSingleton(AcceptUpdate, services, inline_transcribe_job), clock,
+        providers.Callable(lambda p: p.timeouts.webhook_budget_s, policy))
     sweep_jobs = providers.ThreadSafeSingleton(SweepJobs, jobs=r_jobs, queue=r_queue, clock=clock, policy=policy,
                                                transcribe_job=transcribe_job)
     # -- owner notifications (FC handlers) ----------------------------------------------------------
-    alerts = providers.ThreadSafeSingleton(OwnerAlerts, chat=chat, state=r_state, clock=clock,
+    alerts = providers.ThreadSafeSingleton(OwnerAlerts, chat=providers.ThreadSafeSingleton(BudgetedPort, chat),
+                                           state=r_state, clock=clock,
                                            owner_id=providers.Callable(lambda s: s.owner_id, settings))
     daily_report = providers.ThreadSafeSingleton(DailyReport, services)
 

@@ -14,7 +14,7 @@ from typing import Any
 import attrs
 
 from domain import models
-from domain.policy import Policy
+from domain.policy import Policy, Timeouts, budget_problems
 
 PROFILES = ("local", "production")
 
@@ -109,9 +109,39 @@ def _int(env: Mapping[str, str], name: str, default: int) -> int:
     return int(_float(env, name, default))
 
 
+# Every timeout's variable (README, "Timeouts"); domain.policy.Timeouts says which budget each sits in.
+TIMEOUT_VARIABLES: dict[str, str] = {
+    "webhook_s": "WEBHOOK_TIMEOUT_S", "webhook_budget_s": "WEBHOOK_BUDGET_S",
+    "pre_checkout_budget_s": "PRE_CHECKOUT_BUDGET_S", "pre_checkout_answer_s": "PRE_CHECKOUT_ANSWER_TIMEOUT_S",
+    "worker_call_s": "WORKER_CALL_TIMEOUT_S",
+    "telegram_connect_s": "TELEGRAM_CONNECT_TIMEOUT_S", "telegram_read_s": "TELEGRAM_READ_TIMEOUT_S",
+    "telegram_write_s": "TELEGRAM_WRITE_TIMEOUT_S", "telegram_pool_s": "TELEGRAM_POOL_TIMEOUT_S",
+    "telegram_call_s": "TELEGRAM_CALL_TIMEOUT_S", "telegram_upload_s": "TELEGRAM_UPLOAD_TIMEOUT_S",
+    "telegram_download_s": "TELEGRAM_DOWNLOAD_TIMEOUT_S", "inline_download_s": "INLINE_DOWNLOAD_TIMEOUT_S",
+    "api_connect_s": "API_CONNECT_TIMEOUT_S", "asr_s": "ASR_TIMEOUT_S", "inline_asr_s": "INLINE_ASR_TIMEOUT_S",
+    "llm_s": "LLM_TIMEOUT_S", "inline_llm_s": "INLINE_LLM_TIMEOUT_S",
+    "async_submit_s": "ASYNC_SUBMIT_TIMEOUT_S", "async_poll_s": "ASYNC_POLL_REQUEST_TIMEOUT_S",
+    "async_result_s": "ASYNC_RESULT_TIMEOUT_S",
+    "tablestore_connect_s": "TABLESTORE_CONNECT_TIMEOUT_S", "tablestore_read_s": "TABLESTORE_READ_TIMEOUT_S",
+    "mns_s": "MNS_TIMEOUT_S", "oss_s": "OSS_TIMEOUT_S",
+    "ffmpeg_s": "FFMPEG_TIMEOUT_S", "inline_ffmpeg_s": "INLINE_FFMPEG_TIMEOUT_S",
+    "ffmpeg_per_audio_minute_s": "FFMPEG_TIMEOUT_PER_MINUTE_S",
+}
+
+
+def load_timeouts(env: Mapping[str, str]) -> Timeouts:
+    d = Timeouts()
+    values = {field: _float(env, name, getattr(d, field)) for field, name in TIMEOUT_VARIABLES.items()}
+    zero = [TIMEOUT_VARIABLES[f] for f, v in values.items() if v <= 0 and f != "ffmpeg_per_audio_minute_s"]
+    if zero:
+        raise SettingsError(f"timeouts must be > 0: {', '.join(zero)}")
+    return Timeouts(**values)
+
+
 def load_policy(env: Mapping[str, str]) -> Policy:
     d = Policy()
     return Policy(
+        timeouts=load_timeouts(env),
         sync_threshold_s=_float(env, "SYNC_THRESHOLD_S", d.sync_threshold_s),
         chunk_max_s=_float(env, "ASR_CHUNK_MAX_S", d.chunk_max_s),
         chunk_overlap_s=_float(env, "ASR_CHUNK_OVERLAP_S", d.chunk_overlap_s),
@@ -302,3 +332,6 @@ def check_settings(settings: Settings) -> None:
     refused = model_refusals(settings)
     if refused:
         raise SettingsError("; ".join(refused))
+    problems = budget_problems(settings.policy)
+    if problems:
+        raise SettingsError("timeouts do not fit their budgets: " + "; ".join(problems))

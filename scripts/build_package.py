@@ -165,8 +165,8 @@ def pip_command(target: Path, root: Path = ROOT, find_links: Path | None = None,
 
 def sdist_wheel_command(name: str, wheels: Path, root: Path = ROOT) -> list[str]:
     """Build ``name`` (only it: ``--no-binary`` names it, its build backend may come as a wheel)."""
-    return [sys.executable, "-m", "pip", "wheel", "--no-deps", f"--no-binary={name}", "--no-cache-dir", "--wheel-dir",
-            str(wheels), "--disable-pip-version-check", "-c", str(root / "constraints.txt"), name]
+    return [sys.executable, "-m", "pip", "wheel", "--no-deps", f"--no-binary={name}", "--no-cache-dir",
+            "--wheel-dir", str(wheels), "--disable-pip-version-check", "-c", str(root / "constraints.txt"), name]
 
 
 _NO_DISTRIBUTION = re.compile(
@@ -252,7 +252,8 @@ def describe_install(report: Path, built: Iterable[str] = ()) -> str:
             python_tag, abi, platform = wheel.removesuffix(".whl").split("-")[-3:]
             binary.append(f"{name} ({python_tag}-{abi if abi != 'none' else platform.split('.')[0]})")
     return (f"{len(items)} distributions: {len(pure)} pure wheels from the index, {len(binary)} binary wheels "
-            f"from the index [{', '.join(sorted(binary))}], built here from sdist: {', '.join(sorted(local)) or 'none'}")
+            f"from the index [{', '.join(sorted(binary))}], "
+            f"built here from sdist: {', '.join(sorted(local)) or 'none'}")
 
 
 # -- interpreters ---------------------------------------------------------------------------------------
@@ -406,13 +407,17 @@ def package_files(root: Path, deps: Path) -> Iterator[tuple[str, Path]]:
 def compile_bytecode(staging: Path, python: str, expect_version: tuple[int, int] | None = (3, 12)) -> None:
     """Precompile every module with ``python`` (FC's /code is read-only, so without .pyc files each
     cold start compiles all imported modules from source: ~3× slower, see benchmarks/coldstart.py).
-    ``unchecked-hash`` pycs do not embed mtimes, and PYTHONHASHSEED=0 makes marshal output stable."""
+    ``unchecked-hash`` pycs do not embed mtimes, and PYTHONHASHSEED=0 makes marshal output stable.
+    One process (``-j 1``), files in compileall's sorted order: marshal sets its FLAG_REF bit from
+    reference counts, which depend on what the process compiled before, so with ``-j 0`` the worker
+    that happens to get a file changes its bytes (seen: pycparser's c_parser.pyc differed between
+    two builds)."""
     if expect_version is not None:
         probe = subprocess.run([python, "-c", "import sys; print(*sys.version_info[:2])"], capture_output=True,
                                text=True)
         found = tuple(int(x) for x in probe.stdout.split()) if probe.returncode == 0 else ()
         if found != expect_version:
-            raise BuildError(f"--compile-with needs Python {'.'.join(map(str, expect_version))} (FC's runtime); "
+            raise BuildError(f"--python312 needs Python {'.'.join(map(str, expect_version))} (FC's runtime); "
                              f"{python} is {'.'.join(map(str, found)) or 'not runnable'}")
     command = [python, "-m", "compileall", "-q", "-j", "1", "--invalidation-mode", "unchecked-hash",
                "-s", str(staging), "-p", "/code", str(staging)]
@@ -621,10 +626,12 @@ def static_check(package: Path, handlers: Iterable[str]) -> StaticReport:
             continue
         seen.add(module)
         path = find_module(package, module)
-        if where(module) != "project" or path is None or path.suffix != ".py":
+        if where(module) != "project" or path is None or path.suffix not in ("", ".py"):
             report.problems.append(f"{importer} needs the project module {module}, which is not in the package")
             continue
         report.project_modules.append(module)
+        if path.is_dir():  # a namespace package: no code of its own
+            continue
         statements = imports_of(path.read_text(encoding="utf-8"), module, path.name == "__init__.py", str(path))
         for statement in statements:
             targets = [statement.module]

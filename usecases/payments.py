@@ -34,9 +34,11 @@ import logging
 import attrs
 
 from domain.billing import PACKAGES, Package, find_package
+from domain.users import User
 from ports.chat import Button
 from ports.errors import PortError
 from ports.repositories import PaymentLog
+from usecases import budget
 from usecases.catalogue import owner_say, say
 from usecases.inbound import IncomingMessage, IncomingPreCheckout, Sender
 from usecases.services import BotServices
@@ -122,13 +124,41 @@ class Payments:
 
     # -- pre_checkout_query ----------------------------------------------------------------------------
     def pre_checkout(self, query: IncomingPreCheckout) -> bool:
-        refusal = self._refusal(query.sender, query.invoice_payload, query.currency, query.total_amount)
-        lang = self._lang(query.sender.user_id)
-        error = say(lang, refusal[0], **refusal[1]) if refusal else ""
-        self._s.chat.answer_pre_checkout(query.query_id, refusal is None, error)
+        """Approve or refuse, within Telegram's 10 s.
+
+        The checks are pure except for a limited package (one user read, one conditional
+        increment); they start no storage call after ``PRE_CHECKOUT_BUDGET_S`` and a storage
+        failure refuses with "try again" instead of leaving the query unanswered. The answer
+        itself is one attempt capped by the chat adapter (``PRE_CHECKOUT_ANSWER_TIMEOUT_S``);
+        ``domain.policy.pre_checkout_worst_case_s`` sums the path.
+        """
+        users: dict[int, User | None] = {}
+        with budget.within(self._s.clock, self._s.policy.timeouts.pre_checkout_budget_s):
+            try:
+                refusal = self._refusal(query.sender, query.invoice_payload, query.currency, query.total_amount,
+                                        users)
+            except PortError as exc:
+                log.warning("pre-checkout not verified; refused", extra={"error": str(exc)})
+                refusal = "payment_retry", {}
+            error = ""
+            if refusal:
+                error = say(self._lang_within_budget(query.sender.user_id, users), refusal[0], **refusal[1])
+        # One attempt, not the retried port: a second one could not arrive within Telegram's 10 s.
+        chat = getattr(self._s.chat, "wrapped", self._s.chat)
+        chat.answer_pre_checkout(query.query_id, refusal is None, error)
         return refusal is None
 
-    def _refusal(self, sender: Sender, payload: str, currency: str, amount: int) -> tuple[str, dict] | None:
+    def _lang_within_budget(self, user_id: int, users: dict[int, User | None]) -> str:
+        if user_id not in users:
+            try:
+                users[user_id] = self._s.users.get(user_id)
+            except PortError:
+                users[user_id] = None
+        user = users[user_id]
+        return user.settings.ui_language if user else "ru"
+
+    def _refusal(self, sender: Sender, payload: str, currency: str, amount: int,
+                 users: dict[int, User | None]) -> tuple[str, dict] | None:
         """None when the payment may go ahead, else the catalogue key (and params) of the reason."""
         parsed = parse_payload(self._s.payload_secret, payload)
         if parsed is None or parsed.user_id != sender.user_id:
@@ -138,7 +168,7 @@ class Payments:
         limit = parsed.package.purchase_limit
         if limit is None:
             return None
-        user = self._s.users.get(sender.user_id)
+        user = users[sender.user_id] = self._s.users.get(sender.user_id)
         if user is None:
             return "payment_invalid", {}  # invoices are only ever sent to known users
         if not parsed.nonce:
@@ -182,10 +212,6 @@ class Payments:
         return "credited"
 
     # -- helpers ---------------------------------------------------------------------------------------
-    def _lang(self, user_id: int) -> str:
-        user = self._s.users.get(user_id)
-        return user.settings.ui_language if user else "ru"
-
     def _tell(self, chat_id: int, text: str) -> None:
         try:
             self._s.chat.send_text(chat_id, text)

@@ -2,6 +2,8 @@
 
 Adapters translate vendor errors into TransientFailure / PermanentFailure; only transient
 ones are retried here. A provider's own hint (Telegram's ``retry_after``) wins over the backoff.
+Under a request budget (``usecases.budget``) nothing is retried once it is spent, and no wait
+runs past it.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from typing import TypeVar
 
 from ports.clock import Clock
 from ports.errors import TransientFailure
+from usecases import budget
 
 T = TypeVar("T")
 
@@ -28,12 +31,15 @@ def with_retries(
         try:
             return call()
         except TransientFailure as exc:
-            if attempt >= attempts:
+            if attempt >= attempts or isinstance(exc, budget.BudgetSpent):
                 raise
             if exc.retry_after_s is not None:
                 delay = min(MAX_DELAY_S, exc.retry_after_s)
             else:
                 delay = rng.uniform(0, min(MAX_DELAY_S, base_delay_s * 2 ** (attempt - 1)))
+            left = budget.remaining()
+            if left is not None and delay >= left:
+                raise  # the request's budget ends before the next attempt could start
             clock.sleep(delay)
     raise AssertionError("unreachable")  # pragma: no cover
 

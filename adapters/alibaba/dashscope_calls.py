@@ -15,6 +15,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import quote
+
+import attrs
 
 from adapters.alibaba.dashscope_config import (
     check_dashscope_config,
@@ -50,6 +53,41 @@ def checked_call(provider: str, call: Callable[[], Any], *, malformed: PortError
     if getattr(response, "status_code", None) != 200:
         raise failure_from_response(provider, response, model=model)
     return response
+
+
+@attrs.frozen
+class TaskReply:
+    """``GET /tasks/{id}`` as the SDK's response object would carry it (status, ids, output)."""
+
+    status_code: int
+    request_id: str = ""
+    code: str = ""
+    output: Any = None
+    headers: dict[str, str] = attrs.field(factory=dict)
+
+
+def fetch_task(base_url: str, api_key: str, task_id: str, *, connect_s: float, read_s: float) -> TaskReply:
+    """One poll of an async task, with explicit timeouts.
+
+    Not ``Transcription.fetch`` / ``QwenTranscription.fetch``: dashscope 2.0.2 sends those with its
+    fixed 300 s timeout whatever it is told (``AsyncTaskGetMixin._get``) and resends a timed-out
+    one 3 times, so a single poll could outlast the whole poll budget. Transport errors propagate
+    (``failure_from_exception`` translates them).
+    """
+    import httpx  # lazy
+
+    url = f"{base_url.rstrip('/')}/tasks/{quote(task_id, safe='')}"
+    timeout = httpx.Timeout(read_s, connect=connect_s, write=connect_s, pool=connect_s)
+    with httpx.Client(timeout=timeout) as client:
+        response = client.get(url, headers={"Authorization": f"Bearer {api_key}", "Accept": "application/json"})
+    try:
+        body = response.json()
+    except ValueError:
+        body = {}
+    if not isinstance(body, dict):
+        body = {}
+    return TaskReply(status_code=response.status_code, request_id=str(body.get("request_id") or ""),
+                     code=str(body.get("code") or ""), output=body.get("output"), headers=dict(response.headers))
 
 
 def plain(value: Any) -> Any:

@@ -22,8 +22,10 @@ Failure rules: a FAILED / CANCELED / UNKNOWN task, or a failed subtask, is perma
 codes → ContentRejected); the deadline passing is transient (``PollTimeout``); polls answered
 with 429/5xx/408 or a dropped connection keep polling until the deadline, other 4xx are permanent.
 The audio URL must be ``https://`` (the service refuses HTTP signed URLs, commit ``e75a4d8``);
-loopback ``http://`` is accepted for tests. The SDK itself resends a submit or poll that hit a
-connection error (3 times, 2 s apart): that is its behaviour, not a retry policy of ours.
+loopback ``http://`` is accepted for tests. The SDK itself resends a submit that hit a timeout or
+connection error (3 times, 2 s apart): that is its behaviour, not a retry policy of ours. Polls are
+plain ``GET /tasks/{id}`` requests of ours (``fetch_task``): the SDK's ``fetch`` ignores any timeout
+and waits up to 300 s. Every request has an explicit timeout (``domain.policy.Timeouts``).
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ from collections.abc import Callable
 from typing import Any
 
 from adapters import dashscope_results
-from adapters.alibaba.dashscope_calls import DashScopeClient, checked_call, plain
+from adapters.alibaba.dashscope_calls import DashScopeClient, checked_call, fetch_task, plain
 from adapters.alibaba.dashscope_config import (
     INTL_HTTP_BASE_URL,
     audio_url_problem,
@@ -98,8 +100,14 @@ class _AsyncPass(DashScopeClient):
         base_url: str = INTL_HTTP_BASE_URL,
         poll_interval_s: float = 5.0,
         poll_timeout_s: float = 240.0,
-        request_timeout_s: float = 30.0,
+        request_timeout_s: float = 25.0,
+        submit_timeout_s: float = 5.0,
+        poll_request_timeout_s: float = 10.0,
+        connect_timeout_s: float = 2.0,
     ) -> None:
+        """Timeouts: ``submit_timeout_s`` per submit request (the SDK resends one that timed out 3
+        times), ``poll_request_timeout_s`` per task poll, ``request_timeout_s`` for the result
+        file; ``connect_timeout_s`` for each connection."""
         super().__init__(api_key, base_url=base_url, model=model, role=self.provider)
         if poll_interval_s <= 0 or poll_timeout_s <= 0:
             raise ValueError("poll interval and timeout must be positive")
@@ -107,6 +115,9 @@ class _AsyncPass(DashScopeClient):
         self._interval = poll_interval_s
         self._timeout = poll_timeout_s
         self._request_timeout = request_timeout_s
+        self._submit_timeout = (connect_timeout_s, submit_timeout_s)  # requests: (connect, read)
+        self._poll_timeout = poll_request_timeout_s
+        self._connect_timeout = connect_timeout_s
 
     # --- the SDK class and submit arguments differ per model -------------------------------
     def _sdk(self) -> Any:
@@ -173,7 +184,8 @@ class _AsyncPass(DashScopeClient):
                 self._clock.sleep(min(self._interval, remaining))
             first = False
             try:
-                reply = sdk.fetch(task_id, api_key=self._api_key, **sdk_base_kwargs(self._base_url))
+                reply = fetch_task(self._base_url, self._api_key, task_id, connect_s=self._connect_timeout,
+                                   read_s=self._poll_timeout)
             except (TypeError, KeyError):
                 raise PermanentFailure(self.provider, "task reply lacks task_status", code="MalformedTaskReply",
                                        request_id=task_id) from None
@@ -199,7 +211,9 @@ class _AsyncPass(DashScopeClient):
         import httpx  # lazy
 
         try:
-            with httpx.Client(timeout=self._request_timeout, follow_redirects=True) as client:
+            timeout = httpx.Timeout(self._request_timeout, connect=self._connect_timeout,
+                                    write=self._connect_timeout, pool=self._connect_timeout)
+            with httpx.Client(timeout=timeout, follow_redirects=True) as client:
                 response = client.get(url)
         except Exception as exc:
             raise failure_from_exception(self.provider, exc) from None
@@ -236,7 +250,7 @@ class DashScopeSpeakerPass(_AsyncPass, SpeakerPass):
 
     def _submit(self, sdk: Any, audio_url: str, **options: Any) -> Any:
         return sdk.async_call(model=self._model, file_urls=[audio_url], api_key=self._api_key,
-                              **sdk_base_kwargs(self._base_url), **options)
+                              request_timeout=self._submit_timeout, **sdk_base_kwargs(self._base_url), **options)
 
     def _options(self, speaker_count: int | None, language: str | None) -> dict[str, Any]:
         return {"diarization_enabled": True, "speaker_count": speaker_count,
@@ -277,7 +291,7 @@ class DashScopeTimedTextPass(_AsyncPass, TimedTextPass):
 
     def _submit(self, sdk: Any, audio_url: str, **options: Any) -> Any:
         return sdk.async_call(model=self._model, file_url=audio_url, api_key=self._api_key,
-                              **sdk_base_kwargs(self._base_url), **options)
+                              request_timeout=self._submit_timeout, **sdk_base_kwargs(self._base_url), **options)
 
     def _options(self, language: str | None) -> dict[str, Any]:
         return {"enable_words": True, "enable_itn": self._enable_itn,

@@ -39,12 +39,14 @@ class DashScopeRecognizer(DashScopeClient, SpeechRecognizer):
         *,
         base_url: str = INTL_HTTP_BASE_URL,
         model: str = "qwen3-asr-flash",
-        request_timeout_s: float = 60.0,
+        request_timeout_s: float = 50.0,
+        connect_timeout_s: float = 2.0,
         enable_itn: bool = True,
         context_text: str = "",
     ) -> None:
         super().__init__(api_key, base_url=base_url, model=model, role="asr")
-        self._timeout_s = request_timeout_s
+        # (connect, read): requests applies one to the connection and one to the reply.
+        self._timeout_s = (connect_timeout_s, request_timeout_s)
         self._enable_itn = enable_itn
         self._context_text = context_text
 

@@ -86,7 +86,7 @@ class _Channel:
     """One Account (one HTTP connection) and its queue handle; the SDK's connection is not thread-safe."""
 
     def __init__(self, endpoint: str, access_key_id: str, access_key_secret: str, security_token: str,
-                 queue_name: str, connection_timeout: int) -> None:
+                 queue_name: str, connection_timeout: float) -> None:
         from mns.account import Account
 
         account = Account(endpoint, access_key_id, access_key_secret, security_token)
@@ -105,7 +105,7 @@ class MnsJobQueue(JobQueue):
     """Publishes job ids to one MNS queue; also a consumer for tests and the local poll mode."""
 
     def __init__(self, endpoint: str, access_key_id: str, access_key_secret: str, queue_name: str,
-                 security_token: str | None = None, *, connection_timeout: int = 10) -> None:
+                 security_token: str | None = None, *, connection_timeout: float = 2.0) -> None:
         _sdk()
         # The SDK compares the token with "" to decide whether to send it: never pass None.
         args = (endpoint, access_key_id, access_key_secret, security_token or "", queue_name,

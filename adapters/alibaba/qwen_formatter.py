@@ -47,13 +47,15 @@ class QwenFormatter(DashScopeClient, TextFormatter):
         *,
         base_url: str = INTL_HTTP_BASE_URL,
         model: str = models.DEFAULT_MODELS[models.LLM],
-        request_timeout_s: float = 60.0,
+        request_timeout_s: float = 50.0,
+        connect_timeout_s: float = 2.0,
         temperature: float = 0.3,
         max_tokens: int = 8192,
         min_ratio: float = 0.5,
     ) -> None:
         super().__init__(api_key, base_url=base_url, model=model, role="llm")
-        self._timeout_s = request_timeout_s
+        # (connect, read): requests applies one to the connection and one to the reply.
+        self._timeout_s = (connect_timeout_s, request_timeout_s)
         self._temperature = temperature
         self._max_tokens = max_tokens
         self._min_ratio = min_ratio

@@ -334,13 +334,16 @@ class TablestoreRepositories:
     """One OTSClient shared by the seven stores: ``users``, ``jobs``, ``idempotency_keys``, ``logs``,
     ``trials``, ``results`` and ``bot_state``.
 
-    ``retry_policy`` defaults to the SDK's DefaultRetryPolicy; tests pass ``NoRetryPolicy()``.
+    ``retry_policy`` defaults to the SDK's ``NoRetryPolicy``: retries are the use cases' (``RetryingPort``,
+    which stops at a request's time budget); the SDK's default policy would try up to 20 times,
+    3 s apart, inside one call. ``socket_timeout`` is seconds, or ``(connect, read)``.
     Build a new instance when STS credentials are rotated (FC hands fresh ones to each invocation).
     """
 
     def __init__(self, endpoint: str, access_key_id: str, access_key_secret: str, instance: str,
                  security_token: str | None = None, table_prefix: str = "", *,
-                 retry_policy: Any = None, socket_timeout: float = 10.0, scan_page: int = SCAN_PAGE,
+                 retry_policy: Any = None, socket_timeout: float | tuple[float, float] = (0.5, 2.5),
+                 scan_page: int = SCAN_PAGE,
                  overflow: BlobStore | None = None, inline_limit_bytes: int = INLINE_LIMIT_BYTES) -> None:
         tablestore = _sdk()
         sdk_logger = logging.getLogger(_SDK_LOGGER)
@@ -348,9 +351,13 @@ class TablestoreRepositories:
         sdk_logger.propagate = False
         if not sdk_logger.handlers:
             sdk_logger.addHandler(logging.NullHandler())
-        kwargs: dict[str, Any] = {"socket_timeout": socket_timeout, "logger_name": _SDK_LOGGER}
-        if retry_policy is not None:
-            kwargs["retry_policy"] = retry_policy
+        if isinstance(socket_timeout, tuple):
+            import urllib3  # the SDK's transport: its pool takes a (connect, read) Timeout
+
+            socket_timeout = urllib3.Timeout(connect=socket_timeout[0], read=socket_timeout[1])
+        kwargs: dict[str, Any] = {"socket_timeout": socket_timeout, "logger_name": _SDK_LOGGER,
+                                  "retry_policy": retry_policy if retry_policy is not None
+                                  else tablestore.retry.NoRetryPolicy()}
         if security_token:
             kwargs["sts_token"] = security_token
         self.client = tablestore.OTSClient(endpoint, access_key_id, access_key_secret, instance, **kwargs)

@@ -60,8 +60,8 @@ class GeminiFormatter(TextFormatter):
         model: str = DEFAULT_MODEL,
         base_url: str = DEFAULT_BASE_URL,
         api_version: str = "v1beta",
-        timeout_s: float = 90.0,
-        connect_timeout_s: float = 10.0,
+        timeout_s: float = 50.0,
+        connect_timeout_s: float = 2.0,
         temperature: float = 0.3,
         top_p: float = 0.95,
         max_output_tokens: int = 8192,
@@ -97,7 +97,10 @@ class GeminiFormatter(TextFormatter):
                 import httpx
 
                 self._client = httpx.Client(
-                    timeout=httpx.Timeout(self._timeout_s, connect=self._connect_timeout_s),
+                    # The reply may take ``timeout_s``; the pool wait, the connection and the upload
+                    # of the request each get the short connect timeout (domain.policy.Timeouts).
+                    timeout=httpx.Timeout(self._timeout_s, connect=self._connect_timeout_s,
+                                          write=self._connect_timeout_s, pool=self._connect_timeout_s),
                     transport=self._transport,
                 )
             return self._client

@@ -11,7 +11,11 @@ connection pool. ``close()`` stops the loop; the next call starts a fresh one.
 PTB (about 250-350 ms) and asyncio (about 50 ms) are imported on first use, not at import time,
 so the webhook's cold start pays for them only when it actually talks to Telegram.
 
-Every request has timeouts (connect/read/write 10/30/30 s, uploads and downloads longer, D41).
+Every request has PTB's timeouts (connect/read/write/pool), and every call a cap on the whole of
+it: the adapter stops waiting after ``call_timeout_s`` (``upload_timeout_s`` for sendDocument,
+``download_timeout_s`` for a file, ``pre_checkout_timeout_s`` for answerPreCheckoutQuery, which
+Telegram needs within 10 s) and reports a TransientFailure. The caps are the hard bounds the
+webhook's budget is proved with (``domain.policy.Timeouts``).
 Vendor errors become port errors (api-contracts §3.1):
 
 =======================================  =====================================================
@@ -137,12 +141,15 @@ class TelegramChat(Chat):
         *,
         base_url: str = DEFAULT_BASE_URL,
         base_file_url: str = DEFAULT_BASE_FILE_URL,
-        connect_timeout_s: float = 10.0,
-        read_timeout_s: float = 30.0,
-        write_timeout_s: float = 30.0,
-        media_write_timeout_s: float = 120.0,
-        download_timeout_s: float = 180.0,
-        pool_timeout_s: float = 10.0,
+        connect_timeout_s: float = 3.0,
+        read_timeout_s: float = 5.0,
+        write_timeout_s: float = 5.0,
+        media_write_timeout_s: float = 15.0,
+        download_timeout_s: float = 50.0,
+        pool_timeout_s: float = 1.0,
+        call_timeout_s: float = 10.0,
+        upload_timeout_s: float = 15.0,
+        pre_checkout_timeout_s: float = 3.0,
         connection_pool_size: int = 16,
         disable_link_previews: bool = True,
     ) -> None:
@@ -158,6 +165,9 @@ class TelegramChat(Chat):
         self._media_write = media_write_timeout_s
         self._download = download_timeout_s
         self._pool = pool_timeout_s
+        self._call_cap = call_timeout_s
+        self._upload_cap = upload_timeout_s
+        self._pre_checkout_cap = pre_checkout_timeout_s
         self._pool_size = connection_pool_size
         self._no_previews = disable_link_previews
         self._lock = threading.Lock()
@@ -201,8 +211,7 @@ class TelegramChat(Chat):
             return loop, bot
 
     def _budget(self, *, media: bool = False) -> float:
-        write = self._media_write if media else self._write
-        return self._connect + self._pool + write + self._read + 5.0
+        return self._upload_cap if media else self._call_cap
 
     def _run(self, op: str, call: Callable[[Bot], Awaitable[T]], budget_s: float | None = None) -> T:
         """Run ``call(bot)`` on the adapter's loop and wait; PTB exceptions propagate unchanged."""
@@ -393,10 +402,15 @@ class TelegramChat(Chat):
             raise self._translate(exc, "answerCallbackQuery") from None
 
     def answer_pre_checkout(self, query_id: str, ok: bool, error: str = "") -> None:
+        # Telegram waits 10 s for this answer: the whole call is capped far below (its own cap,
+        # and PTB's timeouts within it), whatever the ordinary calls may take.
+        cap = self._pre_checkout_cap
         self._call("answerPreCheckoutQuery", lambda bot: bot.answer_pre_checkout_query(
             pre_checkout_query_id=query_id, ok=bool(ok),
             error_message=None if ok else (error or _DEFAULT_REFUSAL),
-        ))
+            connect_timeout=min(self._connect, cap), read_timeout=min(self._read, cap),
+            write_timeout=min(self._write, cap), pool_timeout=min(self._pool, cap),
+        ), cap)
 
     def download(self, file_id: str, max_bytes: int) -> bytes:
         file = self._call("getFile", lambda bot: bot.get_file(file_id))

@@ -69,7 +69,9 @@ def timer_event(actions: list[str]) -> bytes:
 
 
 def fc_context(function: str = "transcribe-webhook") -> Python312Context:
-    return Python312Context(function=FunctionMeta(name=function))
+    """The context FC hands ``function`` (timeouts as in s.yaml: webhook 60 s, worker 300 s)."""
+    timeout = {"transcribe-worker": 300, "transcribe-report": 300}.get(function, 60)
+    return Python312Context(function=FunctionMeta(name=function, timeout=timeout))
 
 
 def update(update_id: int, user_id: int, **message) -> dict:
@@ -214,12 +216,12 @@ def test_mns_event_with_one_message_runs_the_job(fc):
     job_id = queued_voice(fc, 10)
     assert fc.runtime.resolve("queue").published == [job_id]
     event = json.dumps(cloud_event(json.dumps({"job_id": job_id}))).encode()
-    result = fc.worker.handler(event, fc_context())
+    result = fc.worker.handler(event, fc_context("transcribe-worker"))
     assert result["outcomes"] == [{"job_id": job_id, "status": "completed"}]
     assert fc.runtime.resolve("jobs").get(job_id).status.value == "completed"
     assert any("placeholder transcript" in t for t in chat(fc).texts(USER))
     # Redelivery of the same message is acknowledged and skipped.
-    assert fc.worker.handler(event, fc_context())["outcomes"] == [{"job_id": job_id, "status": "skipped"}]
+    assert fc.worker.handler(event, fc_context("transcribe-worker"))["outcomes"] == [{"job_id": job_id, "status": "skipped"}]
 
 
 @pytest.mark.slow  # real ffmpeg on a recorded voice note
@@ -228,7 +230,7 @@ def test_mns_batch_of_two_with_a_base64_body(fc):
     first, second = queued_voice(fc, 10), queued_voice(fc, 11)
     batch = [cloud_event(json.dumps({"job_id": first}), "M1"),
              cloud_event(base64.b64encode(json.dumps({"job_id": second}).encode()).decode(), "M2")]
-    result = fc.worker.handler(json.dumps(batch).encode(), fc_context())
+    result = fc.worker.handler(json.dumps(batch).encode(), fc_context("transcribe-worker"))
     assert [o["status"] for o in result["outcomes"]] == ["completed", "completed"]
     jobs = fc.runtime.resolve("jobs")
     assert {jobs.get(first).status.value, jobs.get(second).status.value} == {"completed"}
@@ -244,12 +246,12 @@ def test_a_transient_failure_propagates_after_the_rest_of_the_batch(fc):
     fc.runtime.resolve("jobs").fail_next(fc.runtime.resolve("policy").retry_attempts)
     batch = [cloud_event(json.dumps({"job_id": first}), "M1"), cloud_event(json.dumps({"job_id": second}), "M2")]
     with pytest.raises(TransientFailure):
-        fc.worker.handler(json.dumps(batch).encode(), fc_context())
+        fc.worker.handler(json.dumps(batch).encode(), fc_context("transcribe-worker"))
     jobs = fc.runtime.resolve("jobs")
     assert jobs.get(second).status.value == "completed", "the healthy message was processed first"
     assert jobs.get(first).status.value == "queued"
     # The redelivered batch finishes the first job and skips the second.
-    result = fc.worker.handler(json.dumps(batch).encode(), fc_context())
+    result = fc.worker.handler(json.dumps(batch).encode(), fc_context("transcribe-worker"))
     assert [o["status"] for o in result["outcomes"]] == ["completed", "skipped"]
 
 
@@ -262,7 +264,7 @@ def test_a_busy_job_is_delivered_again(fc):
     jobs, clock = fc.runtime.resolve("jobs"), fc.runtime.resolve("clock")
     jobs.save(jobs.get(job_id).claimed(clock.now(), 900))  # another worker holds the lease
     with pytest.raises(JobBusy):
-        fc.worker.handler(json.dumps(cloud_event(json.dumps({"job_id": job_id}))).encode(), fc_context())
+        fc.worker.handler(json.dumps(cloud_event(json.dumps({"job_id": job_id}))).encode(), fc_context("transcribe-worker"))
 
 
 @pytest.mark.slow  # real ffmpeg on a recorded voice note
@@ -271,9 +273,9 @@ def test_malformed_messages_are_dropped_without_a_retry(fc):
     job_id = queued_voice(fc, 10)
     batch = [cloud_event("not json at all", "M1"), cloud_event(json.dumps({"jobid": "x"}), "M2"),
              cloud_event(json.dumps({"job_id": "../../etc"}), "M3"), cloud_event(json.dumps({"job_id": job_id}), "M4")]
-    result = fc.worker.handler(json.dumps(batch).encode(), fc_context())
+    result = fc.worker.handler(json.dumps(batch).encode(), fc_context("transcribe-worker"))
     assert [o["status"] for o in result["outcomes"]] == ["dropped", "dropped", "dropped", "completed"]
-    assert fc.worker.handler(b"\xff garbage", fc_context())["outcomes"] == [{"job_id": "", "status": "dropped"}]
+    assert fc.worker.handler(b"\xff garbage", fc_context("transcribe-worker"))["outcomes"] == [{"job_id": "", "status": "dropped"}]
 
 
 @pytest.mark.slow  # real ffmpeg on a recorded voice note
@@ -285,7 +287,7 @@ def test_a_job_past_its_attempts_is_failed_refunded_and_explained(fc):
     import attrs
 
     jobs.save(attrs.evolve(jobs.get(job_id), attempts=fc.runtime.settings.policy.max_job_attempts))
-    result = fc.worker.handler(json.dumps(cloud_event(json.dumps({"job_id": job_id}))).encode(), fc_context())
+    result = fc.worker.handler(json.dumps(cloud_event(json.dumps({"job_id": job_id}))).encode(), fc_context("transcribe-worker"))
     assert result["outcomes"] == [{"job_id": job_id, "status": "failed"}]
     assert users.get(USER).balance_minutes == 30
     assert jobs.get(job_id).error == "too_many_attempts"
@@ -298,8 +300,8 @@ def test_a_job_past_its_attempts_is_failed_refunded_and_explained(fc):
 def test_timer_event_sends_the_daily_report_to_the_owner(fc):
     funded_user(fc)
     job_id = queued_voice(fc, 10)
-    fc.worker.handler(json.dumps(cloud_event(json.dumps({"job_id": job_id}))).encode(), fc_context())
-    result = fc.report.handler(timer_event(["sweep", "report"]), fc_context())
+    fc.worker.handler(json.dumps(cloud_event(json.dumps({"job_id": job_id}))).encode(), fc_context("transcribe-worker"))
+    result = fc.report.handler(timer_event(["sweep", "report"]), fc_context("transcribe-report"))
     assert result["report"] == "sent" and result["sweep"] != "failed"
     report = [e for e in chat(fc).events if e.chat_id == OWNER and "Daily report" in e.text]
     assert len(report) == 1 and report[0].html
@@ -307,6 +309,6 @@ def test_timer_event_sends_the_daily_report_to_the_owner(fc):
 
 
 def test_timer_payload_can_ask_for_the_sweep_only(fc):
-    result = fc.report.handler(timer_event(["sweep"]), fc_context())
+    result = fc.report.handler(timer_event(["sweep"]), fc_context("transcribe-report"))
     assert result["actions"] == ["sweep"] and "report" not in result
     assert not [e for e in chat(fc).events if e.chat_id == OWNER]

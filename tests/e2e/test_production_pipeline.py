@@ -37,7 +37,7 @@ QUEUE = "transcribe-jobs"
 class Cloud:
     """Every loopback server, the production container built on them, and the driving helpers."""
 
-    def __init__(self, stack: contextlib.ExitStack) -> None:
+    def __init__(self, stack: contextlib.ExitStack, **extra_env: str) -> None:
         self.telegram = stack.enter_context(running_telegram_server(TOKEN))
         self.dashscope = stack.enter_context(running_dashscope_server(DASHSCOPE_KEY))
         self.oss = stack.enter_context(running_oss_server(AK, SK, bucket="audio"))
@@ -54,6 +54,7 @@ class Cloud:
             "MNS_ENDPOINT": self.mns.endpoint, "MNS_QUEUE_NAME": QUEUE,
             "OSS_ENDPOINT": self.oss.endpoint, "OSS_BUCKET": "audio", "OSS_REGION": "ap-southeast-1",
             "ASYNC_POLL_INTERVAL_S": "0.02", "RETRY_BASE_DELAY_S": "0.01", "OWNER_ID": "42",
+            **extra_env,
         }
         self.settings = load_settings(env)
         check_settings(self.settings)
