@@ -4,6 +4,7 @@
     python -m entrypoints.admin_cli create-tables
     python -m entrypoints.admin_cli create-queue [--name Q] [--visibility 900] [--max-message-size 65536]
     python -m entrypoints.admin_cli set-webhook https://<trigger>.<region>.fcapp.run/ [--drop-pending-updates]
+    python -m entrypoints.admin_cli doctor      # after a deploy: every service, model and the webhook
 
 Configuration comes from the same variables as the functions (``entrypoints.settings``), with a
 RAM user's AccessKey in ``ALIBABA_ACCESS_KEY`` / ``ALIBABA_SECRET_KEY`` (the functions use their
@@ -108,6 +109,24 @@ def cmd_set_webhook(settings: Settings, args: argparse.Namespace) -> str:
     return f"webhook set to {args.url} (allowed updates: {', '.join(ALLOWED_UPDATES)})"
 
 
+class ChecksFailed(Exception):
+    """The doctor found problems; the message is its full report."""
+
+
+def cmd_doctor(settings: Settings, args: argparse.Namespace) -> str:
+    from entrypoints.doctor import Doctor
+
+    doctor = Doctor(settings)
+    lines = doctor.run()
+    failed = sum(1 for line in lines if line.status == "FAIL")
+    checked = sum(1 for line in lines if line.status != "NOTE")
+    report = "\n".join(str(line) for line in lines)
+    report += f"\ndoctor: {checked} checks, {failed} failed"
+    if doctor.failed:
+        raise ChecksFailed(report)
+    return report
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m entrypoints.admin_cli", description=__doc__.split("\n\n")[0])
     sub = p.add_subparsers(dest="command", required=True)
@@ -122,6 +141,8 @@ def parser() -> argparse.ArgumentParser:
     w.add_argument("url")
     w.add_argument("--drop-pending-updates", action="store_true")
     w.set_defaults(run=cmd_set_webhook)
+    sub.add_parser("doctor", help="after a deploy: check every service, model and the webhook, one line each "
+                   "(exit 1 when one fails)").set_defaults(run=cmd_doctor)
     return p
 
 
@@ -130,6 +151,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         settings = load_settings()
         print(args.run(settings, args))
+    except ChecksFailed as exc:
+        print(exc)
+        return 1
     except (CliError, SettingsError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -32,7 +32,7 @@ from adapters.system import RandomIds, SystemClock
 from domain.policy import Policy
 from entrypoints.settings import Settings, recognition_languages
 from usecases.accept_update import AcceptUpdate
-from usecases.alerts import OwnerAlerts
+from usecases.alerts import ModelMissingAlert, OwnerAlerts
 from usecases.budget import BudgetedPort, InlineAttempt, WithinBudget
 from usecases.formatting import FormattingChain
 from usecases.reports import DailyReport
@@ -262,8 +262,14 @@ class Container(containers.DeclarativeContainer):
             _realtime_recognizer, settings, inline_audio_tools, True)}))
     inline_formatters = providers.ThreadSafeSingleton(_formatters, settings, True)
 
+    # -- owner notifications (FC handlers) ----------------------------------------------------------
+    alerts = providers.ThreadSafeSingleton(OwnerAlerts, chat=providers.ThreadSafeSingleton(BudgetedPort, chat),
+                                           state=r_state, clock=clock,
+                                           owner_id=providers.Callable(lambda s: s.owner_id, settings))
+    model_missing = providers.ThreadSafeSingleton(ModelMissingAlert, alerts, r_state, clock)
+
     # -- use cases --------------------------------------------------------------------------------
-    formatting = providers.ThreadSafeSingleton(FormattingChain, formatters, policy, clock)
+    formatting = providers.ThreadSafeSingleton(FormattingChain, formatters, policy, clock, model_missing)
     transcriber = providers.ThreadSafeSingleton(
         Transcriber, audio=audio_tools, recognizer=recognizer, speaker_pass=speaker_pass, text_pass=text_pass,
         blobs=r_blobs, ids=ids, clock=clock, policy=policy,
@@ -280,7 +286,8 @@ class Container(containers.DeclarativeContainer):
         bot_username=providers.Callable(lambda s: s.bot_username, settings),
         recognition_languages=providers.Callable(recognition_languages, settings),
     )
-    inline_formatting = providers.ThreadSafeSingleton(FormattingChain, inline_formatters, inline_policy, clock)
+    inline_formatting = providers.ThreadSafeSingleton(FormattingChain, inline_formatters, inline_policy, clock,
+                                                      model_missing)
     inline_transcriber = providers.ThreadSafeSingleton(
         Transcriber, audio=inline_audio_tools, recognizer=inline_recognizer, speaker_pass=speaker_pass,
         text_pass=text_pass, blobs=r_blobs, ids=ids, clock=clock, policy=inline_policy,
@@ -296,10 +303,6 @@ class Container(containers.DeclarativeContainer):
         providers.Callable(lambda p: p.timeouts.webhook_budget_s, policy))
     sweep_jobs = providers.ThreadSafeSingleton(SweepJobs, jobs=r_jobs, queue=r_queue, clock=clock, policy=policy,
                                                transcribe_job=transcribe_job)
-    # -- owner notifications (FC handlers) ----------------------------------------------------------
-    alerts = providers.ThreadSafeSingleton(OwnerAlerts, chat=providers.ThreadSafeSingleton(BudgetedPort, chat),
-                                           state=r_state, clock=clock,
-                                           owner_id=providers.Callable(lambda s: s.owner_id, settings))
     daily_report = providers.ThreadSafeSingleton(DailyReport, services)
 
 

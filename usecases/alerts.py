@@ -85,3 +85,36 @@ def _as_float(value: str | None) -> float:
         return float(value) if value else 0.0
     except ValueError:
         return 0.0
+
+
+MODEL_MISSING_KEY = "model_missing:"
+
+
+class ModelMissingAlert:
+    """Tells the owner once per model that the provider says it does not exist.
+
+    Every job would hit it again (the transcript is still delivered: the chain falls back), so
+    the mark kept in ``BotState`` makes it one alert per model, not one per job; it is set
+    before sending, so a failing send cannot repeat it either.
+    """
+
+    def __init__(self, alerts: OwnerAlerts, state: BotState, clock: Clock) -> None:
+        self._alerts, self._state, self._clock = alerts, state, clock
+        self._told: set[str] = set()
+        self._lock = threading.Lock()
+
+    def __call__(self, provider: str, model: str) -> None:
+        with self._lock:
+            if model in self._told:
+                return
+            self._told.add(model)
+        key = MODEL_MISSING_KEY + model
+        try:
+            if self._state.get(key):
+                return
+            self._state.set(key, repr(self._clock.now()))
+        except Exception:  # noqa: BLE001 - the alert still goes out once from this instance
+            log.warning("model-missing mark not stored", exc_info=True)
+        self._alerts.alert(f"{provider}: model {model!r} does not exist there (retired or renamed). "
+                           "Transcripts are delivered through the fallback formatter or unformatted; "
+                           "set a current model (docs/provider-contracts.md) and redeploy.")

@@ -21,7 +21,7 @@ from domain.dialogue import parse_dialogue_lines
 from domain.policy import Policy
 from domain.splitting import replace_yo, split_message
 from ports.clock import Clock
-from ports.errors import PortError
+from ports.errors import ModelUnavailable, PortError
 from ports.formatter import FormatRequest, TextFormatter
 from usecases.retrying import with_retries
 from usecases.steps import Deadline, StepInterrupted
@@ -32,10 +32,14 @@ _CODE_TAGS = re.compile(r"</?code>", re.IGNORECASE)
 
 
 class FormattingChain:
-    def __init__(self, formatters: Sequence[TextFormatter], policy: Policy, clock: Clock) -> None:
+    def __init__(self, formatters: Sequence[TextFormatter], policy: Policy, clock: Clock,
+                 on_model_missing: Callable[[str, str], None] | None = None) -> None:
+        """``on_model_missing(provider, model)`` hears of a configured model the provider says does
+        not exist (the owner is alerted once; the piece falls through to the next formatter)."""
         self._formatters = tuple(formatters)
         self._policy = policy
         self._clock = clock
+        self._on_model_missing = on_model_missing
 
     def format(self, text: str, *, language: str | None, use_yo: bool, dialogue: bool,
                from_chunks: bool = False, done: Mapping[int, str] | None = None,
@@ -84,6 +88,11 @@ class FormattingChain:
                     lambda f=formatter: f.format(request), clock=self._clock,
                     attempts=2, base_delay_s=self._policy.retry_base_delay_s,
                 )
+            except ModelUnavailable as exc:
+                log.error("formatter model does not exist, falling through", extra={"error": str(exc)})
+                if self._on_model_missing is not None:
+                    self._on_model_missing(exc.provider, exc.model)
+                continue
             except PortError as exc:
                 log.warning("formatter failed, falling through", extra={"error": str(exc)})
                 continue

@@ -537,6 +537,19 @@ def build(kind: str, *, endpoint: str, instance: str, access_key_id: str, access
     return getattr(repositories, attribute)
 
 
+def missing_tables(target: TablestoreRepositories | Any, table_prefix: str | None = None) -> list[str]:
+    """The tables of ``TABLES`` the instance lacks (empty when every one is there); for operators."""
+    if isinstance(target, TablestoreRepositories):
+        client, prefix = target.client, target.table_prefix if table_prefix is None else table_prefix
+    else:
+        client, prefix = target, table_prefix or ""
+    try:
+        existing = set(client.list_table())
+    except Exception as exc:  # noqa: BLE001
+        raise _translate(exc, "list tables") from None
+    return [prefix + name for name in TABLES if prefix + name not in existing]
+
+
 def create_tables(target: TablestoreRepositories | Any, table_prefix: str | None = None) -> list[str]:
     """Create every missing table (max one version, TTLs as in ``TABLES``); returns the created names.
 

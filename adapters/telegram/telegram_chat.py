@@ -436,6 +436,27 @@ class TelegramChat(Chat):
         )))
 
 
+    def webhook_info(self) -> dict[str, Any]:
+        """``getWebhookInfo`` as a plain dict (url, allowed_updates, pending_update_count,
+        last_error_date as epoch seconds or None, last_error_message). Telegram never returns the
+        secret token."""
+        info = self._call("getWebhookInfo", lambda bot: bot.get_webhook_info())
+        error_date = info.last_error_date
+        return {
+            "url": info.url or "",
+            "allowed_updates": list(info.allowed_updates) if info.allowed_updates is not None else None,
+            "pending_update_count": int(info.pending_update_count or 0),
+            "last_error_date": error_date.timestamp() if error_date is not None else None,
+            "last_error_message": info.last_error_message or "",
+            "ip_address": info.ip_address or "",
+        }
+
+    def bot_username(self) -> str:
+        """The bot's @username (``getMe``): proves the token."""
+        me = self._call("getMe", lambda bot: bot.get_me())
+        return str(me.username or "")
+
+
 def _run_loop(loop: asyncio.AbstractEventLoop, ready: threading.Event) -> None:
     import asyncio
 

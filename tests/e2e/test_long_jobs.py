@@ -116,8 +116,8 @@ def dialogue_documents() -> tuple[dict, dict]:
 class SyncPushTrigger:
     """Delivers queue messages to the worker handler, one synchronous invocation each."""
 
-    def __init__(self, fc, clock: SimulatedClock) -> None:
-        self.fc, self.clock = fc, clock
+    def __init__(self, fc_, clock: SimulatedClock) -> None:
+        self.fc, self.clock = fc_, clock
         self.durations: list[float] = []
         self.context = Python312Context(function=FunctionMeta(name="transcribe-worker", timeout=300,
                                                               handler="entrypoints/fc_worker/handler.handler"))
@@ -140,11 +140,11 @@ class SyncPushTrigger:
         raise AssertionError("the queue never drained")
 
 
-def simulated_world(fc, monkeypatch, *, dialogue: bool):
+def simulated_world(fc_, monkeypatch, *, dialogue: bool):
     monkeypatch.setenv("LLM_PIECE_CHARS", "600")  # many formatter pieces: formatting needs steps too
-    container = fc.runtime.container(fc_context())  # built before anything resolves a provider
+    container = fc_.runtime.container(fc_context())  # built before anything resolves a provider
     clock = SimulatedClock()
-    policy = fc.runtime.resolve("policy")
+    policy = fc_.runtime.resolve("policy")
     recognizer = SlowRecognizer(clock, latency_s=10.0 / policy.asr_concurrency)
     # 55 s a piece: just under the formatter's 60 s timeout.
     formatter = SlowFormatter(clock, latency_s=55.0 / policy.llm_concurrency)
@@ -156,26 +156,26 @@ def simulated_world(fc, monkeypatch, *, dialogue: bool):
     container.formatters.override(providers.Object([formatter]))
     container.speaker_pass.override(providers.Object(speaker_pass))
     container.text_pass.override(providers.Object(text_pass))
-    assert post(fc, update(1, USER, text="/start"))["statusCode"] == 200
-    assert post(fc, update(2, OWNER, text=f"/credit {USER} 300"))["statusCode"] == 200
+    assert post(fc_, update(1, USER, text="/start"))["statusCode"] == 200
+    assert post(fc_, update(2, OWNER, text=f"/credit {USER} 300"))["statusCode"] == 200
     if dialogue:
-        assert post(fc, update(3, USER, text="/dialogue"))["statusCode"] == 200
+        assert post(fc_, update(3, USER, text="/dialogue"))["statusCode"] == 200
     return clock, recognizer, formatter, speaker_pass, text_pass
 
 
-def send_document(fc, path, update_id: int = 10) -> str:
-    shutil.copyfile(path, fc.media / "talk.ogg")
-    answer = post(fc, update(update_id, USER, document={
+def send_document(fc_, path, update_id: int = 10) -> str:
+    shutil.copyfile(path, fc_.media / "talk.ogg")
+    answer = post(fc_, update(update_id, USER, document={
         "file_id": "talk.ogg", "file_unique_id": "talk-4h", "file_name": "talk.ogg", "mime_type": "audio/ogg",
         "file_size": path.stat().st_size}))
     assert answer["statusCode"] == 200
-    jobs = list(fc.runtime.resolve("jobs").scan())
+    jobs = list(fc_.runtime.resolve("jobs").scan())
     assert len(jobs) == 1
     return jobs[0].job_id
 
 
-def balance(fc) -> int:
-    return fc.runtime.resolve("users").get(USER).balance_minutes
+def balance(fc_) -> int:
+    return fc_.runtime.resolve("users").get(USER).balance_minutes
 
 
 def test_a_4_hour_plain_job_finishes_in_steps_within_the_push_limit(fc, monkeypatch, four_hours):  # noqa: F811

@@ -4,6 +4,8 @@ The XML API of api-contracts.md §4.1 in the ``http://mns.aliyuncs.com/doc/v1/``
 
 - ``PUT /queues/<q>`` CreateQueue: 201 with ``Location``; the same attributes again 204, different
   ones 409 ``QueueAlreadyExist``.
+- ``GET /queues/<q>`` GetQueueAttributes: 200 with the twelve fields the SDK requires; an unknown
+  queue answers 404 ``QueueNotExist``.
 - ``POST /queues/<q>/messages`` SendMessage: 201 with ``MessageId`` and ``MessageBodyMD5``. The body is
   kept exactly as sent (base64 text by default) and can be inspected with ``raw_bodies``.
 - ``GET /queues/<q>/messages[?waitseconds=N]`` ReceiveMessage: 200 with all nine fields the SDK
@@ -242,6 +244,16 @@ class _Handler(LoopbackHandler):
         if len(parts) == 2 and parts[0] == "queues" and method == "PUT":
             status = store.create_queue(parts[1], body)
             self._reply(status, b"", location=f"{store.endpoint}/queues/{parts[1]}")
+            return
+        if len(parts) == 2 and parts[0] == "queues" and method == "GET":  # GetQueueAttributes
+            queue = store._queue(parts[1])
+            self._reply(200, _xml("Queue", [
+                ("QueueName", queue.name), ("CreateTime", 1767225600), ("LastModifyTime", 1767225600),
+                ("VisibilityTimeout", queue.visibility_s), ("MaximumMessageSize", queue.max_message_size),
+                ("MessageRetentionPeriod", 345600), ("DelaySeconds", 0), ("PollingWaitSeconds", 0),
+                ("ActiveMessages", len(queue.messages)), ("InactiveMessages", 0), ("DelayMessages", 0),
+                ("LoggingEnabled", "False"),
+            ]))
             return
         if len(parts) != 3 or parts[0] != "queues" or parts[2] != "messages":
             raise _MnsError(400, "InvalidRequestURL", "The request URL is invalid.")

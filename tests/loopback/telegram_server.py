@@ -11,7 +11,9 @@ It speaks the wire format of api-contracts.md §3 as python-telegram-bot 22.8 us
 
 It keeps a small chat state so edits and deletes behave like Telegram's (message ids, current texts,
 "message is not modified", "message to edit/delete not found"), records every call with decoded
-parameters, serves files for ``getFile`` and downloads, and lets a test script errors per method::
+parameters, serves files for ``getFile`` and downloads, keeps what ``setWebhook`` set (an https URL,
+a secret of the allowed characters) for ``getWebhookInfo`` -- which never returns the secret -- and
+lets a test script errors per method::
 
     with running_telegram_server(TOKEN) as tg:
         bot = Bot(TOKEN, base_url=tg.base_url, base_file_url=tg.base_file_url)
@@ -25,6 +27,7 @@ import email.parser
 import email.policy
 import itertools
 import json
+import re
 import threading
 import time
 from collections.abc import Iterator
@@ -40,6 +43,8 @@ _JSON_PARAMS = frozenset({
     "reply_markup", "reply_parameters", "prices", "allowed_updates", "link_preview_options",
     "entities", "caption_entities", "suggested_tip_amounts", "provider_data",
 })
+# setWebhook's secret_token: 1-256 characters, only A-Z, a-z, 0-9, _ and - (Bot API).
+_SECRET_TOKEN = re.compile(r"[A-Za-z0-9_-]{1,256}")
 BOT_USER = {"id": 4242, "is_bot": True, "first_name": "Loopback", "username": "loopback_bot"}
 DOWNLOAD_LIMIT = 20_000_000  # the cloud Bot API's getFile cap (api-contracts §3.4)
 NOT_MODIFIED = ("Bad Request: message is not modified: specified new message content and reply markup "
@@ -93,6 +98,10 @@ class TelegramLoopback:
         self.blocked: set[int] = set()
         self.delays: dict[str, float] = {}
         self.download_limit = DOWNLOAD_LIMIT
+        # What setWebhook stored (getWebhookInfo answers it, without the secret), and the updates
+        # Telegram would report as waiting.
+        self.webhook: dict[str, Any] = {}
+        self.pending_updates = 0
         self._scripted: dict[str, list[_Scripted]] = {}
         self._ids = itertools.count(100)
         self._file_ids = itertools.count(1)
@@ -275,12 +284,47 @@ class TelegramLoopback:
         return True
 
     def _m_setWebhook(self, params):
-        if not params.get("url"):
+        url = str(params.get("url") or "")
+        if not url:
             raise _ApiError(400, "Bad Request: bad webhook: URL is empty")
+        if not url.startswith("https://"):
+            raise _ApiError(400, "Bad Request: bad webhook: An HTTPS URL must be provided for webhook")
+        secret = params.get("secret_token")
+        if secret is not None and not _SECRET_TOKEN.fullmatch(str(secret)):
+            raise _ApiError(400, "Bad Request: secret token contains unallowed characters")
+        self.webhook = {"url": url, "secret_token": secret, "allowed_updates": params.get("allowed_updates"),
+                        "last_error_date": None, "last_error_message": ""}
         return True
 
     def _m_deleteWebhook(self, params):
+        self.webhook = {}
         return True
+
+    def _m_getWebhookInfo(self, params):
+        # The secret token is never part of the answer (Bot API, WebhookInfo).
+        hook = self.webhook
+        info: dict[str, Any] = {"url": hook.get("url", ""), "has_custom_certificate": False,
+                                "pending_update_count": self.pending_updates}
+        if hook.get("allowed_updates") is not None:
+            info["allowed_updates"] = hook["allowed_updates"]
+        if hook.get("last_error_message"):
+            info["last_error_date"] = hook.get("last_error_date") or int(time.time())
+            info["last_error_message"] = hook["last_error_message"]
+        return info
+
+    # -- webhook helpers for tests -------------------------------------------------------------------
+    def set_webhook_state(self, url: str, *, secret_token: str | None = None,
+                          allowed_updates: list[str] | None = None) -> None:
+        """What a successful setWebhook leaves (any URL: a test may point it at a loopback server)."""
+        with self._lock:
+            self.webhook = {"url": url, "secret_token": secret_token, "allowed_updates": allowed_updates,
+                            "last_error_date": None, "last_error_message": ""}
+
+    def webhook_error(self, message: str, date: int | None = None) -> None:
+        """Telegram's record of its last failed delivery, e.g. "Wrong response from the webhook: 403 Forbidden"."""
+        with self._lock:
+            self.webhook["last_error_message"] = message
+            self.webhook["last_error_date"] = date or int(time.time())
 
 
 def _error_body(status: int, description: str, retry_after: int | None = None) -> tuple[int, dict]:

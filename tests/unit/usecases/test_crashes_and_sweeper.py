@@ -190,3 +190,21 @@ def test_sweeper_fails_a_job_stuck_in_processing_with_a_refund(world):
     assert report.failed == (job.job_id,)
     assert job.status is JobStatus.FAILED and world.balance() == 5
     assert "Минуты возвращены" in world.texts()[-1]
+
+
+def test_a_crash_after_recognition_never_calls_the_recognizer_again(world, tmp_path):
+    """The recognised text is checkpointed before formatting: the redelivered job formats and
+    delivers it without paying the recognizer a second time."""
+    world.user(balance=10)
+    long_text = ("Предложение для проверки формата. " * 10).strip()
+    world.recognizer = type(world.recognizer)([long_text, long_text])
+    recognizer = world.recognizer
+    world.primary = KillOnCall(world.primary, "format")
+    world.rebuild()
+    audio = make_audio(tmp_path, ["hello_en", ("silence", 100.0), "speaker_a", ("silence", 60.0)], fmt="mp3")
+    update_id, _ = world.media(audio, kind=MediaKind.AUDIO, duration_s=170)
+    run_with_crash(world, update_id)
+    job = world.job_of(update_id)
+    assert job.status is JobStatus.COMPLETED
+    assert len(recognizer.clips) == 2  # two chunks, each recognised once, before and after the crash
+    assert job.raw_text is not None and "Предложение" in job.result_text
