@@ -210,7 +210,7 @@ class Doctor:
                 return
             raise
         self.ok("mns queue", f"{self.settings.mns_queue_name}: visibility {attributes['visibility_s']} s, "
-                f"{attributes['active_messages']} waiting")
+                f"messages up to {attributes['max_message_size']} bytes")
 
     def check_blobs(self) -> str | None:
         """Write, read back and fetch by signed URL; returns a signed URL of a tiny audio clip (or None)."""
@@ -242,7 +242,7 @@ class Doctor:
                 blobs.delete(key)
             except Exception:  # noqa: BLE001 - the bucket's lifecycle rule removes leftovers
                 pass
-        self.ok(check, f"written, read back and fetched through an HTTPS signed URL ({self.settings.oss_bucket})")
+        self.ok(check, f"written, read back and fetched through its signed URL (bucket {self.settings.oss_bucket})")
         self._clip_key = f"doctor/{uuid.uuid4().hex}.wav"
         try:
             blobs.put(self._clip_key, tone_wav(), "audio/wav")

@@ -185,17 +185,20 @@ class MnsJobQueue(JobQueue):
                 raise _translate(exc, "change visibility") from None
 
     def attributes(self) -> dict[str, int]:
-        """The queue's visibility timeout, largest message and waiting messages (operators' checks).
+        """The queue's visibility timeout and largest message (operators' checks).
 
         A missing queue raises PermanentFailure with code ``QueueNotExist``.
         """
-        with self._publisher.lock:
+        import warnings
+
+        with self._publisher.lock, warnings.catch_warnings():
+            # The SDK copies the message counters it marks deprecated, warning about each.
+            warnings.simplefilter("ignore", DeprecationWarning)
             try:
                 meta = self._publisher.queue.get_attributes()
             except Exception as exc:  # noqa: BLE001 - every SDK failure is translated
                 raise _translate(exc, "get queue attributes") from None
-        return {"visibility_s": int(meta.visibility_timeout), "max_message_size": int(meta.maximum_message_size),
-                "active_messages": int(meta.active_messages)}
+        return {"visibility_s": int(meta.visibility_timeout), "max_message_size": int(meta.maximum_message_size)}
 
     def create_queue_if_missing(self, visibility_s: int = 900, max_message_size: int = 65536) -> bool:
         """Create the queue; False when it already exists (with these or other attributes).
