@@ -210,7 +210,7 @@ class TranscribeJob:
 
             def audio() -> Transcoded:
                 if "audio" not in loaded:
-                    loaded["audio"] = self._audio(state, workdir, progress)
+                    loaded["audio"] = self._audio(state, workdir, progress, deadline)
                 return loaded["audio"]
 
             if state.job.audio_json is None:
@@ -225,9 +225,14 @@ class TranscribeJob:
             result_language=result.language, from_chunks=result.from_chunks, chunks_json=None))
         self._drop_audio(state)
 
-    def _audio(self, state: _JobState, workdir: Path, progress: Any) -> Transcoded:
+    def _audio(self, state: _JobState, workdir: Path, progress: Any, deadline: Deadline) -> Transcoded:
         """The job's transcoded audio: from the blob store when an earlier step kept it, else
-        downloaded and transcoded (and, on the first step, measured, billed and kept)."""
+        downloaded and transcoded (and, on the first step, measured, billed and kept).
+
+        The transcode counts as one call of the step: it may run until the step's deadline plus
+        the longest call's timeout (``Timeouts.worker_call_s``), which the step's reserve covers;
+        past that ffmpeg is stopped (TransientFailure: the trigger delivers the job again).
+        """
         job = state.job
         if job.audio_key is not None and job.audio_json is not None:
             facts = json.loads(job.audio_json)
@@ -243,7 +248,8 @@ class TranscribeJob:
         source.write_bytes(data)
         del data
         progress("stage_convert")
-        audio = self._transcriber.transcode(source, workdir, job.declared_duration_s or None)
+        until = Deadline(self._clock, deadline.at + self._policy.timeouts.worker_call_s)
+        audio = self._transcriber.transcode(source, workdir, job.declared_duration_s or None, until)
         if job.audio_json is None:
             state.job = self._charge_real_duration(job, audio.probe.duration_ms)
             # Kept for later steps when the work may not fit one step (several chunks, or the

@@ -121,17 +121,25 @@ class Transcriber:
         self._policy = policy
 
     # -- stages ---------------------------------------------------------------------------------
-    def transcode(self, source: Path, workdir: Path, declared_s: float | None) -> Transcoded:
-        """Encode with the profile the domain picks and measure the real decoded duration."""
+    def transcode(self, source: Path, workdir: Path, declared_s: float | None,
+                  deadline: Deadline | None = None) -> Transcoded:
+        """Encode with the profile the domain picks and measure the real decoded duration.
+
+        ``deadline``: when the work must be done (a worker step's end); ffmpeg is stopped there.
+        """
+        def limit() -> float | None:
+            return None if deadline is None else deadline.remaining()
+
         profile = choose_profile(declared_s)
         target = workdir / f"audio.{profile.extension}"
-        probe = self._audio.transcode(source, target, profile, silences_min_s=self._policy.min_silence_s)
+        probe = self._audio.transcode(source, target, profile, silences_min_s=self._policy.min_silence_s,
+                                      time_limit_s=limit())
         if probe.duration_ms <= 0 or not probe.has_audio:
             raise PermanentFailure("audio", "no audio track", code="no_audio")
         if choose_profile(probe.duration_ms / 1000) != profile:
             # Telegram's duration was missing or wrong: encode again with the right profile.
             probe = self._audio.transcode(source, target, choose_profile(probe.duration_ms / 1000),
-                                          silences_min_s=self._policy.min_silence_s)
+                                          silences_min_s=self._policy.min_silence_s, time_limit_s=limit())
         return Transcoded(target, probe, profile.mime_type)
 
     def transcribe(self, audio: Callable[[], Transcoded], *, dialogue: bool, language: str | None,

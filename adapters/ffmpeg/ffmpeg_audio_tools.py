@@ -19,6 +19,7 @@ import re
 import shutil
 import subprocess
 import tempfile
+import time
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
@@ -123,8 +124,15 @@ class FfmpegAudioTools(AudioTools):
         )
 
     def transcode(self, source: Path, target: Path, profile: TranscodeProfile, *,
-                  silences_min_s: float | None = None, noise_db: float = -35.0) -> ProbeResult:
-        media = self._require_audio(source)
+                  silences_min_s: float | None = None, noise_db: float = -35.0,
+                  time_limit_s: float | None = None) -> ProbeResult:
+        limit_at = None if time_limit_s is None else time.monotonic() + max(0.0, time_limit_s)
+
+        def within(timeout_s: float) -> float:
+            # The caller's limit (a worker step's end) wins over ffmpeg's own bound.
+            return timeout_s if limit_at is None else max(0.01, min(timeout_s, limit_at - time.monotonic()))
+
+        media = self._require_audio(source, within(self.timeout_s))
         target.parent.mkdir(parents=True, exist_ok=True)
         muxer = _MUXERS.get(profile.extension)
         # Silence detection rides along in the same decoding pass when asked (saves a full pass).
@@ -140,7 +148,7 @@ class FfmpegAudioTools(AudioTools):
             *(["-f", muxer] if muxer else []),
             _file_url(target),
         ]
-        result = self._run(args, self._timeout(media.duration_ms, source), source=source, outputs=[target])
+        result = self._run(args, within(self._timeout(media.duration_ms, source)), source=source, outputs=[target])
         if result.returncode != 0:
             _remove([target])
             raise self._failure(source, result.stderr, paths=[target])
@@ -148,7 +156,7 @@ class FfmpegAudioTools(AudioTools):
         if not decoded_ms or not _non_empty(target):
             _remove([target])
             raise PermanentFailure(PROVIDER, f"{source.name}: no decodable audio in the file", code="no_audio")
-        out = self._inspect(target)
+        out = self._inspect(target, within(self.timeout_s))
         return ProbeResult(
             duration_ms=decoded_ms, has_audio=out.has_audio, has_video=out.has_video, format_name=out.format_name,
             silences=_silences(result.stderr, decoded_ms) if detect else None,
@@ -260,19 +268,19 @@ class FfmpegAudioTools(AudioTools):
         """The container header only (cheap; no decode). Raises PermanentFailure if unreadable."""
         return self._inspect(source)
 
-    def _inspect(self, source: Path) -> MediaInfo:
+    def _inspect(self, source: Path, timeout_s: float | None = None) -> MediaInfo:
         if not source.is_file():
             raise PermanentFailure(PROVIDER, f"{source.name}: no such file", code="undecodable")
         if source.stat().st_size == 0:
             raise PermanentFailure(PROVIDER, f"{source.name}: the file is empty", code="undecodable")
-        result = self._run(["-loglevel", "info", *self._input(source)], self.timeout_s, source=source)
+        result = self._run(["-loglevel", "info", *self._input(source)], timeout_s or self.timeout_s, source=source)
         media = _parse_header(result.stderr)
         if media is None:
             raise self._failure(source, result.stderr)
         return media
 
-    def _require_audio(self, source: Path) -> MediaInfo:
-        media = self._inspect(source)
+    def _require_audio(self, source: Path, timeout_s: float | None = None) -> MediaInfo:
+        media = self._inspect(source, timeout_s)
         if not media.has_audio:
             what = "a video without sound" if media.has_video else "not audio"
             raise PermanentFailure(

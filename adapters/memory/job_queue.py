@@ -69,6 +69,11 @@ class InMemoryJobQueue(JobQueue):
             if entry is not None and entry[3] == receipt:
                 entry[1] = 0.0
 
+    def pending(self) -> list[str]:
+        """Job ids of every message still in the queue (visible or not): jobs waiting for a worker."""
+        with self._lock:
+            return [entry[0] for entry in self._messages.values()]
+
     def __len__(self) -> int:
         with self._lock:
             return len(self._messages)

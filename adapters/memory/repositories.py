@@ -55,12 +55,18 @@ class _Faulty:
 
 
 class InMemoryUsers(_Faulty, Users):
-    """Users keyed by id. ``ops`` remembers applied balance operation keys per user."""
+    """Users keyed by id. ``ops`` remembers applied balance operation keys per user.
+
+    ``journal`` lists every balance movement ever applied, (user, op key, delta), with the
+    opening balances as ``"opening"`` entries: the audit trail tests reconcile (the real store
+    keeps only the balance and the last keys).
+    """
 
     def __init__(self) -> None:
         super().__init__()
         self._rows: dict[int, User] = {}
         self._ops: dict[int, OrderedDict[str, None]] = {}
+        self.journal: list[tuple[int, str, int]] = []
 
     def get(self, user_id: int) -> User | None:
         with self._lock:
@@ -75,6 +81,7 @@ class InMemoryUsers(_Faulty, Users):
             stored = attrs.evolve(user, version=1)
             self._rows[user.user_id] = stored
             self._ops[user.user_id] = OrderedDict()
+            self.journal.append((user.user_id, "opening", stored.balance_minutes))
             return stored
 
     def save(self, user: User) -> User:
@@ -108,6 +115,7 @@ class InMemoryUsers(_Faulty, Users):
                 return BalanceChange(applied=False, balance=current.balance_minutes, insufficient=True)
             self._rows[user_id] = attrs.evolve(current, balance_minutes=new, version=current.version + 1)
             self._remember(user_id, op_key)
+            self.journal.append((user_id, op_key, delta))
             return BalanceChange(applied=True, balance=new)
 
     def increment_micro_purchases(self, user_id: int, op_key: str, limit: int) -> bool:

@@ -399,3 +399,20 @@ def test_cutting_the_bots_own_mp3_copies_frames_exactly_enough(tmp_path):
     for span, path in zip(spans, files, strict=True):
         assert abs(af.decoded_seconds(path) * 1000 - span.length_ms) < 100
         assert af.describe(path).audio_codec == "mp3"
+
+
+def test_a_transcode_past_the_callers_time_limit_is_stopped_and_leaves_nothing(tools, tmp_path):
+    """A worker step must end before its trigger gives up: ffmpeg is killed at the caller's limit
+    (TransientFailure, so the job is delivered again) and no half-written output is left."""
+    import time
+
+    source = af.make_audio(tmp_path, [("tone", 1200.0)], fmt="ogg")  # 20 minutes: seconds of work
+    target = tmp_path / "out.mp3"
+    started = time.monotonic()
+    with pytest.raises(TransientFailure) as caught:
+        tools.transcode(source, target, STANDARD_PROFILE, silences_min_s=0.3, time_limit_s=0.2)
+    assert caught.value.code == "timeout"
+    assert time.monotonic() - started < 5.0
+    assert not target.exists()
+    # Without the limit the same file transcodes whole.
+    assert tools.transcode(source, target, STANDARD_PROFILE, time_limit_s=120).duration_ms > 1_190_000

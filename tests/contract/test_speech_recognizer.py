@@ -224,6 +224,21 @@ def test_the_loopback_refuses_an_undocumented_language_and_a_missing_model(serve
     assert caught.value.model == "qwen3-asr-flash-2099-01-01"
 
 
+def test_a_request_over_10_mb_is_refused_by_the_adapter_before_it_and_by_the_loopback(server):
+    import dashscope
+
+    # 7.6 MB of audio is ~10.1 MB once base64-encoded: over the documented 10 MB request limit.
+    big = AudioClip(b"\x00" * 7_900_000, "audio/mpeg", 140_000)
+    with pytest.raises(PermanentFailure):
+        make(server).recognize(big)
+    assert not server.calls("asr")  # refused before any request was sent
+    data_uri = "data:audio/mpeg;base64," + base64.b64encode(big.data).decode()
+    reply = dashscope.MultiModalConversation.call(
+        api_key=API_KEY, model="qwen3-asr-flash", base_address=server.base_url, result_format="message",
+        messages=[{"role": "user", "content": [{"audio": data_uri}]}], asr_options={})
+    assert reply.status_code == 400 and reply.code == "InvalidParameter" and "10 MB" in reply.message
+
+
 def test_sdk_never_reaches_the_default_beijing_host(server):
     import dashscope
 

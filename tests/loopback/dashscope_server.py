@@ -79,6 +79,9 @@ SPEAKER_MODELS: dict[str, frozenset[str]] = {
     "fun-asr-mtl-2025-08-25": _FUN_ASR_MTL_LANGUAGES,
 }
 TEXT_MODELS: dict[str, frozenset[str]] = {"qwen3-asr-flash-filetrans": _QWEN3_ASR_LANGUAGES}
+# qwen3-asr-flash takes at most 10 MB per request, counted on the base64 data URI (provider-contracts).
+MAX_DATA_URI_BYTES = 10 * 1024 * 1024
+
 # Text-only generation models served on the international text-generation path.
 LLM_MODELS = frozenset({"qwen-flash", "qwen-flash-2025-07-28", "qwen-plus"})
 
@@ -356,6 +359,8 @@ class DashScopeServer:
             raise _Invalid("no audio part in the user message", code="BadRequest.EmptyInput")
         if not audio.startswith("data:") or ";base64," not in audio:
             raise _Invalid("audio must be a data:<mime>;base64, URL in this loopback")
+        if len(audio.encode()) > MAX_DATA_URI_BYTES:  # provider-contracts: 10 MB after encoding
+            raise _Invalid(f"the audio data URI is {len(audio.encode())} bytes, over the 10 MB limit")
         mime, _, data = audio[5:].partition(";base64,")
         if not mime.startswith(("audio/", "video/")) or not data:
             raise _Invalid(f"bad data URI mime {mime!r}")

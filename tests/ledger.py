@@ -1,0 +1,69 @@
+"""The ledger invariant, checked at the end of every adversarial and fault test.
+
+Over the in-memory stores (``InMemoryUsers.journal`` is the audit trail of every balance move):
+
+1. every balance is the sum of its journal and never below zero;
+2. a completed job was delivered and its operations (``reserve:``/``extra:``/``release:`` + job
+   id) net exactly minus its charge, which is the ceiling of the minutes actually recognised
+   (the decoded duration), never what a file or Telegram claimed;
+3. a failed job nets to zero (everything it took was given back) and was never delivered:
+   nothing is refunded after a delivery;
+4. every other job is legitimately in flight: leased by a worker or waiting in the queue.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+
+from domain.billing import minutes_for
+from domain.job import JobStatus
+
+JOB_OPERATIONS = ("reserve", "extra", "release")
+
+
+def job_net(journal: Iterable[tuple[int, str, int]], job_id: str) -> int:
+    net = 0
+    for _, key, delta in journal:
+        kind, _, rest = key.partition(":")
+        if kind in JOB_OPERATIONS and rest == job_id:
+            net += delta
+    return net
+
+
+def ledger_problems(users, jobs, *, now: float, queued: Iterable[str] = ()) -> list[str]:
+    problems: list[str] = []
+    journal = list(users.journal)
+    sums: dict[int, int] = defaultdict(int)
+    for user_id, _, delta in journal:
+        sums[user_id] += delta
+    for user in users.scan():
+        if user.balance_minutes < 0:
+            problems.append(f"user {user.user_id}: balance {user.balance_minutes} below zero")
+        if sums[user.user_id] != user.balance_minutes:
+            problems.append(f"user {user.user_id}: balance {user.balance_minutes} but the journal sums to "
+                            f"{sums[user.user_id]}")
+    waiting = set(queued)
+    for job in jobs.scan():
+        net = job_net(journal, job.job_id)
+        if job.status is JobStatus.COMPLETED:
+            heard = minutes_for((job.real_duration_ms or 0) / 1000)
+            if not job.delivered:
+                problems.append(f"job {job.job_id}: completed but not delivered")
+            if job.charged_minutes != heard or net != -heard:
+                problems.append(f"job {job.job_id}: charged {job.charged_minutes} (ledger {-net}) for "
+                                f"{job.real_duration_ms} ms heard, which costs {heard}")
+        elif job.status is JobStatus.FAILED:
+            if net != 0:
+                problems.append(f"job {job.job_id}: failed but keeps {-net} minutes")
+            if job.delivered or job.delivered_parts:
+                problems.append(f"job {job.job_id}: failed (refunded) after its transcript was delivered")
+        elif not (job.is_leased(now) or job.job_id in waiting):
+            problems.append(f"job {job.job_id}: {job.status.value}, neither leased nor queued")
+    return problems
+
+
+def assert_ledger(world) -> None:
+    """The invariant over a ``tests.world.World``."""
+    problems = ledger_problems(world.users, world.jobs, now=world.clock.now(), queued=world.queue.pending())
+    assert not problems, "\n".join(problems)
