@@ -44,6 +44,14 @@ def settle(reserved: int, real_cost: int) -> Settlement:
     return Settlement(charge=real_cost, refund=0, extra=real_cost - reserved)
 
 
+def minutes_for_share(real_cost: int, delivered_parts: int, total_parts: int) -> int:
+    """What a delivery that stopped after ``delivered_parts`` of ``total_parts`` messages costs:
+    the delivered share of the job's minutes, rounded up (one part out is never free)."""
+    if total_parts <= 0 or delivered_parts >= total_parts:
+        return real_cost
+    return min(real_cost, max(1, math.ceil(real_cost * delivered_parts / total_parts)))
+
+
 def apply_delta(balance: int, delta: int) -> int | None:
     """New balance after ``delta``, or ``None`` when a debit would take it below zero."""
     new = balance + delta

@@ -76,8 +76,15 @@ class Job:
     from_chunks: bool = False
     pieces_json: str | None = None
     delivered: bool = False
-    # Messages of a split delivery already sent, so a redelivered job sends only the rest.
+    # Messages of a split delivery already sent, so a redelivered job sends only the rest, and how
+    # many the delivery needs (a delivery that stops half-way is billed by the share that arrived).
     delivered_parts: int = 0
+    planned_parts: int = 0
+    # When a worker last claimed the job, and when the stuck-job sweeper last published it again
+    # (0: never). The sweeper measures "stuck" from these, never from ``created_at`` alone: a job
+    # can wait in a long queue, or run for hours in steps, and be perfectly healthy.
+    claimed_at: float = 0.0
+    republished_at: float = 0.0
     charged_minutes: int | None = None
     error: str | None = None
     finished_at: float | None = None
@@ -88,7 +95,8 @@ class Job:
         if self.status.is_terminal:
             raise InvalidTransition(f"job {self.job_id} is {self.status.value}")
         return attrs.evolve(
-            self, status=JobStatus.PROCESSING, attempts=self.attempts + 1, lease_until=now + lease_s
+            self, status=JobStatus.PROCESSING, attempts=self.attempts + 1, lease_until=now + lease_s,
+            claimed_at=now,
         )
 
     def continued(self) -> Job:

@@ -115,6 +115,9 @@ class Policy:
     # Billing.
     low_balance_minutes: int = 5
     trial_minutes: int = 15
+    # A cached transcript is served (instantly, billed to anyone but its payers) for this long after
+    # it was recognised; then the file is recognised again (the Tablestore table's TTL is 30 days).
+    results_ttl_s: float = 30 * 86400.0
     # Worker: parallel ASR requests and retries of transient failures.
     asr_concurrency: int = 4
     retry_attempts: int = 4
@@ -128,6 +131,11 @@ class Policy:
     # answer. A job that needs more time saves its checkpoints and is queued again.
     step_budget_s: float = 200.0
     step_reserve_s: float = 100.0
+    # Decoding stops after this much audio (None: just past ``max_duration_s``, so a longer file
+    # is refused having decoded no more than the limit). The webhook's inline path sets it near
+    # ``sync_threshold_s``: a note whose claimed length lies is handed to the worker, never
+    # decoded in the webhook.
+    decode_limit_s: float | None = None
     # The webhook's inline path (60 s function timeout) starts no paid call after this many
     # seconds; what is left goes on in the worker as a continued job.
     inline_step_budget_s: float = 20.0
@@ -137,6 +145,11 @@ class Policy:
     llm_concurrency: int = 4
     # Every outbound call's timeout and the budgets they sit in (see ``Timeouts``).
     timeouts: Timeouts = attrs.field(factory=Timeouts)
+
+    @property
+    def decode_limit(self) -> float:
+        """Seconds of audio a transcode may decode (see ``decode_limit_s``)."""
+        return self.decode_limit_s if self.decode_limit_s is not None else self.max_duration_s + 1.0
 
     @property
     def chunk_max_ms(self) -> int:

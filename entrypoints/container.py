@@ -179,8 +179,10 @@ def _retrying(port, clock, policy) -> RetryingPort:
 def _inline_policy(policy: Policy) -> Policy:
     """The policy of the webhook's inline path: a lease no longer than the webhook can live (a job
     the webhook could not hand over is free for the sweeper a minute later, not after
-    ``JOB_LEASE_S``). Its retries stop at the request's budget (usecases.budget)."""
-    return attrs.evolve(policy, job_lease_s=policy.timeouts.webhook_s)
+    ``JOB_LEASE_S``). Its retries stop at the request's budget (usecases.budget). It decodes at most
+    twice the inline threshold: a voice note that lies about its length goes to the worker."""
+    return attrs.evolve(policy, job_lease_s=policy.timeouts.webhook_s,
+                        decode_limit_s=2 * policy.sync_threshold_s)
 
 
 def _backend(port: str):

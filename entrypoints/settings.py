@@ -156,6 +156,7 @@ def load_policy(env: Mapping[str, str]) -> Policy:
         poll_timeout_s=_float(env, "ASYNC_POLL_TIMEOUT_S", d.poll_timeout_s),
         low_balance_minutes=_int(env, "LOW_BALANCE_MINUTES", d.low_balance_minutes),
         trial_minutes=_int(env, "TRIAL_MINUTES", d.trial_minutes),
+        results_ttl_s=_float(env, "RESULTS_TTL_S", d.results_ttl_s),
         asr_concurrency=max(1, _int(env, "ASR_CONCURRENCY", d.asr_concurrency)),
         retry_attempts=max(1, _int(env, "RETRY_ATTEMPTS", d.retry_attempts)),
         retry_base_delay_s=_float(env, "RETRY_BASE_DELAY_S", d.retry_base_delay_s),

@@ -22,13 +22,16 @@ class AudioTools(Protocol):
 
     @abstractmethod
     def transcode(self, source: Path, target: Path, profile: TranscodeProfile, *,
-                  silences_min_s: float | None = None, time_limit_s: float | None = None) -> ProbeResult:
+                  silences_min_s: float | None = None, time_limit_s: float | None = None,
+                  max_output_s: float | None = None) -> ProbeResult:
         """Encode the audio track of ``source`` (video dropped) to ``target``; returns its probe.
 
         With ``silences_min_s`` the same pass also finds silences of at least that length
         (``ProbeResult.silences``), sparing a second decoding of long files. ``time_limit_s``
         bounds the whole call (a worker step must end before its trigger gives up): past it the
-        work is stopped and TransientFailure raised.
+        work is stopped and TransientFailure raised. The duration is the decoded sample count
+        (container timestamps are the sender's word); with ``max_output_s`` decoding stops after
+        that much audio, and a result that long means "at least that long".
         """
 
     @abstractmethod

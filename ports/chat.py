@@ -79,3 +79,11 @@ class Chat(Protocol):
     def download(self, file_id: str, max_bytes: int) -> bytes:
         """The file's bytes. Raises FileTooBig above ``max_bytes`` before downloading."""
 
+    def refund_star_payment(self, user_id: int, charge_id: str) -> bool:
+        """Give a Telegram Stars payment back (Bot API ``refundStarPayment``); True when refunded.
+
+        Not abstract: an adapter that cannot refund keeps this default, which refunds nothing and
+        answers False (the payments use case then credits the purchase and alerts the owner).
+        """
+        return False
+

@@ -29,6 +29,17 @@ class TransientFailure(PortError):
         self.retry_after_s = retry_after_s
 
 
+class OutcomeUnknown(TransientFailure):
+    """A request that is not idempotent (a message or file sent, an invoice) went out, but its
+    answer never came (read timeout, connection dropped while waiting): it may have taken effect.
+
+    Distinct from an ordinary TransientFailure, which adapters raise only when the request
+    certainly did nothing (no connection, 429, a 5xx answer). Never retried blindly
+    (``usecases/retrying.py``): a resend could show the user the same thing twice, so the caller
+    decides. It stays a TransientFailure for callers that only log or defer.
+    """
+
+
 class PermanentFailure(PortError):
     """Retrying cannot help: invalid input, refused content, 4xx, unsupported media."""
 

@@ -59,6 +59,18 @@ class Users(Protocol):
         """Count one limited-package purchase exactly once per ``op_key``; False when over ``limit``."""
 
     @abstractmethod
+    def count_paid_purchase(self, user_id: int, charge_key: str, reservation_key: str | None, limit: int) -> bool:
+        """Count one *paid* limited-package purchase exactly once per ``charge_key``; False when over ``limit``.
+
+        ``reservation_key`` is the op key under which pre-checkout already counted the invoice
+        that was paid (``increment_micro_purchases``). The first payment of that invoice takes the
+        reservation instead of a new slot; any other payment (the same invoice paid again, an
+        invoice without a reservation) needs a free slot under ``limit``. Nothing is written for a
+        refused payment, and the counter never goes down, so a refused charge stays refused however
+        often it is retried. Raises KeyError if the user does not exist.
+        """
+
+    @abstractmethod
     def scan(self) -> Iterator[User]:
         """Every user, paginating through the whole table."""
 
@@ -90,6 +102,14 @@ class IdempotencyKeys(Protocol):
     @abstractmethod
     def claim(self, key: str, now: float) -> bool:
         """True the first time a key is claimed, False for every repeat."""
+
+    @abstractmethod
+    def release(self, key: str) -> None:
+        """Forget a claim (nothing happens when it is not there), so the next ``claim`` of it wins.
+
+        For work that was claimed and then could not be done (a transient outage): the delivery
+        that comes again must run it.
+        """
 
 
 @attrs.frozen
@@ -159,23 +179,59 @@ class Trials(Protocol):
 
 @attrs.frozen
 class CachedResult:
-    """A finished transcript kept by ``file_unique_id`` so a re-sent file is not paid twice."""
+    """A finished transcript kept by file, mode and recognition language, so a re-sent file is
+    answered at once and its payer is not charged twice.
+
+    ``language`` is the recognition language that was asked for (None: detected), part of the key:
+    after ``/language de`` the same file is recognised again, not answered in the old language.
+    ``paid_by`` lists the users who paid for this text: it is free again for them only; anyone
+    else who sends the file is billed its duration (``usecases.accept_media``). ``created_at``
+    (when it was recognised) lets a reader expire it (``Policy.results_ttl_s``); a row without
+    one (0) is treated as expired.
+    """
 
     file_unique_id: str
     mode: str
     text: str
     duration_ms: int
     segments_json: str | None = None
+    language: str | None = None
+    paid_by: tuple[int, ...] = attrs.field(default=(), converter=tuple)
+    created_at: float = 0.0
+
+    def fresh(self, now: float, ttl_s: float) -> bool:
+        """Still young enough to be served."""
+        return self.created_at > 0 and now - self.created_at <= ttl_s
+
+
+# How many payers a cached result remembers (the most recent): a payer that falls off the list is
+# only charged again for a file thousands of others also paid for.
+REMEMBERED_PAYERS = 1000
+
+
+def merged_result(stored: CachedResult | None, new: CachedResult) -> CachedResult:
+    """What ``Results.put`` stores when ``stored`` is already under the key: the payers of both
+    (most recent last, bounded), and the older creation time when the text is the same one (a
+    re-delivery of the same transcript does not make it younger)."""
+    if stored is None:
+        return new
+    payers = [p for p in stored.paid_by if p not in new.paid_by] + list(new.paid_by)
+    created_at = new.created_at
+    if stored.text == new.text and stored.created_at > 0:
+        created_at = min(stored.created_at, new.created_at) if new.created_at > 0 else stored.created_at
+    return attrs.evolve(new, paid_by=tuple(payers[-REMEMBERED_PAYERS:]), created_at=created_at)
 
 
 class Results(Protocol):
     @abstractmethod
-    def get(self, file_unique_id: str, mode: str) -> CachedResult | None:
-        """The cached result for this file in this mode (``plain`` or ``dialogue``)."""
+    def get(self, file_unique_id: str, mode: str, language: str | None) -> CachedResult | None:
+        """The cached result for this file in this mode (``plain`` or ``dialogue``) and recognition
+        language (None: detected), however old; the caller decides whether it is fresh."""
 
     @abstractmethod
     def put(self, result: CachedResult) -> None:
-        """Store (or replace) a result."""
+        """Store a result under its file, mode and language; a result already stored there is
+        replaced, keeping its payers and age as ``merged_result`` says."""
 
 
 class BotState(Protocol):

@@ -1,7 +1,8 @@
-"""Shared test configuration: hypothesis profiles and the memory-adapter world."""
+"""Shared test configuration: hypothesis profiles, the memory-adapter world, the FC handlers."""
 
 from __future__ import annotations
 
+import logging
 import os
 
 import pytest
@@ -18,3 +19,24 @@ def world(tmp_path):
 
     w = World(media_dir=tmp_path / "media")
     yield w
+
+
+@pytest.fixture
+def restore_logging():
+    """The FC runtime configures the root logger (JSON lines): put the test's handlers back."""
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    yield
+    for handler in list(root.handlers):
+        root.removeHandler(handler)
+    for handler in handlers:
+        root.addHandler(handler)
+    root.setLevel(level)
+
+
+@pytest.fixture
+def fc(monkeypatch, tmp_path, restore_logging):
+    """Fresh FC handler modules over one local-profile runtime (tests.e2e.test_fc_handlers)."""
+    from tests.e2e.test_fc_handlers import build_fc
+
+    return build_fc(monkeypatch, tmp_path)

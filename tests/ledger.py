@@ -3,9 +3,10 @@
 Over the in-memory stores (``InMemoryUsers.journal`` is the audit trail of every balance move):
 
 1. every balance is the sum of its journal and never below zero;
-2. a completed job was delivered and its operations (``reserve:``/``extra:``/``release:`` + job
-   id) net exactly minus its charge, which is the ceiling of the minutes actually recognised
-   (the decoded duration), never what a file or Telegram claimed;
+2. a completed job's operations (``reserve:``/``extra:``/``release:`` + job id) net exactly minus
+   its charge, which is the ceiling of the minutes actually recognised (the decoded duration),
+   never what a file or Telegram claimed; a delivery that stopped half-way is charged the
+   delivered share of that (``domain.billing.minutes_for_share``) and at least one part arrived;
 3. a failed job nets to zero (everything it took was given back) and was never delivered:
    nothing is refunded after a delivery;
 4. every other job is legitimately in flight: leased by a worker or waiting in the queue.
@@ -16,7 +17,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 
-from domain.billing import minutes_for
+from domain.billing import minutes_for, minutes_for_share
 from domain.job import JobStatus
 
 JOB_OPERATIONS = ("reserve", "extra", "release")
@@ -49,7 +50,9 @@ def ledger_problems(users, jobs, *, now: float, queued: Iterable[str] = ()) -> l
         if job.status is JobStatus.COMPLETED:
             heard = minutes_for((job.real_duration_ms or 0) / 1000)
             if not job.delivered:
-                problems.append(f"job {job.job_id}: completed but not delivered")
+                if not job.delivered_parts:
+                    problems.append(f"job {job.job_id}: completed but nothing was delivered")
+                heard = minutes_for_share(heard, job.delivered_parts, job.planned_parts)
             if job.charged_minutes != heard or net != -heard:
                 problems.append(f"job {job.job_id}: charged {job.charged_minutes} (ledger {-net}) for "
                                 f"{job.real_duration_ms} ms heard, which costs {heard}")

@@ -1,10 +1,17 @@
 """Accepting a voice message, audio, video, video note or audio/video document.
 
 Checks size (Telegram's 20 MB download limit, D44), duration and balance with a clear reply;
-answers a file already transcribed from the cache without a charge; reserves the minutes
-(exactly once per job); posts the status message; then transcribes inline (short audio, not
-dialogue, known duration) or creates a queued job. The job id derives from the ``update_id``,
-so a redelivered update finds its job and changes nothing.
+reserves the minutes (exactly once per job); posts the status message; then transcribes inline
+(short audio, not dialogue, known duration) or creates a queued job. The job id derives from the
+``update_id``, so a redelivered update finds its job and changes nothing.
+
+A file already transcribed (same ``file_unique_id``, mode and recognition language, younger than
+``Policy.results_ttl_s``) is answered at once from the cache. It is free only for a user who paid
+for that transcript (``CachedResult.paid_by``). Anyone else — a forwarded file, another user —
+buys it like any file: the cached duration is reserved (``reserve:{job}``, refused with the usual
+price message when the balance is short) and a job carrying the finished text runs the ordinary
+delivery and settlement, so it is charged exactly ``minutes_for`` its duration, logged, exportable,
+and its buyer is added to the payers.
 """
 
 from __future__ import annotations
@@ -12,11 +19,14 @@ from __future__ import annotations
 import hashlib
 import logging
 
+import attrs
+
 from domain.audio import MediaKind
 from domain.billing import minutes_for
 from domain.job import Job
 from domain.users import User
 from ports.errors import TransientFailure
+from ports.repositories import CachedResult
 from usecases.billing import JobBilling
 from usecases.catalogue import say
 from usecases.delivery import deliver_text
@@ -57,21 +67,27 @@ class AcceptMedia:
                              reply_to=message.message_id)
             return "too_long"
         mode = "dialogue" if user.settings.dialogue else "plain"
-        cached = s.results.get(media.file_unique_id, mode) if media.file_unique_id else None
-        if cached is not None and cached.text:
+        cached = self._cached(media, mode, user)
+        if cached is not None and user.user_id in cached.paid_by:
+            # Its payer sends the file again: the transcript they paid for, at once and free.
             status = StatusMessage(s.chat, message.chat_id,
                                    s.chat.send_text(message.chat_id, say(lang, "cached_result"), reply_to=message.message_id))
             deliver_text(s.chat, status, cached.text, user.settings, policy)
             return "cached"
-        # Telegram's duration decides the reservation; documents (no duration) reserve one minute
-        # and the worker charges the rest once ffmpeg has measured the real duration.
-        cost = max(1, minutes_for(media.duration_s or 0))
+        if cached is not None:
+            # Anyone else pays for what the transcript is: its measured duration.
+            cost = minutes_for(cached.duration_ms / 1000)
+        else:
+            # Telegram's duration decides the reservation; documents (no duration) reserve one minute
+            # and the worker charges the rest once ffmpeg has measured the real duration.
+            cost = max(1, minutes_for(media.duration_s or 0))
         change = JobBilling(s.users).reserve(user.user_id, job_id, cost)
         if change.insufficient:
             s.chat.send_text(message.chat_id, say(lang, "no_minutes", cost=cost, balance=change.balance),
                              reply_to=message.message_id)
             return "no_minutes"
-        status_id = s.chat.send_text(message.chat_id, say(lang, "received"), reply_to=message.message_id)
+        status_id = s.chat.send_text(message.chat_id, say(lang, "cached_result" if cached else "received"),
+                                     reply_to=message.message_id)
         job = Job(
             job_id=job_id, user_id=user.user_id, chat_id=message.chat_id, message_id=message.message_id,
             file_id=media.file_id, file_unique_id=media.file_unique_id, kind=media.kind,
@@ -79,12 +95,19 @@ class AcceptMedia:
             status_message_id=status_id, created_at=s.clock.now(), dialogue=user.settings.dialogue,
             language=user.settings.language,
         )
+        if cached is not None:
+            # Recognised and formatted already: the job starts at delivery (its checkpoints say so),
+            # and settles from the cached duration like any job from its decoded one.
+            job = attrs.evolve(job, real_duration_ms=cached.duration_ms, result_text=cached.text,
+                               segments_json=cached.segments_json, result_mode=mode,
+                               result_language=cached.language)
         if not s.jobs.create(job):
             return "duplicate"
-        if self._inline(media, user):
+        if cached is not None or self._inline(media, user):
             try:
                 deadline = Deadline.after(s.clock, policy.inline_step_budget_s)
-                return f"inline:{self._transcribe_job(job_id, deadline).status}"
+                route = "cached_sale" if cached is not None else "inline"
+                return f"{route}:{self._transcribe_job(job_id, deadline).status}"
             except TransientFailure as exc:
                 # A provider hiccup inside the webhook's short budget: hand the job to the worker,
                 # which retries with its longer budget, instead of failing the user.
@@ -96,6 +119,15 @@ class AcceptMedia:
             # The job row exists in "queued"; the sweeper republishes queued jobs that never started.
             log.error("job not published; the sweeper will retry", extra={"job_id": job_id})
         return "queued"
+
+    def _cached(self, media: MediaRef, mode: str, user: User) -> CachedResult | None:
+        """A fresh cached transcript of this file in the user's mode and recognition language."""
+        if not media.file_unique_id:
+            return None
+        cached = self._s.results.get(media.file_unique_id, mode, user.settings.language)
+        if cached is None or not cached.text or not cached.fresh(self._s.clock.now(), self._s.policy.results_ttl_s):
+            return None
+        return cached
 
     def _inline(self, media: MediaRef, user: User) -> bool:
         return (

@@ -3,15 +3,22 @@
 Routing (the order matters):
 1. ``pre_checkout_query`` → ``Payments.pre_checkout`` (validated, D13/D14);
 2. a message with ``successful_payment`` → ``Payments.successful``, before anything that could
-   swallow it (D17), deduplicated by the charge id (D15);
-3. a message with media → ``AcceptMedia`` (deduplicated by its job id);
-4. everything else claims its ``update_id`` first, so a redelivered update changes nothing;
-5. buttons: ``buy:<package>``, ``set:…`` (settings, edited in place), ``export:<job>:<fmt>``, and
+   swallow it (D17), deduplicated by the charge id (D15) — in any chat: the Stars are taken
+   wherever the invoice was paid (the confirmation goes to the payer's private chat);
+3. anything else from a group, supergroup or channel is ignored: no reply, no charge, no user
+   row, no claim — media, commands, text and buttons alike. The bot works in private chats only
+   (``BOT_USERNAME`` still matters there: ``/cmd@OtherBot`` is not ours);
+4. a message with media → ``AcceptMedia`` (deduplicated by its job id);
+5. everything else claims its ``update_id`` first, so a redelivered update changes nothing.
+   When the command meets a transient outage the claim is released before the webhook answers
+   503, so Telegram's next delivery runs it (once: a command that changed something keeps its
+   own idempotency — ``credit:{update}``, the trial request's conditional write — and once its
+   change is stored, its replies are best effort and never make the update run again);
+6. buttons: ``buy:<package>``, ``set:…`` (settings, edited in place), ``export:<job>:<fmt>``, and
    the owner's ``trial:…`` and ``users:page:…``, which do nothing at all for anyone else;
-6. private messages: commands (``/cmd@botname`` works, D1; a command addressed to another bot is
+7. private messages: commands (``/cmd@botname`` works, D1; a command addressed to another bot is
    ignored); owner commands give no reaction at all to anyone but the owner, not even "unknown
    command"; any other text, and photos, stickers or files that are not audio get a short hint.
-Messages in groups and channels are ignored.
 """
 
 from __future__ import annotations
@@ -19,7 +26,7 @@ from __future__ import annotations
 import logging
 
 from domain.users import User
-from ports.errors import PortError
+from ports.errors import PortError, TransientFailure
 from usecases.accept_media import AcceptMedia
 from usecases.catalogue import LANGUAGES, say
 from usecases.exports import TranscriptExports
@@ -34,6 +41,10 @@ from usecases.trial import TrialRequests
 from usecases.users import ensure_user
 
 log = logging.getLogger(__name__)
+
+# Chat types the bot answers in; ``None`` is a button under an inline-mode message (no chat at all,
+# ignored further down).
+PRIVATE = ("private", None)
 
 
 def parse_command(text: str, bot_username: str) -> tuple[str, list[str]] | None:
@@ -65,19 +76,31 @@ class AcceptUpdate:
             return "pre_checkout:" + ("ok" if self._payments.pre_checkout(update) else "refused")
         if isinstance(update, IncomingMessage) and update.payment is not None:
             return "payment:" + self._payments.successful(update)
+        if update.chat_type not in PRIVATE:
+            return "ignored"  # groups and channels (see the module doc)
         if isinstance(update, IncomingMessage) and update.media is not None:
             user = ensure_user(self._s.users, update.sender, self._s.clock)
             return "media:" + self._media(update, user)
-        if not self._s.keys.claim(f"update:{update.update_id}", self._s.clock.now()):
+        key = f"update:{update.update_id}"
+        if not self._s.keys.claim(key, self._s.clock.now()):
             return "duplicate"
-        if isinstance(update, IncomingCallback):
-            return self._callback(update)
-        return self._message(update)
+        try:
+            if isinstance(update, IncomingCallback):
+                return self._callback(update)
+            return self._message(update)
+        except TransientFailure:
+            # The webhook answers 503 and Telegram delivers the update again: that delivery must run.
+            self._release(key)
+            raise
+
+    def _release(self, key: str) -> None:
+        try:
+            self._s.keys.release(key)
+        except PortError as exc:
+            log.error("update claim not released; its redelivery will be dropped", extra={"key": key, "error": str(exc)})
 
     # -- messages ---------------------------------------------------------------------------------
     def _message(self, message: IncomingMessage) -> str:
-        if message.chat_type != "private":
-            return "ignored"
         text = (message.text or "").strip()
         if not text.startswith("/"):
             # Plain text, a photo, a sticker, a file that is not audio: say what the bot is for.
@@ -118,7 +141,11 @@ class AcceptUpdate:
 
     def _toggle(self, message, user, field: str) -> None:
         user = self._settings.toggle(user, field)
-        self._s.chat.send_text(message.chat_id, self._settings.describe(user, field))
+        # Toggled and stored: a retry of this update would toggle it back, so the answer is best effort.
+        try:
+            self._s.chat.send_text(message.chat_id, self._settings.describe(user, field))
+        except PortError as exc:
+            log.warning("setting changed, answer not sent", extra={"user_id": user.user_id, "error": str(exc)})
 
     def _cmd_code(self, message, user, args) -> None:
         self._toggle(message, user, "use_code")

@@ -118,6 +118,7 @@ RU: dict[str, str] = {
     "stage_format": "✏️ Форматирую текст...",
     "stage_deliver": "📤 Отправляю результат...",
     "file_caption": "Текст записи ({chars} символов)",
+    "delivery_unsure": "⚠️ Telegram не подтвердил, что весь текст дошёл. Если чего-то не хватает, полный текст — по кнопкам ниже.",
     "speaker": "Спикер",
     # Notices
     "low_balance": "⚠️ Низкий баланс! Осталось: {balance} мин. Пополнить: /buy_minutes",
@@ -129,6 +130,8 @@ RU: dict[str, str] = {
     "err_rejected": "Сервис распознавания отказался обрабатывать эту запись. Минуты возвращены.",
     "err_generic": "Не удалось распознать запись. Минуты возвращены — попробуйте позже.",
     "err_timeout": "Обработка заняла слишком много времени. Минуты возвращены — попробуйте позже или отправьте файл покороче.",
+    "err_outage": "Сервис распознавания временно недоступен. Минуты возвращены — попробуйте ещё раз через несколько минут.",
+    "delivery_partial": "Не удалось отправить весь текст: доставлено частей — {sent} из {total}. Списаны минуты только за доставленную часть.",
 }
 
 EN: dict[str, str] = {
@@ -234,6 +237,7 @@ EN: dict[str, str] = {
     "stage_format": "✏️ Formatting the text...",
     "stage_deliver": "📤 Sending the result...",
     "file_caption": "Transcript ({chars} characters)",
+    "delivery_unsure": "⚠️ Telegram did not confirm that the whole text arrived. If something is missing, the full transcript is in the buttons below.",
     "speaker": "Speaker",
     "low_balance": "⚠️ Low balance! {balance} min left. Top up: /buy_minutes",
     "empty_balance": "❌ Balance used up! Top up: /buy_minutes",
@@ -243,6 +247,8 @@ EN: dict[str, str] = {
     "err_rejected": "The recognition service refused to process this recording. Minutes returned.",
     "err_generic": "Could not transcribe the recording. Minutes returned — please try again later.",
     "err_timeout": "Processing took too long. Minutes returned — try again later or send a shorter file.",
+    "err_outage": "The transcription service is temporarily unavailable. Minutes returned — please try again in a few minutes.",
+    "delivery_partial": "Could not send the whole transcript: {sent} of {total} parts arrived. You were charged only for the part that arrived.",
 }
 
 # The owner's own tools (owner commands, notifications to the owner) speak English, like the

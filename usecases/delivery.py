@@ -8,10 +8,18 @@
    own, so no part ever carries a broken tag or entity (D40).
 The status message is removed only after the result is out, so a failed send never leaves the
 user with nothing (D39).
+
+A send whose answer never came (``OutcomeUnknown``: Telegram may or may not show it) is not sent
+again: at most once. The part counts as sent (the checkpoint moves on, so a redelivered job does
+not resend it either), because a duplicate is certain to be seen while a lost reply almost always
+means the message did arrive. What the user could miss is never lost: the status message then
+stays, edited into a notice that carries the export buttons (the whole transcript as a file);
+edits are idempotent, so that one may be retried.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from typing import TypeVar
 
@@ -19,10 +27,13 @@ from domain.policy import Policy
 from domain.splitting import escape_html, split_code_message, split_message
 from domain.users import LongTextMode, UserSettings
 from ports.chat import Chat, EditOutcome, Keyboard
+from ports.errors import ChatBlocked, OutcomeUnknown, PortError
 from usecases.catalogue import say
 from usecases.progress import StatusMessage
 
 T = TypeVar("T")
+
+log = logging.getLogger(__name__)
 
 
 def deliver_text(
@@ -40,7 +51,17 @@ def deliver_text(
     attempt = attempt or (lambda call: call())
     on_part_sent = on_part_sent or (lambda n: None)
     chat_id = status.chat_id
-    shown = f"<code>{escape_html(text)}</code>" if settings.use_code else text
+    unsure: list[int] = []  # parts whose send had no answer
+
+    def send(part: int, call: Callable[[], int]) -> list[int]:
+        try:
+            return [attempt(call)]
+        except OutcomeUnknown as exc:
+            unsure.append(part)
+            log.warning("a transcript part may not have arrived; it is not sent again",
+                        extra={"part": part, "error": str(exc)})
+            return []
+    shown = _shown(text, settings)
     if len(shown) <= policy.edit_limit:
         if status.message_id is not None:
             outcome = attempt(lambda: chat.edit_text(chat_id, status.message_id, shown, html=settings.use_code,
@@ -52,22 +73,56 @@ def deliver_text(
         caption = say(settings.ui_language, "file_caption", chars=len(text))
         ids = []
         if sent_parts < 1:
-            ids.append(attempt(lambda: chat.send_document(chat_id, "transcript.txt", text.encode("utf-8"),
-                                                          caption=caption, keyboard=keyboard)))
+            ids += send(1, lambda: chat.send_document(chat_id, "transcript.txt", text.encode("utf-8"),
+                                                      caption=caption, keyboard=keyboard))
             on_part_sent(1)
-        status.remove()
+        _close_status(chat, status, settings, keyboard, unsure, attempt)
         return ids
-    elif settings.use_code:
-        parts = [f"<code>{escape_html(p)}</code>" for p in split_code_message(text, policy.message_limit)]
     else:
-        parts = list(split_message(text, policy.message_limit))
+        parts = _split(text, settings, policy)
     ids = []
     for i, part in enumerate(parts):
         if i < sent_parts:
             continue
         markup = keyboard if i == len(parts) - 1 else None
-        ids.append(attempt(lambda part=part, markup=markup: chat.send_text(
-            chat_id, part, html=settings.use_code, keyboard=markup)))
+        ids += send(i + 1, lambda part=part, markup=markup: chat.send_text(
+            chat_id, part, html=settings.use_code, keyboard=markup))
         on_part_sent(i + 1)
-    status.remove()
+    _close_status(chat, status, settings, keyboard, unsure, attempt)
     return ids
+
+
+def _close_status(chat: Chat, status: StatusMessage, settings: UserSettings, keyboard: Keyboard | None,
+                  unsure: list[int], attempt: Callable[[Callable[[], EditOutcome]], EditOutcome]) -> None:
+    """Remove the status message; after a send without answer, keep it as the way to the whole text."""
+    message_id = status.message_id
+    if unsure and keyboard is not None and message_id is not None:
+        notice = say(settings.ui_language, "delivery_unsure")
+        try:
+            outcome = attempt(lambda: chat.edit_text(status.chat_id, message_id, notice, keyboard=keyboard))
+        except ChatBlocked:
+            raise
+        except PortError as exc:
+            log.warning("delivery notice not shown", extra={"error": str(exc)})
+        else:
+            if outcome in (EditOutcome.EDITED, EditOutcome.NOT_MODIFIED):
+                return
+    status.remove()
+
+
+def _shown(text: str, settings: UserSettings) -> str:
+    return f"<code>{escape_html(text)}</code>" if settings.use_code else text
+
+
+def _split(text: str, settings: UserSettings, policy: Policy) -> list[str]:
+    if settings.use_code:
+        return [f"<code>{escape_html(p)}</code>" for p in split_code_message(text, policy.message_limit)]
+    return list(split_message(text, policy.message_limit))
+
+
+def planned_parts(text: str, settings: UserSettings, policy: Policy) -> int:
+    """How many messages (or files) ``deliver_text`` sends for ``text``: the denominator of a
+    delivery that stopped half-way (the worker bills the share that arrived)."""
+    if len(_shown(text, settings)) <= policy.edit_limit or settings.long_text is LongTextMode.FILE:
+        return 1
+    return len(_split(text, settings, policy))

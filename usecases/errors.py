@@ -20,3 +20,16 @@ class UserFacingError(Exception):
         super().__init__(key)
         self.key = key
         self.params = params
+
+
+class DecodeLimitReached(Exception):
+    """The audio goes on past the decode limit (``Policy.decode_limit``): decoding was stopped there.
+
+    The worker refuses such a file as too long (nothing charged, no more decoded than the limit);
+    the webhook's inline path hands it to the worker instead.
+    """
+
+    def __init__(self, decoded_ms: int, limit_s: float) -> None:
+        super().__init__(f"audio longer than {limit_s:g} s (decoding stopped at {decoded_ms} ms)")
+        self.decoded_ms = decoded_ms
+        self.limit_s = limit_s

@@ -61,6 +61,8 @@ class IncomingCallback:
     data: str
     chat_id: int | None = None
     message_id: int | None = None
+    # The type of the chat the button's message is in (None: an inline-mode message, no chat).
+    chat_type: str | None = "private"
 
 
 @attrs.frozen

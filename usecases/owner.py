@@ -48,6 +48,9 @@ MAX_MUTE_HOURS = 24 * 30
 MAX_METRICS_HOURS = 24 * 90
 MAX_EXPORT_DAYS = 3650
 MAX_TRIAL_CARDS = 20
+# The largest /credit or debit at once (about 19 years of audio): anything larger is a typo, and
+# a balance must stay far inside the stores' 64-bit integers.
+MAX_CREDIT_MINUTES = 10_000_000
 # Telegram allows 64 bytes of callback data; "users:page:<n>:" leaves the rest for the query.
 MAX_CALLBACK_BYTES = 64
 TRIAL_EMOJI = {TrialStatus.APPROVED: "✅", TrialStatus.PENDING: "⏳", TrialStatus.DENIED: "❌", TrialStatus.NONE: ""}
@@ -74,13 +77,22 @@ def _cut_utf8(text: str, limit: int) -> str:
     return data.decode("utf-8", errors="ignore")
 
 
+def _digits(value: str) -> bool:
+    """ASCII digits only: ``str.isdigit`` also accepts "²" or "①" (which ``int`` refuses) and
+    ``int`` accepts "١٢" or "1_000"; an owner's number is written with 0-9 and nothing else."""
+    return value.isascii() and value.isdigit()
+
+
 def _whole(value: str) -> int | None:
     """A whole number ("15", "-3", "+2"); None for fractions and anything else."""
     body = value[1:] if value[:1] in "+-" else value
-    return int(value) if body.isdigit() else None
+    return int(value) if _digits(body) else None
 
 
 def _number(value: str) -> float | None:
+    """A finite decimal number ("1.5", "24"), ASCII only (``float`` alone takes "١" and "1_0")."""
+    if not value.isascii() or "_" in value:
+        return None
     try:
         number = float(value)
     except ValueError:
@@ -120,14 +132,14 @@ class OwnerCommands:
 
     def callback(self, data: str, chat_id: int | None, message_id: int | None) -> str:
         parts = data.split(":")
-        if len(parts) == 3 and parts[0] == "trial" and parts[1] in ("approve", "deny") and parts[2].isdigit():
+        if len(parts) == 3 and parts[0] == "trial" and parts[1] in ("approve", "deny") and _digits(parts[2]):
             line = self._trials.decide(int(parts[2]), parts[1] == "approve")
             if chat_id is not None and message_id is not None:
                 self._s.chat.edit_text(chat_id, message_id, line)
             elif chat_id is not None:
                 self._send(chat_id, line)
             return f"trial:{parts[1]}"
-        if len(parts) >= 3 and parts[0] == "users" and parts[1] == "page" and parts[2].isdigit() and chat_id:
+        if len(parts) >= 3 and parts[0] == "users" and parts[1] == "page" and _digits(parts[2]) and chat_id:
             query = ":".join(parts[3:])
             text, keyboard = self._users_page(query, int(parts[2]))
             if message_id is not None:
@@ -174,7 +186,7 @@ class OwnerCommands:
 
     def _cmd_user(self, args, chat_id, update_id) -> None:
         page = 1
-        if len(args) >= 2 and args[0] in ("--page", "-p") and args[1].isdigit():
+        if len(args) >= 2 and args[0] in ("--page", "-p") and _digits(args[1]):
             page, args = int(args[1]), args[2:]
         # The query travels in the page buttons' callback data: keep it within Telegram's 64 bytes.
         query = _cut_utf8(" ".join(args).replace(":", " ").strip(), MAX_CALLBACK_BYTES - len("users:page:9999:"))
@@ -187,6 +199,9 @@ class OwnerCommands:
         minutes = _whole(args[1]) if len(args) == 2 else None
         if user_id is None or minutes is None or minutes == 0:
             self._send(chat_id, owner_say("credit_usage"))
+            return
+        if abs(minutes) > MAX_CREDIT_MINUTES:
+            self._send(chat_id, owner_say("credit_too_big", max_minutes=MAX_CREDIT_MINUTES))
             return
         user = self._s.users.get(user_id)
         if user is None:
@@ -201,7 +216,11 @@ class OwnerCommands:
             moved = -change.balance
             change = self._s.users.apply_balance(user_id, op_key, moved)
         if change.duplicate:
-            return  # the same update again: done already
+            # This update was applied by an earlier delivery that met an outage before it could
+            # answer (the webhook then asks Telegram to retry): say so instead of staying silent.
+            self._send(chat_id, owner_say("credit_repeat", name=user.display_name, user_id=user_id,
+                                          balance=change.balance))
+            return
         if change.insufficient:
             self._send(chat_id, owner_say("credit_busy", user_id=user_id))
             return

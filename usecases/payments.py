@@ -12,16 +12,26 @@ pressed, and enforced at pre-checkout (D14) with a *reservation*: the purchase c
 incremented there, conditionally (never beyond the limit) and exactly once per invoice (operation
 key ``micro:<nonce>``). Telegram takes the Stars only after our ``ok``, so two invoices paid at
 the same moment cannot both pass: the second reservation fails and its pre-checkout is refused.
-``successful_payment`` counts with the same key, which is then a no-op.
+``successful_payment`` enforces the limit again, per payment (``Users.count_paid_purchase``,
+exactly once per ``telegram_payment_charge_id``): the first payment of an invoice takes that
+invoice's reservation, and any other payment — the same invoice paid a second time (a forwarded
+copy: the reservation key is per invoice, so its pre-checkout passes again), a legacy invoice —
+needs a free slot. A payment over the limit has taken Stars for goods the bot will not sell, and
+Telegram requires the goods or the money back: it is refunded (``Chat.refund_star_payment``,
+claimed once per charge, released on an outage so the redelivery refunds), the user told, the owner
+alerted; nothing is credited. Where the chat adapter cannot refund (its port default), the minutes
+are credited after all — the user paid — and the owner is alerted to refund by hand; a refund the
+platform refuses credits nothing and is left to the owner with the charge id.
 Residual window, accepted: when Telegram fails a payment *after* our ``ok`` (rare; nothing
 tells the bot), the reservation stays and the user has one micro purchase fewer. That errs on the
 seller's side for a 5⭐ promotional package; the owner can see it in ``/export payments``
 (purchases without a payment row). A legacy payload has no nonce: its pre-checkout only checks
 the counter and the payment counts it (the reference's window, for those old invoices only).
 
-``successful_payment``: Telegram has taken the Stars, so the minutes are always credited (even if
-a limit was somehow passed), exactly once per ``telegram_payment_charge_id`` (D15), logged
-(one row per charge) and reported to the owner. A payment we cannot match is never credited
+``successful_payment``: Telegram has taken the Stars, so the minutes are credited (bar a refund
+over the limit, above), exactly once per ``telegram_payment_charge_id`` (D15), logged (one row per
+charge) and reported to the owner. The confirmation goes to the payer's private chat, wherever
+the invoice was paid. A payment we cannot match is never credited
 blindly: the owner is told to look, the user that a person will.
 """
 
@@ -36,7 +46,7 @@ import attrs
 from domain.billing import PACKAGES, Package, find_package
 from domain.users import User
 from ports.chat import Button
-from ports.errors import PortError
+from ports.errors import PermanentFailure, PortError, TransientFailure
 from ports.repositories import PaymentLog
 from usecases import budget
 from usecases.catalogue import owner_say, say
@@ -45,10 +55,6 @@ from usecases.services import BotServices
 from usecases.users import ensure_user
 
 log = logging.getLogger(__name__)
-
-# successful_payment counts a limited purchase even past the limit: the Stars are already taken.
-NO_LIMIT = 1_000_000
-
 
 @attrs.frozen
 class InvoicePayload:
@@ -196,20 +202,60 @@ class Payments:
                 self._tell(message.chat_id, say(lang, "payment_review"))
             return "unmatched"
         package = parsed.package
-        change = self._s.users.apply_balance(user.user_id, f"pay:{charge}", package.minutes)
+        over_limit = False
         if package.purchase_limit is not None:
-            key = f"micro:{parsed.nonce}" if parsed.nonce else f"micro:{charge}"
-            self._s.users.increment_micro_purchases(user.user_id, key, NO_LIMIT)
+            reservation = f"micro:{parsed.nonce}" if parsed.nonce else None
+            over_limit = not self._s.users.count_paid_purchase(
+                user.user_id, f"micro-charge:{charge}", reservation, package.purchase_limit)
+            if over_limit:
+                refunded = self._refund_over_limit(user, package, charge, payment.total_amount)
+                if refunded is not None:
+                    return refunded
+                # No refund available: the user paid, so they get the minutes; the owner decides.
+        change = self._s.users.apply_balance(user.user_id, f"pay:{charge}", package.minutes)
         logged = self._s.logs.add_payment(PaymentLog(charge, user.user_id, package.id, package.minutes,
                                                      payment.total_amount, self._s.clock.now()))
         if not (change.applied or logged):
             return "duplicate"  # a redelivered successful_payment: credited, logged and told already
         balance = change.balance if change.applied else (self._s.users.get(user.user_id) or user).balance_minutes
-        self._tell(message.chat_id, say(lang, "payment_ok", minutes=package.minutes, balance=balance))
+        # The payer's private chat (its id is the user's): never an answer into a group.
+        self._tell(user.user_id, say(lang, "payment_ok", minutes=package.minutes, balance=balance))
         self._notify_owner(owner_say("payment_owner", name=user.display_name, user_id=user.user_id,
                                      stars=payment.total_amount, minutes=package.minutes, package=package.id,
                                      balance=balance))
+        if over_limit:
+            self._notify_owner(owner_say("micro_over_limit_credited", name=user.display_name, user_id=user.user_id,
+                                         limit=package.purchase_limit, stars=payment.total_amount, charge=charge))
+            return "credited_over_limit"
         return "credited"
+
+    def _refund_over_limit(self, user: User, package: Package, charge: str, stars: int) -> str | None:
+        """Give back a payment over the package's limit; the route, or None when the chat cannot refund."""
+        key = f"refund:{charge}"
+        if not self._s.keys.claim(key, self._s.clock.now()):
+            return "refunded"  # a redelivery: refunded (or left to the owner) by the first one
+        try:
+            refunded = self._s.chat.refund_star_payment(user.user_id, charge)
+        except TransientFailure:
+            # The webhook answers 503; the redelivered payment must try the refund again.
+            try:
+                self._s.keys.release(key)
+            except PortError:
+                log.error("refund claim not released", extra={"charge": charge})
+            raise
+        except PermanentFailure as exc:
+            log.error("refund over the purchase limit refused", extra={"user_id": user.user_id, "error": str(exc)})
+            self._notify_owner(owner_say("micro_refund_failed", name=user.display_name, user_id=user.user_id,
+                                         stars=stars, charge=charge, error=str(exc)[:200]))
+            self._tell(user.user_id, say(user.settings.ui_language, "payment_review"))
+            return "refund_failed"
+        if not refunded:
+            return None
+        self._tell(user.user_id, say(user.settings.ui_language, "micro_refunded", limit=package.purchase_limit,
+                                     stars=stars))
+        self._notify_owner(owner_say("micro_refunded_owner", name=user.display_name, user_id=user.user_id,
+                                     limit=package.purchase_limit, stars=stars, charge=charge))
+        return "refunded"
 
     # -- helpers ---------------------------------------------------------------------------------------
     def _tell(self, chat_id: int, text: str) -> None:

@@ -1,7 +1,8 @@
 """The one retry policy of the bot: bounded exponential backoff with full jitter.
 
 Adapters translate vendor errors into TransientFailure / PermanentFailure; only transient
-ones are retried here. A provider's own hint (Telegram's ``retry_after``) wins over the backoff.
+ones are retried here, and never an ``OutcomeUnknown`` (a send that may already have arrived).
+A provider's own hint (Telegram's ``retry_after``) wins over the backoff.
 Under a request budget (``usecases.budget``) nothing is retried once it is spent, and no wait
 runs past it.
 """
@@ -13,7 +14,7 @@ from collections.abc import Callable
 from typing import TypeVar
 
 from ports.clock import Clock
-from ports.errors import TransientFailure
+from ports.errors import OutcomeUnknown, TransientFailure
 from usecases import budget
 
 T = TypeVar("T")
@@ -31,7 +32,8 @@ def with_retries(
         try:
             return call()
         except TransientFailure as exc:
-            if attempt >= attempts or isinstance(exc, budget.BudgetSpent):
+            # OutcomeUnknown: the first request may have taken effect; a resend could duplicate it.
+            if attempt >= attempts or isinstance(exc, budget.BudgetSpent | OutcomeUnknown):
                 raise
             if exc.retry_after_s is not None:
                 delay = min(MAX_DELAY_S, exc.retry_after_s)
@@ -51,7 +53,9 @@ class RetryingPort:
     a throttled or briefly unavailable service costs a short wait, not a failed job, without a
     retry loop at every call site. Safe because those ports' writes are idempotent or
     conditional (operation keys, versions, insert-if-absent); a lost reply at worst shows up
-    as a duplicate the use cases already recognise. Recognizers and formatters are retried
+    as a duplicate the use cases already recognise. The chat's sends are not idempotent: the
+    Telegram adapter reports a send whose reply was lost as ``OutcomeUnknown``, which is not
+    retried here (``usecases.delivery`` decides). Recognizers and formatters are retried
     where they are called, with their own budgets.
     """
 

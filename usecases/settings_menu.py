@@ -15,11 +15,16 @@ code is refused with the list of accepted ones.
 
 from __future__ import annotations
 
+import logging
+
 from domain.users import LongTextMode, User
 from ports.chat import Button, Keyboard
+from ports.errors import PortError
 from usecases.catalogue import CATALOGUES, LANGUAGES, say
 from usecases.services import BotServices
 from usecases.users import update_settings
+
+log = logging.getLogger(__name__)
 
 TOGGLES = ("use_code", "use_yo", "long_text", "dialogue", "speaker_labels")
 
@@ -128,6 +133,13 @@ class SettingsMenu:
             user = self.set_language(user, None if code == "auto" else code)
         elif field in (*TOGGLES, "ui_language"):
             user = self.toggle(user, field)
+            try:
+                self._redraw(chat_id, message_id, self.text(user), self.keyboard(user))
+            except PortError as exc:
+                # Toggled and stored: a retry of this press would toggle it back, so the redraw is
+                # best effort (the next /settings shows the truth).
+                log.warning("setting changed, menu not redrawn", extra={"user_id": user.user_id, "error": str(exc)})
+            return True
         elif field != "back":
             return False
         self._redraw(chat_id, message_id, self.text(user), self.keyboard(user))

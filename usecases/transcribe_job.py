@@ -31,7 +31,7 @@ from typing import Any
 import attrs
 
 from domain.audio import ProbeResult, Span
-from domain.billing import balance_notice, minutes_for
+from domain.billing import balance_notice, minutes_for, minutes_for_share
 from domain.dialogue import format_dialogue
 from domain.job import Job
 from domain.policy import Policy
@@ -52,8 +52,8 @@ from ports.job_queue import JobQueue
 from ports.repositories import CachedResult, Jobs, Logs, Results, TranscriptionLog, Users
 from usecases.billing import JobBilling
 from usecases.catalogue import say
-from usecases.delivery import deliver_text
-from usecases.errors import JobBusy, UserFacingError
+from usecases.delivery import deliver_text, planned_parts
+from usecases.errors import DecodeLimitReached, JobBusy, UserFacingError
 from usecases.formatting import FormattingChain
 from usecases.progress import StatusMessage
 from usecases.steps import Deadline, StepInterrupted
@@ -75,6 +75,21 @@ class JobOutcome:
     job_id: str
     status: str  # completed | failed | skipped | missing | continued
     detail: str = ""
+
+
+# ``Job.error`` of a job whose last attempt met a transient failure (provider and code follow).
+TRANSIENT_MARK = "transient:"
+# Transient failures of our own making, not a provider's: the work itself ran too long.
+_OWN_LIMITS = ("ffmpeg:timeout", "worker:")
+
+
+def _exhausted_key(job: Job) -> str:
+    """What to tell the user when a job's attempts ran out: a provider outage is reported as such
+    (minutes returned, try again later); only time limits of our own suggest a shorter file."""
+    error = job.error or ""
+    if error.startswith(TRANSIENT_MARK) and not error[len(TRANSIENT_MARK):].startswith(_OWN_LIMITS):
+        return "err_outage"
+    return "err_timeout"
 
 
 class _JobState(RecognitionState):
@@ -146,7 +161,7 @@ class TranscribeJob:
         if job.is_leased(now):
             raise JobBusy(job_id)
         if job.attempts >= self._policy.max_job_attempts:
-            return self._fail(job, "too_many_attempts", "err_timeout")
+            return self._fail(job, "too_many_attempts", _exhausted_key(job))
         try:
             job = self._jobs.save(job.claimed(now, self._policy.job_lease_s))
         except ConflictError as exc:
@@ -171,8 +186,8 @@ class TranscribeJob:
             if exc.provider == "telegram":
                 key = "err_download"
             return self._fail(job, str(exc), key, status=status)
-        except TransientFailure:
-            self._release_lease(job.job_id)
+        except TransientFailure as exc:
+            self._release_lease(job.job_id, exc)
             raise
 
     # -- the stages ------------------------------------------------------------------------------
@@ -192,14 +207,34 @@ class TranscribeJob:
             progress("stage_deliver")
             if not job.result_text:
                 raise UserFacingError("err_no_speech")
+            if not job.planned_parts:
+                job = self._jobs.save(attrs.evolve(
+                    job, planned_parts=planned_parts(job.result_text, settings, self._policy)))
             checkpoint = {"job": job}
 
             def part_sent(count: int) -> None:
                 checkpoint["job"] = self._jobs.save(attrs.evolve(checkpoint["job"], delivered_parts=count))
 
-            deliver_text(self._chat, status, job.result_text, settings, self._policy,
-                         keyboard=export_keyboard(job.job_id), sent_parts=job.delivered_parts,
-                         on_part_sent=part_sent)
+            try:
+                deliver_text(self._chat, status, job.result_text, settings, self._policy,
+                             keyboard=export_keyboard(job.job_id), sent_parts=job.delivered_parts,
+                             on_part_sent=part_sent)
+            except PermanentFailure as exc:  # ChatBlocked included
+                job = checkpoint["job"]
+                if not job.delivered_parts:
+                    raise
+                # Part of the transcript is with the user: settle for that, never refund it.
+                log.warning("delivery stopped", extra={"job_id": job.job_id, "error": str(exc),
+                                                       "sent": job.delivered_parts, "planned": job.planned_parts})
+                if job.delivered_parts >= job.planned_parts:
+                    job = self._jobs.save(attrs.evolve(job, delivered=True))
+                else:
+                    try:
+                        status.show(say(settings.ui_language, "delivery_partial", sent=job.delivered_parts,
+                                        total=job.planned_parts))
+                    except PortError:
+                        pass  # the chat that refused the part may refuse this too
+                return self._complete(job, settings)
             job = self._jobs.save(attrs.evolve(checkpoint["job"], delivered=True))
         return self._complete(job, settings)
 
@@ -249,7 +284,14 @@ class TranscribeJob:
         del data
         progress("stage_convert")
         until = Deadline(self._clock, deadline.at + self._policy.timeouts.worker_call_s)
-        audio = self._transcriber.transcode(source, workdir, job.declared_duration_s or None, until)
+        try:
+            audio = self._transcriber.transcode(source, workdir, job.declared_duration_s or None, until)
+        except DecodeLimitReached as exc:
+            if exc.limit_s < self._policy.max_duration_s:
+                # The webhook's inline path: the note lied about its length; the worker decodes it.
+                raise StepInterrupted(str(exc)) from None
+            # Refused having decoded no more than the limit; the reservation is returned.
+            raise UserFacingError("too_long", max_minutes=int(self._policy.max_duration_s // 60)) from None
         if job.audio_json is None:
             state.job = self._charge_real_duration(job, audio.probe.duration_ms)
             # Kept for later steps when the work may not fit one step (several chunks, or the
@@ -328,16 +370,33 @@ class TranscribeJob:
 
     # -- endings -----------------------------------------------------------------------------------
     def _complete(self, job: Job, settings: UserSettings) -> JobOutcome:
+        """Settle and close a job whose transcript went out (whole, or in part: ``delivered`` is
+        False and ``delivered_parts`` of ``planned_parts`` messages arrived, billed by that share).
+
+        Once anything was delivered the job is complete and charged: what follows the settlement
+        (the log row, the cache, the balance notice) is best effort, logged when it fails, and
+        can never turn into a refund.
+        """
         duration_ms = job.real_duration_ms or 0
         real_cost = minutes_for(duration_ms / 1000)
-        bill = self._billing.complete(job.user_id, job.job_id, job.reserved_minutes, job.extra_minutes, real_cost)
+        cost = real_cost if job.delivered else minutes_for_share(real_cost, job.delivered_parts, job.planned_parts)
+        bill = self._billing.complete(job.user_id, job.job_id, job.reserved_minutes, job.extra_minutes, cost)
         now = self._clock.now()
-        self._logs.add_transcription(TranscriptionLog(
-            log_id=job.job_id, user_id=job.user_id, job_id=job.job_id, duration_s=duration_ms / 1000,
-            minutes=bill.charged, chars=len(job.result_text or ""), mode=job.result_mode or "plain", timestamp=now,
-        ))
-        self._results.put(CachedResult(job.file_unique_id, "dialogue" if job.dialogue else "plain",
-                                       job.result_text or "", duration_ms, job.segments_json))
+        try:
+            self._logs.add_transcription(TranscriptionLog(
+                log_id=job.job_id, user_id=job.user_id, job_id=job.job_id, duration_s=duration_ms / 1000,
+                minutes=bill.charged, chars=len(job.result_text or ""), mode=job.result_mode or "plain",
+                timestamp=now,
+            ))
+        except PortError as exc:
+            log.warning("transcription log row not written", extra={"job_id": job.job_id, "error": str(exc)})
+        if job.delivered:
+            try:
+                self._results.put(CachedResult(job.file_unique_id, "dialogue" if job.dialogue else "plain",
+                                               job.result_text or "", duration_ms, job.segments_json,
+                                               language=job.language, paid_by=(job.user_id,), created_at=now))
+            except PortError as exc:
+                log.warning("result not cached", extra={"job_id": job.job_id, "error": str(exc)})
         try:
             self._jobs.save(job.completed(now, bill.charged))
         except ConflictError:
@@ -346,7 +405,10 @@ class TranscribeJob:
         return JobOutcome(job.job_id, "completed", f"charged={bill.charged} refunded={bill.refunded}")
 
     def _balance_notice(self, user_id: int, settings: UserSettings) -> None:
-        user: User | None = self._users.get(user_id)
+        try:
+            user: User | None = self._users.get(user_id)
+        except PortError:
+            return  # a notice is not worth failing a settled job for
         if user is None:
             return
         notice = balance_notice(user.balance_minutes, self._policy.low_balance_minutes)
@@ -363,6 +425,12 @@ class TranscribeJob:
         current = self._jobs.get(job.job_id) or job
         if current.status.is_terminal:
             return JobOutcome(job.job_id, "skipped", current.status.value)
+        if current.delivered or current.delivered_parts:
+            # Whatever failed came after the transcript (or part of it) reached the user: the job is
+            # complete and charged for what arrived; the error is only logged.
+            log.warning("failure after delivery; settling", extra={"job_id": job.job_id, "error": error})
+            user = self._users.get(current.user_id)
+            return self._complete(current, user.settings if user else UserSettings())
         bill = self._billing.fail(current.user_id, current.job_id, current.reserved_minutes, current.extra_minutes)
         if current.audio_key is not None:
             try:
@@ -385,12 +453,15 @@ class TranscribeJob:
                 pass
         return JobOutcome(job.job_id, "failed", error)
 
-    def _release_lease(self, job_id: str) -> None:
+    def _release_lease(self, job_id: str, cause: TransientFailure | None = None) -> None:
+        """Give the job back to the queue, remembering why (the user is told the real cause if the
+        attempts run out: an outage is not "send a shorter file")."""
         job = self._jobs.get(job_id)
         if job is None or job.status.is_terminal:
             return
+        error = job.error if cause is None else f"{TRANSIENT_MARK}{cause.provider}:{cause.code or 'error'}"
         try:
-            self._jobs.save(attrs.evolve(job, lease_until=0.0))
+            self._jobs.save(attrs.evolve(job, lease_until=0.0, error=error))
         except (ConflictError, TransientFailure):
             pass  # the lease simply runs out
 
@@ -402,4 +473,4 @@ class TranscribeJob:
             return JobOutcome(job_id, "missing")
         if job.status.is_terminal:
             return JobOutcome(job_id, "skipped", job.status.value)
-        return self._fail(job, reason, "err_timeout")
+        return self._fail(job, reason, _exhausted_key(job))

@@ -41,6 +41,7 @@ from ports.blob_store import BlobStore
 from ports.clock import Clock, Ids
 from ports.errors import PermanentFailure, PortError, TransientFailure
 from ports.speech import AudioClip, SpeakerPass, SpeechRecognizer, TimedTextPass
+from usecases.errors import DecodeLimitReached
 from usecases.retrying import with_retries
 from usecases.steps import Deadline, StepInterrupted
 
@@ -48,6 +49,8 @@ log = logging.getLogger(__name__)
 
 Progress = Callable[..., None]
 SIGNED_URL_TTL_S = 3600
+# Encoders pad the last frame: output this close to the decode limit means the audio went on.
+DECODE_LIMIT_SLACK_MS = 100
 
 
 @attrs.frozen
@@ -130,16 +133,20 @@ class Transcriber:
         def limit() -> float | None:
             return None if deadline is None else deadline.remaining()
 
+        cap_s = self._policy.decode_limit
         profile = choose_profile(declared_s)
         target = workdir / f"audio.{profile.extension}"
         probe = self._audio.transcode(source, target, profile, silences_min_s=self._policy.min_silence_s,
-                                      time_limit_s=limit())
+                                      time_limit_s=limit(), max_output_s=cap_s)
         if probe.duration_ms <= 0 or not probe.has_audio:
             raise PermanentFailure("audio", "no audio track", code="no_audio")
+        if probe.duration_ms >= cap_s * 1000 - DECODE_LIMIT_SLACK_MS:
+            raise DecodeLimitReached(probe.duration_ms, cap_s)
         if choose_profile(probe.duration_ms / 1000) != profile:
             # Telegram's duration was missing or wrong: encode again with the right profile.
             probe = self._audio.transcode(source, target, choose_profile(probe.duration_ms / 1000),
-                                          silences_min_s=self._policy.min_silence_s, time_limit_s=limit())
+                                          silences_min_s=self._policy.min_silence_s, time_limit_s=limit(),
+                                          max_output_s=cap_s)
         return Transcoded(target, probe, profile.mime_type)
 
     def transcribe(self, audio: Callable[[], Transcoded], *, dialogue: bool, language: str | None,

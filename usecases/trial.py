@@ -48,6 +48,10 @@ class TrialRequests:
         if user.trial is TrialStatus.DENIED or status == "denied":
             self._s.chat.send_text(chat_id, say(lang, "trial_denied_before"))
             return "denied"
+        if status == "pending" and existing is not None and user.trial is TrialStatus.NONE:
+            # An earlier delivery of /trial stored the request, then met an outage before the user
+            # was marked pending (its webhook answered 503): this delivery finishes it.
+            return self._requested(chat_id, user, existing)
         if status == "pending":
             self._s.chat.send_text(chat_id, say(lang, "trial_pending"))
             return "pending"
@@ -56,8 +60,17 @@ class TrialRequests:
         except ConflictError:
             self._s.chat.send_text(chat_id, say(lang, "trial_pending"))
             return "pending"
+        return self._requested(chat_id, user, request)
+
+    def _requested(self, chat_id: int, user: User, request: TrialRequest) -> str:
+        """Mark the user pending, then tell them and the owner. The marking is what a retry needs
+        (an outage here propagates, and the next delivery resumes above); once it is stored the
+        messages are best effort, so a retry never files the request twice."""
         self._set_status(user.user_id, TrialStatus.PENDING)
-        self._s.chat.send_text(chat_id, say(lang, "trial_requested"))
+        try:
+            self._s.chat.send_text(chat_id, say(user.settings.ui_language, "trial_requested"))
+        except PortError:
+            log.warning("user not told the trial was requested", extra={"user_id": user.user_id})
         self.notify_owner(user, request)
         return "requested"
 

@@ -17,8 +17,9 @@ table                         primary key            TTL         attribute colum
                                                                  mode, timestamp, status
 ``payment_logs``              ``charge_id``          none        user_id, package_id, minutes, stars, timestamp
 ``update_ids``                ``key``                2 days      claimed_at (idempotency keys)
-``results_cache``             ``key``                none        file_unique_id, mode, text, duration_ms,
-                              (``file_unique_id:mode``)           segments_json
+``results_cache``             ``key``                30 days     file_unique_id, mode, language, text,
+                              (``file_unique_id:                  duration_ms, segments_json, created_at
+                              mode:language``)                    (DOUBLE), paid_by (JSON list of user ids)
 ``bot_state``                 ``name``               none        value
 ============================  =====================  ==========  ==========================================
 
@@ -47,7 +48,8 @@ longer than 12 characters, so clearing a column through ``update_row`` is not sa
 ``get_range`` until ``next_start_primary_key`` is None (D47).
 
 Errors: throttling, 5xx, timeouts and connection failures raise TransientFailure; other service
-errors PermanentFailure. Messages carry the error code and HTTP status only, never keys or signatures.
+errors PermanentFailure, and so does a request the SDK cannot even encode (an integer outside
+INTEGER's 64 bits): sending it again can only fail again. Messages carry the error code and HTTP status only, never keys or signatures.
 The SDK's own logger is silenced (it would log request headers at DEBUG and every lost optimistic
 race at ERROR); this module reports what matters through the exceptions above.
 
@@ -99,6 +101,7 @@ from ports.repositories import (
     TrialRequest,
     Trials,
     Users,
+    merged_result,
 )
 
 PROVIDER = "tablestore"
@@ -112,7 +115,8 @@ TABLES: dict[str, tuple[str, int]] = {
     "transcription_logs": ("log_id", 90 * DAY_S),
     "payment_logs": ("charge_id", -1),
     "update_ids": ("key", 2 * DAY_S),
-    "results_cache": ("key", -1),
+    # Cached transcripts expire (Policy.results_ttl_s is checked on read too, for older tables).
+    "results_cache": ("key", 30 * DAY_S),
     "bot_state": ("name", -1),
 }
 
@@ -175,8 +179,22 @@ def _translate(exc: Exception, action: str) -> Exception:
         if isinstance(status, int) and (status >= 500 or status == 429):
             return TransientFailure(PROVIDER, f"{action} failed (HTTP {status})")
         return PermanentFailure(PROVIDER, f"{action} failed: client-side error (HTTP {status})")
-    # urllib3 connection errors, timeouts, resets.
-    return TransientFailure(PROVIDER, f"{action} failed: {type(exc).__name__}")
+    if _is_transport_error(exc):
+        # urllib3 connection errors, timeouts, resets.
+        return TransientFailure(PROVIDER, f"{action} failed: {type(exc).__name__}")
+    # The request never left: the SDK could not encode it (struct.error for an integer beyond 64
+    # bits, a wrong type). The same request fails the same way every time.
+    return PermanentFailure(PROVIDER, f"{action} failed: request not encodable ({type(exc).__name__})",
+                            code="RequestNotEncodable")
+
+
+def _is_transport_error(exc: Exception) -> bool:
+    """A failure of the connection or the wait (worth a retry), as opposed to a bad request."""
+    import http.client
+
+    import urllib3
+
+    return isinstance(exc, OSError | urllib3.exceptions.HTTPError | http.client.HTTPException)
 
 
 # --------------------------------------------------------------------------- value helpers
@@ -663,11 +681,13 @@ class TablestoreUsers(_Store, Users):
                             micro_purchases=current.micro_purchases, version=user.version + 1)
 
     def _exactly_once(self, user_id: int, op_key: str, what: str,
-                      step: Callable[[dict[str, Any], bool], tuple[T, list[tuple[str, Any]] | None]]) -> T:
+                      step: Callable[[dict[str, Any], bool], tuple[T, list[tuple[str, Any]] | None]],
+                      also: Callable[[list[str]], list[str]] | None = None) -> T:
         """Apply one keyed operation to a user row at most once (see the module doc).
 
         ``step(row, duplicate)`` gives the answer and the columns to write, or None to write nothing;
-        the write also records ``op_key`` and bumps the version, and a lost race reads and tries again.
+        the write also records ``op_key`` (after the keys ``also(ops)`` names, if given) and bumps
+        the version, and a lost race reads and tries again.
         """
         for attempt in range(BALANCE_ATTEMPTS):
             row = self._t.get(self.TABLE, str(user_id))
@@ -677,7 +697,8 @@ class TablestoreUsers(_Store, Users):
             answer, columns = step(row, op_key in ops)
             if columns is None:
                 return answer
-            remembered = (ops + [op_key])[-REMEMBERED_OPS:]
+            extra = also(ops) if also is not None else []
+            remembered = (ops + extra + [op_key])[-REMEMBERED_OPS:]
             try:
                 self._t.update(self.TABLE, str(user_id),
                                columns + [("ops", _dumps(remembered)), ("version", version + 1)],
@@ -710,6 +731,25 @@ class TablestoreUsers(_Store, Users):
             return True, [("micro_package_purchases", count + 1)]
 
         return self._exactly_once(user_id, op_key, "purchase counter", step)
+
+    def count_paid_purchase(self, user_id: int, charge_key: str, reservation_key: str | None, limit: int) -> bool:
+        taken = f"{reservation_key}>paid"
+
+        def takes_reservation(ops: list[str]) -> bool:
+            return reservation_key is not None and reservation_key in ops and taken not in ops
+
+        def step(row: dict[str, Any], duplicate: bool) -> tuple[bool, list[tuple[str, Any]] | None]:
+            if duplicate:
+                return True, None
+            if takes_reservation(_json_list(row.get("ops"))):
+                return True, []  # the invoice's reservation becomes this payment's slot: no count
+            count = _int(row.get("micro_package_purchases"))
+            if count >= limit:
+                return False, None
+            return True, [("micro_package_purchases", count + 1)]
+
+        return self._exactly_once(user_id, charge_key, "paid purchase", step,
+                                  also=lambda ops: [taken] if takes_reservation(ops) else [])
 
     def scan(self) -> Iterator[User]:
         for key, row in self._t.scan(self.TABLE):
@@ -757,6 +797,9 @@ _JOB: _Schema = {
     "pieces_json": _OPT_STR,
     "delivered": _BOOL,
     "delivered_parts": _INT,
+    "planned_parts": _INT,
+    "claimed_at": _FLOAT,
+    "republished_at": _FLOAT,
     "charged_minutes": _OPT_INT,
     "error": _OPT_STR,
     "finished_at": _OPT_FLOAT,
@@ -796,6 +839,9 @@ class TablestoreIdempotencyKeys(_Store, IdempotencyKeys):
 
     def claim(self, key: str, now: float) -> bool:
         return self._t.insert(self.TABLE, key, [("claimed_at", float(now))])
+
+    def release(self, key: str) -> None:
+        self._t.delete(self.TABLE, key)
 
 
 # --------------------------------------------------------------------------- logs
@@ -872,27 +918,49 @@ class TablestoreTrials(_Store, Trials):
 # --------------------------------------------------------------------------- results cache
 
 
-# What a cached result holds besides its key fields (``file_unique_id``, ``mode``).
-_RESULT_BODY: _Schema = {"text": _STR, "duration_ms": _INT, "segments_json": _OPT_STR}
+# What a cached result holds besides its key fields (``file_unique_id``, ``mode``, ``language``) and
+# its payers (a JSON list). A row of the first format (no ``created_at``) reads as expired.
+_RESULT_BODY: _Schema = {"text": _STR, "duration_ms": _INT, "segments_json": _OPT_STR, "created_at": _FLOAT}
+
+
+def _payers(value: Any) -> tuple[int, ...]:
+    if not isinstance(value, str) or not value:
+        return ()
+    try:
+        parsed = json.loads(value)
+    except ValueError:
+        return ()
+    return tuple(p for p in parsed if type(p) is int) if isinstance(parsed, list) else ()
 
 
 class TablestoreResults(_Store, Results):
+    """Rows keyed ``file_unique_id:mode:language`` (``auto`` when detected).
+
+    ``put`` reads the stored row first to keep its payers (``merged_result``). Two puts of the same
+    key at the same moment can lose one payer; that user is then charged for the file again, never
+    served it free by mistake.
+    """
+
     TABLE = "results_cache"
 
     @staticmethod
-    def _key(file_unique_id: str, mode: str) -> str:
-        return f"{file_unique_id}:{mode}"
+    def _key(file_unique_id: str, mode: str, language: str | None) -> str:
+        return f"{file_unique_id}:{mode}:{language or 'auto'}"
 
-    def get(self, file_unique_id: str, mode: str) -> CachedResult | None:
-        row = self._t.get(self.TABLE, self._key(file_unique_id, mode))
+    def get(self, file_unique_id: str, mode: str, language: str | None) -> CachedResult | None:
+        row = self._t.get(self.TABLE, self._key(file_unique_id, mode, language))
         if row is None:
             return None
         return CachedResult(file_unique_id=_str(row.get("file_unique_id"), file_unique_id),
-                            mode=_str(row.get("mode"), mode), **_read(row, _RESULT_BODY))
+                            mode=_str(row.get("mode"), mode), language=_opt_str(row.get("language")),
+                            paid_by=_payers(row.get("paid_by")), **_read(row, _RESULT_BODY))
 
     def put(self, result: CachedResult) -> None:
-        columns = [("file_unique_id", result.file_unique_id), ("mode", result.mode)] + _write(result, _RESULT_BODY)
-        self._t.put(self.TABLE, self._key(result.file_unique_id, result.mode), columns, self._t.ignore())
+        result = merged_result(self.get(result.file_unique_id, result.mode, result.language), result)
+        columns = [("file_unique_id", result.file_unique_id), ("mode", result.mode), ("language", result.language),
+                   ("paid_by", _dumps(list(result.paid_by)))] + _write(result, _RESULT_BODY)
+        self._t.put(self.TABLE, self._key(result.file_unique_id, result.mode, result.language), columns,
+                    self._t.ignore())
 
 
 # --------------------------------------------------------------------------- bot state

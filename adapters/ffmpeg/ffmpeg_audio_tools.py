@@ -93,6 +93,10 @@ class MediaInfo:
     audio_bitrate_kbps: int | None = None
 
 
+# Output timestamps from the number of samples decoded, never from the container.
+SAMPLE_CLOCK = "asetpts=N/SR/TB"
+
+
 class FfmpegAudioTools(AudioTools):
     """The AudioTools port on an ffmpeg binary (system ffmpeg or imageio-ffmpeg's)."""
 
@@ -125,7 +129,7 @@ class FfmpegAudioTools(AudioTools):
 
     def transcode(self, source: Path, target: Path, profile: TranscodeProfile, *,
                   silences_min_s: float | None = None, noise_db: float = -35.0,
-                  time_limit_s: float | None = None) -> ProbeResult:
+                  time_limit_s: float | None = None, max_output_s: float | None = None) -> ProbeResult:
         limit_at = None if time_limit_s is None else time.monotonic() + max(0.0, time_limit_s)
 
         def within(timeout_s: float) -> float:
@@ -135,20 +139,31 @@ class FfmpegAudioTools(AudioTools):
         media = self._require_audio(source, within(self.timeout_s))
         target.parent.mkdir(parents=True, exist_ok=True)
         muxer = _MUXERS.get(profile.extension)
+        # Timestamps are rebuilt from the decoded sample count (N/SR): the sender's container
+        # timestamps can be squeezed (asetpts=PTS/10 makes 600 s claim 60 s), and everything after
+        # this -- the bill, the 4 h limit, the chunk plan, the silences -- must be what is heard.
+        filters = [SAMPLE_CLOCK]
         # Silence detection rides along in the same decoding pass when asked (saves a full pass).
-        detect = (["-af", f"silencedetect=noise={noise_db:g}dB:duration={silences_min_s:g}"]
-                  if silences_min_s else [])
+        detect = bool(silences_min_s)
+        if detect:
+            filters.append(f"silencedetect=noise={noise_db:g}dB:duration={silences_min_s:g}")
+        # Decoding stops after ``max_output_s`` of audio: a small file can hold thousands of hours
+        # (a decode bomb), and nothing past the limit is ever worth decoding.
+        limit = ["-t", f"{max_output_s:.3f}"] if max_output_s is not None else []
         args = [
             "-y", "-loglevel", "info" if detect else "error", "-nostats", "-progress", "pipe:1",
             *self._input(source),
-            "-map", "0:a:0", "-vn", "-sn", "-dn", "-map_metadata", "-1", *detect,
+            "-map", "0:a:0", "-vn", "-sn", "-dn", "-map_metadata", "-1", "-af", ",".join(filters), *limit,
             "-c:a", profile.codec, "-b:a", f"{profile.bitrate_kbps}k",
             "-ar", str(profile.sample_rate_hz), "-ac", str(profile.channels),
             "-threads", str(self.threads),
             *(["-f", muxer] if muxer else []),
             _file_url(target),
         ]
-        result = self._run(args, within(self._timeout(media.duration_ms, source)), source=source, outputs=[target])
+        # ffmpeg's own bound follows the audio it may decode: the claimed length is the sender's
+        # word, so the limit (when given) counts as well.
+        expected_ms = max(media.duration_ms or 0, int((max_output_s or 0) * 1000)) or None
+        result = self._run(args, within(self._timeout(expected_ms, source)), source=source, outputs=[target])
         if result.returncode != 0:
             _remove([target])
             raise self._failure(source, result.stderr, paths=[target])
@@ -309,7 +324,7 @@ class FfmpegAudioTools(AudioTools):
         """Decode the first audio stream to nothing and read how long it lasted."""
         args = [
             "-loglevel", "error", "-nostats", "-progress", "pipe:1",
-            *self._input(source), "-map", "0:a:0", "-vn", "-sn", "-dn", "-f", "null", "-",
+            *self._input(source), "-map", "0:a:0", "-vn", "-sn", "-dn", "-af", SAMPLE_CLOCK, "-f", "null", "-",
         ]
         result = self._run(args, self._timeout(None, source), source=source)
         if result.returncode != 0:

@@ -36,7 +36,8 @@ class RecordingChat(Chat):
     """Records sends, edits, deletes, documents, invoices and answers.
 
     Script it with ``files`` (file_id → bytes), ``file_dir`` (file_id is a file name inside it),
-    ``blocked`` (chat ids that blocked the bot) and ``fail_next`` (a Telegram outage).
+    ``blocked`` (chat ids that blocked the bot), ``fail_next`` (a Telegram outage) and
+    ``can_refund`` (whether Stars refunds are available).
     """
 
     def __init__(self, *, file_dir: Path | None = None, listener: Callable[[ChatEvent], None] | None = None) -> None:
@@ -49,6 +50,10 @@ class RecordingChat(Chat):
         self.blocked: set[int] = set()
         self.listener = listener
         self._failures = 0
+        # Stars refunds (``refund_star_payment``): the charges given back; ``can_refund`` False
+        # plays an adapter without the capability.
+        self.refunded: list[str] = []
+        self.can_refund = True
 
     # -- scripting -------------------------------------------------------------------------
     def fail_next(self, count: int = 1) -> None:
@@ -137,6 +142,18 @@ class RecordingChat(Chat):
     def answer_pre_checkout(self, query_id, ok, error="") -> None:
         with self._lock:
             self._record(ChatEvent("pre_checkout", 0, None, error, extra={"query_id": query_id, "ok": ok}))
+
+    def refund_star_payment(self, user_id, charge_id) -> bool:
+        """Like Telegram, a charge is refunded once; a second refund of it is a 400."""
+        with self._lock:
+            if not self.can_refund:
+                return False
+            self._check(0)  # an outage; a user who blocked the bot can still be refunded
+            if charge_id in self.refunded:
+                raise PermanentFailure("telegram", "CHARGE_ALREADY_REFUNDED", code="400")
+            self.refunded.append(charge_id)
+            self._record(ChatEvent("refund", user_id, None, charge_id))
+            return True
 
     def download(self, file_id, max_bytes) -> bytes:
         with self._lock:

@@ -30,6 +30,7 @@ from ports.repositories import (
     TrialRequest,
     Trials,
     Users,
+    merged_result,
 )
 
 # How many applied operation keys a user row remembers (the Tablestore adapter keeps the same
@@ -132,6 +133,27 @@ class InMemoryUsers(_Faulty, Users):
             self._remember(user_id, op_key)
             return True
 
+    def count_paid_purchase(self, user_id: int, charge_key: str, reservation_key: str | None, limit: int) -> bool:
+        with self._lock:
+            self._maybe_fail()
+            current = self._rows[user_id]
+            ops = self._ops[user_id]
+            if charge_key in ops:
+                return True
+            taken = f"{reservation_key}>paid"
+            if reservation_key is not None and reservation_key in ops and taken not in ops:
+                # The invoice's pre-checkout reservation becomes this payment's slot.
+                self._remember(user_id, taken)
+                self._remember(user_id, charge_key)
+                return True
+            if current.micro_purchases >= limit:
+                return False
+            self._rows[user_id] = attrs.evolve(
+                current, micro_purchases=current.micro_purchases + 1, version=current.version + 1
+            )
+            self._remember(user_id, charge_key)
+            return True
+
     def scan(self) -> Iterator[User]:
         with self._lock:
             self._maybe_fail()
@@ -186,6 +208,11 @@ class InMemoryIdempotencyKeys(_Faulty, IdempotencyKeys):
                 return False
             self.claimed[key] = now
             return True
+
+    def release(self, key: str) -> None:
+        with self._lock:
+            self._maybe_fail()
+            self.claimed.pop(key, None)
 
 
 class InMemoryLogs(_Faulty, Logs):
@@ -247,17 +274,18 @@ class InMemoryTrials(_Faulty, Trials):
 class InMemoryResults(_Faulty, Results):
     def __init__(self) -> None:
         super().__init__()
-        self._rows: dict[tuple[str, str], CachedResult] = {}
+        self._rows: dict[tuple[str, str, str | None], CachedResult] = {}
 
-    def get(self, file_unique_id: str, mode: str) -> CachedResult | None:
+    def get(self, file_unique_id: str, mode: str, language: str | None) -> CachedResult | None:
         with self._lock:
             self._maybe_fail()
-            return self._rows.get((file_unique_id, mode))
+            return self._rows.get((file_unique_id, mode, language))
 
     def put(self, result: CachedResult) -> None:
         with self._lock:
             self._maybe_fail()
-            self._rows[(result.file_unique_id, result.mode)] = result
+            key = (result.file_unique_id, result.mode, result.language)
+            self._rows[key] = merged_result(self._rows.get(key), result)
 
 
 class InMemoryBotState(_Faulty, BotState):

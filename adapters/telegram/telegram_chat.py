@@ -22,7 +22,7 @@ Vendor errors become port errors (api-contracts §3.1):
 PTB error                                port outcome
 =======================================  =====================================================
 ``RetryAfter``                           ``TransientFailure(retry_after_s=...)``
-``TimedOut``, ``NetworkError`` (5xx)     ``TransientFailure``
+``TimedOut``, ``NetworkError`` (5xx)     ``TransientFailure`` (``OutcomeUnknown`` for a send, below)
 ``Forbidden`` (blocked, kicked)          ``ChatBlocked``
 ``BadRequest`` "message is not modified" ``EditOutcome.NOT_MODIFIED``
 "message to edit/delete not found"       ``EditOutcome.MISSING`` / ``False``
@@ -30,6 +30,17 @@ PTB error                                port outcome
 "file is too big"                        ``FileTooBig``
 other ``BadRequest``, ``InvalidToken``   ``PermanentFailure``
 =======================================  =====================================================
+
+A send (sendMessage, sendDocument, sendInvoice) is not idempotent: Telegram has no request key, so
+a resent request is a second message. PTB raises ``TimedOut`` and ``NetworkError`` both when the
+request never left (no connection, pool or write timeout: httpx's ``ConnectTimeout``,
+``ConnectError``, ``PoolTimeout``, ``WriteTimeout``, ``WriteError`` as the cause) and when it went out
+but the answer never came (``ReadTimeout``, ``ReadError``, ``RemoteProtocolError``, a garbled
+answer, or the adapter's own cap). The adapter tells them apart by the httpx exception in the
+chain: the first stays a ``TransientFailure`` (safe to retry), the second is ``OutcomeUnknown``
+for a send, which the retry policy never resends. A 5xx or 429 answer means Telegram answered
+without doing it: transient. Edits, deletes, answers and downloads are idempotent: every
+timeout of theirs stays a plain ``TransientFailure``.
 
 Error messages are built from the exception class and Telegram's description with the token
 scrubbed, and are raised ``from None`` so no chained PTB/httpx exception (whose text could hold a
@@ -51,6 +62,7 @@ from ports.chat import Chat, EditOutcome, Keyboard
 from ports.errors import (
     ChatBlocked,
     FileTooBig,
+    OutcomeUnknown,
     PermanentFailure,
     PortError,
     TransientFailure,
@@ -294,11 +306,16 @@ class TelegramChat(Chat):
 
         return str(exc).lower() if isinstance(exc, BadRequest) else None
 
-    def _call(self, op: str, call: Callable[[Bot], Awaitable[T]], budget_s: float | None = None) -> T:
+    def _call(self, op: str, call: Callable[[Bot], Awaitable[T]], budget_s: float | None = None,
+              *, idempotent: bool = True) -> T:
         try:
             return self._run(op, call, budget_s)
         except Exception as exc:
-            raise self._translate(exc, op) from None
+            failure = self._translate(exc, op)
+            if not idempotent and isinstance(failure, TransientFailure) and _may_have_arrived(exc):
+                failure = OutcomeUnknown(PROVIDER, f"{failure} (sent; the answer never came)",
+                                         code=failure.code)
+            raise failure from None
 
     # -- markup --------------------------------------------------------------------------------------
     @staticmethod
@@ -332,7 +349,7 @@ class TelegramChat(Chat):
         message = self._call("sendMessage", lambda bot: bot.send_message(
             chat_id=chat_id, text=text, parse_mode="HTML" if html else None, reply_markup=markup,
             reply_parameters=reply, link_preview_options=previews,
-        ))
+        ), idempotent=False)
         return int(message.message_id)
 
     def edit_text(self, chat_id: int, message_id: int, text: str, *, html: bool = False,
@@ -371,7 +388,7 @@ class TelegramChat(Chat):
         message = self._call("sendDocument", lambda bot: bot.send_document(
             chat_id=chat_id, document=bytes(data), filename=filename, caption=caption or None,
             reply_markup=markup,
-        ), self._budget(media=True))
+        ), self._budget(media=True), idempotent=False)
         return int(message.message_id)
 
     def typing(self, chat_id: int) -> None:
@@ -387,7 +404,7 @@ class TelegramChat(Chat):
         message = self._call("sendInvoice", lambda bot: bot.send_invoice(
             chat_id=chat_id, title=title, description=description, payload=payload, currency="XTR",
             prices=prices,
-        ))
+        ), idempotent=False)
         return int(message.message_id)
 
     def answer_callback(self, callback_id: str, text: str = "") -> None:
@@ -476,6 +493,36 @@ def _run_loop(loop: asyncio.AbstractEventLoop, ready: threading.Event) -> None:
 
 async def _as_coroutine(awaitable: Awaitable[T]) -> T:
     return await awaitable
+
+
+def _may_have_arrived(exc: BaseException) -> bool:
+    """Whether the failed request may have reached Telegram and taken effect (module doc).
+
+    Decided by the first httpx exception in the chain (PTB raises ``from`` it): connect, pool
+    and write failures mean the request never arrived whole; read failures mean it did. No
+    httpx cause: a ``TimedOut``, a garbled answer or the adapter's own cap may have arrived; a
+    ``NetworkError`` built from Telegram's 5xx answer (its cause at most the unreadable body) did nothing.
+    """
+    import httpx
+    from telegram import error as tg
+
+    if isinstance(exc, TransientFailure):  # the adapter's own cap or a cancelled call
+        return exc.code in ("timeout", "cancelled")
+    if isinstance(exc, tg.RetryAfter):
+        return False
+    seen: set[int] = set()
+    cause: BaseException | None = exc.__cause__ or exc.__context__
+    while cause is not None and id(cause) not in seen:
+        seen.add(id(cause))
+        if isinstance(cause, httpx.HTTPError):
+            not_sent = (httpx.ConnectTimeout, httpx.PoolTimeout, httpx.WriteTimeout, httpx.ConnectError,
+                        httpx.WriteError, httpx.LocalProtocolError, httpx.UnsupportedProtocol, httpx.ProxyError)
+            return not isinstance(cause, not_sent)
+        cause = cause.__cause__ or cause.__context__
+    if isinstance(exc, tg.TimedOut):
+        return True
+    answered = exc.__cause__ is None or isinstance(exc.__cause__, tg.TelegramError)
+    return not (isinstance(exc, tg.NetworkError) and answered)
 
 
 def _has(text: str, fragments: tuple[str, ...]) -> bool:

@@ -111,13 +111,16 @@ def _callback(update_id: int, query: dict) -> IncomingCallback:
     sender = _sender(_obj(query, "from", "callback_query"))
     callback_id = _str(query, "id", "callback_query", limit=MAX_TOKEN)
     data = _opt_str(query, "data", "callback_query", limit=MAX_CALLBACK_DATA) or ""
-    chat_id = message_id = None
+    chat_id = message_id = chat_type = None
     if query.get("message") is not None:  # absent for buttons under inline-mode messages
         message = _obj(query, "message", "callback_query")
-        chat_id = _int(_obj(message, "chat", "callback_query.message"), "id", "callback_query.message.chat")
+        chat = _obj(message, "chat", "callback_query.message")
+        chat_id = _int(chat, "id", "callback_query.message.chat")
+        # Telegram always sends the type; a payload without one is treated as not private.
+        chat_type = _opt_str(chat, "type", "callback_query.message.chat", limit=64) or "unknown"
         message_id = _int(message, "message_id", "callback_query.message", minimum=0)
     return IncomingCallback(update_id=update_id, sender=sender, callback_id=callback_id, data=data,
-                            chat_id=chat_id, message_id=message_id)
+                            chat_id=chat_id, message_id=message_id, chat_type=chat_type)
 
 
 def _pre_checkout(update_id: int, query: dict) -> IncomingPreCheckout:

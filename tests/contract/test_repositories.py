@@ -244,6 +244,35 @@ def test_micro_purchases_stop_at_the_limit_once_per_key(stores: SimpleNamespace)
     assert users.get(14).micro_purchases == 3
 
 
+def test_a_paid_purchase_takes_its_invoices_reservation_once_then_needs_a_free_slot(stores: SimpleNamespace) -> None:
+    users = stores.users
+    users.create(User(15))
+    assert users.increment_micro_purchases(15, "micro:inv-a", 3)  # pre-checkout of invoice a
+    # The first payment of invoice a takes its reservation: still one purchase counted.
+    assert users.count_paid_purchase(15, "micro-charge:c1", "micro:inv-a", 3)
+    assert users.count_paid_purchase(15, "micro-charge:c1", "micro:inv-a", 3)  # redelivered
+    assert users.get(15).micro_purchases == 1
+    # Invoice a paid again (a forwarded copy): a slot of its own.
+    assert users.count_paid_purchase(15, "micro-charge:c2", "micro:inv-a", 3)
+    assert users.get(15).micro_purchases == 2
+    # A payment without any reservation (a legacy invoice) also needs a slot.
+    assert users.count_paid_purchase(15, "micro-charge:c3", None, 3)
+    assert users.get(15).micro_purchases == 3
+    # Over the limit: refused, nothing written, and refused again when retried.
+    assert not users.count_paid_purchase(15, "micro-charge:c4", "micro:inv-a", 3)
+    assert not users.count_paid_purchase(15, "micro-charge:c4", "micro:inv-a", 3)
+    assert users.get(15).micro_purchases == 3
+    # A reservation made at the limit's edge is still honoured by its first payment.
+    users.create(User(16))
+    for nonce in ("x", "y", "z"):
+        assert users.increment_micro_purchases(16, f"micro:{nonce}", 3)
+    assert not users.increment_micro_purchases(16, "micro:w", 3)
+    for charge, nonce in (("c1", "x"), ("c2", "y"), ("c3", "z")):
+        assert users.count_paid_purchase(16, f"micro-charge:{charge}", f"micro:{nonce}", 3)
+    assert not users.count_paid_purchase(16, "micro-charge:c4", "micro:x", 3)
+    assert users.get(16).micro_purchases == 3
+
+
 def test_scan_returns_every_user_across_pages(stores: SimpleNamespace) -> None:
     for user_id in range(100, 108):
         stores.users.create(User(user_id, balance_minutes=user_id))
@@ -309,6 +338,15 @@ def test_an_idempotency_key_is_claimed_once(stores: SimpleNamespace) -> None:
     assert keys.claim("update:1002", 102.0)
 
 
+def test_a_released_key_can_be_claimed_again(stores: SimpleNamespace) -> None:
+    keys = stores.idempotency_keys
+    assert keys.claim("update:2001", 100.0)
+    keys.release("update:2001")
+    assert keys.claim("update:2001", 101.0)
+    assert not keys.claim("update:2001", 102.0)
+    keys.release("update:never-claimed")  # nothing there: nothing happens
+
+
 # --------------------------------------------------------------------------- logs
 
 
@@ -364,19 +402,38 @@ def test_trial_requests_use_versions_and_list_pending_in_order(stores: SimpleNam
 # --------------------------------------------------------------------------- results and bot state
 
 
-def test_results_are_cached_per_file_and_mode(stores: SimpleNamespace) -> None:
+def test_results_are_cached_per_file_mode_and_language(stores: SimpleNamespace) -> None:
     results = stores.results
-    assert results.get("uniq-1", "plain") is None
-    plain = CachedResult(file_unique_id="uniq-1", mode="plain", text="Привет, мир", duration_ms=61_000)
+    assert results.get("uniq-1", "plain", None) is None
+    plain = CachedResult(file_unique_id="uniq-1", mode="plain", text="Привет, мир", duration_ms=61_000,
+                         paid_by=(42,), created_at=1_767_225_600.5)
     dialogue = CachedResult(file_unique_id="uniq-1", mode="dialogue", text="A: да", duration_ms=61_000,
-                            segments_json='[{"speaker":1}]')
+                            segments_json='[{"speaker":1}]', paid_by=(42,), created_at=1_767_225_601.0)
+    german = attrs.evolve(plain, language="de", text="Hallo, Welt")
     results.put(plain)
     results.put(dialogue)
-    assert results.get("uniq-1", "plain") == plain
-    assert results.get("uniq-1", "dialogue") == dialogue
-    replaced = attrs.evolve(plain, text="Привет")
+    results.put(german)
+    assert results.get("uniq-1", "plain", None) == plain
+    assert results.get("uniq-1", "dialogue", None) == dialogue
+    assert results.get("uniq-1", "plain", "de") == german
+    assert results.get("uniq-1", "plain", "ru") is None  # another language is another result
+    replaced = attrs.evolve(plain, text="Привет", paid_by=(43,), created_at=1_767_300_000.0)
     results.put(replaced)
-    assert results.get("uniq-1", "plain") == replaced
+    # A new text replaces the old one; everyone who paid for the file keeps it.
+    assert results.get("uniq-1", "plain", None) == attrs.evolve(replaced, paid_by=(42, 43))
+
+
+def test_a_cached_result_keeps_its_payers_and_its_age_when_the_same_text_is_stored_again(
+        stores: SimpleNamespace) -> None:
+    results = stores.results
+    first = CachedResult("uniq-2", "plain", "Текст", 30_000, paid_by=(1,), created_at=1000.0)
+    results.put(first)
+    results.put(attrs.evolve(first, paid_by=(2,), created_at=5000.0))  # sold again later
+    results.put(attrs.evolve(first, paid_by=(1,), created_at=6000.0))  # the first payer again
+    stored = results.get("uniq-2", "plain", None)
+    assert stored.paid_by == (2, 1) and stored.created_at == 1000.0
+    assert stored.fresh(1000.0 + 86400, 86400) and not stored.fresh(1000.0 + 86401, 86400)
+    assert not attrs.evolve(stored, created_at=0.0).fresh(1.0, 86400)  # a row without a time is stale
 
 
 def test_bot_state_values_can_be_set_replaced_and_deleted(stores: SimpleNamespace) -> None:
@@ -477,6 +534,7 @@ def test_create_tables_sets_ttls_and_is_idempotent() -> None:
         assert ttl["bot_audio_jobs"] == 7 * 86400
         assert ttl["bot_update_ids"] == 2 * 86400
         assert ttl["bot_transcription_logs"] == 90 * 86400
+        assert ttl["bot_results_cache"] == 30 * 86400
         assert ttl["bot_trial_requests"] == ttl["bot_users"] == ttl["bot_payment_logs"] == -1
         assert all(server.tables[name].primary_key[0][1] == "STRING" for name in created)
         assert ts.create_tables(repos) == []
@@ -497,6 +555,18 @@ def test_server_outages_are_transient_and_the_next_call_works(
     server.fail_next(1, status=403, code="OTSNoPermissionAccess")
     with pytest.raises(PermanentFailure):
         repos.users.get(1)
+
+
+def test_an_integer_beyond_64_bits_is_permanent_not_an_outage(
+        ots: tuple[TablestoreLoopback, ts.TablestoreRepositories]) -> None:
+    # The SDK cannot encode it (struct.error before any request): a retry would fail the same way,
+    # so it must not be reported as transient (the webhook would answer 503 and Telegram retry).
+    server, repos = ots
+    repos.users.create(User(1, balance_minutes=5))
+    with pytest.raises(PermanentFailure) as info:
+        repos.users.apply_balance(1, "credit:huge", 10**20)
+    assert info.value.code == "RequestNotEncodable"
+    assert repos.users.get(1).balance_minutes == 5
 
 
 def test_a_wrong_secret_is_permanent_and_never_echoed(

@@ -84,21 +84,8 @@ def update(update_id: int, user_id: int, **message) -> dict:
 # -- fixtures ---------------------------------------------------------------------------------------
 
 
-@pytest.fixture
-def restore_logging():
-    root = logging.getLogger()
-    handlers, level = list(root.handlers), root.level
-    yield
-    for handler in list(root.handlers):
-        root.removeHandler(handler)
-    for handler in handlers:
-        root.addHandler(handler)
-    root.setLevel(level)
-
-
-@pytest.fixture
-def fc(monkeypatch, tmp_path, restore_logging):
-    """Fresh handler modules over one local-profile runtime."""
+def build_fc(monkeypatch, tmp_path):
+    """Fresh handler modules over one local-profile runtime (the ``fc`` fixture, tests/conftest.py)."""
     media = tmp_path / "media"
     media.mkdir()
     for name in list(__import__("os").environ):

@@ -17,7 +17,7 @@ import pytest
 
 from adapters.alibaba.tablestore_repositories import TablestoreRepositories, create_tables
 from tests.audio_factory import make_audio
-from tests.e2e.test_fc_handlers import cloud_event, http_event, restore_logging  # noqa: F401 - a fixture
+from tests.e2e.test_fc_handlers import cloud_event, http_event
 from tests.fc_events import FunctionMeta, Python312Context, sts_environment
 from tests.loopback.dashscope_server import asr_body, running_dashscope_server
 from tests.loopback.mns_server import running_mns_server
@@ -47,7 +47,7 @@ def message(update_id: int, user_id: int, **fields) -> dict:
 
 
 @pytest.fixture
-def deployed(monkeypatch, restore_logging):  # noqa: F811 - restore_logging is the imported fixture
+def deployed(monkeypatch, restore_logging):
     with contextlib.ExitStack() as stack:
         telegram = stack.enter_context(running_telegram_server(TOKEN))
         dashscope = stack.enter_context(running_dashscope_server(DASHSCOPE_KEY))

@@ -28,16 +28,7 @@ from domain.audio import Span
 from domain.chunking import plan_chunks
 from domain.job import JobStatus
 from ports.clock import Clock
-from tests.e2e.test_fc_handlers import (  # noqa: F401 - fc and restore_logging are fixtures used here
-    OWNER,
-    USER,
-    cloud_event,
-    fc,
-    fc_context,
-    post,
-    restore_logging,
-    update,
-)
+from tests.e2e.test_fc_handlers import OWNER, USER, cloud_event, fc_context, post, update
 from tests.fc_events import FunctionMeta, Python312Context
 
 pytestmark = pytest.mark.slow
@@ -178,7 +169,7 @@ def balance(fc_) -> int:
     return fc_.runtime.resolve("users").get(USER).balance_minutes
 
 
-def test_a_4_hour_plain_job_finishes_in_steps_within_the_push_limit(fc, monkeypatch, four_hours):  # noqa: F811
+def test_a_4_hour_plain_job_finishes_in_steps_within_the_push_limit(fc, monkeypatch, four_hours):
     clock, recognizer, formatter, _, _ = simulated_world(fc, monkeypatch, dialogue=False)
     job_id = send_document(fc, four_hours)
     trigger = SyncPushTrigger(fc, clock)
@@ -198,7 +189,7 @@ def test_a_4_hour_plain_job_finishes_in_steps_within_the_push_limit(fc, monkeypa
     assert not fc.runtime.resolve("blobs").blobs, "the kept audio is deleted at the end"
 
 
-def test_a_4_hour_dialogue_job_polls_its_passes_across_steps(fc, monkeypatch, four_hours):  # noqa: F811
+def test_a_4_hour_dialogue_job_polls_its_passes_across_steps(fc, monkeypatch, four_hours):
     clock, recognizer, formatter, speaker_pass, text_pass = simulated_world(fc, monkeypatch, dialogue=True)
     job_id = send_document(fc, four_hours)
     trigger = SyncPushTrigger(fc, clock)

@@ -195,7 +195,9 @@ def test_language_without_arguments_offers_a_picker(world):
 
 def test_a_repeated_file_is_answered_from_the_cache_without_a_charge_or_a_job(world, tmp_path):
     world.user(balance=3)
-    world.results.put(CachedResult("same-file", "plain", "Текст из кэша.", 30_000))
+    # The user paid for this transcript earlier: it is theirs again for free.
+    world.results.put(CachedResult("same-file", "plain", "Текст из кэша.", 30_000, paid_by=(USER,),
+                                   created_at=world.clock.now()))
     source = tmp_path / "voice.ogg"
     source.write_bytes(b"OggS" + bytes(100))
     update_id, route = world.media(source, kind=MediaKind.VOICE, duration_s=30, unique="same-file")
@@ -207,7 +209,8 @@ def test_a_repeated_file_is_answered_from_the_cache_without_a_charge_or_a_job(wo
 
 def test_the_cache_is_per_mode_so_dialogue_mode_does_not_reuse_a_plain_result(world, tmp_path):
     world.user(balance=3)
-    world.results.put(CachedResult("same-file", "plain", "Текст из кэша.", 30_000))
+    world.results.put(CachedResult("same-file", "plain", "Текст из кэша.", 30_000, paid_by=(USER,),
+                                   created_at=world.clock.now()))
     world.text("/dialogue")
     source = tmp_path / "voice.ogg"
     source.write_bytes(b"OggS" + bytes(100))
