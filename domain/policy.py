@@ -139,6 +139,9 @@ class Policy:
     # The webhook's inline path (60 s function timeout) starts no paid call after this many
     # seconds; what is left goes on in the worker as a continued job.
     inline_step_budget_s: float = 20.0
+    # Workers one user's jobs may occupy at once (the rest wait in the queue): one backlog
+    # never holds every worker while other users wait.
+    max_active_jobs_per_user: int = 2
     # A job still unfinished after this many steps fails with a refund (never loops forever).
     max_job_steps: int = 40
     # Parallel formatter requests per job (pieces of a long transcript).

@@ -167,6 +167,7 @@ def load_policy(env: Mapping[str, str]) -> Policy:
         inline_step_budget_s=_float(env, "INLINE_STEP_BUDGET_S", d.inline_step_budget_s),
         max_job_steps=max(1, _int(env, "MAX_JOB_STEPS", d.max_job_steps)),
         llm_concurrency=max(1, _int(env, "LLM_CONCURRENCY", d.llm_concurrency)),
+        max_active_jobs_per_user=max(1, _int(env, "MAX_ACTIVE_JOBS_PER_USER", d.max_active_jobs_per_user)),
     )
 
 

@@ -55,6 +55,19 @@ class Users(Protocol):
         """
 
     @abstractmethod
+    def hold_worker_slot(self, user_id: int, job_id: str, until: float, limit: int, now: float) -> bool:
+        """Take (or extend) one of the user's ``limit`` worker slots for ``job_id`` until ``until``.
+
+        False, writing nothing, when ``limit`` other jobs of the user hold live slots (their
+        ``until`` after ``now``): one user's backlog never occupies every worker. Slots of crashed
+        workers simply expire. Raises KeyError if the user does not exist.
+        """
+
+    @abstractmethod
+    def release_worker_slot(self, user_id: int, job_id: str) -> None:
+        """Give the job's slot back (nothing when it holds none, or the user is gone)."""
+
+    @abstractmethod
     def increment_micro_purchases(self, user_id: int, op_key: str, limit: int) -> bool:
         """Count one limited-package purchase exactly once per ``op_key``; False when over ``limit``."""
 

@@ -14,11 +14,18 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
 
 @pytest.fixture
-def world(tmp_path):
+def world(request, tmp_path):
+    """The memory-adapter world. When the test passed, the ledger invariant (tests/ledger.py) must
+    hold at its end: every use-case, fault and adversarial test is also a check of the money."""
+    from tests.ledger import ledger_problems
     from tests.world import World
 
     w = World(media_dir=tmp_path / "media")
     yield w
+    if request.node.get_closest_marker("ledger_exempt"):
+        return
+    problems = ledger_problems(w.users, w.jobs, now=w.clock.now(), queued=w.queue.pending())
+    assert not problems, "ledger invariant broken at the end of the test:\n" + "\n".join(problems)
 
 
 @pytest.fixture

@@ -86,7 +86,7 @@ class AcceptMedia:
             s.chat.send_text(message.chat_id, say(lang, "no_minutes", cost=cost, balance=change.balance),
                              reply_to=message.message_id)
             return "no_minutes"
-        status_id = s.chat.send_text(message.chat_id, say(lang, "cached_result" if cached else "received"),
+        status_id = s.chat.send_text(message.chat_id, say(lang, "cached_sale" if cached else "received"),
                                      reply_to=message.message_id)
         job = Job(
             job_id=job_id, user_id=user.user_id, chat_id=message.chat_id, message_id=message.message_id,

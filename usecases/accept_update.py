@@ -26,7 +26,7 @@ from __future__ import annotations
 import logging
 
 from domain.users import User
-from ports.errors import PortError, TransientFailure
+from ports.errors import OutcomeUnknown, PortError, TransientFailure
 from usecases.accept_media import AcceptMedia
 from usecases.catalogue import LANGUAGES, say
 from usecases.exports import TranscriptExports
@@ -88,9 +88,12 @@ class AcceptUpdate:
             if isinstance(update, IncomingCallback):
                 return self._callback(update)
             return self._message(update)
-        except TransientFailure:
+        except TransientFailure as exc:
             # The webhook answers 503 and Telegram delivers the update again: that delivery must run.
-            self._release(key)
+            # Unless a message went out and only its answer was lost: it may be on the screen, so
+            # the update counts as handled rather than be answered twice.
+            if not isinstance(exc, OutcomeUnknown):
+                self._release(key)
             raise
 
     def _release(self, key: str) -> None:

@@ -19,6 +19,7 @@ import threading
 
 from ports.chat import Chat
 from ports.clock import Clock
+from ports.errors import PortError
 from ports.repositories import BotState
 from usecases.owner import MUTE_KEY
 
@@ -48,6 +49,9 @@ class OwnerAlerts:
         """Send ``🚨 text`` to the owner; True when sent, False when muted, cooling down or failed."""
         try:
             return self._alert(text)
+        except PortError as exc:  # Telegram or the store is down: one line, no traceback
+            log.warning("owner alert failed", extra={"error": str(exc)})
+            return False
         except Exception:  # noqa: BLE001 - an alert must never break its caller
             log.warning("owner alert failed", exc_info=True)
             return False
@@ -113,6 +117,8 @@ class ModelMissingAlert:
             if self._state.get(key):
                 return
             self._state.set(key, repr(self._clock.now()))
+        except PortError as exc:  # the store is down: one line; the alert still goes out once from here
+            log.warning("model-missing mark not stored", extra={"error": str(exc)})
         except Exception:  # noqa: BLE001 - the alert still goes out once from this instance
             log.warning("model-missing mark not stored", exc_info=True)
         self._alerts.alert(f"{provider}: model {model!r} does not exist there (retired or renamed). "

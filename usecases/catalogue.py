@@ -132,6 +132,8 @@ RU: dict[str, str] = {
     "err_timeout": "Обработка заняла слишком много времени. Минуты возвращены — попробуйте позже или отправьте файл покороче.",
     "err_outage": "Сервис распознавания временно недоступен. Минуты возвращены — попробуйте ещё раз через несколько минут.",
     "delivery_partial": "Не удалось отправить весь текст: доставлено частей — {sent} из {total}. Списаны минуты только за доставленную часть.",
+    "micro_refunded": "↩️ Лимит покупок этого пакета ({limit}) уже исчерпан, поэтому платёж не зачислен: {stars}⭐ возвращены вам.",
+    "cached_sale": "♻️ Этот файл уже был распознан — текст готов сразу.",
 }
 
 EN: dict[str, str] = {
@@ -249,6 +251,8 @@ EN: dict[str, str] = {
     "err_timeout": "Processing took too long. Minutes returned — try again later or send a shorter file.",
     "err_outage": "The transcription service is temporarily unavailable. Minutes returned — please try again in a few minutes.",
     "delivery_partial": "Could not send the whole transcript: {sent} of {total} parts arrived. You were charged only for the part that arrived.",
+    "micro_refunded": "↩️ The purchase limit of this package ({limit}) is used up, so this payment was not credited: your {stars}⭐ were refunded.",
+    "cached_sale": "♻️ This file was already transcribed — the text is ready at once.",
 }
 
 # The owner's own tools (owner commands, notifications to the owner) speak English, like the
@@ -338,6 +342,20 @@ OWNER: dict[str, str] = {
     "payment_unmatched": (
         "⚠️ Payment that matches no invoice from {user_id}: {amount} {currency}, charge {charge}. "
         "Nothing was credited; check it and /credit by hand."
+    ),
+    "credit_too_big": "Refused: at most {max_minutes} minutes per /credit (a larger number is a typo)",
+    "credit_repeat": "✅ Already applied by an earlier delivery of this command: {name} ({user_id}), balance {balance} min",
+    "micro_refunded_owner": (
+        "↩️ {name} ({user_id}) paid {stars}⭐ for the limited package past its limit of {limit} "
+        "(charge {charge}): refunded, nothing credited"
+    ),
+    "micro_refund_failed": (
+        "⚠️ {name} ({user_id}) paid {stars}⭐ past the limited package's limit (charge {charge}) and the refund "
+        "was refused: {error}. Nothing was credited; refund or /credit by hand."
+    ),
+    "micro_over_limit_credited": (
+        "⚠️ {name} ({user_id}) paid {stars}⭐ past the limited package's limit of {limit} (charge {charge}); "
+        "refunds are not available here, so the minutes were credited. Refund by hand if you wish."
     ),
 }
 

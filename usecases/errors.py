@@ -13,6 +13,11 @@ class JobBusy(TransientFailure):
         self.job_id = job_id
 
 
+class UserBusy(JobBusy):
+    """The job's user already has ``Policy.max_active_jobs_per_user`` jobs being worked on: the
+    queue delivers this one again later (the claim was not counted as an attempt)."""
+
+
 class UserFacingError(Exception):
     """A permanent failure with a catalogue key that explains it to the user in plain words."""
 

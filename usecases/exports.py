@@ -1,7 +1,8 @@
 """The ``export:<job>:<txt|srt|vtt>`` buttons under a transcript: the text with timestamps as a file.
 
-- Only the user whose job it is may export it; anyone else (or a job that is gone, failed or
-  never produced text) gets a short "not available" answer on the button and nothing else.
+- Only the user whose job it is may export it, and only once the job is completed (delivered and
+  charged); anyone else, or a job that is gone, failed (refunded), still running or never produced
+  text, gets a short "not available" answer on the button and nothing else.
 - Times come from the job's speaker segments when it has them (dialogue mode, and a one-speaker
   result of the two passes): exact word times, with ``Speaker N:`` labels in dialogue mode.
   Otherwise (plain mode: ``qwen3-asr-flash`` returns no times) they are estimated from the text
@@ -29,7 +30,7 @@ from domain.exports import (
     render_txt,
     render_vtt,
 )
-from domain.job import Job
+from domain.job import Job, JobStatus
 from domain.splitting import replace_yo
 from usecases.catalogue import say
 from usecases.services import BotServices
@@ -85,7 +86,7 @@ class TranscriptExports:
             return "ignored", ""
         job_id, fmt = parts[1], parts[2]
         job = self._s.jobs.get(job_id) if job_id else None
-        if job is None or job.user_id != presser_id or not job.result_text:
+        if job is None or job.user_id != presser_id or job.status is not JobStatus.COMPLETED or not job.result_text:
             return "export:unavailable", say(lang, "export_unavailable")
         user = self._s.users.get(presser_id)
         use_yo = user.settings.use_yo if user else True

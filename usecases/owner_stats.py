@@ -150,11 +150,30 @@ def iso(ts: float | None) -> str:
     return dt.datetime.fromtimestamp(ts, tz=dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ") if ts else ""
 
 
+# What makes a spreadsheet read a cell as a formula (OWASP "CSV injection"): = + - @, a tab or a
+# carriage return (some programs strip them before looking), and the full-width = + - @ that East
+# Asian spreadsheet locales also accept.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\uff1d", "\uff0b", "\uff0d", "\uff20")
+
+
+def csv_safe(cell: object) -> object:
+    """A text cell that a spreadsheet would run as a formula (a user named ``=HYPERLINK(…)`` or
+    ``=cmd|' /C calc'!A0``), quoted with a leading apostrophe so it is shown as text. Leading
+    whitespace does not hide it (spreadsheets skip it; ``str.lstrip`` takes spaces, line breaks and
+    no-break spaces alike). Numbers stay numbers: they are ours, and a negative figure is no formula."""
+    if not isinstance(cell, str):
+        return cell
+    if cell.startswith(FORMULA_STARTS) or cell.lstrip().startswith(FORMULA_STARTS):
+        return "'" + cell
+    return cell
+
+
 def _csv(header: list[str], rows) -> bytes:
+    """Every export goes through here, so every text cell is neutralised (``csv_safe``)."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(header)
-    writer.writerows(rows)
+    writer.writerows([csv_safe(cell) for cell in row] for row in rows)
     # The BOM makes Excel read the file as UTF-8 (names are often Cyrillic).
     return (CSV_BOM + buffer.getvalue()).encode("utf-8")
 

@@ -17,11 +17,12 @@ exactly once per ``telegram_payment_charge_id``): the first payment of an invoic
 invoice's reservation, and any other payment — the same invoice paid a second time (a forwarded
 copy: the reservation key is per invoice, so its pre-checkout passes again), a legacy invoice —
 needs a free slot. A payment over the limit has taken Stars for goods the bot will not sell, and
-Telegram requires the goods or the money back: it is refunded (``Chat.refund_star_payment``,
-claimed once per charge, released on an outage so the redelivery refunds), the user told, the owner
-alerted; nothing is credited. Where the chat adapter cannot refund (its port default), the minutes
+Telegram requires the goods or the money back: it is refunded (``Chat.refund_star_payment``), the
+user told, the owner alerted; nothing is credited. Where the chat adapter cannot refund (its port default), the minutes
 are credited after all — the user paid — and the owner is alerted to refund by hand; a refund the
 platform refuses credits nothing and is left to the owner with the charge id.
+(Why refund rather than credit: crediting would make the limit a suggestion, and the attack —
+paying one forwarded invoice again and again — would keep working at the promotional price.)
 Residual window, accepted: when Telegram fails a payment *after* our ``ok`` (rare; nothing
 tells the bot), the reservation stays and the user has one micro purchase fewer. That errs on the
 seller's side for a 5⭐ promotional package; the owner can see it in ``/export payments``
@@ -46,7 +47,7 @@ import attrs
 from domain.billing import PACKAGES, Package, find_package
 from domain.users import User
 from ports.chat import Button
-from ports.errors import PermanentFailure, PortError, TransientFailure
+from ports.errors import PermanentFailure, PortError
 from ports.repositories import PaymentLog
 from usecases import budget
 from usecases.catalogue import owner_say, say
@@ -199,7 +200,7 @@ class Payments:
             if self._s.keys.claim(f"payment-review:{charge}", self._s.clock.now()):
                 self._notify_owner(owner_say("payment_unmatched", user_id=user.user_id, amount=payment.total_amount,
                                              currency=payment.currency, charge=charge))
-                self._tell(message.chat_id, say(lang, "payment_review"))
+                self._tell(user.user_id, say(lang, "payment_review"))
             return "unmatched"
         package = parsed.package
         over_limit = False
@@ -230,31 +231,34 @@ class Payments:
         return "credited"
 
     def _refund_over_limit(self, user: User, package: Package, charge: str, stars: int) -> str | None:
-        """Give back a payment over the package's limit; the route, or None when the chat cannot refund."""
-        key = f"refund:{charge}"
-        if not self._s.keys.claim(key, self._s.clock.now()):
-            return "refunded"  # a redelivery: refunded (or left to the owner) by the first one
+        """Give back a payment over the package's limit; the route, or None when the chat cannot refund.
+
+        Telegram refunds a charge once (a second ``refundStarPayment`` is refused), so the refund
+        itself is attempted on every delivery and the key ``refund:{charge}``, claimed after it,
+        only keeps the messages to one: an outage propagates (503, the redelivery refunds), and a
+        refusal on a redelivery whose key is taken is the earlier delivery's own refund.
+        """
+        lang = user.settings.ui_language
         try:
             refunded = self._s.chat.refund_star_payment(user.user_id, charge)
-        except TransientFailure:
-            # The webhook answers 503; the redelivered payment must try the refund again.
-            try:
-                self._s.keys.release(key)
-            except PortError:
-                log.error("refund claim not released", extra={"charge": charge})
-            raise
         except PermanentFailure as exc:
+            if not self._s.keys.claim(f"refund:{charge}", self._s.clock.now()):
+                return "duplicate"  # refunded (or handed to the owner) by an earlier delivery
             log.error("refund over the purchase limit refused", extra={"user_id": user.user_id, "error": str(exc)})
             self._notify_owner(owner_say("micro_refund_failed", name=user.display_name, user_id=user.user_id,
                                          stars=stars, charge=charge, error=str(exc)[:200]))
-            self._tell(user.user_id, say(user.settings.ui_language, "payment_review"))
+            self._tell(user.user_id, say(lang, "payment_review"))
             return "refund_failed"
         if not refunded:
             return None
-        self._tell(user.user_id, say(user.settings.ui_language, "micro_refunded", limit=package.purchase_limit,
-                                     stars=stars))
-        self._notify_owner(owner_say("micro_refunded_owner", name=user.display_name, user_id=user.user_id,
-                                     limit=package.purchase_limit, stars=stars, charge=charge))
+        try:
+            first = self._s.keys.claim(f"refund:{charge}", self._s.clock.now())
+        except PortError:
+            first = True  # refunded for sure: better a repeated message than none
+        if first:
+            self._tell(user.user_id, say(lang, "micro_refunded", limit=package.purchase_limit, stars=stars))
+            self._notify_owner(owner_say("micro_refunded_owner", name=user.display_name, user_id=user.user_id,
+                                         limit=package.purchase_limit, stars=stars, charge=charge))
         return "refunded"
 
     # -- helpers ---------------------------------------------------------------------------------------

@@ -53,7 +53,7 @@ from ports.repositories import CachedResult, Jobs, Logs, Results, TranscriptionL
 from usecases.billing import JobBilling
 from usecases.catalogue import say
 from usecases.delivery import deliver_text, planned_parts
-from usecases.errors import DecodeLimitReached, JobBusy, UserFacingError
+from usecases.errors import DecodeLimitReached, JobBusy, UserBusy, UserFacingError
 from usecases.formatting import FormattingChain
 from usecases.progress import StatusMessage
 from usecases.steps import Deadline, StepInterrupted
@@ -163,8 +163,16 @@ class TranscribeJob:
         if job.attempts >= self._policy.max_job_attempts:
             return self._fail(job, "too_many_attempts", _exhausted_key(job))
         try:
+            held = self._users.hold_worker_slot(job.user_id, job_id, now + self._policy.job_lease_s,
+                                                self._policy.max_active_jobs_per_user, now)
+        except KeyError:
+            held = True  # the user row is gone: the job still ends (and refunds nobody)
+        if not held:
+            raise UserBusy(job_id)
+        try:
             job = self._jobs.save(job.claimed(now, self._policy.job_lease_s))
         except ConflictError as exc:
+            self._free_slot(job)
             raise JobBusy(job_id) from exc
         user = self._users.get(job.user_id)
         settings = user.settings if user else UserSettings()
@@ -333,6 +341,7 @@ class TranscribeJob:
         if job.steps + 1 >= self._policy.max_job_steps:
             return self._fail(job, f"too_many_steps: {why}", "err_timeout", status=status)
         job = self._jobs.save(job.continued())
+        self._free_slot(job)
         # A failed publish propagates: the trigger delivers this message again, which continues.
         self._queue.publish(job_id)
         log.info("job continues in another step", extra={"job_id": job_id, "step": job.steps, "why": why})
@@ -401,6 +410,7 @@ class TranscribeJob:
             self._jobs.save(job.completed(now, bill.charged))
         except ConflictError:
             log.warning("job changed while completing", extra={"job_id": job.job_id})
+        self._free_slot(job)
         self._balance_notice(job.user_id, settings)
         return JobOutcome(job.job_id, "completed", f"charged={bill.charged} refunded={bill.refunded}")
 
@@ -441,6 +451,7 @@ class TranscribeJob:
             self._jobs.save(current.failed(self._clock.now(), error))
         except ConflictError:
             log.warning("job changed while failing", extra={"job_id": job.job_id})
+        self._free_slot(current)
         log.info("job failed", extra={"job_id": job.job_id, "error": error, "refunded": bill.refunded})
         if user_key is not None:
             user = self._users.get(current.user_id)
@@ -453,12 +464,20 @@ class TranscribeJob:
                 pass
         return JobOutcome(job.job_id, "failed", error)
 
+    def _free_slot(self, job: Job) -> None:
+        """Give the user's worker slot back (best effort: an unreleased slot expires with the lease)."""
+        try:
+            self._users.release_worker_slot(job.user_id, job.job_id)
+        except PortError as exc:
+            log.warning("worker slot not released", extra={"job_id": job.job_id, "error": str(exc)})
+
     def _release_lease(self, job_id: str, cause: TransientFailure | None = None) -> None:
         """Give the job back to the queue, remembering why (the user is told the real cause if the
         attempts run out: an outage is not "send a shorter file")."""
         job = self._jobs.get(job_id)
         if job is None or job.status.is_terminal:
             return
+        self._free_slot(job)
         error = job.error if cause is None else f"{TRANSIENT_MARK}{cause.provider}:{cause.code or 'error'}"
         try:
             self._jobs.save(attrs.evolve(job, lease_until=0.0, error=error))

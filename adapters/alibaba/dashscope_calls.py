@@ -9,10 +9,18 @@
   becomes ``ModelUnavailable``). ``malformed`` is raised instead for a ``TypeError`` /
   ``KeyError``, which the SDK throws when a 200 reply lacks a field it reads (pitfall 4).
 - ``plain(value)``: the SDK's DictMixin objects (and lists of them) as plain dicts/lists.
+- The SDK's own logger: dashscope logs every request that raised at ERROR with its whole traceback
+  (``logger.exception("Request failed")``) before raising it, so a provider outage printed eight
+  chained tracebacks per retried request (96 for one file) and alerted the owner on each, while the
+  adapter translates the very same exception and the use case reports the failure once. A client
+  therefore installs ``_QuietTransportFailures`` on that logger (once per process): a transport
+  failure (transient for ``failure_from_exception``) becomes one WARNING line naming the exception
+  class only (its text can hold a signed URL); anything else keeps its traceback, as a bug should.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import quote
@@ -24,7 +32,31 @@ from adapters.alibaba.dashscope_config import (
     failure_from_exception,
     failure_from_response,
 )
-from ports.errors import PortError
+from ports.errors import PortError, TransientFailure
+
+SDK_LOGGER = "dashscope"
+
+
+class _QuietTransportFailures(logging.Filter):
+    """One WARNING line, without traceback, for a request the SDK saw fail in transport (module doc)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        failure = record.exc_info[1] if record.exc_info else None
+        if failure is not None and isinstance(failure_from_exception("dashscope", failure), TransientFailure):
+            record.msg = f"request failed in transport ({type(failure).__name__}); the adapter reports it"
+            record.args = None
+            record.exc_info = record.exc_text = None
+            record.levelno, record.levelname = logging.WARNING, logging.getLevelName(logging.WARNING)
+        return True
+
+
+_QUIET = _QuietTransportFailures()
+
+
+def quiet_sdk_transport_failures() -> None:
+    logger = logging.getLogger(SDK_LOGGER)
+    if _QUIET not in logger.filters:
+        logger.addFilter(_QUIET)
 
 
 class DashScopeClient:
@@ -33,6 +65,7 @@ class DashScopeClient:
         check_dashscope_config(base_url, {role: model})
         if not api_key:
             raise ValueError("DashScope API key is empty")
+        quiet_sdk_transport_failures()
         self._api_key = api_key
         self._base_url = base_url
         self._model = model

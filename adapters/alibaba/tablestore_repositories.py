@@ -10,6 +10,7 @@ table                         primary key            TTL         attribute colum
                                                                  (DOUBLE), balance_minutes,
                                                                  micro_package_purchases, version (INTEGER),
                                                                  ops (JSON list of applied operation keys)
+                                                                 worker_slots (JSON {job id: held until})
 ``audio_jobs``                ``job_id``             7 days      one column per ``Job`` field (below)
 ``trial_requests``            ``user_id``            none        name, status, requested_at, decided_at,
                                                                  version
@@ -720,6 +721,45 @@ class TablestoreUsers(_Store, Users):
             return BalanceChange(applied=True, balance=new), [("balance_minutes", int(new))]
 
         return self._exactly_once(user_id, op_key, "balance update", step)
+
+    def _update_slots(self, user_id: int, change: Callable[[dict[str, float]], dict[str, float] | None],
+                      *, missing_ok: bool = False) -> bool:
+        """Read ``worker_slots``, apply ``change`` (None: write nothing, answer False) and write it
+        back under the version condition, retrying a lost race."""
+        for attempt in range(BALANCE_ATTEMPTS):
+            row = self._t.get(self.TABLE, str(user_id))
+            if row is None:
+                if missing_ok:
+                    return False
+                raise KeyError(user_id)
+            slots = {str(k): _float(v) for k, v in _json_dict(row.get("worker_slots")).items()}
+            new = change(slots)
+            if new is None:
+                return False
+            version = _int(row.get("version"))
+            try:
+                self._t.update(self.TABLE, str(user_id), [("worker_slots", _dumps(new)), ("version", version + 1)],
+                               self._t.expect_version(version, legacy="version" not in row))
+            except _ConditionFailed:
+                _backoff(attempt)
+                continue
+            return True
+        raise TransientFailure(PROVIDER, "worker slot update lost every optimistic race", code="OTSConditionCheckFail")
+
+    def hold_worker_slot(self, user_id: int, job_id: str, until: float, limit: int, now: float) -> bool:
+        def change(slots: dict[str, float]) -> dict[str, float] | None:
+            live = {j: t for j, t in slots.items() if t > now or j == job_id}
+            if job_id not in live and len(live) >= limit:
+                return None
+            return {**live, job_id: float(until)}
+
+        return self._update_slots(user_id, change)
+
+    def release_worker_slot(self, user_id: int, job_id: str) -> None:
+        def change(slots: dict[str, float]) -> dict[str, float] | None:
+            return {j: t for j, t in slots.items() if j != job_id} if job_id in slots else None
+
+        self._update_slots(user_id, change, missing_ok=True)
 
     def increment_micro_purchases(self, user_id: int, op_key: str, limit: int) -> bool:
         def step(row: dict[str, Any], duplicate: bool) -> tuple[bool, list[tuple[str, Any]] | None]:

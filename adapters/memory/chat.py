@@ -73,6 +73,24 @@ class RecordingChat(Chat):
         if self.listener:
             self.listener(event)
 
+    def _local_file(self, file_id: str) -> Path | None:
+        """The file ``file_id`` names inside ``file_dir``, or None.
+
+        ``file_id`` comes from an update anyone can post to the local runner: it names a file in
+        that folder, never a path out of it (absolute, ``..``, or a symlink leading outside).
+        """
+        if self.file_dir is None or not file_id or "\x00" in file_id:
+            return None
+        relative = Path(file_id)
+        if relative.is_absolute() or ".." in relative.parts:
+            return None
+        root = self.file_dir.resolve()
+        try:
+            path = (root / relative).resolve(strict=True)
+        except (OSError, RuntimeError):  # missing, unreadable, or a symlink loop
+            return None
+        return path if path.is_relative_to(root) and path.is_file() else None
+
     # -- reading back -------------------------------------------------------------------------
     def texts(self, chat_id: int) -> list[str]:
         """Current text of every visible message in a chat, oldest first."""
@@ -158,10 +176,10 @@ class RecordingChat(Chat):
     def download(self, file_id, max_bytes) -> bytes:
         with self._lock:
             self._check(0)
+        path = self._local_file(file_id)
         if file_id in self.files:
             data = self.files[file_id]
-        elif self.file_dir is not None and (self.file_dir / file_id).is_file():
-            path = self.file_dir / file_id
+        elif path is not None:
             if path.stat().st_size > max_bytes:
                 raise FileTooBig("telegram", "file is too big")
             data = path.read_bytes()

@@ -68,6 +68,7 @@ class InMemoryUsers(_Faulty, Users):
         self._rows: dict[int, User] = {}
         self._ops: dict[int, OrderedDict[str, None]] = {}
         self.journal: list[tuple[int, str, int]] = []
+        self._slots: dict[int, dict[str, float]] = {}  # user -> job id -> slot held until
 
     def get(self, user_id: int) -> User | None:
         with self._lock:
@@ -118,6 +119,23 @@ class InMemoryUsers(_Faulty, Users):
             self._remember(user_id, op_key)
             self.journal.append((user_id, op_key, delta))
             return BalanceChange(applied=True, balance=new)
+
+    def hold_worker_slot(self, user_id: int, job_id: str, until: float, limit: int, now: float) -> bool:
+        with self._lock:
+            self._maybe_fail()
+            if user_id not in self._rows:
+                raise KeyError(user_id)
+            slots = {j: t for j, t in self._slots.get(user_id, {}).items() if t > now or j == job_id}
+            if job_id not in slots and len(slots) >= limit:
+                return False
+            slots[job_id] = until
+            self._slots[user_id] = slots
+            return True
+
+    def release_worker_slot(self, user_id: int, job_id: str) -> None:
+        with self._lock:
+            self._maybe_fail()
+            self._slots.get(user_id, {}).pop(job_id, None)
 
     def increment_micro_purchases(self, user_id: int, op_key: str, limit: int) -> bool:
         with self._lock:

@@ -1,32 +1,94 @@
-"""``serve``: the webhook on 127.0.0.1 and a worker thread, with the chat printed to the console."""
+"""``serve``: the webhook on 127.0.0.1 and a worker thread, with the chat printed to the console.
+
+The HTTP layer gives a stranger nothing to hold on to: the secret header is checked before a
+byte of the body is read (403, connection closed); ``Content-Length`` must be a plain number up
+to the webhook's ``MAX_BODY_BYTES`` (else 400/411/413 without reading); every socket read has a
+timeout and the whole body a deadline (408), so a request can pin a thread for seconds, not for
+as long as its sender likes. ``file_id``s name files inside the media folder only (the chat
+adapter resolves them, ``RecordingChat.download``).
+"""
 
 from __future__ import annotations
 
 import json
+import logging
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 from entrypoints.local.bot import LocalBot
+from entrypoints.webhook_http import MAX_BODY_BYTES, secret_matches
+
+READ_TIMEOUT_S = 10.0
+
+log = logging.getLogger("local")
 
 
-def make_server(bot: LocalBot, port: int) -> ThreadingHTTPServer:
+class _Refused(Exception):
+    def __init__(self, status: int, reason: str) -> None:
+        super().__init__(reason)
+        self.status = status
+
+
+def make_server(bot: LocalBot, port: int, *, read_timeout_s: float = READ_TIMEOUT_S) -> ThreadingHTTPServer:
     container = bot.container
+    secret = bot.settings.telegram_webhook_secret
 
     class Handler(BaseHTTPRequestHandler):
+        timeout = read_timeout_s  # every read of the socket, headers included
+
+        def _body(self) -> bytes:
+            if self.command != "POST":
+                return b""
+            if not secret_matches(dict(self.headers.items()), secret):
+                raise _Refused(403, "wrong or missing secret")
+            raw = self.headers.get("Content-Length")
+            if raw is None:
+                raise _Refused(411, "Content-Length required")
+            if not (raw.isascii() and raw.isdigit()):
+                raise _Refused(400, "bad Content-Length")
+            length = int(raw)
+            if length > MAX_BODY_BYTES:
+                raise _Refused(413, "body too large")
+            deadline = time.monotonic() + read_timeout_s
+            chunks, left = [], length
+            while left:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise _Refused(408, "body too slow")
+                self.connection.settimeout(remaining)
+                try:
+                    chunk = self.rfile.read1(min(left, 65536))
+                except TimeoutError:
+                    raise _Refused(408, "body too slow") from None
+                if not chunk:
+                    raise _Refused(400, "body shorter than its Content-Length")
+                chunks.append(chunk)
+                left -= len(chunk)
+            return b"".join(chunks)
+
         def _answer(self) -> None:
-            length = min(int(self.headers.get("Content-Length") or 0), 2_000_000)
-            body = self.rfile.read(length) if length else b""
+            try:
+                body = self._body()
+            except _Refused as refused:
+                # The unread rest of the request is garbage for this connection: close it.
+                self.close_connection = True
+                self._reply(refused.status, {"ok": False, "error": str(refused)})
+                return
             from entrypoints.webhook_http import handle_webhook
 
-            answer = handle_webhook(self.command, dict(self.headers.items()), body,
-                                    secret=bot.settings.telegram_webhook_secret,
+            answer = handle_webhook(self.command, dict(self.headers.items()), body, secret=secret,
                                     accept_update=container.accept_update())
-            payload = json.dumps(answer.body).encode()
-            self.send_response(answer.status)
+            self._reply(answer.status, answer.body)
+
+        def _reply(self, status: int, body: dict) -> None:
+            payload = json.dumps(body).encode()
+            self.send_response(status)
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(payload)))
+            if self.close_connection:
+                self.send_header("Connection", "close")
             self.end_headers()
             self.wfile.write(payload)
 
@@ -40,7 +102,12 @@ def make_server(bot: LocalBot, port: int) -> ThreadingHTTPServer:
 
 def run_worker(bot: LocalBot, stop: threading.Event) -> None:
     while not stop.is_set():
-        if bot.drain() == 0:
+        try:
+            drained = bot.drain()
+        except Exception:  # a bug: its traceback once, and the worker goes on with the next job
+            log.exception("worker: a job crashed; its message comes back after the visibility timeout")
+            drained = 0
+        if drained == 0:
             stop.wait(0.2)
 
 

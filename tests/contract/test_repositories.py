@@ -688,3 +688,24 @@ def test_a_4_hour_dialogues_segments_spill_to_oss_and_read_back_whole() -> None:
         assert len(puts) == 2  # the segments and the text (raw and result are the same bytes)
         repos.jobs.save(attrs.evolve(saved, delivered=True))
         assert [r for r in oss.requests if r[0] == "PUT"] == puts
+
+
+# -- worker slots: one user's backlog never occupies every worker -------------------------------
+
+
+def test_worker_slots_admit_up_to_the_limit_and_expire(stores: SimpleNamespace) -> None:
+    users = stores.users
+    users.create(User(31, balance_minutes=5))
+    assert users.hold_worker_slot(31, "job-a", until=200.0, limit=2, now=100.0)
+    assert users.hold_worker_slot(31, "job-b", until=200.0, limit=2, now=100.0)
+    assert not users.hold_worker_slot(31, "job-c", until=200.0, limit=2, now=100.0)  # both live
+    assert users.hold_worker_slot(31, "job-a", until=300.0, limit=2, now=150.0)  # its own slot: extended
+    users.release_worker_slot(31, "job-b")
+    assert users.hold_worker_slot(31, "job-c", until=300.0, limit=2, now=150.0)
+    # A crashed worker's slot runs out with its lease.
+    assert users.hold_worker_slot(31, "job-d", until=400.0, limit=2, now=301.0)
+    assert users.get(31).balance_minutes == 5  # slots never touch the money
+    users.release_worker_slot(31, "never-held")
+    users.release_worker_slot(404, "no-such-user")
+    with pytest.raises(KeyError):
+        users.hold_worker_slot(404, "job-x", until=1.0, limit=1, now=0.0)

@@ -12,6 +12,9 @@ from domain.job import Job, JobStatus
 from tests.audio_factory import fixture
 from tests.world import USER
 
+# The finished jobs here are written straight into the store as fixtures: no minutes ever moved.
+pytestmark = pytest.mark.ledger_exempt("finished jobs are fixtures written into the store")
+
 DIALOGUE = [
     {"speaker": "1", "start_ms": 1_000, "end_ms": 2_400, "text": "Доброе утро.", "words": [
         {"start_ms": 1_000, "end_ms": 1_600, "text": "Доброе"}, {"start_ms": 1_700, "end_ms": 2_400, "text": "утро."}]},

@@ -188,12 +188,26 @@ def test_a_payment_that_matches_no_invoice_is_not_credited_and_a_person_looks_at
     assert len(owner) == 1 and "charge odd" in owner[0] and "Nothing was credited" in owner[0]
 
 
-def test_a_micro_payment_past_the_limit_is_still_credited_because_the_stars_are_taken(world):
+def test_a_micro_payment_past_the_limit_is_refunded_not_credited(world):
     world.user()
     invoices = [open_invoice(world, "micro_10") for _ in range(4)]
-    for i, (payload, stars) in enumerate(invoices):
-        world.paid(payload, stars, charge_id=f"late-{i}")  # e.g. pre-checkout answered by an older version
-    assert world.balance() == 40 and world.users.get(USER).micro_purchases == 4
+    routes = [world.paid(payload, stars, charge_id=f"late-{i}")  # e.g. pre-checkout answered by an older version
+              for i, (payload, stars) in enumerate(invoices)]
+    assert routes == ["payment:credited"] * 3 + ["payment:refunded"]
+    assert world.balance() == 30 and world.users.get(USER).micro_purchases == 3
+    assert world.chat.refunded == ["late-3"]
+    assert "5⭐" in world.texts()[-1]
+
+
+def test_without_refunds_a_micro_payment_past_the_limit_is_credited_and_the_owner_alerted(world):
+    world.user()
+    world.chat.can_refund = False
+    invoices = [open_invoice(world, "micro_10") for _ in range(4)]
+    routes = [world.paid(payload, stars, charge_id=f"late-{i}") for i, (payload, stars) in enumerate(invoices)]
+    assert routes[-1] == "payment:credited_over_limit"
+    # The Stars are taken and cannot go back: the user gets the minutes, the counter stays at the limit.
+    assert world.balance() == 40 and world.users.get(USER).micro_purchases == 3
+    assert any("late-3" in t and "refund by hand" in t.lower() for t in world.texts(OWNER))
 
 
 def test_payment_messages_are_in_the_users_language(world):

@@ -23,6 +23,7 @@ from tests.world import OWNER, USER
 from usecases.alerts import OwnerAlerts
 from usecases.inbound import IncomingMessage, SuccessfulPayment
 from usecases.owner import MUTE_KEY
+from usecases.sweep_jobs import ABANDONED_AFTER_S
 
 
 def owner(world, text: str) -> str:
@@ -195,7 +196,7 @@ def test_d12_flush_never_refunds_minutes_that_were_never_taken(world, tmp_path):
     refused, route = world.media(dummy_voice(tmp_path), duration_s=600)  # 10 minutes: refused, no job
     assert route == "media:no_minutes" and world.balance() == 1
     world.queue.receive()  # taken by a worker that then died
-    world.clock.advance(5 * 3600)
+    world.clock.advance(ABANDONED_AFTER_S + 1)  # never claimed for a day: given up on
     owner(world, "/flush")
     assert world.job_of(stuck).status is JobStatus.FAILED
     assert world.job_of(refused) is None
@@ -290,7 +291,7 @@ def test_d23_jobs_carry_their_creation_time_so_stuck_ones_are_found(world, tmp_p
     update_id, _ = world.media(dummy_voice(tmp_path), duration_s=90)
     assert world.job_of(update_id).created_at == world.clock.now()
     world.queue.receive()
-    world.clock.advance(5 * 3600)
+    world.clock.advance(ABANDONED_AFTER_S + 1)
     assert "1 failed with a refund" in owner(world, "/flush")
 
 
