@@ -23,7 +23,6 @@ import attrs  # noqa: E402
 
 from adapters.ffmpeg.ffmpeg_audio_tools import FfmpegAudioTools, default_binary  # noqa: E402
 from adapters.memory.blob_store import InMemoryBlobStore  # noqa: E402
-from adapters.memory.clock import SequentialIds  # noqa: E402
 from adapters.memory.speech import ScriptedRecognizer, ScriptedSpeakerPass, ScriptedTimedTextPass  # noqa: E402
 from adapters.system import SystemClock  # noqa: E402
 from domain.policy import Policy  # noqa: E402
@@ -50,7 +49,7 @@ def run(source: Path, policy: Policy, latency_s: float) -> tuple[float, float, i
     recognizer = ScriptedRecognizer(latency_s=latency_s)
     transcriber = Transcriber(
         audio=FfmpegAudioTools(), recognizer=recognizer, speaker_pass=ScriptedSpeakerPass(),
-        text_pass=ScriptedTimedTextPass(), blobs=InMemoryBlobStore(clock), ids=SequentialIds(), clock=clock,
+        text_pass=ScriptedTimedTextPass(), blobs=InMemoryBlobStore(clock), clock=clock,
         policy=policy,
     )
     with tempfile.TemporaryDirectory() as tmp:

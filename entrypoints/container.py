@@ -274,7 +274,7 @@ class Container(containers.DeclarativeContainer):
     formatting = providers.ThreadSafeSingleton(FormattingChain, formatters, policy, clock, model_missing)
     transcriber = providers.ThreadSafeSingleton(
         Transcriber, audio=audio_tools, recognizer=recognizer, speaker_pass=speaker_pass, text_pass=text_pass,
-        blobs=r_blobs, ids=ids, clock=clock, policy=policy,
+        blobs=r_blobs, clock=clock, policy=policy,
     )
     transcribe_job = providers.ThreadSafeSingleton(
         TranscribeJob, jobs=r_jobs, users=r_users, logs=r_logs, results=r_results, chat=r_chat,
@@ -292,7 +292,7 @@ class Container(containers.DeclarativeContainer):
                                                       model_missing)
     inline_transcriber = providers.ThreadSafeSingleton(
         Transcriber, audio=inline_audio_tools, recognizer=inline_recognizer, speaker_pass=speaker_pass,
-        text_pass=text_pass, blobs=r_blobs, ids=ids, clock=clock, policy=inline_policy,
+        text_pass=text_pass, blobs=r_blobs, clock=clock, policy=inline_policy,
     )
     inline_transcribe_job = providers.ThreadSafeSingleton(
         TranscribeJob, jobs=r_jobs, users=r_users, logs=r_logs, results=r_results, chat=r_inline_chat,

@@ -97,7 +97,7 @@ class World:
         self.formatting = FormattingChain([self.primary, self.fallback], self.policy, self.clock)
         self.transcriber = Transcriber(
             audio=self.audio, recognizer=self.recognizer, speaker_pass=self.speaker_pass,
-            text_pass=self.text_pass, blobs=r(self.blobs), ids=self.ids, clock=self.clock, policy=self.policy,
+            text_pass=self.text_pass, blobs=r(self.blobs), clock=self.clock, policy=self.policy,
         )
         self.transcribe_job = TranscribeJob(
             jobs=r(self.jobs), users=r(self.users), logs=r(self.logs), results=r(self.results), chat=r(self.chat),

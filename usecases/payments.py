@@ -18,9 +18,9 @@ invoice's reservation, and any other payment — the same invoice paid a second 
 copy: the reservation key is per invoice, so its pre-checkout passes again), a legacy invoice —
 needs a free slot. A payment over the limit has taken Stars for goods the bot will not sell, and
 Telegram requires the goods or the money back: it is refunded (``Chat.refund_star_payment``), the
-user told, the owner alerted; nothing is credited. Where the chat adapter cannot refund (its port default), the minutes
-are credited after all — the user paid — and the owner is alerted to refund by hand; a refund the
-platform refuses credits nothing and is left to the owner with the charge id.
+user told, the owner alerted; nothing is credited. Where the chat adapter cannot refund (its port
+default), the minutes are credited after all — the user paid — and the owner is alerted to refund
+by hand; a refund the platform refuses credits nothing and is left to the owner with the charge id.
 (Why refund rather than credit: crediting would make the limit a suggestion, and the attack —
 paying one forwarded invoice again and again — would keep working at the promotional price.)
 Residual window, accepted: when Telegram fails a payment *after* our ``ok`` (rare; nothing

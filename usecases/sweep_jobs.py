@@ -13,11 +13,11 @@ that takes, and a long job runs in many steps, each one claimed afresh.
   or finished within ``QUEUED_GRACE_S``) and the job has waited ``QUEUED_GRACE_S`` since its
   message was last published: at its creation, at a republish, or, once claimed, by the end of
   that claim's step (a continued step queues itself again, a failed one is redelivered by the
-  trigger, both before the claim's lease ends). Idle workers take a waiting message at once, so
-  only a lost one is left behind. It is published again, once: a job still unclaimed after its
-  republish (the queue does not deliver it) is failed with a full refund. While workers are busy
-  a waiting job is left alone, as it may be behind the others; a continued job waiting in the
-  queue is such a job.
+  trigger, both before the claim's lease ends). Idle workers take a waiting message at once (or
+  at the trigger's next retry of it), so only a lost one is left behind. It is published again,
+  once: a job still unclaimed after its republish (the queue does not deliver it) is failed with a
+  full refund. While workers are busy a waiting job is left alone, as it may be behind the others;
+  a continued job waiting in the queue is such a job.
 - A job no worker claimed for ``ABANDONED_AFTER_S`` is failed with a full refund, whatever else.
 Every decision is taken by a conditional write of the row first (the sweeper takes the job, or
 stamps the republish), so a worker claiming the job at the same moment wins and the sweeper leaves
@@ -40,7 +40,11 @@ from usecases.transcribe_job import TranscribeJob
 
 log = logging.getLogger(__name__)
 
-QUEUED_GRACE_S = 120.0
+# A message that is not lost reaches an idle worker within this: EventBridge pushes at once and
+# retries a failed push (a JobBusy or UserBusy answer, a crashed invocation) at most 512 s later
+# (docs/provider-contracts.md). Shorter, a job waiting out its user's worker slots between two
+# retries would be taken for lost.
+QUEUED_GRACE_S = 600.0
 # EventBridge retries a failed push for a day (docs/provider-contracts.md), then drops the message:
 # a job no worker claimed for that long is not coming back.
 ABANDONED_AFTER_S = 24 * 3600.0

@@ -38,7 +38,7 @@ from domain.policy import Policy
 from domain.transcript import Segment, SpeakerPassResult, TextPassResult, Transcript, Word
 from ports.audio_tools import AudioTools
 from ports.blob_store import BlobStore
-from ports.clock import Clock, Ids
+from ports.clock import Clock
 from ports.errors import PermanentFailure, PortError, TransientFailure
 from ports.speech import AudioClip, SpeakerPass, SpeechRecognizer, TimedTextPass
 from usecases.errors import DecodeLimitReached
@@ -112,14 +112,13 @@ class TranscriptionResult:
 class Transcriber:
     def __init__(
         self, *, audio: AudioTools, recognizer: SpeechRecognizer, speaker_pass: SpeakerPass,
-        text_pass: TimedTextPass, blobs: BlobStore, ids: Ids, clock: Clock, policy: Policy,
+        text_pass: TimedTextPass, blobs: BlobStore, clock: Clock, policy: Policy,
     ) -> None:
         self._audio = audio
         self._recognizer = recognizer
         self._speaker_pass = speaker_pass
         self._text_pass = text_pass
         self._blobs = blobs
-        self._ids = ids
         self._clock = clock
         self._policy = policy
 

@@ -367,6 +367,7 @@ def _closed_port() -> int:
 
 def test_the_token_never_appears_in_errors_or_logs(caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.DEBUG)
+    caplog.set_level(logging.DEBUG, logger="httpx")  # configure_logging (other tests) quiets it
     quoted = TOKEN.replace(":", "%3A")
     failures: list[BaseException] = []
     with running_telegram_server(TOKEN) as tg:
