@@ -233,9 +233,9 @@ class Payments:
     def _refund_over_limit(self, user: User, package: Package, charge: str, stars: int) -> str | None:
         """Give back a payment over the package's limit; the route, or None when the chat cannot refund.
 
-        Telegram refunds a charge once (a second ``refundStarPayment`` is refused), so the refund
-        itself is attempted on every delivery and the key ``refund:{charge}``, claimed after it,
-        only keeps the messages to one: an outage propagates (503, the redelivery refunds), and a
+        Telegram refunds a charge once (a second ``refundStarPayment`` is refused, which the Chat
+        adapters report as refunded), so the refund itself is attempted on every delivery and the
+        key ``refund:{charge}``, claimed after it, only keeps the messages to one: an outage propagates (503, the redelivery refunds), and a
         refusal on a redelivery whose key is taken is the earlier delivery's own refund.
         """
         lang = user.settings.ui_language
@@ -259,7 +259,8 @@ class Payments:
             self._tell(user.user_id, say(lang, "micro_refunded", limit=package.purchase_limit, stars=stars))
             self._notify_owner(owner_say("micro_refunded_owner", name=user.display_name, user_id=user.user_id,
                                          limit=package.purchase_limit, stars=stars, charge=charge))
-        return "refunded"
+            return "refunded"
+        return "duplicate"  # a redelivery: the charge was given back by the earlier delivery
 
     # -- helpers ---------------------------------------------------------------------------------------
     def _tell(self, chat_id: int, text: str) -> None:

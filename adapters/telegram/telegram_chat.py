@@ -429,6 +429,17 @@ class TelegramChat(Chat):
             write_timeout=min(self._write, cap), pool_timeout=min(self._pool, cap),
         ), cap)
 
+    def refund_star_payment(self, user_id: int, charge_id: str) -> bool:
+        """Bot API ``refundStarPayment``. A charge already refunded counts as refunded: the call is
+        retried after an outage, and its first attempt may have gone through."""
+        try:
+            return bool(self._call("refundStarPayment", lambda bot: bot.refund_star_payment(
+                user_id=user_id, telegram_payment_charge_id=charge_id)))
+        except PermanentFailure as exc:
+            if "charge_already_refunded" in str(exc).lower():
+                return True
+            raise
+
     def download(self, file_id: str, max_bytes: int) -> bytes:
         file = self._call("getFile", lambda bot: bot.get_file(file_id))
         if file.file_size is not None and file.file_size > max_bytes:

@@ -165,6 +165,13 @@ def test_answers_to_buttons_and_pre_checkout_succeed(h: Harness) -> None:
     h.chat.answer_pre_checkout("pcq-2", False, "This package is no longer available")
 
 
+def test_a_stars_refund_is_made_once_and_a_repeat_counts_as_refunded(h: Harness) -> None:
+    assert h.chat.refund_star_payment(CHAT, "stxCharge-1") is True
+    assert h.chat.refund_star_payment(CHAT, "stxCharge-1") is True  # retried after an outage: no error
+    refunded = h.server.refunded_charges if h.name == "telegram" else h.chat.refunded
+    assert refunded == ["stxCharge-1"]
+
+
 def test_download_returns_the_bytes(h: Harness) -> None:
     h.add_file("VOICE1", b"OggS-fake-voice")
     assert h.chat.download("VOICE1", 1_000) == b"OggS-fake-voice"

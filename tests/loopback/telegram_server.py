@@ -101,6 +101,7 @@ class TelegramLoopback:
         # What setWebhook stored (getWebhookInfo answers it, without the secret), and the updates
         # Telegram would report as waiting.
         self.webhook: dict[str, Any] = {}
+        self.refunded_charges: list[str] = []  # refundStarPayment: each charge once
         self.pending_updates = 0
         self._scripted: dict[str, list[_Scripted]] = {}
         self._ids = itertools.count(100)
@@ -281,6 +282,15 @@ class TelegramLoopback:
     def _m_answerPreCheckoutQuery(self, params):
         if params.get("ok") not in ("true", "True", True) and not params.get("error_message"):
             raise _ApiError(400, "Bad Request: PRECHECKOUT_QUERY_ERROR_MESSAGE_EMPTY")
+        return True
+
+    def _m_refundStarPayment(self, params):
+        if not params.get("user_id") or not params.get("telegram_payment_charge_id"):
+            raise _ApiError(400, "Bad Request: user_id and telegram_payment_charge_id are required")
+        charge = str(params["telegram_payment_charge_id"])
+        if charge in self.refunded_charges:
+            raise _ApiError(400, "Bad Request: CHARGE_ALREADY_REFUNDED")
+        self.refunded_charges.append(charge)
         return True
 
     def _m_setWebhook(self, params):
