@@ -428,7 +428,12 @@ def test_a_slow_telegram_is_a_transient_timeout(real: Harness) -> None:
 
 # -------------------------------------------------------------------- the real adapter: event loop
 
+def _loop_threads() -> set[threading.Thread]:
+    return {t for t in threading.enumerate() if t.name == "telegram-chat-loop"}
+
+
 def test_calls_from_many_threads_share_one_loop(real: Harness) -> None:
+    others = _loop_threads()  # loops of other adapters still alive in this process are not ours
     ids: list[int] = []
     errors: list[BaseException] = []
     lock = threading.Lock()
@@ -449,8 +454,7 @@ def test_calls_from_many_threads_share_one_loop(real: Harness) -> None:
         thread.join(timeout=30)
     assert errors == []
     assert len(ids) == 40 and len(set(ids)) == 40
-    loop_threads = [t for t in threading.enumerate() if t.name == "telegram-chat-loop"]
-    assert len(loop_threads) == 1
+    assert len(_loop_threads() - others) == 1
 
 
 def test_sequential_invocations_never_meet_a_closed_event_loop(real: Harness) -> None:
@@ -476,9 +480,11 @@ def test_called_from_inside_a_running_loop(real: Harness) -> None:
 
 
 def test_close_then_use_again_starts_a_fresh_loop(real: Harness) -> None:
+    others = _loop_threads()
     real.chat.send_text(CHAT, "one")
+    assert len(_loop_threads() - others) == 1
     real.chat.close()
-    assert not [t for t in threading.enumerate() if t.name == "telegram-chat-loop"]
+    assert not _loop_threads() - others
     real.chat.send_text(CHAT, "two")
     real.chat.close()
     real.chat.close()  # idempotent

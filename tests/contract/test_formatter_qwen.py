@@ -136,9 +136,12 @@ def test_request_is_message_format_without_thinking(server):
 def test_sdk_never_reaches_the_default_beijing_host(server):
     import dashscope
 
+    # The adapter passes its host per call; the module-wide default (Beijing, unless an earlier
+    # import read DASHSCOPE_HTTP_BASE_URL) is never changed by it.
+    before = dashscope.base_http_api_url
     make(server).format(REQUESTS["plain"])
     assert len(server.calls("llm")) == 1
-    assert "dashscope.aliyuncs.com" in dashscope.base_http_api_url  # module default untouched
+    assert dashscope.base_http_api_url == before and server.base_url not in before
 
 
 # --------------------------------------------------------------------------- answer pitfalls
