@@ -89,3 +89,26 @@ def balance_notice(balance: int, low_threshold: int) -> str | None:
     if balance < low_threshold:
         return "low"
     return None
+
+
+_SEVERITY = {None: 0, "": 0, "low": 1, "empty": 2}
+
+
+def balance_warning(balance: int, low_threshold: int, in_force: str, before: int | None) -> tuple[str | None, str]:
+    """Whether to warn about the balance after a job, once per crossing: (the notice to show or
+    None, the warning in force afterwards, "" for none).
+
+    ``in_force`` is the warning the user already got and that still holds; ``before`` the balance
+    before this job took its minutes, when the job started after that warning (None otherwise:
+    a job already running when the user was warned crosses nothing new). A warning is shown when
+    the balance falls to a worse level than the one in force, or when this job itself took it
+    across the line (the user topped up in between); a balance back at or above the threshold
+    clears it, so the next crossing warns again.
+    """
+    level = balance_notice(balance, low_threshold)
+    if level is None:
+        return None, ""
+    crossed = before is not None and _SEVERITY[balance_notice(before, low_threshold)] < _SEVERITY[level]
+    if _SEVERITY[level] > _SEVERITY.get(in_force, 0) or crossed:
+        return level, level
+    return None, level

@@ -89,6 +89,9 @@ class Job:
     error: str | None = None
     finished_at: float | None = None
     version: int = 0
+    # The user asked to stop (/cancel): the worker fails the job with a full refund at its next
+    # check (the start of a step, or a checkpoint save that finds the row changed).
+    cancel_requested: bool = False
 
     def claimed(self, now: float, lease_s: float) -> Job:
         """Start (or restart after a lease ran out) processing."""

@@ -106,6 +106,11 @@ class Policy:
     # Telegram limits.
     message_limit: int = 4096
     edit_limit: int = 4000
+    # A user who never chose how long texts arrive (``LongTextMode.AUTO``) gets a transcript longer
+    # than this (a few messages' worth) as a short preview of about ``long_text_preview_chars``
+    # in the chat plus the whole text as a .txt file; shorter ones as messages.
+    long_text_file_chars: int = 12000
+    long_text_preview_chars: int = 800
     download_limit_bytes: int = 20 * 1024 * 1024
     # Longest audio accepted at all.
     max_duration_s: float = 4 * 3600.0
@@ -118,6 +123,8 @@ class Policy:
     # A cached transcript is served (instantly, billed to anyone but its payers) for this long after
     # it was recognised; then the file is recognised again (the Tablestore table's TTL is 30 days).
     results_ttl_s: float = 30 * 86400.0
+    # Progress shows an estimate of the time left once a job has at least this many chunks.
+    progress_eta_min_chunks: int = 4
     # Worker: parallel ASR requests and retries of transient failures.
     asr_concurrency: int = 4
     retry_attempts: int = 4

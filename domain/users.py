@@ -15,8 +15,20 @@ class TrialStatus(enum.Enum):
 
 
 class LongTextMode(enum.Enum):
+    """How a transcript too long for one message is delivered.
+
+    ``AUTO`` (the user never chose): messages up to ``Policy.long_text_file_chars``, above that a
+    short preview in the chat plus the whole text as a ``.txt`` file. ``SPLIT`` and ``FILE`` are
+    the user's explicit choices and always win.
+    """
+
+    AUTO = "auto"
     SPLIT = "split"
     FILE = "file"
+
+
+# Version of ``UserSettings.to_dict``: 2 since ``LongTextMode.AUTO`` (see ``from_dict``).
+SETTINGS_SCHEMA = 2
 
 
 @attrs.frozen
@@ -25,7 +37,7 @@ class UserSettings:
 
     use_code: bool = False
     use_yo: bool = True
-    long_text: LongTextMode = LongTextMode.SPLIT
+    long_text: LongTextMode = LongTextMode.AUTO
     dialogue: bool = False
     speaker_labels: bool = False
     # ``None`` means auto-detect; otherwise an ISO code such as "ru".
@@ -42,6 +54,7 @@ class UserSettings:
             "speaker_labels": self.speaker_labels,
             "language": self.language,
             "ui_language": self.ui_language,
+            "schema": SETTINGS_SCHEMA,
         }
 
     @classmethod
@@ -54,12 +67,15 @@ class UserSettings:
             return value if isinstance(value, bool) else fallback
 
         long_text = data.get("long_text", default.long_text.value)
+        if long_text == LongTextMode.SPLIT.value and data.get("schema", 1) == 1:
+            # Written before AUTO existed, when "split" was everyone's default: not a choice.
+            long_text = LongTextMode.AUTO.value
         language = data.get("language")
         ui = data.get("ui_language", default.ui_language)
         return cls(
             use_code=flag("use_code", default.use_code),
             use_yo=flag("use_yo", default.use_yo),
-            long_text=LongTextMode(long_text) if long_text in ("split", "file") else default.long_text,
+            long_text=LongTextMode(long_text) if long_text in ("auto", "split", "file") else default.long_text,
             dialogue=flag("dialogue", default.dialogue),
             speaker_labels=flag("speaker_labels", default.speaker_labels),
             language=language if isinstance(language, str) and language else None,
@@ -81,6 +97,10 @@ class User:
     created_at: float = 0.0
     last_activity: float = 0.0
     micro_purchases: int = 0
+    # The balance warning in force: "low" or "empty" once the user was told (at ``balance_notice_at``),
+    # "" when none is; so a warning is shown once per crossing, not after every file.
+    balance_notice: str = ""
+    balance_notice_at: float = 0.0
     version: int = 0
 
     @property

@@ -4,6 +4,7 @@
     python -m entrypoints.admin_cli create-tables
     python -m entrypoints.admin_cli create-queue [--name Q] [--visibility 900] [--max-message-size 65536]
     python -m entrypoints.admin_cli set-webhook https://<trigger>.<region>.fcapp.run/ [--drop-pending-updates]
+    python -m entrypoints.admin_cli set-commands   # the command menu, one list per client language
     python -m entrypoints.admin_cli doctor      # after a deploy: every service, model and the webhook
 
 Configuration comes from the same variables as the functions (``entrypoints.settings``), with a
@@ -51,6 +52,11 @@ def _require(settings: Settings, **fields: str) -> None:
         raise CliError(f"set {', '.join(missing)}")
 
 
+def results_table_ttl(settings: Settings) -> int:
+    """The results cache table's time to live: RESULTS_TTL_S (Tablestore accepts at least one day)."""
+    return max(86400, int(settings.policy.results_ttl_s))
+
+
 def cmd_check_config(settings: Settings, args: argparse.Namespace) -> str:
     check_settings(settings)
     backends = ", ".join(f"{port}={backend}" for port, backend in sorted(settings.backends.items()))
@@ -70,7 +76,8 @@ def cmd_create_tables(settings: Settings, args: argparse.Namespace) -> str:
         settings.tablestore_endpoint, settings.access_key_id, settings.access_key_secret,
         settings.tablestore_instance, security_token=settings.security_token or None,
     )
-    created = ts.create_tables(repositories)
+    # The results cache keeps a transcript as long as RESULTS_TTL_S says (what /terms tells users).
+    created = ts.create_tables(repositories, ttls={"results_cache": results_table_ttl(settings)})
     return f"created tables: {', '.join(created)}" if created else "every table already exists"
 
 
@@ -109,6 +116,31 @@ def cmd_set_webhook(settings: Settings, args: argparse.Namespace) -> str:
     return f"webhook set to {args.url} (allowed updates: {', '.join(ALLOWED_UPDATES)})"
 
 
+def _telegram_chat(settings: Settings, what: str):
+    _require(settings, telegram_token="TELEGRAM_BOT_TOKEN")
+    telegram = _adapter("adapters.telegram.telegram_chat", what)
+    kwargs = {}
+    if settings.telegram_api_base_url.rstrip("/") != DEFAULT_TELEGRAM_API:
+        kwargs = {"base_url": f"{settings.telegram_api_base_url}/bot",
+                  "base_file_url": f"{settings.telegram_api_base_url}/file/bot"}
+    return telegram.TelegramChat(settings.telegram_token, **kwargs)
+
+
+def cmd_set_commands(settings: Settings, args: argparse.Namespace) -> str:
+    """``setMyCommands`` for every private chat, once per client language (``usecases.support``)."""
+    from usecases.support import command_menus
+
+    chat = _telegram_chat(settings, "set-commands")
+    try:
+        menus = command_menus()
+        for menu in menus:
+            chat.set_my_commands(menu.commands, menu.language_code)
+    finally:
+        chat.close()
+    languages = ", ".join(m.language_code or "default" for m in menus)
+    return f"command menu set for private chats: {len(menus[0].commands)} commands; languages: {languages}"
+
+
 class ChecksFailed(Exception):
     """The doctor found problems; the message is its full report."""
 
@@ -141,6 +173,8 @@ def parser() -> argparse.ArgumentParser:
     w.add_argument("url")
     w.add_argument("--drop-pending-updates", action="store_true")
     w.set_defaults(run=cmd_set_webhook)
+    sub.add_parser("set-commands", help="register the command menu (setMyCommands) in Russian and English"
+                   ).set_defaults(run=cmd_set_commands)
     sub.add_parser("doctor", help="after a deploy: check every service, model and the webhook, one line each "
                    "(exit 1 when one fails)").set_defaults(run=cmd_doctor)
     return p

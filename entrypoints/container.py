@@ -287,6 +287,8 @@ class Container(containers.DeclarativeContainer):
         payload_secret=providers.Callable(_payload_secret, settings),
         bot_username=providers.Callable(lambda s: s.bot_username, settings),
         recognition_languages=providers.Callable(recognition_languages, settings),
+        support_contact=providers.Callable(lambda s: s.support_contact, settings),
+        refund_window_days=providers.Callable(lambda s: s.refund_window_days, settings),
     )
     inline_formatting = providers.ThreadSafeSingleton(FormattingChain, inline_formatters, inline_policy, clock,
                                                       model_missing)

@@ -11,7 +11,9 @@ queue; an OSS object written, read back and fetched through its signed URL (as D
 a minimal request to each configured model (the recognizer with a half-second generated tone, the
 Qwen formatter, Gemini when configured, a submit of each dialogue pass); the bot token (getMe,
 BOT_USERNAME); the webhook (getWebhookInfo: URL, allowed updates, Telegram's last delivery
-error), and the deployed function's secret (an unsigned request must be refused, a signed one
+error); the command menu (getMyCommands for every language ``set-commands`` registers); the payment
+support users are promised (SUPPORT_CONTACT, required by Telegram's /paysupport rule); the results
+cache's time to live against RESULTS_TTL_S (what /terms tells users); and the deployed function's secret (an unsigned request must be refused, a signed one
 accepted). Telegram's own copy of the secret cannot be read back: a mismatch shows up as a 403
 in ``last_error_message`` after Telegram's next delivery, which this check reports.
 """
@@ -117,6 +119,8 @@ class Doctor:
             if backends["chat"] == "telegram":
                 self._guard("telegram bot", "check TELEGRAM_BOT_TOKEN (and TELEGRAM_API_BASE_URL)", self.check_bot)
                 self._guard("telegram webhook", "check TELEGRAM_BOT_TOKEN", self.check_webhook)
+                self._guard("telegram commands", "check TELEGRAM_BOT_TOKEN", self.check_commands)
+                self.check_support()
             else:
                 self.note("telegram webhook", f"CHAT_BACKEND={backends['chat']}: nothing to check")
         finally:
@@ -196,8 +200,19 @@ class Doctor:
         if missing:
             self.fail("tablestore tables", f"missing in instance {s.tablestore_instance}: {', '.join(missing)}: "
                       "run python -m entrypoints.admin_cli create-tables")
+            return
+        self.ok("tablestore tables", f"all {len(ts.TABLES)} tables in instance {s.tablestore_instance}")
+        # /terms tells users how long a cached transcript is kept: RESULTS_TTL_S. The table deletes it.
+        from entrypoints.admin_cli import results_table_ttl
+
+        ttl, wanted = ts.table_ttl(repositories, "results_cache"), results_table_ttl(s)
+        if ttl != wanted:
+            kept = "forever" if ttl < 0 else f"{ttl} s"
+            self.fail("results cache retention", f"results_cache keeps rows {kept} but RESULTS_TTL_S is {wanted} s "
+                      f"(what /terms tells users): set the table's time to live to {wanted} s (Tablestore console "
+                      "or UpdateTable)" + (f", or set RESULTS_TTL_S={ttl}" if ttl > 0 else ""))
         else:
-            self.ok("tablestore tables", f"all {len(ts.TABLES)} tables in instance {s.tablestore_instance}")
+            self.ok("results cache retention", f"cached transcripts are deleted after {wanted} s (RESULTS_TTL_S)")
 
     def check_queue(self) -> None:
         queue = self._container.queue()
@@ -340,6 +355,42 @@ class Doctor:
         if error:
             self.note("telegram webhook", f"an older delivery error is on record: {error}")
         self.check_secret(url)
+
+    def check_commands(self) -> None:
+        """The menu ``set-commands`` registers is what Telegram has, in every language."""
+        from usecases.support import command_menus
+
+        chat = self._container.chat()
+        missing, different = [], []
+        menus = command_menus()
+        for menu in menus:
+            found = [tuple(c) for c in chat.my_commands(menu.language_code)]
+            name = menu.language_code or "default"
+            if not found:
+                missing.append(name)
+            elif found != list(menu.commands):
+                different.append(name)
+        if missing or different:
+            problems = "; ".join(part for part in (
+                f"none for {', '.join(missing)}" if missing else "",
+                f"out of date for {', '.join(different)}" if different else "") if part)
+            self.fail("telegram commands", f"the command menu of private chats is {problems}: run "
+                      "python -m entrypoints.admin_cli set-commands")
+            return
+        self.ok("telegram commands", f"{len(menus[0].commands)} commands in private chats for "
+                f"{', '.join(m.language_code or 'default' for m in menus)}")
+
+    def check_support(self) -> None:
+        """Telegram's Bot Developer Terms (6.2.1) require a bot selling with Stars to handle /paysupport."""
+        s = self.settings
+        if not s.support_contact:
+            self.fail("payment support", "SUPPORT_CONTACT is not set: /paysupport and /terms give users no way to "
+                      "reach you (Telegram requires bots that sell with Stars to handle payment problems): set it "
+                      "to your @username or e-mail")
+            return
+        refunds = (f"unused purchases refunded within {s.refund_window_days} days" if s.refund_window_days > 0
+                   else "purchases are final (REFUND_WINDOW_DAYS=0)")
+        self.ok("payment support", f"/paysupport names {s.support_contact}; {refunds}")
 
     def check_secret(self, url: str) -> None:
         """The deployed function refuses an unsigned update and accepts one signed with our secret."""

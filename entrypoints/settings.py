@@ -56,6 +56,9 @@ class Settings:
     telegram_webhook_secret: str = ""
     telegram_api_base_url: str = "https://api.telegram.org"
     bot_username: str = ""
+    # /paysupport and /terms: the owner's contact for users, and the refund window in days
+    support_contact: str = ""
+    refund_window_days: int = 14
     # DashScope
     dashscope_api_key: str = ""
     dashscope_base_url: str = "https://dashscope-intl.aliyuncs.com/api/v1"
@@ -150,6 +153,9 @@ def load_policy(env: Mapping[str, str]) -> Policy:
         llm_piece_chars=_int(env, "LLM_PIECE_CHARS", d.llm_piece_chars),
         message_limit=_int(env, "TELEGRAM_MESSAGE_LIMIT", d.message_limit),
         edit_limit=_int(env, "TELEGRAM_EDIT_LIMIT", d.edit_limit),
+        long_text_file_chars=max(1, _int(env, "LONG_TEXT_FILE_CHARS", d.long_text_file_chars)),
+        long_text_preview_chars=max(1, _int(env, "LONG_TEXT_PREVIEW_CHARS", d.long_text_preview_chars)),
+        progress_eta_min_chunks=max(1, _int(env, "PROGRESS_ETA_MIN_CHUNKS", d.progress_eta_min_chunks)),
         download_limit_bytes=_int(env, "DOWNLOAD_LIMIT_BYTES", d.download_limit_bytes),
         max_duration_s=_float(env, "MAX_DURATION_S", d.max_duration_s),
         poll_interval_s=_float(env, "ASYNC_POLL_INTERVAL_S", d.poll_interval_s),
@@ -199,6 +205,8 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         telegram_webhook_secret=env.get("TELEGRAM_WEBHOOK_SECRET", ""),
         telegram_api_base_url=env.get("TELEGRAM_API_BASE_URL", d.telegram_api_base_url).rstrip("/"),
         bot_username=env.get("BOT_USERNAME", "").lstrip("@"),
+        support_contact=env.get("SUPPORT_CONTACT", "").strip(),
+        refund_window_days=_int(env, "REFUND_WINDOW_DAYS", d.refund_window_days),
         dashscope_api_key=env.get("DASHSCOPE_API_KEY", ""),
         dashscope_base_url=env.get("DASHSCOPE_HTTP_BASE_URL", d.dashscope_base_url).rstrip("/"),
         dashscope_ws_url=env.get("DASHSCOPE_WEBSOCKET_BASE_URL", d.dashscope_ws_url).rstrip("/"),

@@ -246,6 +246,12 @@ class Results(Protocol):
         """Store a result under its file, mode and language; a result already stored there is
         replaced, keeping its payers and age as ``merged_result`` says."""
 
+    @abstractmethod
+    def drop_payer(self, user_id: int) -> tuple[int, int]:
+        """Forget ``user_id``'s cached transcripts (``/forget``): every result they paid for loses
+        them from its payers, and is deleted when no payer is left. Returns (deleted, kept for
+        other payers). Reads the whole cache (a rare request)."""
+
 
 class BotState(Protocol):
     """Small named values the whole deployment shares (owner's mute deadline, alert cooldowns)."""

@@ -39,6 +39,11 @@ from usecases.transcribe_job import TranscribeJob
 log = logging.getLogger(__name__)
 
 
+def _is_video(media: MediaRef) -> bool:
+    """A video, a round video note, or a document that says it is a video."""
+    return media.kind.has_video or (media.mime_type or "").startswith("video/")
+
+
 def job_id_for(update_id: int) -> str:
     """Stable per update, opaque (a hash), so a redelivery maps to the same job."""
     return hashlib.sha256(f"update:{update_id}".encode()).hexdigest()[:32]
@@ -86,8 +91,10 @@ class AcceptMedia:
             s.chat.send_text(message.chat_id, say(lang, "no_minutes", cost=cost, balance=change.balance),
                              reply_to=message.message_id)
             return "no_minutes"
-        status_id = s.chat.send_text(message.chat_id, say(lang, "cached_sale" if cached else "received"),
-                                     reply_to=message.message_id)
+        video = _is_video(media)
+        status_id = s.chat.send_text(
+            message.chat_id, say(lang, "cached_sale" if cached else "received_video" if video else "received"),
+            reply_to=message.message_id)
         job = Job(
             job_id=job_id, user_id=user.user_id, chat_id=message.chat_id, message_id=message.message_id,
             file_id=media.file_id, file_unique_id=media.file_unique_id, kind=media.kind,
@@ -112,7 +119,7 @@ class AcceptMedia:
                 # A provider hiccup inside the webhook's short budget: hand the job to the worker,
                 # which retries with its longer budget, instead of failing the user.
                 log.warning("inline transcription deferred to the worker", extra={"job_id": job_id, "error": str(exc)})
-        StatusMessage(s.chat, message.chat_id, status_id).show(say(lang, "queued"))
+        StatusMessage(s.chat, message.chat_id, status_id).show(say(lang, "queued_video" if video else "queued"))
         try:
             s.queue.publish(job_id)
         except TransientFailure:

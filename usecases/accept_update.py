@@ -35,9 +35,11 @@ from usecases.owner import OwnerCommands
 from usecases.payments import Payments
 from usecases.services import BotServices
 from usecases.settings_menu import SettingsMenu
+from usecases.support import SupportPages
 from usecases.sweep_jobs import SweepJobs
 from usecases.transcribe_job import TranscribeJob
 from usecases.trial import TrialRequests
+from usecases.user_requests import UserRequests
 from usecases.users import ensure_user
 
 log = logging.getLogger(__name__)
@@ -66,6 +68,8 @@ class AcceptUpdate:
         self._settings = SettingsMenu(services)
         self._trial = TrialRequests(services)
         self._exports = TranscriptExports(services)
+        self._support = SupportPages(services)
+        self._requests = UserRequests(services)
         sweep = SweepJobs(jobs=services.jobs, queue=services.queue, clock=services.clock, policy=services.policy,
                           transcribe_job=transcribe_job)
         self._owner = OwnerCommands(services, self._trial, sweep)
@@ -134,7 +138,9 @@ class AcceptUpdate:
         self._reply(message, user, "start")
 
     def _cmd_help(self, message, user, args) -> None:
-        self._reply(message, user, "help", trial=self._s.policy.trial_minutes)
+        lang = user.settings.ui_language
+        self._s.chat.send_text(message.chat_id, say(lang, "help", trial=self._s.policy.trial_minutes) + "\n\n"
+                               + say(lang, "help_more"))
 
     def _cmd_balance(self, message, user, args) -> None:
         self._reply(message, user, "balance", minutes=user.balance_minutes)
@@ -194,6 +200,22 @@ class AcceptUpdate:
 
     def _cmd_buy_minutes(self, message, user, args) -> None:
         self._payments.packages_message(message.chat_id, user.user_id, user.settings.ui_language)
+
+    # -- what a paid bot owes its users (usecases.support, usecases.user_requests) -------------------
+    def _cmd_paysupport(self, message, user, args) -> None:
+        self._s.chat.send_text(message.chat_id, self._support.paysupport(user.settings.ui_language))
+
+    def _cmd_terms(self, message, user, args) -> None:
+        self._s.chat.send_text(message.chat_id, self._support.terms(user.settings.ui_language))
+
+    def _cmd_privacy(self, message, user, args) -> None:
+        self._s.chat.send_text(message.chat_id, self._support.privacy(user.settings.ui_language))
+
+    def _cmd_cancel(self, message, user, args) -> None:
+        self._requests.cancel(message.chat_id, user)
+
+    def _cmd_forget(self, message, user, args) -> None:
+        self._requests.forget(message.chat_id, user)
 
     # -- buttons ----------------------------------------------------------------------------------
     def _callback(self, callback: IncomingCallback) -> str:

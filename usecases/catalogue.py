@@ -4,11 +4,19 @@
 bot's first language. ``RU`` and ``EN`` hold the same keys with the same ``{placeholders}`` (a
 test checks it). The owner's tools speak English: ``OWNER`` and ``owner_say``. Strings meant for
 HTML mode escape their parameters at the call site.
+
+Counts agree with their words through ``{n:plural:FORMS}``: FORMS are the language's plural
+forms separated by ``|`` in the order of ``domain.plurals.CATEGORIES`` (ru: one|few|many, en:
+one|other), and ``#`` in a form stands for the number: ``{chars:plural:# символ|# символа|#
+символов}`` gives "1 символ", "3 символа", "5 символов". Abbreviations ("5 мин.", "5 min") need none.
 """
 
 from __future__ import annotations
 
 import datetime
+import string
+
+from domain.plurals import choose
 
 RU: dict[str, str] = {
     # Commands
@@ -21,7 +29,7 @@ RU: dict[str, str] = {
     "help": (
         "Пришлите голосовое сообщение, аудио, видео, кружок или аудио/видеофайл до 20 МБ.\n\n"
         "Каждая начатая минута записи стоит 1 минуту баланса.\n"
-        "/balance — баланс\n/trial — заявка на {trial} пробных минут\n/buy_minutes — пакеты минут\n"
+        "/balance — баланс\n/trial — заявка на {trial:plural:# пробную минуту|# пробные минуты|# пробных минут}\n/buy_minutes — пакеты минут\n"
         "/settings — настройки\n/code — моноширинный шрифт\n/yo — буква ё\n/output — длинный текст: файл или сообщения\n"
         "/dialogue — режим диалога (по спикерам)\n/speakers — подписи спикеров\n/language — язык распознавания и интерфейса\n\n"
         "Под каждым текстом есть кнопки .txt, .srt и .vtt — текст с метками времени и субтитры."
@@ -53,6 +61,7 @@ RU: dict[str, str] = {
     "yo_replace": "заменять на е",
     "output_file": "📄 файл .txt",
     "output_split": "💬 несколько сообщений",
+    "output_auto": "✂️ авто: если длинный — начало и файл .txt",
     "language_auto": "автоопределение",
     "dialogue_note": "Режим диалога: {value} (обработка дольше)",
     "ui_name_ru": "русский",
@@ -78,15 +87,15 @@ RU: dict[str, str] = {
     "trial_denied_before": "Заявка на пробные минуты уже была отклонена. Пополнить: /buy_minutes",
     "buy_title": "💎 Пакеты минут (оплата Telegram Stars)\nВаш баланс: {balance} мин.",
     "buy_line": "• {title}: {minutes} мин — {stars}⭐",
-    "buy_limit_note": "  (не больше {limit} покупок, осталось {left})",
+    "buy_limit_note": "  (не больше {limit:plural:# покупки|# покупок|# покупок}, осталось {left})",
     "buy_button": "{title} — {stars}⭐",
     "package_micro_10": "Микро",
     "package_start_50": "Старт",
     "package_standard_200": "Стандарт",
     "package_profi_1000": "Профи",
     "package_max_8888": "MAX",
-    "invoice_title": "{minutes} минут",
-    "invoice_description": "Пакет «{title}»: {minutes} минут распознавания",
+    "invoice_title": "{minutes:plural:# минута|# минуты|# минут}",
+    "invoice_description": "Пакет «{title}»: {minutes:plural:# минута|# минуты|# минут} распознавания",
     "micro_limit": "❌ Вы уже исчерпали лимит покупок этого пакета ({limit}).",
     "payment_ok": "✅ Оплата прошла успешно! Добавлено {minutes} мин. Баланс: {balance} мин.",
     "payment_invalid": "Этот счёт недействителен. Откройте /buy_minutes ещё раз.",
@@ -101,6 +110,8 @@ RU: dict[str, str] = {
     # Media acceptance
     "received": "🎙 Аудио получено. Обрабатываю...",
     "queued": "⏳ Аудио в очереди на обработку...",
+    "received_video": "🎬 Видео получено. Обрабатываю...",
+    "queued_video": "⏳ Видео в очереди на обработку...",
     "empty_file": "Файл пустой — в нём нечего распознавать.",
     "too_big": "Файл больше 20 МБ: Telegram не даёт ботам скачивать такие файлы. Сожмите запись или отправьте её частями.",
     "too_long": "Запись длиннее {max_minutes} мин. Отправьте файл покороче.",
@@ -117,7 +128,17 @@ RU: dict[str, str] = {
     "stage_merge": "🔄 Объединяю результаты...",
     "stage_format": "✏️ Форматирую текст...",
     "stage_deliver": "📤 Отправляю результат...",
-    "file_caption": "Текст записи ({chars} символов)",
+    "stage_convert_video": "🎛 Извлекаю звук из видео...",
+    "stage_asr_chunk_eta": "🎙 Распознаю речь... (часть {i} из {n}, {eta})",
+    "stage_plain_fallback": "👥 Разделить спикеров не удалось — распознаю обычный текст...",
+    "stage_plain_fallback_chunk": "👥 Разделить спикеров не удалось — распознаю обычный текст... (часть {i} из {n})",
+    "stage_plain_fallback_chunk_eta": (
+        "👥 Разделить спикеров не удалось — распознаю обычный текст... (часть {i} из {n}, {eta})"),
+    "eta_minutes": "осталось около {minutes:plural:# минуты|# минут|# минут}",
+    "eta_soon": "осталось меньше минуты",
+    "dialogue_fallback": "👥 Разделить спикеров не удалось — вот обычный текст.",
+    "preview_note": "✂️ Это начало текста, целиком он в файле ниже.",
+    "file_caption": "Текст записи ({chars:plural:# символ|# символа|# символов})",
     "delivery_unsure": "⚠️ Telegram не подтвердил, что весь текст дошёл. Если чего-то не хватает, полный текст — по кнопкам ниже.",
     "speaker": "Спикер",
     # Notices
@@ -126,6 +147,7 @@ RU: dict[str, str] = {
     # Errors
     "err_no_speech": "На записи не обнаружено речи или текст не был распознан. Минуты возвращены.",
     "err_bad_media": "Не удалось обработать файл: это не похоже на аудио или видео. Минуты возвращены.",
+    "err_no_sound": "В этом видео нет звука — распознавать нечего. Минуты возвращены.",
     "err_download": "Не удалось скачать файл из Telegram. Попробуйте отправить его ещё раз. Минуты возвращены.",
     "err_rejected": "Сервис распознавания отказался обрабатывать эту запись. Минуты возвращены.",
     "err_generic": "Не удалось распознать запись. Минуты возвращены — попробуйте позже.",
@@ -134,6 +156,87 @@ RU: dict[str, str] = {
     "delivery_partial": "Не удалось отправить весь текст: доставлено частей — {sent} из {total}. Списаны минуты только за доставленную часть.",
     "micro_refunded": "↩️ Лимит покупок этого пакета ({limit}) уже исчерпан, поэтому платёж не зачислен: {stars}⭐ возвращены вам.",
     "cached_sale": "♻️ Этот файл уже был распознан — текст готов сразу.",
+    # Support, terms, privacy, /cancel, /forget, refunds by the owner (usecases.support, usecases.user_requests)
+    "help_more": (
+        "/cancel — остановить распознавание\n/forget — удалить мои тексты\n"
+        "/paysupport — помощь с оплатой\n/terms — условия и возврат\n/privacy — какие данные хранятся"
+    ),
+    "support_contact_unset": "владелец бота ещё не указал контакт",
+    "paysupport": (
+        "💬 Помощь с оплатой\n\n"
+        "Вопросы о платежах решает владелец бота, а не Telegram. Напишите ему: {contact}. "
+        "Укажите дату платежа и сумму в ⭐ — по ним платёж найдут.\n\n{refund}\n\nУсловия: /terms"
+    ),
+    "refund_policy": (
+        "↩️ Возврат: покупку, минуты которой вы ещё не тратили, можно вернуть в течение {days} дн. после оплаты — "
+        "звёзды вернутся на ваш счёт Telegram, а купленные минуты спишутся с баланса. Если распознавание не удалось "
+        "или вы остановили его (/cancel), минуты возвращаются на баланс сами."
+    ),
+    "refund_policy_none": (
+        "↩️ Возврат: покупки минут окончательные, кроме ошибок оплаты. Если распознавание не удалось или вы "
+        "остановили его (/cancel), минуты возвращаются на баланс сами."
+    ),
+    "terms": (
+        "📄 Условия\n\n"
+        "• Бот превращает речь из ваших записей в текст. Каждая начатая минута записи стоит 1 минуту баланса; "
+        "минуты покупаются за Telegram Stars (/buy_minutes) и не сгорают.\n"
+        "• Текст распознаётся и оформляется автоматически, в нём возможны ошибки — проверяйте важное.\n"
+        "• {refund}\n"
+        "• Помощь с оплатой: /paysupport ({contact}).\n\n{retention}"
+    ),
+    "retention": (
+        "🔒 Данные: запись скачивается из Telegram только на время обработки и затем удаляется. Распознавание и "
+        "оформление выполняют Alibaba Cloud Model Studio (запасной вариант — Google Gemini). Готовый текст хранится "
+        "в задании до {job_days} дн., в кэше (чтобы тот же файл отвечался сразу) — до {cache_days} дн. после "
+        "последнего использования; /forget удаляет ваши тексты сразу. Для учёта хранятся баланс, записи о платежах "
+        "(бессрочно) и записи об использовании без текста (длительность, минуты) — {log_days} дн."
+    ),
+    "privacy": (
+        "🛡 Конфиденциальность\n\n"
+        "Бот хранит ваш id, имя и @username в Telegram, настройки, баланс, задания с текстами и платежи — только "
+        "чтобы работать и вести учёт.\n\n{retention}\n\nВопросы: {contact}."
+    ),
+    "cancel_none": "Сейчас ничего не распознаётся — останавливать нечего.",
+    "cancel_requested": (
+        "⏹ Останавливаю распознавание (файлов: {count}). Как только оно остановится, {minutes} мин. вернутся на баланс."
+    ),
+    "cancel_finishing": "Текст уже отправляется (файлов: {count}) — его не остановить, минуты спишутся как обычно.",
+    "cancel_retry": "Не получилось остановить прямо сейчас — отправьте /cancel ещё раз.",
+    "job_cancelled": "⏹ Распознавание остановлено. Минуты возвращены на баланс.",
+    "forget_done": (
+        "🗑 Удалено: тексты заданий — {jobs}, тексты в кэше — {cached}.\n"
+        "Остаются для учёта: баланс, записи о платежах и записи об использовании без текста (длительность, минуты; "
+        "{log_days} дн.)."
+    ),
+    "forget_shared": (
+        "Файлов, которые присылали и другие пользователи: {count} — их текст остаётся в кэше для них, без отметки о вас."
+    ),
+    "forget_running": (
+        "Ещё в обработке: {count} — их тексты пока остаются; после окончания отправьте /forget ещё раз "
+        "или остановите их: /cancel."
+    ),
+    "refunded_by_owner": (
+        "↩️ Платёж на {stars}⭐ возвращён: звёзды вернутся на ваш счёт Telegram. С баланса списано {minutes} мин. "
+        "Баланс: {balance} мин."
+    ),
+    # The command menu (setMyCommands; usecases.support.command_menus)
+    "menu_start": "Что умеет бот",
+    "menu_help": "Помощь и команды",
+    "menu_balance": "Баланс минут",
+    "menu_buy_minutes": "Купить минуты",
+    "menu_trial": "Пробные минуты",
+    "menu_settings": "Настройки",
+    "menu_language": "Язык распознавания и интерфейса",
+    "menu_dialogue": "Режим диалога (по спикерам)",
+    "menu_cancel": "Остановить распознавание",
+    "menu_forget": "Удалить мои тексты",
+    "menu_paysupport": "Помощь с оплатой",
+    "menu_terms": "Условия и возврат",
+    "menu_privacy": "Какие данные хранятся",
+    "refunded_by_owner_used": (
+        "↩️ Платёж на {stars}⭐ возвращён: звёзды вернутся на ваш счёт Telegram. Купленные минуты уже были "
+        "израсходованы: списано {minutes} из {bought} мин. Баланс: {balance} мин."
+    ),
 }
 
 EN: dict[str, str] = {
@@ -146,7 +249,7 @@ EN: dict[str, str] = {
     "help": (
         "Send a voice message, audio, video, video note, or an audio/video file up to 20 MB.\n\n"
         "Every started minute of audio costs 1 minute of balance.\n"
-        "/balance — balance\n/trial — request {trial} trial minutes\n/buy_minutes — minute packages\n"
+        "/balance — balance\n/trial — request {trial:plural:# trial minute|# trial minutes}\n/buy_minutes — minute packages\n"
         "/settings — settings\n/code — monospace\n/yo — the letter ё\n/output — long text as file or messages\n"
         "/dialogue — dialogue mode (by speaker)\n/speakers — speaker labels\n/language — recognition and interface language\n\n"
         "Under every transcript there are .txt, .srt and .vtt buttons: the text with timestamps and subtitles."
@@ -178,6 +281,7 @@ EN: dict[str, str] = {
     "yo_replace": "replace with е",
     "output_file": "📄 .txt file",
     "output_split": "💬 several messages",
+    "output_auto": "✂️ auto: a preview and a .txt file when long",
     "language_auto": "auto-detect",
     "dialogue_note": "Dialogue mode: {value} (takes longer)",
     "ui_name_ru": "русский",
@@ -202,15 +306,15 @@ EN: dict[str, str] = {
     "trial_denied_before": "Your trial request was already declined. Top up: /buy_minutes",
     "buy_title": "💎 Minute packages (paid with Telegram Stars)\nYour balance: {balance} min.",
     "buy_line": "• {title}: {minutes} min — {stars}⭐",
-    "buy_limit_note": "  (at most {limit} purchases, {left} left)",
+    "buy_limit_note": "  (at most {limit:plural:# purchase|# purchases}, {left} left)",
     "buy_button": "{title} — {stars}⭐",
     "package_micro_10": "Micro",
     "package_start_50": "Start",
     "package_standard_200": "Standard",
     "package_profi_1000": "Pro",
     "package_max_8888": "MAX",
-    "invoice_title": "{minutes} minutes",
-    "invoice_description": "Package “{title}”: {minutes} minutes of transcription",
+    "invoice_title": "{minutes:plural:# minute|# minutes}",
+    "invoice_description": "Package “{title}”: {minutes:plural:# minute|# minutes} of transcription",
     "micro_limit": "❌ You have used up the purchase limit of this package ({limit}).",
     "payment_ok": "✅ Payment received! {minutes} min added. Balance: {balance} min.",
     "payment_invalid": "This invoice is not valid. Open /buy_minutes again.",
@@ -223,6 +327,8 @@ EN: dict[str, str] = {
     "export_unavailable": "This transcript is no longer available for export.",
     "received": "🎙 Audio received. Processing...",
     "queued": "⏳ Audio queued for processing...",
+    "received_video": "🎬 Video received. Processing...",
+    "queued_video": "⏳ Video queued for processing...",
     "empty_file": "The file is empty: there is nothing to transcribe.",
     "too_big": "The file is over 20 MB: Telegram does not let bots download such files. Compress it or send it in parts.",
     "too_long": "The recording is longer than {max_minutes} min. Please send a shorter file.",
@@ -238,21 +344,114 @@ EN: dict[str, str] = {
     "stage_merge": "🔄 Merging the results...",
     "stage_format": "✏️ Formatting the text...",
     "stage_deliver": "📤 Sending the result...",
-    "file_caption": "Transcript ({chars} characters)",
+    "stage_convert_video": "🎛 Extracting the sound from the video...",
+    "stage_asr_chunk_eta": "🎙 Recognising speech... (part {i} of {n}, {eta})",
+    "stage_plain_fallback": "👥 Speakers could not be separated; recognising the plain text...",
+    "stage_plain_fallback_chunk": "👥 Speakers could not be separated; recognising the plain text... (part {i} of {n})",
+    "stage_plain_fallback_chunk_eta": (
+        "👥 Speakers could not be separated; recognising the plain text... (part {i} of {n}, {eta})"),
+    "eta_minutes": "about {minutes:plural:# minute|# minutes} left",
+    "eta_soon": "less than a minute left",
+    "dialogue_fallback": "👥 Speakers could not be separated; here is the plain text.",
+    "preview_note": "✂️ This is the beginning; the whole text is in the file below.",
+    "file_caption": "Transcript ({chars:plural:# character|# characters})",
     "delivery_unsure": "⚠️ Telegram did not confirm that the whole text arrived. If something is missing, the full transcript is in the buttons below.",
     "speaker": "Speaker",
     "low_balance": "⚠️ Low balance! {balance} min left. Top up: /buy_minutes",
     "empty_balance": "❌ Balance used up! Top up: /buy_minutes",
     "err_no_speech": "No speech was found in the recording. Minutes returned.",
     "err_bad_media": "Could not process the file: it does not look like audio or video. Minutes returned.",
+    "err_no_sound": "This video has no sound, so there is nothing to transcribe. Minutes returned.",
     "err_download": "Could not download the file from Telegram. Please send it again. Minutes returned.",
     "err_rejected": "The recognition service refused to process this recording. Minutes returned.",
     "err_generic": "Could not transcribe the recording. Minutes returned — please try again later.",
     "err_timeout": "Processing took too long. Minutes returned — try again later or send a shorter file.",
     "err_outage": "The transcription service is temporarily unavailable. Minutes returned — please try again in a few minutes.",
-    "delivery_partial": "Could not send the whole transcript: {sent} of {total} parts arrived. You were charged only for the part that arrived.",
+    "delivery_partial": "Could not send the whole transcript: {sent} of {total:plural:# part|# parts} arrived. You were charged only for the part that arrived.",
     "micro_refunded": "↩️ The purchase limit of this package ({limit}) is used up, so this payment was not credited: your {stars}⭐ were refunded.",
     "cached_sale": "♻️ This file was already transcribed — the text is ready at once.",
+    # Support, terms, privacy, /cancel, /forget, refunds by the owner (usecases.support, usecases.user_requests)
+    "help_more": (
+        "/cancel — stop a transcription\n/forget — delete my transcripts\n"
+        "/paysupport — help with payments\n/terms — terms and refunds\n/privacy — what data is kept"
+    ),
+    "support_contact_unset": "the bot's owner has not given a contact yet",
+    "paysupport": (
+        "💬 Help with payments\n\n"
+        "Payments are handled by the bot's owner, not by Telegram. Write to: {contact}. "
+        "Give the date of the payment and its amount in ⭐ so it can be found.\n\n{refund}\n\nTerms: /terms"
+    ),
+    "refund_policy": (
+        "↩️ Refunds: a purchase whose minutes you have not used yet can be refunded within {days} days of payment — "
+        "the Stars go back to your Telegram account and the minutes it bought leave your balance. A transcription "
+        "that fails, or that you stop (/cancel), gives its minutes back by itself."
+    ),
+    "refund_policy_none": (
+        "↩️ Refunds: minute purchases are final, except for payment errors. A transcription that fails, or that "
+        "you stop (/cancel), gives its minutes back by itself."
+    ),
+    "terms": (
+        "📄 Terms\n\n"
+        "• The bot turns the speech in your recordings into text. Each started minute of recording costs 1 minute "
+        "of balance; minutes are bought with Telegram Stars (/buy_minutes) and do not expire.\n"
+        "• Recognition and formatting are automatic and can make mistakes — check what matters.\n"
+        "• {refund}\n"
+        "• Help with payments: /paysupport ({contact}).\n\n{retention}"
+    ),
+    "retention": (
+        "🔒 Data: a recording is downloaded from Telegram only while it is processed, then deleted. Recognition and "
+        "formatting run on Alibaba Cloud Model Studio (Google Gemini as a fallback). A finished transcript is kept "
+        "with its job for up to {job_days} days, and in the cache (so the same file is answered at once) for up to "
+        "{cache_days} days after it was last used; /forget deletes your transcripts at once. Kept for accounting: "
+        "your balance, payment records (without time limit) and usage records without text (duration, minutes) "
+        "for {log_days} days."
+    ),
+    "privacy": (
+        "🛡 Privacy\n\n"
+        "The bot keeps your Telegram id, name and @username, your settings, balance, jobs with their transcripts "
+        "and your payments — only to work and to keep accounts.\n\n{retention}\n\nQuestions: {contact}."
+    ),
+    "cancel_none": "Nothing is being transcribed right now — there is nothing to stop.",
+    "cancel_requested": (
+        "⏹ Stopping the transcription (files: {count}). As soon as it stops, {minutes} min go back to your balance."
+    ),
+    "cancel_finishing": "The transcript is already being sent (files: {count}) — it cannot be stopped and is charged as usual.",
+    "cancel_retry": "Could not stop it just now — send /cancel again.",
+    "job_cancelled": "⏹ Transcription stopped. The minutes are back on your balance.",
+    "forget_done": (
+        "🗑 Deleted: job transcripts — {jobs}, cached transcripts — {cached}.\n"
+        "Kept for accounting: your balance, payment records and usage records without text (duration, minutes; "
+        "{log_days} days)."
+    ),
+    "forget_shared": (
+        "Files other users sent too: {count} — their transcript stays cached for them, without any mark of you."
+    ),
+    "forget_running": (
+        "Still being processed: {count} — their transcripts stay for now; send /forget again when they are done, "
+        "or stop them: /cancel."
+    ),
+    "refunded_by_owner": (
+        "↩️ Your payment of {stars}⭐ was refunded: the Stars go back to your Telegram account. {minutes} min were "
+        "taken from your balance. Balance: {balance} min."
+    ),
+    # The command menu (setMyCommands; usecases.support.command_menus)
+    "menu_start": "What the bot does",
+    "menu_help": "Help and commands",
+    "menu_balance": "Minutes on your balance",
+    "menu_buy_minutes": "Buy minutes",
+    "menu_trial": "Trial minutes",
+    "menu_settings": "Settings",
+    "menu_language": "Recognition and interface language",
+    "menu_dialogue": "Dialogue mode (by speaker)",
+    "menu_cancel": "Stop a transcription",
+    "menu_forget": "Delete my transcripts",
+    "menu_paysupport": "Help with payments",
+    "menu_terms": "Terms and refunds",
+    "menu_privacy": "What data is kept",
+    "refunded_by_owner_used": (
+        "↩️ Your payment of {stars}⭐ was refunded: the Stars go back to your Telegram account. The minutes it bought "
+        "had already been used: {minutes} of {bought} min were taken back. Balance: {balance} min."
+    ),
 }
 
 # The owner's own tools (owner commands, notifications to the owner) speak English, like the
@@ -288,7 +487,7 @@ OWNER: dict[str, str] = {
     "trials_more": "… and {count} more: decide these, then /review_trials again",
     # Users (HTML)
     "users_title": "👥 Users: {count} · page {page}/{pages}",
-    "users_title_query": "🔎 “{query}”: {count} users · page {page}/{pages}",
+    "users_title_query": "🔎 “{query}”: {count:plural:# user|# users} · page {page}/{pages}",
     "users_line": "{trial} <b>{name}</b>{username} · <code>{user_id}</code> · {balance} min",
     "users_none": "Nobody matches.",
     "page_back": "← Back",
@@ -298,16 +497,16 @@ OWNER: dict[str, str] = {
     "credit_done": "✅ {name} ({user_id}): {minutes} min, balance {balance} min",
     "credit_busy": "The balance of {user_id} kept changing; try again",
     # Statistics (HTML)
-    "stat_title": "📈 <b>Last {days} days</b>",
+    "stat_title": "📈 <b>Last {days:plural:# day|# days}</b>",
     "stat_users": "Users: {total} (new {new}), active {active}",
     "stat_transcriptions": "Transcriptions: {count}",
     "stat_minutes": "Audio: {audio:.1f} min (billed {billed} min)",
     "stat_chars": "Characters: {chars}",
     "stat_top": "<b>Top users</b>",
-    "stat_top_line": "{rank}. {name} (<code>{user_id}</code>) — {minutes:.1f} min, {count} files",
+    "stat_top_line": "{rank}. {name} (<code>{user_id}</code>) — {minutes:.1f} min, {count:plural:# file|# files}",
     "stat_top_none": "—",
     "cost": (
-        "💵 Estimated cost, last {days} days\n"
+        "💵 Estimated cost, last {days:plural:# day|# days}\n"
         "Audio: {minutes:.1f} min\n"
         "ASR: ${asr:.2f}\nLLM: ${llm:.2f}\nInfrastructure: ${infra:.2f}\n"
         "Total: ${total:.2f} (${per_minute:.4f} per audio minute)\n"
@@ -335,15 +534,15 @@ OWNER: dict[str, str] = {
     "mute_usage": "Usage: /mute [hours|off] (0 < hours ≤ {max_hours})",
     # Export
     "export_usage": "Usage: /export users|logs|payments [days] (30 by default)",
-    "export_caption": "{kind}: {rows} rows, last {days} days",
-    "export_caption_all": "{kind}: {rows} rows",
+    "export_caption": "{kind}: {rows:plural:# row|# rows}, last {days:plural:# day|# days}",
+    "export_caption_all": "{kind}: {rows:plural:# row|# rows}",
     # Payments
     "payment_owner": "💳 {name} ({user_id}) paid {stars}⭐ for {minutes} min ({package}); balance {balance} min",
     "payment_unmatched": (
         "⚠️ Payment that matches no invoice from {user_id}: {amount} {currency}, charge {charge}. "
         "Nothing was credited; check it and /credit by hand."
     ),
-    "credit_too_big": "Refused: at most {max_minutes} minutes per /credit (a larger number is a typo)",
+    "credit_too_big": "Refused: at most {max_minutes:plural:# minute|# minutes} per /credit (a larger number is a typo)",
     "credit_repeat": "✅ Already applied by an earlier delivery of this command: {name} ({user_id}), balance {balance} min",
     "micro_refunded_owner": (
         "↩️ {name} ({user_id}) paid {stars}⭐ for the limited package past its limit of {limit} "
@@ -357,19 +556,50 @@ OWNER: dict[str, str] = {
         "⚠️ {name} ({user_id}) paid {stars}⭐ past the limited package's limit of {limit} (charge {charge}); "
         "refunds are not available here, so the minutes were credited. Refund by hand if you wish."
     ),
+    # Refunds (/refund)
+    "admin_refund": "/refund <charge_id> — refund a Stars payment and take back the minutes it bought",
+    "refund_usage": "Usage: /refund <charge_id> (the charge is in the payment notice and in /export payments)",
+    "refund_unknown": "No payment with charge {charge}: nothing refunded (see /export payments)",
+    "refund_done": (
+        "↩️ Refunded {stars}⭐ to {name} ({user_id}), charge {charge}: took back {taken} of {minutes} min{used}; "
+        "balance {balance} min"
+    ),
+    "refund_used": " ({missing} min had already been used)",
+    "refund_repeat": "Already refunded: charge {charge} of {name} ({user_id}); nothing changed (balance {balance} min)",
+    "refund_refused": "⚠️ Telegram refused to refund charge {charge} of {name} ({user_id}): {error}. Nothing was taken back.",
+    "refund_unavailable": "Refunds need the Telegram chat backend: nothing changed",
 }
 
 CATALOGUES: dict[str, dict[str, str]] = {"ru": RU, "en": EN}
 LANGUAGES = tuple(CATALOGUES)
 
 
+class _Messages(string.Formatter):
+    """``str.format`` plus the ``plural:`` format spec (module doc), in one language."""
+
+    def __init__(self, lang: str) -> None:
+        self._lang = lang
+
+    def format_field(self, value: object, format_spec: str) -> str:
+        if format_spec.startswith("plural:"):
+            if not isinstance(value, int | float):
+                raise TypeError(f"a plural needs a number, got {value!r}")
+            form = choose(self._lang, value, format_spec.removeprefix("plural:").split("|"))
+            return form.replace("#", str(value))
+        return super().format_field(value, format_spec)
+
+
+_FORMATTERS = {lang: _Messages(lang) for lang in CATALOGUES}
+
+
 def say(lang: str, key: str, **params: object) -> str:
-    catalogue = CATALOGUES.get(lang, RU)
-    return catalogue[key].format(**params)
+    if lang not in CATALOGUES:
+        lang = "ru"
+    return _FORMATTERS[lang].format(CATALOGUES[lang][key], **params)
 
 
 def owner_say(key: str, **params: object) -> str:
-    return OWNER[key].format(**params)
+    return _FORMATTERS["en"].format(OWNER[key], **params)
 
 
 def utc_time(ts: float) -> str:

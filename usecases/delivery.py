@@ -2,12 +2,17 @@
 
 1. Short enough (≤ ``policy.edit_limit`` with any ``<code>`` wrapper): the status message
    becomes the result.
-2. ``long_text = file``: a ``.txt`` document; the status message is removed.
-3. Otherwise (split): messages of at most ``policy.message_limit`` characters cut at
+2. ``long_text = file``: a ``.txt`` document; the status message is removed. A user who never
+   chose (``auto``) gets the same for a text over ``policy.long_text_file_chars``, after a short
+   preview message (about ``policy.long_text_preview_chars``, cut at a natural end).
+3. Otherwise (split, or auto under that size): messages of at most ``policy.message_limit`` characters cut at
    paragraph, line or sentence ends; in monospace mode each part is escaped and wrapped on its
    own, so no part ever carries a broken tag or entity (D40).
 The status message is removed only after the result is out, so a failed send never leaves the
 user with nothing (D39).
+
+A ``note`` the user must read with the transcript (dialogue mode fell back to plain text) becomes
+the status message, which then stays above the transcript; the transcript goes out as new messages.
 
 A send whose answer never came (``OutcomeUnknown``: Telegram may or may not show it) is not sent
 again: at most once. The part counts as sent (the checkpoint moves on, so a redelivered job does
@@ -40,7 +45,7 @@ def deliver_text(
     chat: Chat, status: StatusMessage, text: str, settings: UserSettings, policy: Policy,
     *, keyboard: Keyboard | None = None, sent_parts: int = 0,
     on_part_sent: Callable[[int], None] | None = None,
-    attempt: Callable[[Callable[[], T]], T] | None = None,
+    attempt: Callable[[Callable[[], T]], T] | None = None, note: str | None = None,
 ) -> list[int]:
     """Send ``text`` to the status message's chat; returns the ids of the messages it sent now.
 
@@ -61,22 +66,32 @@ def deliver_text(
             log.warning("a transcript part may not have arrived; it is not sent again",
                         extra={"part": part, "error": str(exc)})
             return []
+    if note is not None:
+        status.show(note)
     shown = _shown(text, settings)
-    if len(shown) <= policy.edit_limit:
-        if status.message_id is not None:
+    how = _how(text, settings, policy)
+    if how == "edit":
+        if status.message_id is not None and note is None:
             outcome = attempt(lambda: chat.edit_text(chat_id, status.message_id, shown, html=settings.use_code,
                                                      keyboard=keyboard))
             if outcome in (EditOutcome.EDITED, EditOutcome.NOT_MODIFIED):
                 return [status.message_id]
         parts = [shown]
-    elif settings.long_text is LongTextMode.FILE:
+    elif how in ("file", "preview"):
         caption = say(settings.ui_language, "file_caption", chars=len(text))
         ids = []
-        if sent_parts < 1:
-            ids += send(1, lambda: chat.send_document(chat_id, "transcript.txt", text.encode("utf-8"),
-                                                      caption=caption, keyboard=keyboard))
-            on_part_sent(1)
-        _close_status(chat, status, settings, keyboard, unsure, attempt)
+        file_part = 1
+        if how == "preview":
+            file_part = 2
+            if sent_parts < 1:
+                preview = _preview(text, settings, policy)
+                ids += send(1, lambda: chat.send_text(chat_id, preview, html=settings.use_code))
+                on_part_sent(1)
+        if sent_parts < file_part:
+            ids += send(file_part, lambda: chat.send_document(chat_id, "transcript.txt", text.encode("utf-8"),
+                                                              caption=caption, keyboard=keyboard))
+            on_part_sent(file_part)
+        _close_status(chat, status, settings, keyboard, unsure, attempt, note)
         return ids
     else:
         parts = _split(text, settings, policy)
@@ -88,16 +103,20 @@ def deliver_text(
         ids += send(i + 1, lambda part=part, markup=markup: chat.send_text(
             chat_id, part, html=settings.use_code, keyboard=markup))
         on_part_sent(i + 1)
-    _close_status(chat, status, settings, keyboard, unsure, attempt)
+    _close_status(chat, status, settings, keyboard, unsure, attempt, note)
     return ids
 
 
 def _close_status(chat: Chat, status: StatusMessage, settings: UserSettings, keyboard: Keyboard | None,
-                  unsure: list[int], attempt: Callable[[Callable[[], EditOutcome]], EditOutcome]) -> None:
-    """Remove the status message; after a send without answer, keep it as the way to the whole text."""
+                  unsure: list[int], attempt: Callable[[Callable[[], EditOutcome]], EditOutcome],
+                  note: str | None = None) -> None:
+    """Remove the status message (it stays when it carries a ``note``); after a send without
+    answer, keep it as the way to the whole text."""
     message_id = status.message_id
     if unsure and keyboard is not None and message_id is not None:
         notice = say(settings.ui_language, "delivery_unsure")
+        if note is not None:
+            notice = f"{note}\n\n{notice}"
         try:
             outcome = attempt(lambda: chat.edit_text(status.chat_id, message_id, notice, keyboard=keyboard))
         except ChatBlocked:
@@ -107,11 +126,33 @@ def _close_status(chat: Chat, status: StatusMessage, settings: UserSettings, key
         else:
             if outcome in (EditOutcome.EDITED, EditOutcome.NOT_MODIFIED):
                 return
-    status.remove()
+    if note is None:
+        status.remove()
 
 
 def _shown(text: str, settings: UserSettings) -> str:
     return f"<code>{escape_html(text)}</code>" if settings.use_code else text
+
+
+def _how(text: str, settings: UserSettings, policy: Policy) -> str:
+    """``edit`` (fits the status message), ``file``, ``preview`` (a preview, then the file) or ``split``."""
+    if len(_shown(text, settings)) <= policy.edit_limit:
+        return "edit"
+    if settings.long_text is LongTextMode.FILE:
+        return "file"
+    if settings.long_text is LongTextMode.AUTO and len(text) > policy.long_text_file_chars:
+        return "preview"
+    return "split"
+
+
+def _preview(text: str, settings: UserSettings, policy: Policy) -> str:
+    """The start of ``text`` cut at a paragraph, line or sentence end, and a line saying the whole
+    text is in the file below."""
+    limit = max(20, min(policy.long_text_preview_chars, policy.message_limit // 2))
+    note = say(settings.ui_language, "preview_note")
+    if settings.use_code:  # cut so that the escaped, wrapped head stays within ``limit``
+        return f"<code>{escape_html(split_code_message(text, limit)[0])} …</code>\n\n{escape_html(note)}"
+    return f"{split_message(text, limit)[0]} …\n\n{note}"
 
 
 def _split(text: str, settings: UserSettings, policy: Policy) -> list[str]:
@@ -123,6 +164,9 @@ def _split(text: str, settings: UserSettings, policy: Policy) -> list[str]:
 def planned_parts(text: str, settings: UserSettings, policy: Policy) -> int:
     """How many messages (or files) ``deliver_text`` sends for ``text``: the denominator of a
     delivery that stopped half-way (the worker bills the share that arrived)."""
-    if len(_shown(text, settings)) <= policy.edit_limit or settings.long_text is LongTextMode.FILE:
+    how = _how(text, settings, policy)
+    if how in ("edit", "file"):
         return 1
+    if how == "preview":
+        return 2
     return len(_split(text, settings, policy))

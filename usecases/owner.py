@@ -2,7 +2,8 @@
 
 Commands: ``/admin``, ``/user [query]``, ``/credit <id> <minutes>``, ``/review_trials``, ``/stat``,
 ``/cost``, ``/metrics [hours]``, ``/status``, ``/flush``, ``/batch <user>``, ``/mute [hours|off]``,
-``/export users|logs|payments [days]``, ``/report daily|weekly``.
+``/export users|logs|payments [days]``, ``/report daily|weekly``, ``/refund <charge_id>``
+(``usecases.refunds``: the Stars back, the minutes taken back, exactly once).
 Buttons: ``trial:approve:<id>`` / ``trial:deny:<id>`` and ``users:page:<n>[:<query>]``.
 
 Rules that fix the reference bot's owner tools:
@@ -33,6 +34,7 @@ from usecases.owner_stats import (
     usage_stats,
     users_csv,
 )
+from usecases.refunds import PaymentRefunds
 from usecases.reports import DailyReport
 from usecases.services import BotServices
 from usecases.sweep_jobs import SweepJobs
@@ -112,7 +114,7 @@ def matches(user: User, query: str) -> bool:
 
 class OwnerCommands:
     COMMANDS = ("admin", "user", "credit", "review_trials", "stat", "cost", "metrics", "status", "flush",
-                "batch", "mute", "export", "report")
+                "batch", "mute", "export", "report", "refund")
     CALLBACK_PREFIXES = ("trial:", "users:")
 
     def __init__(self, services: BotServices, trials: TrialRequests, sweep: SweepJobs) -> None:
@@ -120,6 +122,7 @@ class OwnerCommands:
         self._trials = trials
         self._sweep = sweep
         self._report = DailyReport(services)
+        self._refunds = PaymentRefunds(services)
 
     def handles(self, name: str) -> bool:
         return name in self.COMMANDS
@@ -154,7 +157,15 @@ class OwnerCommands:
 
     # -- /admin ------------------------------------------------------------------------------------
     def _cmd_admin(self, args, chat_id, update_id) -> None:
-        self._send(chat_id, OWNER["admin"])
+        self._send(chat_id, OWNER["admin"] + "\n" + OWNER["admin_refund"])
+
+    # -- /refund <charge_id> ---------------------------------------------------------------------------
+    def _cmd_refund(self, args, chat_id, update_id) -> None:
+        if len(args) != 1 or not args[0].isprintable() or len(args[0]) > 256:
+            self._send(chat_id, owner_say("refund_usage"))
+            return
+        _, report = self._refunds.refund(args[0])
+        self._send(chat_id, report)
 
     # -- /user [query] -----------------------------------------------------------------------------
     def _users_page(self, query: str, page: int) -> tuple[str, Keyboard | None]:

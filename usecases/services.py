@@ -34,3 +34,8 @@ class BotServices:
     # document (entrypoints.settings.recognition_languages); the defaults' list unless given.
     recognition_languages: tuple[str, ...] = models.offered_languages(
         models.DEFAULT_MODELS[models.ASR], models.DEFAULT_MODELS[models.TEXT_PASS])
+    # /paysupport, /terms, /privacy: how users reach the owner (SUPPORT_CONTACT), and how many days
+    # after a payment an unused purchase is refunded on request (REFUND_WINDOW_DAYS; 0: purchases
+    # are final).
+    support_contact: str = ""
+    refund_window_days: int = 14

@@ -27,6 +27,10 @@ from usecases.users import update_settings
 log = logging.getLogger(__name__)
 
 TOGGLES = ("use_code", "use_yo", "long_text", "dialogue", "speaker_labels")
+# ``set:long_text`` cycles through the three modes, back to the default (auto) too.
+NEXT_LONG_TEXT = {LongTextMode.AUTO: LongTextMode.FILE, LongTextMode.FILE: LongTextMode.SPLIT,
+                  LongTextMode.SPLIT: LongTextMode.AUTO}
+OUTPUT_NAMES = {LongTextMode.AUTO: "output_auto", LongTextMode.FILE: "output_file", LongTextMode.SPLIT: "output_split"}
 
 
 def language_name(lang: str, code: str | None) -> str:
@@ -44,8 +48,7 @@ class SettingsMenu:
     def toggle(self, user: User, field: str) -> User:
         st = user.settings
         if field == "long_text":
-            value = LongTextMode.FILE if st.long_text is LongTextMode.SPLIT else LongTextMode.SPLIT
-            return update_settings(self._s.users, user, long_text=value)
+            return update_settings(self._s.users, user, long_text=NEXT_LONG_TEXT[st.long_text])
         if field == "ui_language":
             index = LANGUAGES.index(st.ui_language) if st.ui_language in LANGUAGES else 0
             return update_settings(self._s.users, user, ui_language=LANGUAGES[(index + 1) % len(LANGUAGES)])
@@ -82,8 +85,7 @@ class SettingsMenu:
         if field == "use_yo":
             return say(lang, "setting_yo", value=say(lang, "yo_keep" if st.use_yo else "yo_replace"))
         if field == "long_text":
-            return say(lang, "setting_output",
-                       value=say(lang, "output_file" if st.long_text is LongTextMode.FILE else "output_split"))
+            return say(lang, "setting_output", value=say(lang, OUTPUT_NAMES[st.long_text]))
         if field == "dialogue":
             return say(lang, "dialogue_note", value=onoff(st.dialogue))
         if field == "speaker_labels":

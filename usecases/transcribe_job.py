@@ -31,7 +31,7 @@ from typing import Any
 import attrs
 
 from domain.audio import ProbeResult, Span
-from domain.billing import balance_notice, minutes_for, minutes_for_share
+from domain.billing import balance_warning, minutes_for, minutes_for_share
 from domain.dialogue import format_dialogue
 from domain.job import Job
 from domain.policy import Policy
@@ -55,7 +55,7 @@ from usecases.catalogue import say
 from usecases.delivery import deliver_text, planned_parts
 from usecases.errors import DecodeLimitReached, JobBusy, UserBusy, UserFacingError
 from usecases.formatting import FormattingChain
-from usecases.progress import StatusMessage
+from usecases.progress import StatusMessage, progress_text
 from usecases.steps import Deadline, StepInterrupted
 from usecases.transcription import RecognitionState, Transcoded, Transcriber, TranscriptionResult
 
@@ -181,6 +181,13 @@ class TranscribeJob:
             return self._run(job, settings, status, deadline)
         except StepInterrupted as exc:
             return self._continue(job_id, str(exc), status)
+        except ConflictError:
+            # A checkpoint save found the row changed under the lease: /cancel is the one writer
+            # that does that. Anything else propagates as before.
+            cancelled = self._jobs.get(job_id)
+            if cancelled is None or not cancelled.cancel_requested:
+                raise
+            return self._fail(cancelled, "job_cancelled", "job_cancelled", status=status)
         except ChatBlocked:
             return self._fail(job, "chat_blocked", None)
         except UserFacingError as exc:
@@ -191,6 +198,8 @@ class TranscribeJob:
             return self._fail(job, str(exc), "too_big", status=status)
         except PermanentFailure as exc:
             key = "err_bad_media" if exc.provider in ("ffmpeg", "audio") else "err_generic"
+            if key == "err_bad_media" and exc.code == "no_audio" and "a video without sound" in str(exc):
+                key = "err_no_sound"
             if exc.provider == "telegram":
                 key = "err_download"
             return self._fail(job, str(exc), key, status=status)
@@ -203,8 +212,10 @@ class TranscribeJob:
         lang = settings.ui_language
 
         def progress(key: str, **params: object) -> None:
-            status.show(say(lang, key, **params))
+            status.show(progress_text(lang, key, **params))
 
+        if job.cancel_requested:  # /cancel before this step began: refunded by _fail
+            raise UserFacingError("job_cancelled")
         state = _JobState(self._jobs, job)
         if job.raw_text is None and job.result_text is None:
             self._recognize(state, settings, progress, deadline)
@@ -212,7 +223,11 @@ class TranscribeJob:
             self._format(state, settings, progress, deadline)
         job = state.job
         if not job.delivered:
-            progress("stage_deliver")
+            # Dialogue mode was asked for and plain text came (the speakers could not be separated):
+            # the status message says so and stays above the text.
+            note = say(lang, "dialogue_fallback") if job.dialogue and job.result_mode == "plain" else None
+            if note is None:
+                progress("stage_deliver")
             if not job.result_text:
                 raise UserFacingError("err_no_speech")
             if not job.planned_parts:
@@ -226,7 +241,7 @@ class TranscribeJob:
             try:
                 deliver_text(self._chat, status, job.result_text, settings, self._policy,
                              keyboard=export_keyboard(job.job_id), sent_parts=job.delivered_parts,
-                             on_part_sent=part_sent)
+                             on_part_sent=part_sent, note=note)
             except PermanentFailure as exc:  # ChatBlocked included
                 job = checkpoint["job"]
                 if not job.delivered_parts:
@@ -290,7 +305,7 @@ class TranscribeJob:
         source = workdir / "source"
         source.write_bytes(data)
         del data
-        progress("stage_convert")
+        progress("stage_convert_video" if job.kind.has_video else "stage_convert")
         until = Deadline(self._clock, deadline.at + self._policy.timeouts.worker_call_s)
         try:
             audio = self._transcriber.transcode(source, workdir, job.declared_duration_s or None, until)
@@ -338,6 +353,8 @@ class TranscribeJob:
         job = self._jobs.get(job_id)
         if job is None or job.status.is_terminal:
             return JobOutcome(job_id, "skipped")
+        if job.cancel_requested:
+            return self._fail(job, "job_cancelled", "job_cancelled", status=status)
         if job.steps + 1 >= self._policy.max_job_steps:
             return self._fail(job, f"too_many_steps: {why}", "err_timeout", status=status)
         job = self._jobs.save(job.continued())
@@ -411,17 +428,36 @@ class TranscribeJob:
         except ConflictError:
             log.warning("job changed while completing", extra={"job_id": job.job_id})
         self._free_slot(job)
-        self._balance_notice(job.user_id, settings)
+        self._balance_notice(job, bill.charged, settings)
         return JobOutcome(job.job_id, "completed", f"charged={bill.charged} refunded={bill.refunded}")
 
-    def _balance_notice(self, user_id: int, settings: UserSettings) -> None:
-        try:
-            user: User | None = self._users.get(user_id)
-        except PortError:
-            return  # a notice is not worth failing a settled job for
-        if user is None:
+    def _balance_notice(self, job: Job, charged: int, settings: UserSettings) -> None:
+        """Warn about a low or empty balance once per crossing (``domain.billing.balance_warning``):
+        the warning in force is remembered on the user row before it is sent, so two jobs ending
+        together send it once. Best effort."""
+        user_id = job.user_id
+        notice = None
+        for _ in range(3):
+            try:
+                user: User | None = self._users.get(user_id)
+                if user is None:
+                    return
+                before = user.balance_minutes + charged if job.created_at >= user.balance_notice_at else None
+                notice, in_force = balance_warning(user.balance_minutes, self._policy.low_balance_minutes,
+                                                   user.balance_notice, before)
+                if notice is None and in_force == user.balance_notice:
+                    return
+                changes: dict[str, object] = {"balance_notice": in_force}
+                if notice is not None:
+                    changes["balance_notice_at"] = self._clock.now()
+                self._users.save(attrs.evolve(user, **changes))
+                break
+            except ConflictError:
+                continue  # the row moved (a payment, another job): decide again on the fresh row
+            except PortError:
+                return  # a notice is not worth failing a settled job for
+        else:
             return
-        notice = balance_notice(user.balance_minutes, self._policy.low_balance_minutes)
         if notice:
             key = "empty_balance" if notice == "empty" else "low_balance"
             try:

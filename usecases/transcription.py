@@ -138,7 +138,8 @@ class Transcriber:
         probe = self._audio.transcode(source, target, profile, silences_min_s=self._policy.min_silence_s,
                                       time_limit_s=limit(), max_output_s=cap_s)
         if probe.duration_ms <= 0 or not probe.has_audio:
-            raise PermanentFailure("audio", "no audio track", code="no_audio")
+            what = "a video without sound" if probe.has_video and not probe.has_audio else "no audio track"
+            raise PermanentFailure("audio", what, code="no_audio")
         if probe.duration_ms >= cap_s * 1000 - DECODE_LIMIT_SLACK_MS:
             raise DecodeLimitReached(probe.duration_ms, cap_s)
         if choose_profile(probe.duration_ms / 1000) != profile:
@@ -172,10 +173,12 @@ class Transcriber:
     def _plain(self, audio: Transcoded, language: str | None, progress: Progress, state: RecognitionState,
                deadline: Deadline, fallback: str | None = None) -> TranscriptionResult:
         duration_ms = audio.probe.duration_ms
+        # After the dialogue passes failed the progress says so and moves on (never back to "recognising").
+        stage = "stage_plain_fallback" if fallback else "stage_asr"
         if duration_ms <= self._policy.chunk_max_ms:
             if deadline.expired():
                 raise StepInterrupted("no time left for the one request")
-            progress("stage_asr")
+            progress(stage)
             clip = AudioClip(audio.path.read_bytes(), audio.mime_type, duration_ms)
             recognition = self._recognize(clip, language)
             return TranscriptionResult(Transcript(recognition.text.strip()), "plain", False,
@@ -186,16 +189,32 @@ class Transcriber:
         chunks = plan_chunks(duration_ms, silences, self._policy)
         texts: dict[int, str] = {i: t for i, t in state.chunk_texts().items() if 0 <= i < len(chunks)}
         todo = [c for c in chunks if c.index not in texts]
-        progress("stage_asr_chunk", i=len(texts), n=len(chunks))
+        done_before = len(texts)
+        # When this step's recognition started, and when its latest chunk was finished.
+        timing = {"started": self._clock.now(), "last": 0.0}
+
+        def chunk_progress() -> None:
+            # "Part i of n": the part under way, counted from 1; on long jobs also the time left,
+            # from this step's elapsed time per chunk finished (once it finished one).
+            done, n = len(texts), len(chunks)
+            params: dict[str, object] = {"i": min(done + 1, n), "n": n}
+            finished_now = done - done_before
+            if n >= self._policy.progress_eta_min_chunks and 0 < finished_now and done < n:
+                params["eta_s"] = max(0.0, timing["last"] - timing["started"]) / finished_now * (n - done)
+            progress(f"{stage}_chunk", **params)
+
+        chunk_progress()
         if todo:
             with tempfile.TemporaryDirectory(prefix="chunks-") as tmp:
                 files = self._audio.cut(audio.path, [Span(c.start_ms, c.end_ms) for c in todo], Path(tmp))
+                timing["started"] = self._clock.now()
 
-                def run(path: Path, length_ms: int) -> str | None:
+                def run(path: Path, length_ms: int) -> tuple[str, float] | None:
                     if deadline.expired():  # the step's budget is spent: leave it to the next step
                         return None
-                    return self._recognize(AudioClip(path.read_bytes(), audio.mime_type, length_ms),
+                    text = self._recognize(AudioClip(path.read_bytes(), audio.mime_type, length_ms),
                                            language).text.strip()
+                    return text, self._clock.now()
 
                 workers = max(1, min(self._policy.asr_concurrency, len(todo)))
                 with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="asr") as pool:
@@ -203,12 +222,14 @@ class Transcriber:
                                for chunk, path in zip(todo, files, strict=True)}
                     try:
                         for future in as_completed(futures):
-                            text = future.result()
-                            if text is None:
+                            result = future.result()
+                            if result is None:
                                 continue
+                            text, finished_at = result
+                            timing["last"] = max(timing["last"], finished_at)
                             texts[futures[future]] = text
                             state.save_chunk(futures[future], text)
-                            progress("stage_asr_chunk", i=len(texts), n=len(chunks))
+                            chunk_progress()
                     except BaseException:
                         for f in futures:
                             f.cancel()
@@ -221,8 +242,10 @@ class Transcriber:
     # -- dialogue -------------------------------------------------------------------------------
     def _dialogue(self, audio_key: str, language: str | None, progress: Progress, state: RecognitionState,
                   deadline: Deadline) -> TranscriptionResult | None:
-        progress("stage_diarize")
         tasks = state.pass_tasks()
+        if tasks and all(tasks.get(name, FAILED_TASK) == FAILED_TASK for name in ("speaker", "text")):
+            return None  # an earlier step saw both fail: the plain path goes on, the progress stays forward
+        progress("stage_diarize")
         if not tasks:
             if deadline.expired():
                 raise StepInterrupted("no time left to submit the passes")
@@ -231,8 +254,8 @@ class Transcriber:
                      "text": self._submit("text", lambda: self._text_pass.submit(url, language=language))}
             state.save_pass_tasks(tasks)
         speakers, text = self._collect_passes(tasks, state, deadline)
-        progress("stage_merge")
         if text is not None and speakers is not None and speakers.turns:
+            progress("stage_merge")
             segments, quality = merge_and_assess(text, speakers)
             if quality.is_dialogue():
                 return TranscriptionResult(Transcript(text.text, segments), "dialogue", False, language)

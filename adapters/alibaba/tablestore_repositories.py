@@ -7,7 +7,8 @@ table                         primary key            TTL         attribute colum
 ============================  =====================  ==========  ==========================================
 ``users``                     ``user_id``            none        first_name, last_name, username, trial_status,
                                                                  settings (JSON), created_at, last_activity
-                                                                 (DOUBLE), balance_minutes,
+                                                                 (DOUBLE), balance_notice,
+                                                                 balance_notice_at (DOUBLE), balance_minutes,
                                                                  micro_package_purchases, version (INTEGER),
                                                                  ops (JSON list of applied operation keys)
                                                                  worker_slots (JSON {job id: held until})
@@ -116,7 +117,8 @@ TABLES: dict[str, tuple[str, int]] = {
     "transcription_logs": ("log_id", 90 * DAY_S),
     "payment_logs": ("charge_id", -1),
     "update_ids": ("key", 2 * DAY_S),
-    # Cached transcripts expire (Policy.results_ttl_s is checked on read too, for older tables).
+    # Cached transcripts expire (Policy.results_ttl_s is checked on read too, for older tables);
+    # ``admin_cli create-tables`` creates it with RESULTS_TTL_S instead, and ``doctor`` compares them.
     "results_cache": ("key", 30 * DAY_S),
     "bot_state": ("name", -1),
 }
@@ -476,8 +478,10 @@ class TablestoreRepositories:
         condition = self.ignore()
         self.call(f"delete {table}", lambda: self.client.delete_row(self.table(table), row, condition))
 
-    def scan(self, table: str, column_filter: Any = None) -> Iterator[tuple[str, dict[str, Any]]]:
-        """Every row of a table as (primary key value, columns), page after page."""
+    def scan(self, table: str, column_filter: Any = None,
+             columns: list[str] | None = None) -> Iterator[tuple[str, dict[str, Any]]]:
+        """Every row of a table as (primary key value, columns), page after page (only ``columns``
+        when given)."""
         tablestore = _sdk()
         pk_name = TABLES[table][0]
         start: Any = [(pk_name, tablestore.INF_MIN)]
@@ -485,7 +489,7 @@ class TablestoreRepositories:
         while start is not None:
             page_start = start
             _, start, rows, _ = self.call(f"scan {table}", lambda s=page_start: self.client.get_range(
-                self.table(table), "FORWARD", s, end, limit=self.scan_page,
+                self.table(table), "FORWARD", s, end, columns_to_get=columns, limit=self.scan_page,
                 column_filter=column_filter, max_version=1))
             for row in rows or []:
                 yield row.primary_key[0][1], self._resolve(_attributes(row))
@@ -569,8 +573,23 @@ def missing_tables(target: TablestoreRepositories | Any, table_prefix: str | Non
     return [prefix + name for name in TABLES if prefix + name not in existing]
 
 
-def create_tables(target: TablestoreRepositories | Any, table_prefix: str | None = None) -> list[str]:
-    """Create every missing table (max one version, TTLs as in ``TABLES``); returns the created names.
+def table_ttl(target: TablestoreRepositories | Any, name: str, table_prefix: str | None = None) -> int:
+    """The time to live (seconds, -1: none) the service reports for table ``name`` (DescribeTable)."""
+    if isinstance(target, TablestoreRepositories):
+        client, prefix = target.client, target.table_prefix if table_prefix is None else table_prefix
+    else:
+        client, prefix = target, table_prefix or ""
+    try:
+        described = client.describe_table(prefix + name)
+    except Exception as exc:  # noqa: BLE001
+        raise _translate(exc, f"describe table {prefix + name}") from None
+    return int(described.table_options.time_to_live)
+
+
+def create_tables(target: TablestoreRepositories | Any, table_prefix: str | None = None,
+                  ttls: dict[str, int] | None = None) -> list[str]:
+    """Create every missing table (max one version, TTLs as in ``TABLES`` unless ``ttls`` names
+    another, e.g. the results cache's ``RESULTS_TTL_S``); returns the created names.
 
     ``target`` is a TablestoreRepositories (its client and prefix are used) or a bare OTSClient.
     """
@@ -588,6 +607,7 @@ def create_tables(target: TablestoreRepositories | Any, table_prefix: str | None
         full = prefix + name
         if full in existing:
             continue
+        ttl = (ttls or {}).get(name, ttl)
         try:
             client.create_table(
                 tablestore.TableMeta(full, [(pk_name, "STRING")]),
@@ -617,7 +637,7 @@ def _backoff(attempt: int) -> None:
 
 # The profile fields stored under their own names (``Users.save`` writes these, never the balance).
 _PROFILE: _Schema = {"first_name": _STR, "last_name": _STR, "username": _STR, "created_at": _FLOAT,
-                     "last_activity": _FLOAT}
+                     "last_activity": _FLOAT, "balance_notice": _STR, "balance_notice_at": _FLOAT}
 _TRIAL_STATUS = _enum(TrialStatus, TrialStatus.NONE, TrialStatus.NONE)
 
 
@@ -844,6 +864,7 @@ _JOB: _Schema = {
     "error": _OPT_STR,
     "finished_at": _OPT_FLOAT,
     "version": _INT,
+    "cancel_requested": _BOOL,
 }
 
 
@@ -1001,6 +1022,24 @@ class TablestoreResults(_Store, Results):
                    ("paid_by", _dumps(list(result.paid_by)))] + _write(result, _RESULT_BODY)
         self._t.put(self.TABLE, self._key(result.file_unique_id, result.mode, result.language), columns,
                     self._t.ignore())
+
+    def drop_payer(self, user_id: int) -> tuple[int, int]:
+        # Only ``paid_by`` is read (never the texts); a row that keeps other payers is updated in
+        # that one column. A ``put`` of the same key at the same moment may add the user back
+        # (the race ``put`` already accepts); the next /forget removes it.
+        deleted = kept = 0
+        for key, row in self._t.scan(self.TABLE, columns=["paid_by"]):
+            payers = _payers(row.get("paid_by"))
+            if user_id not in payers:
+                continue
+            rest = [p for p in payers if p != user_id]
+            if rest:
+                self._t.update(self.TABLE, key, [("paid_by", _dumps(rest))], self._t.ignore())
+                kept += 1
+            else:
+                self._t.delete(self.TABLE, key)
+                deleted += 1
+        return deleted, kept
 
 
 # --------------------------------------------------------------------------- bot state

@@ -305,6 +305,22 @@ class InMemoryResults(_Faulty, Results):
             key = (result.file_unique_id, result.mode, result.language)
             self._rows[key] = merged_result(self._rows.get(key), result)
 
+    def drop_payer(self, user_id: int) -> tuple[int, int]:
+        with self._lock:
+            self._maybe_fail()
+            deleted = kept = 0
+            for key, row in list(self._rows.items()):
+                if user_id not in row.paid_by:
+                    continue
+                payers = tuple(p for p in row.paid_by if p != user_id)
+                if payers:
+                    self._rows[key] = attrs.evolve(row, paid_by=payers)
+                    kept += 1
+                else:
+                    del self._rows[key]
+                    deleted += 1
+            return deleted, kept
+
 
 class InMemoryBotState(_Faulty, BotState):
     def __init__(self) -> None:

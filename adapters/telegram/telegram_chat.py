@@ -484,6 +484,24 @@ class TelegramChat(Chat):
         me = self._call("getMe", lambda bot: bot.get_me())
         return str(me.username or "")
 
+    def set_my_commands(self, commands: Sequence[tuple[str, str]], language_code: str = "") -> bool:
+        """``setMyCommands`` for every private chat (``BotCommandScopeAllPrivateChats``: the bot
+        answers nowhere else) and one client language ("" is every language without its own list)."""
+        from telegram import BotCommand, BotCommandScopeAllPrivateChats
+
+        return bool(self._call("setMyCommands", lambda bot: bot.set_my_commands(
+            [BotCommand(name, description) for name, description in commands],
+            scope=BotCommandScopeAllPrivateChats(), language_code=language_code or None)))
+
+    def my_commands(self, language_code: str = "") -> list[tuple[str, str]]:
+        """``getMyCommands`` for the same scope and language: exactly the list set for them (empty
+        when none is)."""
+        from telegram import BotCommandScopeAllPrivateChats
+
+        found = self._call("getMyCommands", lambda bot: bot.get_my_commands(
+            scope=BotCommandScopeAllPrivateChats(), language_code=language_code or None))
+        return [(c.command, c.description) for c in found]
+
 
 def _run_loop(loop: asyncio.AbstractEventLoop, ready: threading.Event) -> None:
     import asyncio

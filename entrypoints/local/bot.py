@@ -7,13 +7,16 @@ behaviour); the chat is a ``RecordingChat`` whose events are printed as they hap
 
 from __future__ import annotations
 
+import html
 import itertools
 import json
 import logging
 import os
+import re
 import shutil
 import tempfile
 import threading
+import unicodedata
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
@@ -21,10 +24,14 @@ from adapters.memory.chat import ChatEvent, RecordingChat
 from adapters.memory.job_queue import InMemoryJobQueue
 from adapters.memory.speech import ScriptedRecognizer, ScriptedSpeakerPass, ScriptedTimedTextPass
 from domain.job import Job
+from domain.users import User, UserSettings
 from entrypoints.container import Container, build_container
+from entrypoints.local.texts import text
 from entrypoints.settings import Settings, check_settings, load_settings
 from entrypoints.webhook_http import HttpAnswer, handle_webhook
+from ports.chat import Keyboard
 from ports.errors import PortError, TransientFailure
+from usecases.catalogue import CATALOGUES
 
 log = logging.getLogger("local")
 
@@ -35,26 +42,95 @@ VIDEO_EXTENSIONS = {".mp4", ".mov", ".mkv", ".avi", ".webm"}
 VOICE_EXTENSIONS = {".ogg", ".oga", ".opus"}
 
 
+_TAG = re.compile(r"<[^>]*>")
+_LINK = re.compile(r'<a\s+href="([^"]*)"\s*>(.*?)</a>', re.IGNORECASE | re.DOTALL)
+
+
+def html_to_text(text: str) -> str:
+    """What Telegram shows for an HTML-mode message, as plain text: tags gone (a link keeps its
+    address after its text), entities such as ``&lt;`` turned back into characters."""
+    text = _LINK.sub(lambda m: m.group(2) if m.group(1) in ("", m.group(2)) else f"{m.group(2)} ({m.group(1)})", text)
+    return html.unescape(_TAG.sub("", text))
+
+
+def _size(n: int) -> str:
+    return f"{n} bytes" if n < 1024 else f"{n / 1024:.1f} KB"
+
+
+def _width(text: str) -> int:
+    """Terminal columns of ``text`` (a wide emoji such as 📄 takes two)."""
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def _block(head: str, body: str, keyboard: Keyboard | None = None) -> str:
+    """``head`` then ``body``; the body's further lines and the buttons are indented under its first."""
+    pad = " " * (_width(head) + 1)
+    lines = body.split("\n") if body else [""]
+    out = [f"{head} {lines[0]}".rstrip()] + [(pad + line).rstrip() for line in lines[1:]]
+    for row in keyboard or ():
+        out.append(pad + "  ".join(f"[{b.text}] ({b.data})" for b in row))
+    return "\n".join(out)
+
+
 def describe_event(event: ChatEvent) -> str:
-    """One console line per chat event, as a person would notice it in Telegram."""
+    """What a person would notice in Telegram, as console lines ("" for what they would not see)."""
+    body = html_to_text(event.text) if event.html else event.text
     if event.kind == "send":
-        return f"→ message #{event.message_id}: {event.text}"
+        return _block(f"→ #{event.message_id}", body, event.keyboard)
     if event.kind == "edit":
-        return f"✎ message #{event.message_id} now reads: {event.text}"
+        return _block(f"✎ #{event.message_id}", body, event.keyboard)
     if event.kind == "delete":
-        return f"✖ message #{event.message_id} deleted"
+        return f"✖ #{event.message_id} deleted"
     if event.kind == "document":
-        return f"📄 file {event.filename} ({len(event.data)} bytes): {event.text}"
+        head = f"📄 #{event.message_id}"
+        title = f"{event.filename} ({_size(len(event.data))})"
+        return _block(head, f"{title}\n{body}" if body else title, event.keyboard)
     if event.kind == "invoice":
-        return f"🧾 invoice: {event.text} — {event.extra.get('stars')}⭐"
-    return f"· {event.kind} {event.text}".rstrip()
+        description = event.extra.get("description")
+        invoice = f"invoice: {body} — {event.extra.get('stars')}⭐"
+        return _block("🧾", f"{invoice}\n{description}" if description else invoice)
+    if event.kind == "refund":
+        return f"↩ Stars payment {body} refunded"
+    if event.kind == "callback":  # the short notice over the chat after a button press
+        return f"   💬 {body}" if body else ""
+    if event.kind == "pre_checkout":  # answered to Telegram, not shown in the chat
+        return ""
+    return f"· {event.kind} {body}".rstrip()
+
+
+def default_export_dir() -> Path:
+    """Where ``chat`` and ``serve`` save the files the bot sends unless told (outside any checkout)."""
+    return Path(tempfile.gettempdir()) / "transcriber-bot-exports"
+
+
+def _is_trial_request_reply(message: str) -> bool:
+    return message in {catalogue["trial_requested"] for catalogue in CATALOGUES.values()}
+
+
+def _free_path(folder: Path, name: str) -> Path:
+    """``folder/name``, or ``folder/stem-2.ext`` … when that is taken: a save never overwrites."""
+    candidate, stem, suffix = folder / name, Path(name).stem, Path(name).suffix
+    n = 1
+    while candidate.exists():
+        n += 1
+        candidate = folder / f"{stem}-{n}{suffix}"
+    return candidate
 
 
 class LocalBot:
+    """The bot on this machine.
+
+    ``ui`` (en or ru) is the interface language of the users the runner creates and of its own
+    notes (None: the bot's defaults, as for a Telegram user). With ``export_dir`` every file the
+    bot sends is also saved there, under a name that overwrites nothing. ``grant_minutes`` is what
+    ``grant`` gives a local user to start with.
+    """
+
     def __init__(
         self, env: Mapping[str, str] | None = None, *, media_dir: Path | None = None,
         printer: Callable[[str], None] | None = print, asr_responses: list | None = None,
         speaker_document: dict | None = None, text_document: dict | None = None,
+        ui: str | None = None, export_dir: Path | None = None, grant_minutes: int = LOCAL_GRANT_MINUTES,
     ) -> None:
         env = dict(os.environ if env is None else env)
         env.setdefault("APP_PROFILE", "local")
@@ -69,6 +145,14 @@ class LocalBot:
         if self.settings.backends["passes"] == "scripted":
             self.container.speaker_pass.override(ScriptedSpeakerPass(speaker_document))
             self.container.text_pass.override(ScriptedTimedTextPass(text_document))
+        # Offline, dialogue mode has nothing to separate speakers with unless both passes are replayed.
+        self.dialogue_offline = self.settings.backends["passes"] == "scripted" and (
+            speaker_document is None or text_document is None)
+        self.ui = ui
+        self.export_dir = export_dir
+        self.grant_minutes = grant_minutes
+        self._save_as: Path | None = None  # the next document's path (``export``), else a free name
+        self.saved: list[Path] = []
         self.printer = printer
         self.lines: list[str] = []
         chat = self.container.chat()
@@ -81,23 +165,89 @@ class LocalBot:
     # -- output ---------------------------------------------------------------------------------
     def _on_event(self, event: ChatEvent) -> None:
         line = describe_event(event)
+        if event.kind == "document" and (self._save_as is not None or self.export_dir is not None):
+            line += "\n" + " " * (_width(f"📄 #{event.message_id}") + 1) + self._save(event)
+        if event.kind == "send" and self.settings.owner_id is None and _is_trial_request_reply(event.text):
+            line += "\n" + self.note("trial_no_owner", user=event.chat_id)
+        if line:
+            self.say(line)
+
+    def say(self, line: str) -> None:
+        """Print one line (or block) of the console and keep it for the report."""
         self.lines.append(line)
         if self.printer:
             self.printer(line)
+
+    def note(self, key: str, **params: object) -> str:
+        """One of the runner's own messages, in the interface language."""
+        return text(self.ui, key, **params)
+
+    def _save(self, event: ChatEvent) -> str:
+        """Write a file the bot sent; returns the console line that says where it went."""
+        target = self._save_as
+        try:
+            if target is None:
+                assert self.export_dir is not None
+                target = _free_path(self.export_dir, Path(event.filename).name or "file")
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(event.data)
+        except OSError as exc:
+            return self.note("save_failed", name=event.filename, error=exc.strerror or exc)
+        self.saved.append(target)
+        return self.note("saved", path=target)
 
     @property
     def chat(self) -> RecordingChat:
         return self.container.chat()
 
     # -- input ----------------------------------------------------------------------------------
-    def grant(self, user_id: int = LOCAL_USER_ID, minutes: int = LOCAL_GRANT_MINUTES) -> None:
-        """Give the local user minutes to spend (once per process)."""
-        from domain.users import User
-
+    def grant(self, user_id: int = LOCAL_USER_ID, minutes: int | None = None, *,
+              first_name: str = "Local", username: str | None = "local_user") -> None:
+        """Create the local user (speaking ``ui``) with minutes to spend, once per process."""
         users = self.container.users()
-        users.create(User(user_id=user_id, first_name="Local", username="local_user",
-                          created_at=self.container.clock().now()))
-        users.apply_balance(user_id, f"local-grant:{user_id}", minutes)
+        settings = UserSettings(ui_language=self.ui) if self.ui else UserSettings()
+        users.create(User(user_id=user_id, first_name=first_name, username=username,
+                          created_at=self.container.clock().now(), settings=settings))
+        minutes = self.grant_minutes if minutes is None else minutes
+        if minutes > 0:
+            users.apply_balance(user_id, f"local-grant:{user_id}", minutes)
+
+    def welcome(self, body: bytes) -> None:
+        """``serve``: the sender of an update, seen for the first time, starts with the runner's
+        minutes (as in ``chat`` and ``transcribe``). Called after the secret was checked; anything
+        that is not a private message or a button press from a person is left to the bot."""
+        try:
+            update = json.loads(body)
+        except ValueError:
+            return
+        if not isinstance(update, dict):
+            return
+        message, callback = update.get("message"), update.get("callback_query")
+        if isinstance(message, dict):
+            chat = message.get("chat")
+            if not (isinstance(chat, dict) and chat.get("type") == "private"):
+                return
+            sender = message.get("from")
+        elif isinstance(callback, dict):
+            sender = callback.get("from")
+        else:
+            return
+        if not isinstance(sender, dict) or sender.get("is_bot") is True:
+            return
+        user_id = sender.get("id")
+        if type(user_id) is not int or not 0 < user_id < 2**53:
+            return
+        name = sender.get("first_name")
+        username = sender.get("username")
+        with self._lock:
+            try:
+                if self.container.users().get(user_id) is not None:
+                    return
+                self.grant(user_id, first_name=name if isinstance(name, str) and name else "User",
+                           username=username if isinstance(username, str) and username else None)
+            except PortError:  # storage unavailable: the bot itself will answer the update as it can
+                return
+        self.say(self.note("new_user", user=user_id, minutes=self.grant_minutes))
 
     def post(self, update: dict | bytes, *, secret: str | None = None) -> HttpAnswer:
         """Deliver one update through the webhook contract (with the right secret by default)."""
@@ -116,7 +266,7 @@ class LocalBot:
             "message": {
                 "message_id": next(self._message_ids), "date": int(self.container.clock().now()),
                 "from": {"id": user_id, "is_bot": False, "first_name": "Local", "username": "local_user",
-                         "language_code": "en"},
+                         "language_code": self.ui or "en"},
                 "chat": {"id": user_id, "type": "private", "first_name": "Local"},
                 **message,
             },
@@ -183,8 +333,12 @@ class LocalBot:
         return processed
 
     # -- one file, end to end ---------------------------------------------------------------------
-    def transcribe(self, path: Path, *, dialogue: bool = False, as_document: bool = False) -> dict:
-        """Run one file through webhook and worker; returns the report printed by ``--json``."""
+    def transcribe(self, path: Path, *, dialogue: bool = False, as_document: bool = False,
+                   export_dir: Path | None = None) -> dict:
+        """Run one file through webhook and worker; returns the report printed by ``--json``.
+
+        With ``export_dir`` the transcript's export buttons are pressed, and the files the bot
+        sends for them are written there as ``<FILE's stem>.txt``, ``.srt`` and ``.vtt``."""
         self.grant()
         if dialogue:
             self.post(self.text_update("/dialogue"))
@@ -193,8 +347,32 @@ class LocalBot:
         self.drain()
         from usecases.accept_media import job_id_for
 
-        job = self.container.jobs().get(job_id_for(update["update_id"]))
-        return report(job, answer, self.lines)
+        job_id = job_id_for(update["update_id"])
+        exports = self.export(job_id, export_dir, path.stem) if export_dir is not None else []
+        result = report(self.container.jobs().get(job_id), answer, self.lines)
+        if export_dir is not None:
+            result["exports"] = [str(p) for p in exports]
+        return result
+
+    def export(self, job_id: str, folder: Path, stem: str) -> list[Path]:
+        """Press every export button of the job's transcript, as its user would, and save each file
+        the bot sends as ``folder/<stem>.<format>`` (overwritten if there). Returns the files written."""
+        buttons: dict[str, int] = {}
+        for event in list(self.chat.events):
+            for row in event.keyboard or ():
+                for button in row:
+                    if button.data.startswith(f"export:{job_id}:") and event.message_id is not None:
+                        buttons[button.data] = event.message_id
+        written: list[Path] = []
+        for data, message_id in buttons.items():
+            before = len(self.saved)
+            self._save_as = folder / f"{stem}.{data.rsplit(':', 1)[1]}"
+            try:
+                self.post(self.callback_update(data, message_id))
+            finally:
+                self._save_as = None
+            written += self.saved[before:]
+        return written
 
     def close(self) -> None:
         if self._own_media_dir:

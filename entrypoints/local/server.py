@@ -6,6 +6,10 @@ to the webhook's ``MAX_BODY_BYTES`` (else 400/411/413 without reading); every so
 timeout and the whole body a deadline (408), so a request can pin a thread for seconds, not for
 as long as its sender likes. ``file_id``s name files inside the media folder only (the chat
 adapter resolves them, ``RecordingChat.download``).
+
+With ``welcome_new_users`` (as ``run_server`` does) a person who writes for the first time starts
+with the runner's minutes, as in ``chat`` and ``transcribe``; only requests that passed the secret
+check get that far.
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-from entrypoints.local.bot import LocalBot
+from entrypoints.local.bot import LOCAL_GRANT_MINUTES, LocalBot, default_export_dir
 from entrypoints.webhook_http import MAX_BODY_BYTES, secret_matches
 
 READ_TIMEOUT_S = 10.0
@@ -31,7 +35,8 @@ class _Refused(Exception):
         self.status = status
 
 
-def make_server(bot: LocalBot, port: int, *, read_timeout_s: float = READ_TIMEOUT_S) -> ThreadingHTTPServer:
+def make_server(bot: LocalBot, port: int, *, read_timeout_s: float = READ_TIMEOUT_S,
+                welcome_new_users: bool = False) -> ThreadingHTTPServer:
     container = bot.container
     secret = bot.settings.telegram_webhook_secret
 
@@ -78,6 +83,8 @@ def make_server(bot: LocalBot, port: int, *, read_timeout_s: float = READ_TIMEOU
                 return
             from entrypoints.webhook_http import handle_webhook
 
+            if welcome_new_users and body:
+                bot.welcome(body)
             answer = handle_webhook(self.command, dict(self.headers.items()), body, secret=secret,
                                     accept_update=container.accept_update())
             self._reply(answer.status, answer.body)
@@ -111,15 +118,18 @@ def run_worker(bot: LocalBot, stop: threading.Event) -> None:
             stop.wait(0.2)
 
 
-def run_server(port: int, media_dir: Path | None) -> int:
-    bot = LocalBot(media_dir=media_dir)
-    server = make_server(bot, port)
+def run_server(port: int, media_dir: Path | None, *, ui: str | None = None, export_dir: Path | None = None,
+               minutes: int = LOCAL_GRANT_MINUTES) -> int:
+    export_dir = (export_dir or default_export_dir()).resolve()
+    bot = LocalBot(media_dir=media_dir, ui=ui, export_dir=export_dir, grant_minutes=minutes,
+                   printer=lambda line: print(line, flush=True))
+    server = make_server(bot, port, welcome_new_users=True)
     stop = threading.Event()
     worker = threading.Thread(target=run_worker, args=(bot, stop), daemon=True)
     worker.start()
-    print(f"webhook on http://127.0.0.1:{server.server_port}/ (secret header: "
-          f"{'required' if bot.settings.telegram_webhook_secret else 'not configured'}); "
-          f"media for file_ids from {bot.media_dir}; Ctrl-C to stop")
+    secret = bot.note("secret_required" if bot.settings.telegram_webhook_secret else "secret_none")
+    print(bot.note("serve_banner", port=server.server_port, secret=secret, media=bot.media_dir,
+                   minutes=minutes, dir=export_dir), flush=True)
     try:
         server.serve_forever()
     except KeyboardInterrupt:
@@ -128,4 +138,5 @@ def run_server(port: int, media_dir: Path | None) -> int:
         stop.set()
         server.server_close()
         time.sleep(0.1)
+        bot.close()
     return 0

@@ -131,6 +131,18 @@ def test_save_writes_profile_and_settings_but_never_the_balance(stores: SimpleNa
     assert stored.settings == settings and stored.trial is TrialStatus.PENDING
 
 
+def test_save_keeps_the_balance_warning_and_an_explicit_long_text_choice(stores: SimpleNamespace) -> None:
+    users = stores.users
+    user = users.create(User(7))
+    assert (user.balance_notice, user.settings.long_text) == ("", LongTextMode.AUTO)
+    saved = users.save(attrs.evolve(user, balance_notice="low", balance_notice_at=1234.5,
+                                    settings=UserSettings(long_text=LongTextMode.SPLIT)))
+    stored = users.get(7)
+    assert stored == saved
+    assert (stored.balance_notice, stored.balance_notice_at) == ("low", 1234.5)
+    assert stored.settings.long_text is LongTextMode.SPLIT
+
+
 def test_save_with_a_stale_version_conflicts(stores: SimpleNamespace) -> None:
     users = stores.users
     user = users.create(User(6))
@@ -434,6 +446,22 @@ def test_a_cached_result_keeps_its_payers_and_its_age_when_the_same_text_is_stor
     assert stored.paid_by == (2, 1) and stored.created_at == 1000.0
     assert stored.fresh(1000.0 + 86400, 86400) and not stored.fresh(1000.0 + 86401, 86400)
     assert not attrs.evolve(stored, created_at=0.0).fresh(1.0, 86400)  # a row without a time is stale
+
+
+def test_a_payer_who_forgets_leaves_every_cached_result_and_their_own_ones_are_deleted(
+        stores: SimpleNamespace) -> None:
+    results = stores.results
+    mine = CachedResult("uniq-m", "plain", "Моя запись", 30_000, paid_by=(7,), created_at=1000.0)
+    shared = CachedResult("uniq-s", "dialogue", "A: да", 30_000, segments_json='[]', paid_by=(8, 7, 9),
+                          created_at=1000.0)
+    other = CachedResult("uniq-o", "plain", "Чужая", 30_000, paid_by=(8,), created_at=1000.0)
+    for row in (mine, shared, other):
+        results.put(row)
+    assert results.drop_payer(7) == (1, 1)
+    assert results.get("uniq-m", "plain", None) is None
+    assert results.get("uniq-s", "dialogue", None) == attrs.evolve(shared, paid_by=(8, 9))  # text kept for them
+    assert results.get("uniq-o", "plain", None) == other
+    assert results.drop_payer(7) == (0, 0)  # nothing of theirs is left
 
 
 def test_bot_state_values_can_be_set_replaced_and_deleted(stores: SimpleNamespace) -> None:

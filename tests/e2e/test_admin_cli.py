@@ -18,7 +18,8 @@ TOKEN = "123456:TEST-token-for-the-loopback-server-000"
 @pytest.fixture
 def env(monkeypatch):
     for name in ("APP_PROFILE", "TABLESTORE_ENDPOINT", "TABLESTORE_INSTANCE", "MNS_ENDPOINT", "MNS_QUEUE_NAME",
-                 "TELEGRAM_BOT_TOKEN", "TELEGRAM_WEBHOOK_SECRET", "TELEGRAM_API_BASE_URL", "ALIBABA_SECURITY_TOKEN"):
+                 "TELEGRAM_BOT_TOKEN", "TELEGRAM_WEBHOOK_SECRET", "TELEGRAM_API_BASE_URL", "ALIBABA_SECURITY_TOKEN",
+                 "RESULTS_TTL_S"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("ALIBABA_ACCESS_KEY", AK)
     monkeypatch.setenv("ALIBABA_SECRET_KEY", SK)
@@ -58,6 +59,36 @@ def test_set_webhook_sends_the_secret_and_the_allowed_updates(env, capsys):
     assert call.params["secret_token"] == "webhook-secret-xyz"
     assert call.params["allowed_updates"] == ["message", "callback_query", "pre_checkout_query"]
     assert TOKEN not in capsys.readouterr().out
+
+
+def test_set_commands_registers_the_menu_per_language_and_create_tables_keeps_results_for_results_ttl_s(
+        env, capsys):
+    from usecases.support import command_menus
+
+    with running_telegram_server(TOKEN) as tg:
+        env.setenv("TELEGRAM_BOT_TOKEN", TOKEN)
+        env.setenv("TELEGRAM_API_BASE_URL", tg.base_url.removesuffix("/bot"))
+        assert admin_cli.main(["set-commands"]) == 0
+        assert admin_cli.main(["set-commands"]) == 0  # again: the same lists, replaced
+        calls = [c for c in tg.calls if c.method == "setMyCommands"]
+        stored = dict(tg.commands)
+    menus = command_menus()
+    assert len(calls) == 2 * len(menus)
+    assert {c.params.get("language_code", "") for c in calls} == {"", "en", "ru", "uk", "be", "kk"}
+    assert all(c.params["scope"] == {"type": "all_private_chats"} for c in calls)
+    for menu in menus:
+        assert [(c["command"], c["description"]) for c in stored[("all_private_chats", menu.language_code)]] == \
+            list(menu.commands)
+    assert stored[("all_private_chats", "ru")][-3]["description"] == "Помощь с оплатой"
+    assert "command menu set for private chats: 13 commands; languages: default, en, ru, uk, be, kk" in \
+        capsys.readouterr().out
+    with running_tablestore_server(AK, SK, instance="bot") as ots:
+        env.setenv("TABLESTORE_ENDPOINT", ots.endpoint)
+        env.setenv("TABLESTORE_INSTANCE", "bot")
+        env.setenv("RESULTS_TTL_S", str(10 * 86400))
+        assert admin_cli.main(["create-tables"]) == 0
+        assert ots.tables["results_cache"].time_to_live == 10 * 86400
+        assert ots.tables["audio_jobs"].time_to_live == 7 * 86400
 
 
 def test_refusals_are_clear_and_exit_2(env, capsys):

@@ -20,6 +20,7 @@ from tests.loopback.mns_server import running_mns_server
 from tests.loopback.oss_server import running_oss_server
 from tests.loopback.tablestore_server import running_tablestore_server
 from tests.loopback.telegram_server import BOT_USER, running_telegram_server
+from usecases.support import command_menus
 
 pytestmark = pytest.mark.slow
 
@@ -73,9 +74,14 @@ class Stack:
         # What `admin_cli set-webhook` leaves (the loopback URL is http: set directly).
         self.telegram.set_webhook_state(self.webhook_url, secret_token=SECRET,
                                         allowed_updates=["message", "callback_query", "pre_checkout_query"])
+        # What `admin_cli set-commands` leaves (tests/e2e/test_admin_cli.py runs it).
+        for menu in command_menus():
+            self.telegram.commands[("all_private_chats", menu.language_code)] = [
+                {"command": name, "description": text} for name, text in menu.commands]
         for name in ("ALIBABA_CLOUD_ACCESS_KEY_ID", "ALIBABA_CLOUD_ACCESS_KEY_SECRET", "ALIBABA_CLOUD_SECURITY_TOKEN",
                      "ALIBABA_SECURITY_TOKEN", "LLM_MODEL", "GEMINI_MODEL", "ASR_MODEL", "SPEAKER_PASS_MODEL",
-                     "TEXT_PASS_MODEL", "REALTIME_ASR_MODEL", "ASR_BACKEND", "BOT_USERNAME"):
+                     "TEXT_PASS_MODEL", "REALTIME_ASR_MODEL", "ASR_BACKEND", "BOT_USERNAME", "RESULTS_TTL_S",
+                     "REFUND_WINDOW_DAYS"):
             env.delenv(name, raising=False)
         for name, value in {
             "APP_PROFILE": "production", "TELEGRAM_BOT_TOKEN": TOKEN, "TELEGRAM_WEBHOOK_SECRET": SECRET,
@@ -86,7 +92,7 @@ class Stack:
             "TABLESTORE_ENDPOINT": self.tablestore.endpoint, "TABLESTORE_INSTANCE": "bot",
             "MNS_ENDPOINT": self.mns.endpoint, "MNS_QUEUE_NAME": QUEUE,
             "OSS_ENDPOINT": self.oss.endpoint, "OSS_BUCKET": "audio", "OSS_REGION": "ap-southeast-1",
-            "OWNER_ID": "42", "BOT_USERNAME": BOT_USER["username"],
+            "OWNER_ID": "42", "BOT_USERNAME": BOT_USER["username"], "SUPPORT_CONTACT": "@doctor_support",
         }.items():
             env.setenv(name, value)
 
@@ -114,7 +120,10 @@ def test_a_healthy_deployment_is_all_ok(stack, capsys):
                   "OK asr model qwen3-asr-flash", "OK formatter model qwen-flash",
                   "OK formatter model gemini-", "OK dialogue pass model fun-asr",
                   "OK dialogue pass model qwen3-asr-flash-filetrans", "OK telegram bot: token accepted (@loopback_bot)",
-                  "OK telegram webhook: http://127.0.0.1", "OK webhook secret"):
+                  "OK telegram webhook: http://127.0.0.1", "OK webhook secret",
+                  "OK telegram commands: 13 commands in private chats for default, en, ru, uk, be, kk",
+                  "OK payment support: /paysupport names @doctor_support; unused purchases refunded within 14 days",
+                  "OK results cache retention: cached transcripts are deleted after 2592000 s"):
         assert check in checks, check
     assert "NOTE webhook secret: Telegram's copy of the secret cannot be read back" in checks
     assert lines[-1].startswith("doctor: ") and lines[-1].endswith(" 0 failed")
@@ -202,3 +211,23 @@ def test_credentials_come_from_alibaba_cloud_variables_first_and_their_absence_f
     assert code == 1
     assert any(line.startswith("FAIL credentials: mns, oss, tablestore need an AccessKey: set ALIBABA_ACCESS_KEY")
                for line in lines), lines
+
+
+def test_a_missing_or_stale_command_menu_fails_and_says_to_register_it(stack, capsys):
+    del stack.telegram.commands[("all_private_chats", "ru")]
+    stack.telegram.commands[("all_private_chats", "en")][0]["description"] = "an old description"
+    code, lines = doctor(capsys)
+    assert code == 1
+    assert ("FAIL telegram commands: the command menu of private chats is none for ru; out of date for en: run "
+            "python -m entrypoints.admin_cli set-commands") in lines
+
+
+def test_no_support_contact_and_a_cache_kept_longer_than_the_terms_say_fail(stack, capsys, monkeypatch):
+    monkeypatch.delenv("SUPPORT_CONTACT")
+    monkeypatch.setenv("RESULTS_TTL_S", str(7 * 86400))
+    code, lines = doctor(capsys)
+    assert code == 1
+    assert any(line.startswith("FAIL payment support: SUPPORT_CONTACT is not set") for line in lines), lines
+    assert ("FAIL results cache retention: results_cache keeps rows 2592000 s but RESULTS_TTL_S is 604800 s (what "
+            "/terms tells users): set the table's time to live to 604800 s (Tablestore console or UpdateTable), "
+            "or set RESULTS_TTL_S=2592000") in lines

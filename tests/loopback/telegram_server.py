@@ -12,8 +12,10 @@ It speaks the wire format of api-contracts.md §3 as python-telegram-bot 22.8 us
 It keeps a small chat state so edits and deletes behave like Telegram's (message ids, current texts,
 "message is not modified", "message to edit/delete not found"), records every call with decoded
 parameters, serves files for ``getFile`` and downloads, keeps what ``setWebhook`` set (an https URL,
-a secret of the allowed characters) for ``getWebhookInfo`` -- which never returns the secret -- and
-lets a test script errors per method::
+a secret of the allowed characters) for ``getWebhookInfo`` -- which never returns the secret -- keeps
+the command lists ``setMyCommands`` set per scope and language (checked against the BotCommand limits)
+for ``getMyCommands``, refunds each Stars charge once (``refundStarPayment``), and lets a test script
+errors per method::
 
     with running_telegram_server(TOKEN) as tg:
         bot = Bot(TOKEN, base_url=tg.base_url, base_file_url=tg.base_file_url)
@@ -41,8 +43,15 @@ from tests.loopback._serving import LoopbackHandler, LoopbackHTTPServer, serve
 # Parameters PTB sends as JSON strings inside the form body.
 _JSON_PARAMS = frozenset({
     "reply_markup", "reply_parameters", "prices", "allowed_updates", "link_preview_options",
-    "entities", "caption_entities", "suggested_tip_amounts", "provider_data",
+    "entities", "caption_entities", "suggested_tip_amounts", "provider_data", "commands", "scope",
 })
+# setMyCommands (Bot API, BotCommand and BotCommandScope): a command is 1-32 characters of a-z, 0-9
+# and _, its description 1-256 characters, at most 100 commands; the language code is empty or a
+# two-letter ISO 639-1 code; the scopes are the seven BotCommandScope types.
+_COMMAND = re.compile(r"[a-z0-9_]{1,32}")
+_LANGUAGE_CODE = re.compile(r"(|[a-z]{2})")
+_SCOPES = frozenset({"default", "all_private_chats", "all_group_chats", "all_chat_administrators", "chat",
+                     "chat_administrators", "chat_member"})
 # setWebhook's secret_token: 1-256 characters, only A-Z, a-z, 0-9, _ and - (Bot API).
 _SECRET_TOKEN = re.compile(r"[A-Za-z0-9_-]{1,256}")
 BOT_USER = {"id": 4242, "is_bot": True, "first_name": "Loopback", "username": "loopback_bot"}
@@ -102,6 +111,8 @@ class TelegramLoopback:
         # Telegram would report as waiting.
         self.webhook: dict[str, Any] = {}
         self.refunded_charges: list[str] = []  # refundStarPayment: each charge once
+        # setMyCommands: (scope type, language code) -> [{"command", "description"}]
+        self.commands: dict[tuple[str, str], list[dict[str, str]]] = {}
         self.pending_updates = 0
         self._scripted: dict[str, list[_Scripted]] = {}
         self._ids = itertools.count(100)
@@ -305,6 +316,43 @@ class TelegramLoopback:
         self.webhook = {"url": url, "secret_token": secret, "allowed_updates": params.get("allowed_updates"),
                         "last_error_date": None, "last_error_message": ""}
         return True
+
+    @staticmethod
+    def _scope_and_language(params) -> tuple[str, str]:
+        scope = params.get("scope") or {"type": "default"}
+        if not isinstance(scope, dict) or scope.get("type") not in _SCOPES:
+            raise _ApiError(400, "Bad Request: can't parse BotCommandScope")
+        language = str(params.get("language_code") or "")
+        if not _LANGUAGE_CODE.fullmatch(language):
+            raise _ApiError(400, "Bad Request: invalid language code specified")
+        kind = scope["type"]
+        if kind in ("chat", "chat_administrators", "chat_member"):
+            kind = f"{kind}:{scope.get('chat_id')}:{scope.get('user_id', '')}"
+        return kind, language
+
+    def _m_setMyCommands(self, params):
+        commands = params.get("commands")
+        if not isinstance(commands, list) or len(commands) > 100:
+            raise _ApiError(400, "Bad Request: BOT_COMMANDS_TOO_MUCH" if isinstance(commands, list)
+                            else "Bad Request: can't parse commands JSON object")
+        for command in commands:
+            name = command.get("command") if isinstance(command, dict) else None
+            description = command.get("description") if isinstance(command, dict) else None
+            if not isinstance(name, str) or not _COMMAND.fullmatch(name):
+                raise _ApiError(400, "Bad Request: BOT_COMMAND_INVALID")
+            if not isinstance(description, str) or not 1 <= len(description) <= 256:
+                raise _ApiError(400, "Bad Request: BOT_COMMAND_DESCRIPTION_INVALID")
+        key = self._scope_and_language(params)
+        if commands:
+            self.commands[key] = [{"command": c["command"], "description": c["description"]} for c in commands]
+        else:
+            self.commands.pop(key, None)  # an empty list deletes the scope's commands
+        return True
+
+    def _m_getMyCommands(self, params):
+        # Exactly the list set for this scope and language (empty when none is), not the fallback
+        # a user would see.
+        return list(self.commands.get(self._scope_and_language(params), []))
 
     def _m_deleteWebhook(self, params):
         self.webhook = {}

@@ -107,7 +107,7 @@ def test_messages_in_groups_are_ignored(world):
 @pytest.mark.parametrize(("command", "field", "before", "after", "reply"), [
     ("/code", "use_code", False, True, "Моноширинный шрифт: включено"),
     ("/yo", "use_yo", True, False, "Буква ё: заменять на е"),
-    ("/output", "long_text", LongTextMode.SPLIT, LongTextMode.FILE, "Длинный текст: 📄 файл .txt"),
+    ("/output", "long_text", LongTextMode.AUTO, LongTextMode.FILE, "Длинный текст: 📄 файл .txt"),
     ("/dialogue", "dialogue", False, True, "Режим диалога: включено (обработка дольше)"),
     ("/speakers", "speaker_labels", False, True, "Подписи спикеров: включено"),
 ])
@@ -117,6 +117,10 @@ def test_toggle_commands_flip_the_setting_and_say_the_new_value(world, command, 
     world.text(command)
     assert getattr(world.users.get(USER).settings, field) == after
     assert last(world) == reply
+    if field == "long_text":  # three modes: file, messages, then back to the default (auto)
+        world.text(command)
+        assert getattr(world.users.get(USER).settings, field) == LongTextMode.SPLIT
+        assert last(world) == "Длинный текст: 💬 несколько сообщений"
     world.text(command)
     assert getattr(world.users.get(USER).settings, field) == before
 

@@ -114,7 +114,7 @@ def test_user_search_by_name_username_or_id_case_insensitively(world):
     seed_users(world, 30)
     world.user(user_id=5_550_123, first_name="Марина", last_name="Иванова", username="MarinaIV")
     assert "Марина Иванова" in owner(world, "/user марина")
-    assert "1 users" in owner(world, "/user ИВАНОВА")
+    assert "1 user ·" in owner(world, "/user ИВАНОВА")
     assert "<code>5550123</code>" in owner(world, "/user @marinaiv")
     assert "Марина" in owner(world, "/user 550123")
     text = owner(world, "/user NAME02")
@@ -335,7 +335,7 @@ def test_export_logs_and_payments_have_one_row_per_entry_within_the_days(world):
     owner(world, "/export payments 2")
     payments = read_csv(owner_event(world))
     assert payments[1][1:] == [str(USER), "start_50", "50", "35", "ch0"] and len(payments) == 2
-    assert owner_event(world).text == "payments: 1 rows, last 2 days"
+    assert owner_event(world).text == "payments: 1 row, last 2 days"
 
 
 @pytest.mark.parametrize("args", ["", "everything", "logs 0", "logs x", "users -1"])

@@ -30,7 +30,7 @@ def test_settings_shows_every_setting_with_its_current_value(world):
     event = menu_event(world, message_id)
     assert set(buttons(event)) == {"set:use_code", "set:use_yo", "set:long_text", "set:dialogue",
                                    "set:speaker_labels", "set:language", "set:ui_language"}
-    for line in ("Моноширинный шрифт: выключено", "Буква ё: сохранять ё", "Длинный текст: 💬 несколько сообщений",
+    for line in ("Моноширинный шрифт: выключено", "Буква ё: сохранять ё", "Длинный текст: ✂️ авто: если длинный — начало и файл .txt",
                  "Режим диалога: выключено", "Подписи спикеров: выключено",
                  "Язык распознавания: автоопределение", "Язык интерфейса: русский"):
         assert line in event.text
