@@ -30,7 +30,7 @@ RU: dict[str, str] = {
         "Пришлите голосовое сообщение, аудио, видео, кружок или аудио/видеофайл до 20 МБ.\n\n"
         "Каждая начатая минута записи стоит 1 минуту баланса.\n"
         "/balance — баланс\n/trial — заявка на {trial:plural:# пробную минуту|# пробные минуты|# пробных минут}\n/buy_minutes — пакеты минут\n"
-        "/settings — настройки\n/code — моноширинный шрифт\n/yo — буква ё\n/output — длинный текст: файл или сообщения\n"
+        "/settings — настройки\n/code — моноширинный шрифт\n/yo — буква ё\n/output — длинный текст: авто, файл или сообщения\n"
         "/dialogue — режим диалога (по спикерам)\n/speakers — подписи спикеров\n/language — язык распознавания и интерфейса\n\n"
         "Под каждым текстом есть кнопки .txt, .srt и .vtt — текст с метками времени и субтитры."
     ),
@@ -80,6 +80,7 @@ RU: dict[str, str] = {
     "lang_name_pt": "португальский",
     # Trial and payments
     "trial_requested": "📝 Заявка на пробные минуты отправлена. Мы сообщим о решении.",
+    "trial_no_owner": "Пробные минуты здесь не выдаются: у бота не назначен владелец, который одобряет заявки. Минуты можно купить: /buy_minutes",
     "trial_pending": "⏳ Ваша заявка уже на рассмотрении.",
     "trial_used": "Пробный период уже использован. Пополнить: /buy_minutes",
     "trial_approved_user": "✅ Заявка одобрена! Начислено {minutes} мин.",
@@ -250,7 +251,7 @@ EN: dict[str, str] = {
         "Send a voice message, audio, video, video note, or an audio/video file up to 20 MB.\n\n"
         "Every started minute of audio costs 1 minute of balance.\n"
         "/balance — balance\n/trial — request {trial:plural:# trial minute|# trial minutes}\n/buy_minutes — minute packages\n"
-        "/settings — settings\n/code — monospace\n/yo — the letter ё\n/output — long text as file or messages\n"
+        "/settings — settings\n/code — monospace\n/yo — the letter ё\n/output — long text: auto, file or messages\n"
         "/dialogue — dialogue mode (by speaker)\n/speakers — speaker labels\n/language — recognition and interface language\n\n"
         "Under every transcript there are .txt, .srt and .vtt buttons: the text with timestamps and subtitles."
     ),
@@ -299,6 +300,7 @@ EN: dict[str, str] = {
     "lang_name_ko": "Korean",
     "lang_name_pt": "Portuguese",
     "trial_requested": "📝 Your trial request was sent. We will let you know.",
+    "trial_no_owner": "Trial minutes are not available here: this bot has no owner to approve requests. You can buy minutes: /buy_minutes",
     "trial_pending": "⏳ Your request is already under review.",
     "trial_used": "The trial has already been used. Top up: /buy_minutes",
     "trial_approved_user": "✅ Request approved! {minutes} min credited.",
@@ -382,7 +384,7 @@ EN: dict[str, str] = {
         "Give the date of the payment and its amount in ⭐ so it can be found.\n\n{refund}\n\nTerms: /terms"
     ),
     "refund_policy": (
-        "↩️ Refunds: a purchase whose minutes you have not used yet can be refunded within {days} days of payment — "
+        "↩️ Refunds: a purchase whose minutes you have not used yet can be refunded within {days:plural:# day|# days} of payment — "
         "the Stars go back to your Telegram account and the minutes it bought leave your balance. A transcription "
         "that fails, or that you stop (/cancel), gives its minutes back by itself."
     ),
@@ -401,10 +403,10 @@ EN: dict[str, str] = {
     "retention": (
         "🔒 Data: a recording is downloaded from Telegram only while it is processed, then deleted. Recognition and "
         "formatting run on Alibaba Cloud Model Studio (Google Gemini as a fallback). A finished transcript is kept "
-        "with its job for up to {job_days} days, and in the cache (so the same file is answered at once) for up to "
-        "{cache_days} days after it was last used; /forget deletes your transcripts at once. Kept for accounting: "
+        "with its job for up to {job_days:plural:# day|# days}, and in the cache (so the same file is answered at once) for up to "
+        "{cache_days:plural:# day|# days} after it was last used; /forget deletes your transcripts at once. Kept for accounting: "
         "your balance, payment records (without time limit) and usage records without text (duration, minutes) "
-        "for {log_days} days."
+        "for {log_days:plural:# day|# days}."
     ),
     "privacy": (
         "🛡 Privacy\n\n"
@@ -421,7 +423,7 @@ EN: dict[str, str] = {
     "forget_done": (
         "🗑 Deleted: job transcripts — {jobs}, cached transcripts — {cached}.\n"
         "Kept for accounting: your balance, payment records and usage records without text (duration, minutes; "
-        "{log_days} days)."
+        "{log_days:plural:# day|# days})."
     ),
     "forget_shared": (
         "Files other users sent too: {count} — their transcript stays cached for them, without any mark of you."

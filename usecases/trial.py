@@ -55,6 +55,10 @@ class TrialRequests:
         if status == "pending":
             self._s.chat.send_text(chat_id, say(lang, "trial_pending"))
             return "pending"
+        if self._s.owner_id is None:
+            # Nobody could ever approve it: say so instead of "we will let you know".
+            self._s.chat.send_text(chat_id, say(lang, "trial_no_owner"))
+            return "unavailable"
         try:
             request = self._s.trials.put(TrialRequest(user.user_id, user.display_name, self._s.clock.now()))
         except ConflictError:

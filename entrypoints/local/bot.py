@@ -104,7 +104,8 @@ def default_export_dir() -> Path:
 
 
 def _is_trial_request_reply(message: str) -> bool:
-    return message in {catalogue["trial_requested"] for catalogue in CATALOGUES.values()}
+    return message in {catalogue[key] for catalogue in CATALOGUES.values()
+                       for key in ("trial_requested", "trial_no_owner")}
 
 
 def _free_path(folder: Path, name: str) -> Path:

@@ -32,9 +32,9 @@ EN: dict[str, str] = {
     "saved": "saved to {path}",
     "save_failed": "could not save {name}: {error}",
     "trial_no_owner": (
-        "(local runner) OWNER_ID is not set, so nobody receives this request and no decision will come.\n"
-        "To be the owner yourself, start the runner with OWNER_ID={user}: the request card then comes to\n"
-        "this chat and its ✅ button credits the trial."
+        "(local runner) OWNER_ID is not set, so trial requests are not filed: nobody could approve them.\n"
+        "To be the owner yourself, start the runner with OWNER_ID={user}: /trial then sends the request\n"
+        "card to this chat and its ✅ button credits the trial."
     ),
     "dialogue_offline": (
         "note: offline, dialogue mode has nothing to separate speakers with: give recorded results with\n"
@@ -65,9 +65,9 @@ RU: dict[str, str] = {
     "saved": "сохранён: {path}",
     "save_failed": "не удалось сохранить {name}: {error}",
     "trial_no_owner": (
-        "(локальный запуск) OWNER_ID не задан: заявку никто не получит, решения не будет.\n"
-        "Чтобы быть владельцем самому, запустите с OWNER_ID={user}: карточка заявки придёт в этот чат,\n"
-        "и кнопка ✅ начислит пробные минуты."
+        "(локальный запуск) OWNER_ID не задан: заявки на пробные минуты не принимаются — одобрить их некому.\n"
+        "Чтобы быть владельцем самому, запустите с OWNER_ID={user}: тогда /trial пришлёт карточку заявки\n"
+        "в этот чат, и кнопка ✅ начислит пробные минуты."
     ),
     "dialogue_offline": (
         "внимание: без сети режиму диалога нечем разделить спикеров: передайте записанные ответы\n"

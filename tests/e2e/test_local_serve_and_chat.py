@@ -167,7 +167,7 @@ def test_chat_shows_html_as_telegram_would_and_says_what_trial_and_dialogue_need
                "--ui", "en", "--export-dir", str(tmp_path))
     transcript = next(line for line in out.splitlines() if "placeholder transcript" in line)
     assert "<code>" not in transcript and "</code>" not in transcript
-    assert "OWNER_ID is not set, so nobody receives this request" in out
+    assert "OWNER_ID is not set, so trial requests are not filed" in out
     assert "--speaker-pass FILE --text-pass FILE" in out
     # Multi-line messages keep their lines under the first, not at the left edge.
     settings = chat(monkeypatch, capsys, ["/settings"], "--ui", "en", "--export-dir", str(tmp_path))

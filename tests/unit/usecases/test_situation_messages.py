@@ -317,6 +317,8 @@ def test_counts_agree_with_their_words_in_both_languages(world):
     assert "1 trial minute\n" in say("en", "help", trial=1)
     assert "заявка на 1 пробную минуту" in say("ru", "help", trial=1)
     assert "заявка на 15 пробных минут" in say("ru", "help", trial=15)
+    assert "within 1 day of payment" in say("en", "refund_policy", days=1)
+    assert "for up to 1 day after it was last used" in say("en", "retention", job_days=7, cache_days=1, log_days=90)
     # Through the owner's /user search: one match is "1 user".
     world.user(user_id=5_550_123, first_name="Марина")
     world.text("/user Марина", user_id=OWNER)

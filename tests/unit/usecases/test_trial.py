@@ -140,3 +140,13 @@ def test_a_pending_user_whose_request_row_expired_can_still_be_approved_once(wor
     world.press("trial:approve:902", user_id=OWNER, message_id=None)
     world.press("trial:approve:902", user_id=OWNER, message_id=None)
     assert world.balance(902) == 15
+
+
+def test_without_an_owner_a_trial_request_is_not_filed_and_the_user_is_told_why(world):
+    """Nobody could approve it: "we will let you know" would be a promise nobody keeps."""
+    world.rebuild(owner_id=None)
+    world.user(balance=0)
+    assert world.text("/trial") == "command:trial"
+    assert "не назначен владелец" in world.texts()[-1] and "/buy_minutes" in world.texts()[-1]
+    assert world.trials.get(USER) is None
+    assert world.users.get(USER).trial is TrialStatus.NONE
