@@ -29,6 +29,7 @@ from adapters.memory.repositories import (
 )
 from adapters.memory.speech import ScriptedRecognizer, ScriptedSpeakerPass, ScriptedTimedTextPass
 from adapters.system import RandomIds, SystemClock
+from domain.costs import rates_for
 from domain.policy import Policy
 from entrypoints.settings import Settings, recognition_languages
 from usecases.accept_update import AcceptUpdate
@@ -287,6 +288,8 @@ class Container(containers.DeclarativeContainer):
         payload_secret=providers.Callable(_payload_secret, settings),
         bot_username=providers.Callable(lambda s: s.bot_username, settings),
         recognition_languages=providers.Callable(recognition_languages, settings),
+        cost_rates=providers.Callable(
+            lambda s: rates_for(s.asr_model, s.speaker_model, s.text_pass_model, s.llm_model), settings),
         support_contact=providers.Callable(lambda s: s.support_contact, settings),
         refund_window_days=providers.Callable(lambda s: s.refund_window_days, settings),
     )

@@ -8,6 +8,7 @@ each ``*_BACKEND`` variable overrides one port, e.g. real DashScope with in-memo
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -327,8 +328,14 @@ def invocation_credentials(context: Any = None, env: Mapping[str, str] | None = 
     return _context_credentials(context)
 
 
-def check_settings(settings: Settings) -> None:
-    """Refuse at start-up what cannot work, with a message that says what to set."""
+# setWebhook's secret_token: 1-256 characters, A-Z, a-z, 0-9, _ and - (docs/provider-contracts.md).
+WEBHOOK_SECRET = re.compile(r"[A-Za-z0-9_-]{1,256}")
+DASHSCOPE_BACKENDS = frozenset({"dashscope", "dashscope-realtime", "qwen"})
+
+
+def settings_problems(settings: Settings) -> list[str]:
+    """Every reason the configuration cannot work, each saying what to set (empty: none)."""
+    problems: list[str] = []
     missing = sorted({
         ENV_NAMES[field]
         for (port, backend), fields in REQUIRED_BY_BACKEND.items()
@@ -336,12 +343,32 @@ def check_settings(settings: Settings) -> None:
         for field in fields if not getattr(settings, field)
     })
     if missing:
-        raise SettingsError(f"missing configuration for the chosen backends: {', '.join(missing)}")
-    if settings.backends["chat"] == "telegram" and not settings.telegram_webhook_secret and settings.profile == "production":
-        raise SettingsError("TELEGRAM_WEBHOOK_SECRET must be set in production (the webhook refuses unsigned updates)")
-    refused = model_refusals(settings)
-    if refused:
-        raise SettingsError("; ".join(refused))
-    problems = budget_problems(settings.policy)
+        problems.append(f"missing configuration for the chosen backends: {', '.join(missing)}")
+    secret = settings.telegram_webhook_secret
+    if settings.backends["chat"] == "telegram" and not secret and settings.profile == "production":
+        problems.append("TELEGRAM_WEBHOOK_SECRET must be set in production (the webhook refuses unsigned updates)")
+    if secret and not WEBHOOK_SECRET.fullmatch(secret):
+        # Telegram's setWebhook refuses any other secret: every update would then be unsigned.
+        problems.append("TELEGRAM_WEBHOOK_SECRET must be 1-256 characters of A-Z, a-z, 0-9, _ and - "
+                        "(what Telegram's setWebhook accepts)")
+    if any(settings.backends.get(port) in DASHSCOPE_BACKENDS for port in ("asr", "passes", "formatter")):
+        from adapters.alibaba.dashscope_config import check_dashscope_config  # no SDK import
+
+        realtime = settings.backends.get("asr") == "dashscope-realtime"
+        try:
+            check_dashscope_config(settings.dashscope_base_url, {},
+                                   ws_base_url=settings.dashscope_ws_url if realtime else None)
+        except ValueError as exc:
+            problems.append(str(exc))
+    problems.extend(model_refusals(settings))
+    budget = budget_problems(settings.policy)
+    if budget:
+        problems.append("timeouts do not fit their budgets: " + "; ".join(budget))
+    return problems
+
+
+def check_settings(settings: Settings) -> None:
+    """Refuse at start-up what cannot work: every problem at once, each saying what to set."""
+    problems = settings_problems(settings)
     if problems:
-        raise SettingsError("timeouts do not fit their budgets: " + "; ".join(problems))
+        raise SettingsError("; ".join(problems))

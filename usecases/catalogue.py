@@ -512,9 +512,10 @@ OWNER: dict[str, str] = {
         "Audio: {minutes:.1f} min\n"
         "ASR: ${asr:.2f}\nLLM: ${llm:.2f}\nInfrastructure: ${infra:.2f}\n"
         "Total: ${total:.2f} (${per_minute:.4f} per audio minute)\n"
-        "Rates: qwen3-asr-flash $0.000035/s, dialogue passes $0.00007/s, qwen-flash $0.05/$0.40 per M tokens, "
-        "infrastructure $6.50 per 30 days"
+        "Rates: {asr_model} ${asr_rate:g}/s, dialogue ({dialogue_models}) ${dialogue_rate:g}/s, "
+        "{llm_model} ${llm_in:g}/${llm_out:g} per M tokens, infrastructure ${infra_rate:.2f} per 30 days"
     ),
+    "cost_unpriced": "\nNo known price for: {models} (left out of the estimate; add it in domain/costs.py).",
     "metrics_title": "📈 Metrics, last {hours:g} h",
     "metrics_usage": "Usage: /metrics [hours] (0 < hours ≤ {max_hours})",
     "metrics_queue": "Unfinished jobs now: {active}",

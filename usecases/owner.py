@@ -279,10 +279,15 @@ class OwnerCommands:
     def _cmd_cost(self, args, chat_id, update_id) -> None:
         now = self._s.clock.now()
         st = usage_stats(self._s, now - STAT_DAYS * DAY_S, now)
-        cost = estimate_cost(st)
-        self._send(chat_id, owner_say("cost", days=STAT_DAYS, minutes=cost.audio_minutes, asr=cost.asr_usd,
-                                      llm=cost.llm_usd, infra=cost.infra_usd, total=cost.total_usd,
-                                      per_minute=cost.usd_per_minute))
+        rates = self._s.cost_rates
+        cost = estimate_cost(st, rates)
+        unpriced = owner_say("cost_unpriced", models=", ".join(rates.unpriced)) if rates.unpriced else ""
+        self._send(chat_id, owner_say(
+            "cost", days=STAT_DAYS, minutes=cost.audio_minutes, asr=cost.asr_usd, llm=cost.llm_usd,
+            infra=cost.infra_usd, total=cost.total_usd, per_minute=cost.usd_per_minute,
+            asr_model=rates.asr_model, asr_rate=rates.asr_usd_per_s, dialogue_models=" + ".join(rates.dialogue_models),
+            dialogue_rate=rates.dialogue_usd_per_s, llm_model=rates.llm_model, llm_in=rates.llm_input_usd_per_mtok,
+            llm_out=rates.llm_output_usd_per_mtok, infra_rate=rates.infra_usd_per_30_days) + unpriced)
 
     def _cmd_metrics(self, args, chat_id, update_id) -> None:
         hours = _number(args[0]) if args else 24.0

@@ -6,18 +6,11 @@ a fixed number of rows (the reference's D47). The window is ``[since, until]`` i
 (inclusive, so "the last 30 days" includes what happened this very second).
 
 Cost estimate (``/cost``). The bot keeps no invoice from the cloud, so the cost is estimated from
-what it did and from prices written down here (Alibaba Cloud Model Studio, international
-deployment, Singapore; check the current price list before relying on them):
-
-- ASR, ``qwen3-asr-flash``: **$0.000035 per second** of audio (= $0.0021 per minute).
-- Dialogue mode runs two async passes over the file instead: ``qwen3-asr-flash-filetrans``
-  ($0.000035/s) and ``fun-asr`` (assumed the same), i.e. **$0.00007 per second**.
-- Formatting LLM (``qwen-flash``): $0.05 per million input tokens, $0.40 per million output
-  tokens; Russian text is about **2.5 characters per token**, and each transcription adds about
-  **700 prompt tokens**; input ≈ output ≈ the transcript.
-- Fixed infrastructure per 30 days, as in the reference: Function Compute $5, Tablestore $1,
-  MNS $0.50 (OSS for the dialogue uploads is negligible), prorated to the window.
-Every rate is a field of ``CostRates``, so a deployment can pass its own.
+what it did and from the prices of the configured models, which live in one place:
+``domain.costs`` (per-second audio prices, per-million-token text prices; a model without a price
+is named in the report). Russian text is about 2.5 characters per token and each transcription
+adds about 700 prompt tokens; fixed infrastructure (Function Compute $5, Tablestore $1, MNS $0.50
+per 30 days) is prorated to the window.
 """
 
 from __future__ import annotations
@@ -29,6 +22,7 @@ from collections import defaultdict
 
 import attrs
 
+from domain.costs import CostRates
 from domain.job import Job
 from usecases.services import BotServices
 
@@ -94,17 +88,6 @@ def usage_stats(services: BotServices, since: float, until: float, top: int = 5)
 
 
 @attrs.frozen
-class CostRates:
-    asr_usd_per_s: float = 0.000035
-    dialogue_usd_per_s: float = 0.00007
-    llm_input_usd_per_mtok: float = 0.05
-    llm_output_usd_per_mtok: float = 0.40
-    chars_per_token: float = 2.5
-    prompt_tokens_per_job: int = 700
-    infra_usd_per_30_days: float = 5.0 + 1.0 + 0.5
-
-
-@attrs.frozen
 class CostEstimate:
     asr_usd: float
     llm_usd: float
@@ -120,10 +103,7 @@ class CostEstimate:
         return self.total_usd / self.audio_minutes if self.audio_minutes else 0.0
 
 
-DEFAULT_RATES = CostRates()
-
-
-def estimate_cost(stats: UsageStats, rates: CostRates = DEFAULT_RATES) -> CostEstimate:
+def estimate_cost(stats: UsageStats, rates: CostRates) -> CostEstimate:
     plain_s = stats.audio_seconds - stats.dialogue_seconds
     asr = plain_s * rates.asr_usd_per_s + stats.dialogue_seconds * rates.dialogue_usd_per_s
     text_tokens = stats.characters / rates.chars_per_token

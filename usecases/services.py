@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import attrs
 
-from domain import models
+from domain import costs, models
 from domain.policy import Policy
 from ports.chat import Chat
 from ports.clock import Clock, Ids
@@ -39,3 +39,7 @@ class BotServices:
     # are final).
     support_contact: str = ""
     refund_window_days: int = 14
+    # What the configured models cost, for the owner's /cost (domain.costs; the defaults' unless given).
+    cost_rates: costs.CostRates = costs.rates_for(
+        models.DEFAULT_MODELS[models.ASR], models.DEFAULT_MODELS[models.SPEAKER_PASS],
+        models.DEFAULT_MODELS[models.TEXT_PASS], models.DEFAULT_MODELS[models.LLM])

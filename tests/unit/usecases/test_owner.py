@@ -215,6 +215,22 @@ def test_cost_estimates_from_the_documented_rates(world):
     # ASR: 600 s × 0.000035 + 600 s × 0.00007 = 0.063; infrastructure: 6.5 per 30 days.
     assert "Audio: 20.0 min" in text and "ASR: $0.06" in text and "Infrastructure: $6.50" in text
     assert "LLM: $0.00" in text and "Total: $6.56" in text
+    assert "qwen3-asr-flash $3.5e-05/s" in text and "fun-asr + qwen3-asr-flash-filetrans" in text
+
+
+def test_cost_uses_the_rates_of_the_configured_models_and_names_an_unpriced_one(world):
+    import attrs
+
+    from domain.costs import rates_for
+
+    world.services = attrs.evolve(world.services, cost_rates=rates_for(
+        "qwen3-asr-flash", "fun-asr", "qwen3-asr-flash-filetrans", "qwen9-future"))
+    world.accept = type(world.accept)(world.services, world.transcribe_job)
+    world.user()
+    log_transcription(world, USER, 600, chars=5000)
+    text = owner(world, "/cost")
+    assert "qwen9-future $0/$0 per M tokens" in text
+    assert "No known price for: qwen9-future" in text
 
 
 def test_metrics_honours_its_hours(world):
