@@ -59,6 +59,10 @@ class ModelUnavailable(PermanentFailure):
         self.model = model
 
 
+class SilentVideo(PermanentFailure):
+    """The file is a video without a sound track: nothing to transcribe (the user is told so)."""
+
+
 class ContentRejected(PermanentFailure):
     """The provider refused the content itself (moderation); the user should be told so."""
 

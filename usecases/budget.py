@@ -24,7 +24,7 @@ from typing import Any
 
 from ports.clock import Clock
 from ports.errors import PortError, TransientFailure
-from usecases.steps import StepInterrupted
+from usecases.steps import Deadline, StepInterrupted
 
 _local = threading.local()
 
@@ -39,11 +39,11 @@ class BudgetSpent(TransientFailure):
 @contextmanager
 def within(clock: Clock, seconds: float) -> Iterator[None]:
     """Run the block under a deadline ``seconds`` from now (or the enclosing one, if earlier)."""
-    previous = getattr(_local, "deadline", None)
-    at = clock.now() + max(0.0, seconds)
-    if previous is not None and previous[1] <= at:
-        at = previous[1]
-    _local.deadline = (clock, at)
+    previous: Deadline | None = getattr(_local, "deadline", None)
+    deadline = Deadline.after(clock, max(0.0, seconds))
+    if previous is not None and previous.at <= deadline.at:
+        deadline = previous
+    _local.deadline = deadline
     try:
         yield
     finally:
@@ -52,11 +52,8 @@ def within(clock: Clock, seconds: float) -> Iterator[None]:
 
 def remaining() -> float | None:
     """Seconds left in this thread's budget, or None when no budget runs."""
-    current = getattr(_local, "deadline", None)
-    if current is None:
-        return None
-    clock, at = current
-    return at - clock.now()
+    current: Deadline | None = getattr(_local, "deadline", None)
+    return None if current is None else current.remaining()
 
 
 def check(what: str) -> None:

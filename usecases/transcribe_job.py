@@ -46,6 +46,7 @@ from ports.errors import (
     FileTooBig,
     PermanentFailure,
     PortError,
+    SilentVideo,
     TransientFailure,
 )
 from ports.job_queue import JobQueue
@@ -196,10 +197,10 @@ class TranscribeJob:
             return self._fail(job, str(exc), "err_rejected", status=status)
         except FileTooBig as exc:
             return self._fail(job, str(exc), "too_big", status=status)
+        except SilentVideo as exc:
+            return self._fail(job, str(exc), "err_no_sound", status=status)
         except PermanentFailure as exc:
             key = "err_bad_media" if exc.provider in ("ffmpeg", "audio") else "err_generic"
-            if key == "err_bad_media" and exc.code == "no_audio" and "a video without sound" in str(exc):
-                key = "err_no_sound"
             if exc.provider == "telegram":
                 key = "err_download"
             return self._fail(job, str(exc), key, status=status)
@@ -327,14 +328,16 @@ class TranscribeJob:
         return audio
 
     def _drop_audio(self, state: _JobState) -> None:
-        key = state.job.audio_key
-        if key is None:
+        if state.job.audio_key is None:
             return
+        self._delete_kept_audio(state.job.audio_key)
+        state.update(lambda j: attrs.evolve(j, audio_key=None))
+
+    def _delete_kept_audio(self, key: str) -> None:
         try:
             self._blobs.delete(key)
         except PortError as exc:  # the bucket's lifecycle rule removes it later anyway
             log.warning("kept audio not deleted", extra={"error": str(exc)})
-        state.update(lambda j: attrs.evolve(j, audio_key=None))
 
     def _format(self, state: _JobState, settings: UserSettings, progress: Any, deadline: Deadline) -> None:
         job = state.job
@@ -479,10 +482,7 @@ class TranscribeJob:
             return self._complete(current, user.settings if user else UserSettings())
         bill = self._billing.fail(current.user_id, current.job_id, current.reserved_minutes, current.extra_minutes)
         if current.audio_key is not None:
-            try:
-                self._blobs.delete(current.audio_key)
-            except PortError as exc:
-                log.warning("kept audio not deleted", extra={"error": str(exc)})
+            self._delete_kept_audio(current.audio_key)
         try:
             self._jobs.save(current.failed(self._clock.now(), error))
         except ConflictError:

@@ -39,7 +39,7 @@ from domain.transcript import Segment, SpeakerPassResult, TextPassResult, Transc
 from ports.audio_tools import AudioTools
 from ports.blob_store import BlobStore
 from ports.clock import Clock
-from ports.errors import PermanentFailure, PortError, TransientFailure
+from ports.errors import PermanentFailure, PortError, SilentVideo, TransientFailure
 from ports.speech import AudioClip, SpeakerPass, SpeechRecognizer, TimedTextPass
 from usecases.errors import DecodeLimitReached
 from usecases.retrying import with_retries
@@ -138,8 +138,9 @@ class Transcriber:
         probe = self._audio.transcode(source, target, profile, silences_min_s=self._policy.min_silence_s,
                                       time_limit_s=limit(), max_output_s=cap_s)
         if probe.duration_ms <= 0 or not probe.has_audio:
-            what = "a video without sound" if probe.has_video and not probe.has_audio else "no audio track"
-            raise PermanentFailure("audio", what, code="no_audio")
+            if probe.has_video and not probe.has_audio:
+                raise SilentVideo("audio", "a video without sound", code="no_audio")
+            raise PermanentFailure("audio", "no audio track", code="no_audio")
         if probe.duration_ms >= cap_s * 1000 - DECODE_LIMIT_SLACK_MS:
             raise DecodeLimitReached(probe.duration_ms, cap_s)
         if choose_profile(probe.duration_ms / 1000) != profile:

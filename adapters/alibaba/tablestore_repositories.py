@@ -560,25 +560,30 @@ def build(kind: str, *, endpoint: str, instance: str, access_key_id: str, access
     return getattr(repositories, attribute)
 
 
-def missing_tables(target: TablestoreRepositories | Any, table_prefix: str | None = None) -> list[str]:
-    """The tables of ``TABLES`` the instance lacks (empty when every one is there); for operators."""
+def _client_and_prefix(target: TablestoreRepositories | Any, table_prefix: str | None) -> tuple[Any, str]:
+    """A TablestoreRepositories' client and prefix (``table_prefix`` wins), or a bare OTSClient's."""
     if isinstance(target, TablestoreRepositories):
-        client, prefix = target.client, target.table_prefix if table_prefix is None else table_prefix
-    else:
-        client, prefix = target, table_prefix or ""
+        return target.client, target.table_prefix if table_prefix is None else table_prefix
+    return target, table_prefix or ""
+
+
+def _existing_tables(client: Any) -> set[str]:
     try:
-        existing = set(client.list_table())
+        return set(client.list_table())
     except Exception as exc:  # noqa: BLE001
         raise _translate(exc, "list tables") from None
+
+
+def missing_tables(target: TablestoreRepositories | Any, table_prefix: str | None = None) -> list[str]:
+    """The tables of ``TABLES`` the instance lacks (empty when every one is there); for operators."""
+    client, prefix = _client_and_prefix(target, table_prefix)
+    existing = _existing_tables(client)
     return [prefix + name for name in TABLES if prefix + name not in existing]
 
 
 def table_ttl(target: TablestoreRepositories | Any, name: str, table_prefix: str | None = None) -> int:
     """The time to live (seconds, -1: none) the service reports for table ``name`` (DescribeTable)."""
-    if isinstance(target, TablestoreRepositories):
-        client, prefix = target.client, target.table_prefix if table_prefix is None else table_prefix
-    else:
-        client, prefix = target, table_prefix or ""
+    client, prefix = _client_and_prefix(target, table_prefix)
     try:
         described = client.describe_table(prefix + name)
     except Exception as exc:  # noqa: BLE001
@@ -594,14 +599,8 @@ def create_tables(target: TablestoreRepositories | Any, table_prefix: str | None
     ``target`` is a TablestoreRepositories (its client and prefix are used) or a bare OTSClient.
     """
     tablestore = _sdk()
-    if isinstance(target, TablestoreRepositories):
-        client, prefix = target.client, target.table_prefix if table_prefix is None else table_prefix
-    else:
-        client, prefix = target, table_prefix or ""
-    try:
-        existing = set(client.list_table())
-    except Exception as exc:  # noqa: BLE001
-        raise _translate(exc, "list tables") from None
+    client, prefix = _client_and_prefix(target, table_prefix)
+    existing = _existing_tables(client)
     created = []
     for name, (pk_name, ttl) in TABLES.items():
         full = prefix + name
@@ -701,34 +700,49 @@ class TablestoreUsers(_Store, Users):
         return attrs.evolve(user, balance_minutes=current.balance_minutes,
                             micro_purchases=current.micro_purchases, version=user.version + 1)
 
-    def _exactly_once(self, user_id: int, op_key: str, what: str,
-                      step: Callable[[dict[str, Any], bool], tuple[T, list[tuple[str, Any]] | None]],
-                      also: Callable[[list[str]], list[str]] | None = None) -> T:
-        """Apply one keyed operation to a user row at most once (see the module doc).
-
-        ``step(row, duplicate)`` gives the answer and the columns to write, or None to write nothing;
-        the write also records ``op_key`` (after the keys ``also(ops)`` names, if given) and bumps
-        the version, and a lost race reads and tries again.
-        """
+    def _versioned_update(self, user_id: int, what: str,
+                          step: Callable[[dict[str, Any]], tuple[T, list[tuple[str, Any]] | None]],
+                          *, missing: Callable[[], T] | None = None) -> T:
+        """Read the user row, let ``step(row)`` give the answer and the columns to write (None: write
+        nothing) and write them with ``version + 1`` under the version condition; a lost race reads
+        and tries again (at most ``BALANCE_ATTEMPTS`` times). A missing row raises KeyError unless
+        ``missing`` gives the answer for it."""
         for attempt in range(BALANCE_ATTEMPTS):
             row = self._t.get(self.TABLE, str(user_id))
             if row is None:
+                if missing is not None:
+                    return missing()
                 raise KeyError(user_id)
-            version, ops = _int(row.get("version")), _json_list(row.get("ops"))
-            answer, columns = step(row, op_key in ops)
+            answer, columns = step(row)
             if columns is None:
                 return answer
-            extra = also(ops) if also is not None else []
-            remembered = (ops + extra + [op_key])[-REMEMBERED_OPS:]
+            version = _int(row.get("version"))
             try:
-                self._t.update(self.TABLE, str(user_id),
-                               columns + [("ops", _dumps(remembered)), ("version", version + 1)],
+                self._t.update(self.TABLE, str(user_id), columns + [("version", version + 1)],
                                self._t.expect_version(version, legacy="version" not in row))
             except _ConditionFailed:
                 _backoff(attempt)
                 continue
             return answer
         raise TransientFailure(PROVIDER, f"{what} lost every optimistic race", code="OTSConditionCheckFail")
+
+    def _exactly_once(self, user_id: int, op_key: str, what: str,
+                      step: Callable[[dict[str, Any], bool], tuple[T, list[tuple[str, Any]] | None]],
+                      also: Callable[[list[str]], list[str]] | None = None) -> T:
+        """Apply one keyed operation to a user row at most once (see the module doc).
+
+        ``step(row, duplicate)`` gives the answer and the columns to write, or None to write nothing;
+        the write also records ``op_key`` (after the keys ``also(ops)`` names, if given).
+        """
+        def keyed(row: dict[str, Any]) -> tuple[T, list[tuple[str, Any]] | None]:
+            ops = _json_list(row.get("ops"))
+            answer, columns = step(row, op_key in ops)
+            if columns is None:
+                return answer, None
+            extra = also(ops) if also is not None else []
+            return answer, columns + [("ops", _dumps((ops + extra + [op_key])[-REMEMBERED_OPS:]))]
+
+        return self._versioned_update(user_id, what, keyed)
 
     def apply_balance(self, user_id: int, op_key: str, delta: int) -> BalanceChange:
         def step(row: dict[str, Any], duplicate: bool) -> tuple[BalanceChange, list[tuple[str, Any]] | None]:
@@ -744,27 +758,13 @@ class TablestoreUsers(_Store, Users):
 
     def _update_slots(self, user_id: int, change: Callable[[dict[str, float]], dict[str, float] | None],
                       *, missing_ok: bool = False) -> bool:
-        """Read ``worker_slots``, apply ``change`` (None: write nothing, answer False) and write it
-        back under the version condition, retrying a lost race."""
-        for attempt in range(BALANCE_ATTEMPTS):
-            row = self._t.get(self.TABLE, str(user_id))
-            if row is None:
-                if missing_ok:
-                    return False
-                raise KeyError(user_id)
-            slots = {str(k): _float(v) for k, v in _json_dict(row.get("worker_slots")).items()}
-            new = change(slots)
-            if new is None:
-                return False
-            version = _int(row.get("version"))
-            try:
-                self._t.update(self.TABLE, str(user_id), [("worker_slots", _dumps(new)), ("version", version + 1)],
-                               self._t.expect_version(version, legacy="version" not in row))
-            except _ConditionFailed:
-                _backoff(attempt)
-                continue
-            return True
-        raise TransientFailure(PROVIDER, "worker slot update lost every optimistic race", code="OTSConditionCheckFail")
+        """Apply ``change`` to ``worker_slots`` (None: write nothing, answer False)."""
+        def step(row: dict[str, Any]) -> tuple[bool, list[tuple[str, Any]] | None]:
+            new = change({str(k): _float(v) for k, v in _json_dict(row.get("worker_slots")).items()})
+            return (False, None) if new is None else (True, [("worker_slots", _dumps(new))])
+
+        return self._versioned_update(user_id, "worker slot update", step,
+                                      missing=(lambda: False) if missing_ok else None)
 
     def hold_worker_slot(self, user_id: int, job_id: str, until: float, limit: int, now: float) -> bool:
         def change(slots: dict[str, float]) -> dict[str, float] | None:

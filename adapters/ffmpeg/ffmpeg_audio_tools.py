@@ -27,7 +27,7 @@ import attrs
 
 from domain.audio import STANDARD_PROFILE, ProbeResult, Span, TranscodeProfile
 from ports.audio_tools import AudioTools
-from ports.errors import PermanentFailure, TransientFailure
+from ports.errors import PermanentFailure, SilentVideo, TransientFailure
 from ports.speech import AudioClip
 
 PROVIDER = "ffmpeg"
@@ -298,9 +298,9 @@ class FfmpegAudioTools(AudioTools):
         media = self._inspect(source, timeout_s)
         if not media.has_audio:
             what = "a video without sound" if media.has_video else "not audio"
-            raise PermanentFailure(
-                PROVIDER, f"{source.name}: no audio stream ({what}, format {media.format_name})", code="no_audio",
-            )
+            kind = SilentVideo if media.has_video else PermanentFailure
+            raise kind(PROVIDER, f"{source.name}: no audio stream ({what}, format {media.format_name})",
+                       code="no_audio")
         return media
 
     def _empty_outputs(self, stderr: str, outputs: Sequence[Path]) -> list[int]:

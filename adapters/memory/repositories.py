@@ -143,13 +143,7 @@ class InMemoryUsers(_Faulty, Users):
             current = self._rows[user_id]
             if op_key in self._ops[user_id]:
                 return True
-            if current.micro_purchases >= limit:
-                return False
-            self._rows[user_id] = attrs.evolve(
-                current, micro_purchases=current.micro_purchases + 1, version=current.version + 1
-            )
-            self._remember(user_id, op_key)
-            return True
+            return self._count_purchase(current, op_key, limit)
 
     def count_paid_purchase(self, user_id: int, charge_key: str, reservation_key: str | None, limit: int) -> bool:
         with self._lock:
@@ -164,13 +158,16 @@ class InMemoryUsers(_Faulty, Users):
                 self._remember(user_id, taken)
                 self._remember(user_id, charge_key)
                 return True
-            if current.micro_purchases >= limit:
-                return False
-            self._rows[user_id] = attrs.evolve(
-                current, micro_purchases=current.micro_purchases + 1, version=current.version + 1
-            )
-            self._remember(user_id, charge_key)
-            return True
+            return self._count_purchase(current, charge_key, limit)
+
+    def _count_purchase(self, current: User, op_key: str, limit: int) -> bool:
+        """One more limited-package purchase under ``op_key`` unless ``limit`` is reached (lock held)."""
+        if current.micro_purchases >= limit:
+            return False
+        self._rows[current.user_id] = attrs.evolve(
+            current, micro_purchases=current.micro_purchases + 1, version=current.version + 1)
+        self._remember(current.user_id, op_key)
+        return True
 
     def scan(self) -> Iterator[User]:
         with self._lock:

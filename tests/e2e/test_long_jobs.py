@@ -169,12 +169,17 @@ def balance(fc_) -> int:
     return fc_.runtime.resolve("users").get(USER).balance_minutes
 
 
+def run_through_the_trigger(fc_, clock: SimulatedClock, path):
+    """Send ``path`` as a document and let the trigger model deliver the queue until it drains."""
+    job_id = send_document(fc_, path)
+    trigger = SyncPushTrigger(fc_, clock)
+    trigger.run()
+    return fc_.runtime.resolve("jobs").get(job_id), trigger
+
+
 def test_a_4_hour_plain_job_finishes_in_steps_within_the_push_limit(fc, monkeypatch, four_hours):
     clock, recognizer, formatter, _, _ = simulated_world(fc, monkeypatch, dialogue=False)
-    job_id = send_document(fc, four_hours)
-    trigger = SyncPushTrigger(fc, clock)
-    trigger.run()
-    job = fc.runtime.resolve("jobs").get(job_id)
+    job, trigger = run_through_the_trigger(fc, clock, four_hours)
     assert job.status is JobStatus.COMPLETED, job.error
     assert max(trigger.durations) <= PUSH_LIMIT_S, trigger.durations
     assert job.steps >= 1 and len(trigger.durations) == job.steps + 1  # the limit really was binding
@@ -191,10 +196,7 @@ def test_a_4_hour_plain_job_finishes_in_steps_within_the_push_limit(fc, monkeypa
 
 def test_a_4_hour_dialogue_job_polls_its_passes_across_steps(fc, monkeypatch, four_hours):
     clock, recognizer, formatter, speaker_pass, text_pass = simulated_world(fc, monkeypatch, dialogue=True)
-    job_id = send_document(fc, four_hours)
-    trigger = SyncPushTrigger(fc, clock)
-    trigger.run()
-    job = fc.runtime.resolve("jobs").get(job_id)
+    job, trigger = run_through_the_trigger(fc, clock, four_hours)
     assert job.status is JobStatus.COMPLETED, job.error
     assert max(trigger.durations) <= PUSH_LIMIT_S, trigger.durations
     assert job.steps >= 3
