@@ -24,7 +24,10 @@ import re
 from typing import Any
 from urllib.parse import urlparse
 
-from ports.blob_store import BlobStore
+from collections.abc import Sequence
+from pathlib import Path
+
+from ports.blob_store import BlobStore, DirectUploads
 from ports.errors import PermanentFailure, TransientFailure
 
 PROVIDER = "oss"
@@ -77,7 +80,7 @@ def _translate(exc: Exception, action: str) -> Exception:
     return PermanentFailure(PROVIDER, f"{action} failed: {type(exc).__name__}")
 
 
-class OssBlobStore(BlobStore):
+class OssBlobStore(BlobStore, DirectUploads):
     def __init__(self, endpoint: str, bucket: str, access_key_id: str, access_key_secret: str,
                  security_token: str | None = None, region: str | None = None, *,
                  connect_timeout: float = 10.0) -> None:
@@ -146,3 +149,97 @@ class OssBlobStore(BlobStore):
         if parsed.scheme != "https" and not _is_loopback(parsed.hostname):
             raise PermanentFailure(PROVIDER, "signed URL is not HTTPS")
         return url
+
+    # -- uploads from a user's device (the Mini App): multipart with one signed URL per part ------
+    def _signed(self, method: str, key: str, expires_s: int, params: dict[str, str] | None = None) -> str:
+        if not 0 < expires_s <= MAX_URL_LIFETIME_S:
+            raise ValueError("signed URLs live at most one hour")
+        url = self._call("sign url", lambda: self._bucket.sign_url(method, key, int(expires_s), params=params,
+                                                                     slash_safe=True))
+        parsed = urlparse(url)
+        if parsed.scheme != "https" and not _is_loopback(parsed.hostname):
+            raise PermanentFailure(PROVIDER, "signed URL is not HTTPS")
+        return str(url)
+
+    def start_multipart(self, key: str) -> str:
+        return str(self._call("start multipart upload", lambda: self._bucket.init_multipart_upload(key).upload_id))
+
+    def signed_part_url(self, key: str, upload_id: str, part_number: int, expires_s: int) -> str:
+        # partNumber and uploadId are part of the signed query: the URL is good for that part only.
+        return self._signed("PUT", key, expires_s, {"partNumber": str(part_number), "uploadId": upload_id})
+
+    def signed_put_url(self, key: str, expires_s: int) -> str:
+        return self._signed("PUT", key, expires_s)
+
+    def complete_multipart(self, key: str, upload_id: str, parts: Sequence[tuple[int, str]]) -> None:
+        import oss2.models
+
+        infos = [oss2.models.PartInfo(number, etag) for number, etag in sorted(parts)]
+        self._call("complete multipart upload", lambda: self._bucket.complete_multipart_upload(key, upload_id, infos))
+
+    def abort_multipart(self, key: str, upload_id: str) -> None:
+        import oss2.exceptions as oss_errors
+
+        try:
+            self._bucket.abort_multipart_upload(key, upload_id)
+        except oss_errors.NoSuchUpload:
+            return
+        except Exception as exc:  # noqa: BLE001
+            raise _translate(exc, "abort multipart upload") from None
+
+    def object_size(self, key: str) -> int | None:
+        import oss2.exceptions as oss_errors
+
+        try:
+            return int(self._bucket.head_object(key).content_length)
+        except oss_errors.NotFound:
+            return None
+        except Exception as exc:  # noqa: BLE001
+            raise _translate(exc, "check object") from None
+
+    def download_to(self, key: str, target: Path) -> int:
+        # oss2 copies the response into the file in chunks and checks the CRC-64 at the end.
+        self._call("get object", lambda: self._bucket.get_object_to_file(key, str(target)))
+        return target.stat().st_size
+
+    # -- bucket set-up for the Mini App (admin CLI, doctor) ---------------------------------------
+    def configure_direct_uploads(self, origins: Sequence[str], prefix: str, abort_after_days: int,
+                                 expire_after_days: int) -> None:
+        """The CORS rule that lets the Mini App's origin PUT parts and read their ETag, and the lifecycle
+        rule that removes abandoned parts and leftover uploads under ``prefix``. PutBucketCors
+        replaces every rule of the bucket: this bucket is the bot's own."""
+        import oss2.models as m
+
+        cors = m.BucketCors([m.CorsRule(allowed_origins=list(origins), allowed_methods=["PUT"],
+                                        allowed_headers=["*"], expose_headers=["ETag"], max_age_seconds=3600)])
+        self._call("put bucket cors", lambda: self._bucket.put_bucket_cors(cors))
+        rule = m.LifecycleRule(
+            "direct-uploads", prefix, status=m.LifecycleRule.ENABLED,
+            expiration=m.LifecycleExpiration(days=expire_after_days),
+            abort_multipart_upload=m.AbortMultipartUpload(days=abort_after_days))
+        self._call("put bucket lifecycle", lambda: self._bucket.put_bucket_lifecycle(m.BucketLifecycle([rule])))
+
+    def direct_upload_problems(self, origin: str, prefix: str) -> list[str]:
+        """What stops the Mini App from uploading (for ``doctor``): [] when CORS and lifecycle are right."""
+        import oss2.exceptions as oss_errors
+
+        problems: list[str] = []
+        try:
+            rules = self._bucket.get_bucket_cors().rules
+        except oss_errors.NoSuchCors:
+            rules = []
+        except Exception as exc:  # noqa: BLE001
+            raise _translate(exc, "get bucket cors") from None
+        if not any((origin in r.allowed_origins or "*" in r.allowed_origins) and "PUT" in r.allowed_methods
+                   and any(h.lower() == "etag" for h in r.expose_headers) for r in rules):
+            problems.append(f"no CORS rule lets {origin} PUT and read ETag")
+        try:
+            lifecycle = self._bucket.get_bucket_lifecycle().rules
+        except oss_errors.NoSuchLifecycle:
+            lifecycle = []
+        except Exception as exc:  # noqa: BLE001
+            raise _translate(exc, "get bucket lifecycle") from None
+        if not any(prefix.startswith(r.prefix or "") and r.status == "Enabled" and r.abort_multipart_upload
+                   for r in lifecycle):
+            problems.append(f"no lifecycle rule aborts unfinished uploads under {prefix}")
+        return problems

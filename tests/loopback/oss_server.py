@@ -15,6 +15,21 @@ Path-style object API as ``oss2`` 2.19.1 uses it against an IP endpoint (api-con
 - Signed URLs honour ``x-oss-date`` + ``x-oss-expires`` against the server's clock, which a test can
   move forward with ``advance(seconds)``: an expired URL gets 403 ``AccessDenied``.
 - ``fail_next(n)`` makes the next n requests answer 503 ``ServiceUnavailable``.
+- Multipart uploads as OSS documents them (docs/provider-contracts.md, "OSS multipart"):
+  ``POST ?uploads`` (InitiateMultipartUpload, XML ``UploadId``), ``PUT ?partNumber=N&uploadId=ID``
+  (UploadPart; N from 1 to 10,000; ``ETag`` in the answer; the same N again replaces the part),
+  ``POST ?uploadId=ID`` with the ``CompleteMultipartUpload`` XML (parts in ascending order, ETags
+  matching, every part but the last at least 100 KB, else ``InvalidPartOrder``/``InvalidPart``/
+  ``EntityTooSmall``), ``DELETE ?uploadId=ID`` (AbortMultipartUpload). An unknown upload id is 404
+  ``NoSuchUpload``. Signed part URLs carry ``partNumber`` and ``uploadId`` in their signed query.
+- Bucket CORS (``PUT/GET/DELETE /<bucket>/?cors``) and lifecycle (``PUT/GET /<bucket>/?lifecycle``)
+  are stored as XML. A browser's preflight (``OPTIONS`` with ``Origin`` and
+  ``Access-Control-Request-Method``) is answered from the first matching rule (origin, method and
+  every requested header allowed) with the ``Access-Control-*`` headers, or 403 when none matches;
+  an actual request with ``Origin`` gets ``Access-Control-Allow-Origin`` and
+  ``Access-Control-Expose-Headers`` from the matching rule, and none when no rule matches (the
+  browser then hides the answer from the page). ``fail_part_puts(n)`` drops the connection of the
+  next n part uploads without answering (a connection lost mid-upload).
 
 Usage::
 
@@ -32,7 +47,9 @@ import hashlib
 import hmac
 import itertools
 import threading
+import uuid
 from collections.abc import Iterator
+from xml.etree import ElementTree
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 import attrs
@@ -69,6 +86,38 @@ def _v4_encode(text: str, keep_slashes: bool) -> str:
     return "".join(out)
 
 
+MIN_PART_BYTES = 100 * 1024
+MAX_PARTS = 10_000
+
+
+@attrs.define
+class Upload:
+    key: str
+    parts: dict[int, tuple[bytes, str]] = attrs.field(factory=dict)  # number → (bytes, ETag)
+
+
+@attrs.define
+class CorsRule:
+    origins: list[str]
+    methods: list[str]
+    headers: list[str]
+    expose: list[str]
+    max_age: int | None
+
+
+def _wildcard(pattern: str, value: str) -> bool:
+    """OSS allows one ``*`` in an AllowedOrigin or AllowedHeader."""
+    if "*" not in pattern:
+        return pattern.lower() == value.lower()
+    head, _, tail = pattern.lower().partition("*")
+    value = value.lower()
+    return value.startswith(head) and value.endswith(tail) and len(value) >= len(head) + len(tail)
+
+
+def _etag(data: bytes) -> str:
+    return '"' + hashlib.md5(data).hexdigest().upper() + '"'
+
+
 @attrs.define
 class StoredObject:
     data: bytes
@@ -93,8 +142,49 @@ class OssLoopback(InjectedFailures, MovableClock):
         self.endpoint = ""
         self.objects: dict[str, StoredObject] = {}
         self.requests: list[tuple[str, str, str]] = []  # (method, key, auth kind: header|url)
+        self.uploads: dict[str, Upload] = {}
+        self.cors_xml: bytes | None = None
+        self.lifecycle_xml: bytes | None = None
+        self.part_puts: list[tuple[str, int]] = []  # (upload id, part number) of every stored part
+        self._drop_parts = 0
         self._lock = threading.Lock()
         self._ids = itertools.count(1)
+
+    def fail_part_puts(self, n: int = 1) -> None:
+        """Drop the connection of the next ``n`` part uploads (the part is not stored)."""
+        with self._lock:
+            self._drop_parts += n
+
+    def take_part_drop(self) -> bool:
+        with self._lock:
+            if self._drop_parts:
+                self._drop_parts -= 1
+                return True
+            return False
+
+    def cors_rules(self) -> list[CorsRule]:
+        if not self.cors_xml:
+            return []
+        root = ElementTree.fromstring(self.cors_xml)
+        rules = []
+        for node in root.findall("CORSRule"):
+            age = node.findtext("MaxAgeSeconds")
+            rules.append(CorsRule([e.text or "" for e in node.findall("AllowedOrigin")],
+                                  [e.text or "" for e in node.findall("AllowedMethod")],
+                                  [e.text or "" for e in node.findall("AllowedHeader")],
+                                  [e.text or "" for e in node.findall("ExposeHeader")],
+                                  int(age) if age else None))
+        return rules
+
+    def matching_cors_rule(self, origin: str, method: str, request_headers: list[str]) -> CorsRule | None:
+        for rule in self.cors_rules():
+            if not any(_wildcard(o, origin) for o in rule.origins):
+                continue
+            if method.upper() not in (m.upper() for m in rule.methods):
+                continue
+            if all(any(_wildcard(h, wanted) for h in rule.headers) for wanted in request_headers):
+                return rule
+        return None
 
     def next_request_id(self) -> str:
         return f"5F0A{next(self._ids):020d}"
@@ -200,17 +290,36 @@ class _Handler(LoopbackHandler):
         path = unquote(split.path)
         query = parse_qsl(split.query, keep_blank_values=True)
         headers = {k.lower(): v.strip() for k, v in self.headers.items()}
+        self._cors = None
         try:
+            if method == "OPTIONS":
+                self._preflight(headers)
+                return
+            origin = headers.get("origin")
+            if origin:
+                self._cors = store.matching_cors_rule(origin, method, [])
             if store.take_failure():
                 raise _OssError(503, "ServiceUnavailable", "Please reduce your request rate.")
             kind = store.verify(method, path, query, headers)
             bucket, _, key = path.lstrip("/").partition("/")
             if bucket != store.bucket:
                 raise _OssError(404, "NoSuchBucket", "The specified bucket does not exist.")
+            params = dict(query)
             if not key:
-                raise _OssError(400, "InvalidObjectName", "The object name is empty.")
+                self._bucket_config(method, params, body)
+                return
             store.requests.append((method, key, kind))
-            if method == "PUT":
+            if method == "POST" and "uploads" in params:
+                self._initiate(key)
+            elif method == "PUT" and "uploadId" in params:
+                self._upload_part(key, params, body)
+            elif method == "POST" and "uploadId" in params:
+                self._complete(key, params["uploadId"], body)
+            elif method == "DELETE" and "uploadId" in params:
+                if store.uploads.pop(params["uploadId"], None) is None:
+                    raise _OssError(404, "NoSuchUpload", "The specified upload does not exist.")
+                self._reply(204, b"", {})
+            elif method == "PUT":
                 self._put(key, body, headers)
             elif method == "DELETE":
                 store.objects.pop(key, None)
@@ -229,7 +338,136 @@ class _Handler(LoopbackHandler):
         except _OssError as exc:
             self._reply_error(method, exc)
 
-    do_PUT = do_GET = do_HEAD = do_DELETE = _handle
+    do_PUT = do_GET = do_HEAD = do_DELETE = do_POST = do_OPTIONS = _handle
+
+    # ---- CORS
+
+    def _preflight(self, headers: dict[str, str]) -> None:
+        store: OssLoopback = self.server.backend
+        origin = headers.get("origin", "")
+        wanted = headers.get("access-control-request-method", "")
+        asked = [h.strip() for h in headers.get("access-control-request-headers", "").split(",") if h.strip()]
+        rule = store.matching_cors_rule(origin, wanted, asked) if origin and wanted else None
+        if rule is None:
+            raise _OssError(403, "AccessForbidden", "CORSResponse: This CORS request is not allowed.")
+        out = {"Access-Control-Allow-Origin": origin, "Access-Control-Allow-Methods": ", ".join(rule.methods),
+               "Vary": "Origin, Access-Control-Request-Method, Access-Control-Request-Headers"}
+        if asked:
+            out["Access-Control-Allow-Headers"] = ", ".join(asked)
+        if rule.expose:
+            out["Access-Control-Expose-Headers"] = ", ".join(rule.expose)
+        if rule.max_age is not None:
+            out["Access-Control-Max-Age"] = str(rule.max_age)
+        self._reply(200, b"", out)
+
+    def _cors_headers(self) -> dict[str, str]:
+        rule = getattr(self, "_cors", None)
+        if rule is None:
+            return {}
+        out = {"Access-Control-Allow-Origin": self.headers.get("Origin", ""),
+               "Access-Control-Allow-Methods": ", ".join(rule.methods), "Vary": "Origin"}
+        if rule.expose:
+            out["Access-Control-Expose-Headers"] = ", ".join(rule.expose)
+        return out
+
+    # ---- bucket configuration
+
+    def _bucket_config(self, method: str, params: dict[str, str], body: bytes) -> None:
+        store: OssLoopback = self.server.backend
+        name = "cors" if "cors" in params else "lifecycle" if "lifecycle" in params else None
+        if name is None:
+            raise _OssError(400, "InvalidObjectName", "The object name is empty.")
+        store.requests.append((method, "?" + name, "header"))
+        attr = f"{name}_xml"
+        if method == "PUT":
+            try:
+                root = ElementTree.fromstring(body)
+            except ElementTree.ParseError:
+                raise _OssError(400, "MalformedXML", "The XML you provided was not well-formed.") from None
+            if name == "lifecycle":
+                for rule in root.findall("Rule"):
+                    abort = rule.find("AbortMultipartUpload")
+                    if abort is not None and (abort.find("Days") is None) == (abort.find("CreatedBeforeDate") is None):
+                        raise _OssError(400, "MalformedXML", "AbortMultipartUpload needs Days or CreatedBeforeDate.")
+            setattr(store, attr, body)
+            self._reply(200, b"", {})
+        elif method == "DELETE":
+            setattr(store, attr, None)
+            self._reply(204, b"", {})
+        else:
+            stored = getattr(store, attr)
+            if stored is None:
+                code = "NoSuchCORSConfiguration" if name == "cors" else "NoSuchLifecycle"
+                raise _OssError(404, code, f"The {name} configuration does not exist.")
+            self._reply(200, stored, {"Content-Type": "application/xml"})
+
+    # ---- multipart
+
+    def _initiate(self, key: str) -> None:
+        store: OssLoopback = self.server.backend
+        upload_id = uuid.uuid4().hex.upper()
+        store.uploads[upload_id] = Upload(key)
+        xml = ('<?xml version="1.0" encoding="UTF-8"?>\n<InitiateMultipartUploadResult>'
+               f"<Bucket>{store.bucket}</Bucket><Key>{key}</Key><UploadId>{upload_id}</UploadId>"
+               "</InitiateMultipartUploadResult>").encode()
+        self._reply(200, xml, {"Content-Type": "application/xml"})
+
+    def _upload(self, key: str, upload_id: str) -> Upload:
+        store: OssLoopback = self.server.backend
+        upload = store.uploads.get(upload_id)
+        if upload is None or upload.key != key:
+            raise _OssError(404, "NoSuchUpload", "The specified upload does not exist.")
+        return upload
+
+    def _upload_part(self, key: str, params: dict[str, str], body: bytes) -> None:
+        store: OssLoopback = self.server.backend
+        upload = self._upload(key, params["uploadId"])
+        try:
+            number = int(params.get("partNumber", ""))
+        except ValueError:
+            number = 0
+        if not 1 <= number <= MAX_PARTS:
+            raise _OssError(400, "InvalidArgument", "Part number must be an integer between 1 and 10000.")
+        if store.take_part_drop():
+            # The connection goes away before any answer: the browser sees a network error.
+            self.close_connection = True
+            self.connection.shutdown(2)
+            return
+        upload.parts[number] = (body, _etag(body))
+        store.part_puts.append((params["uploadId"], number))
+        self._reply(200, b"", {"ETag": _etag(body), "x-oss-hash-crc64ecma": str(crc64_ecma(body))})
+
+    def _complete(self, key: str, upload_id: str, body: bytes) -> None:
+        store: OssLoopback = self.server.backend
+        upload = self._upload(key, upload_id)
+        try:
+            root = ElementTree.fromstring(body)
+        except ElementTree.ParseError:
+            raise _OssError(400, "MalformedXML", "The XML you provided was not well-formed.") from None
+        listed = [(int(p.findtext("PartNumber") or 0), (p.findtext("ETag") or "").strip()) for p in root.findall("Part")]
+        if not listed:
+            raise _OssError(400, "MalformedXML", "The XML you provided was not well-formed.")
+        numbers = [n for n, _ in listed]
+        if numbers != sorted(set(numbers)):
+            raise _OssError(400, "InvalidPartOrder", "The list of parts was not in ascending order.")
+        chunks = []
+        for index, (number, etag) in enumerate(listed):
+            stored = upload.parts.get(number)
+            if stored is None or stored[1].strip('"') != etag.strip('"'):
+                raise _OssError(400, "InvalidPart", "One or more of the specified parts could not be found.")
+            if index < len(listed) - 1 and len(stored[0]) < MIN_PART_BYTES:
+                raise _OssError(400, "EntityTooSmall", "Your proposed upload is smaller than the minimum allowed size.")
+            chunks.append(stored[0])
+        data = b"".join(chunks)
+        del store.uploads[upload_id]
+        store.objects[key] = StoredObject(data, "application/octet-stream", store.now())
+        digest = hashlib.md5(b"".join(hashlib.md5(c).digest() for c in chunks)).hexdigest().upper()
+        etag = f'"{digest}-{len(chunks)}"'
+        xml = ('<?xml version="1.0" encoding="UTF-8"?>\n<CompleteMultipartUploadResult>'
+               f"<Location>{store.endpoint}/{store.bucket}/{key}</Location><Bucket>{store.bucket}</Bucket>"
+               f"<Key>{key}</Key><ETag>{etag}</ETag></CompleteMultipartUploadResult>").encode()
+        self._reply(200, xml, {"Content-Type": "application/xml", "ETag": etag,
+                               "x-oss-hash-crc64ecma": str(crc64_ecma(data))})
 
     def _put(self, key: str, body: bytes, headers: dict[str, str]) -> None:
         store: OssLoopback = self.server.backend
@@ -262,6 +500,7 @@ class _Handler(LoopbackHandler):
             ("x-oss-request-id", request_id or store.next_request_id()),
             ("Date", email.utils.formatdate(usegmt=True)),
             *((name, value) for name, value in headers.items() if name != "x-oss-request-id"),
+            *((name, value) for name, value in self._cors_headers().items() if name not in headers),
         ], content_length=content_length)
 
 

@@ -1,0 +1,114 @@
+"""Mini App initData verification against Telegram's documented algorithm.
+
+The known-answer vector below was computed outside Python with OpenSSL, not with the code under test:
+
+    KEY=$(printf '%s' '123456:TEST-token-not-real' | openssl dgst -sha256 -hmac WebAppData -hex)
+    printf 'auth_date=1765000000\\nquery_id=AAF-test-query\\nsignature=sig-ABC_def\\nuser={...}' \\
+        | openssl dgst -sha256 -mac HMAC -macopt hexkey:$KEY -hex
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from urllib.parse import quote, urlencode
+
+import pytest
+
+from domain.init_data import InitDataRejected, secret_key, verify_init_data
+
+TOKEN = "123456:TEST-token-not-real"
+USER_JSON = '{"id":424242,"first_name":"Ann","language_code":"ru"}'
+OPENSSL_SECRET_KEY = "c50e7402610549b7a6ca0eead130035fadad866545b763011d1b22d477c637c3"
+OPENSSL_HASH = "46ca3ea6cccd2aa35bb777c0268d8ad420d5cbb10edd02ef404306d23e440934"
+AUTH_DATE = 1765000000
+DAY = 86400
+
+
+def _query(hash_value: str, **overrides: str) -> str:
+    # Telegram's order is not sorted; the verifier must sort itself.
+    fields = {"query_id": "AAF-test-query", "user": USER_JSON, "auth_date": str(AUTH_DATE),
+              "signature": "sig-ABC_def", "hash": hash_value}
+    fields.update(overrides)
+    return urlencode(fields, quote_via=quote)
+
+
+def _independent_hash(pairs: dict[str, str], token: str = TOKEN) -> str:
+    """The documented steps written out separately from the production helpers."""
+    check = "\n".join(f"{k}={pairs[k]}" for k in sorted(pairs))
+    key = hmac.new(b"WebAppData", token.encode(), hashlib.sha256).digest()
+    return hmac.new(key, check.encode(), hashlib.sha256).hexdigest()
+
+
+def test_secret_key_matches_openssl():
+    assert secret_key(TOKEN).hex() == OPENSSL_SECRET_KEY
+
+
+def test_the_openssl_vector_verifies():
+    verified = verify_init_data(_query(OPENSSL_HASH), TOKEN, now=AUTH_DATE + 10, max_age_s=DAY)
+    assert verified.user.user_id == 424242
+    assert verified.user.first_name == "Ann"
+    assert verified.user.language_code == "ru"
+    assert verified.auth_date == AUTH_DATE
+
+
+def test_uppercase_hex_hash_is_the_same_hash():
+    assert verify_init_data(_query(OPENSSL_HASH.upper()), TOKEN, now=AUTH_DATE, max_age_s=DAY).user.user_id == 424242
+
+
+def test_signature_is_part_of_the_checked_string():
+    # Dropping or altering the signature field changes the data-check-string: the hash no longer fits.
+    with pytest.raises(InitDataRejected):
+        verify_init_data(_query(OPENSSL_HASH, signature="other"), TOKEN, now=AUTH_DATE, max_age_s=DAY)
+
+
+def test_a_string_signed_without_signature_verifies_by_the_same_rule():
+    pairs = {"auth_date": str(AUTH_DATE), "user": USER_JSON}
+    query = urlencode({**pairs, "hash": _independent_hash(pairs)}, quote_via=quote)
+    assert verify_init_data(query, TOKEN, now=AUTH_DATE, max_age_s=DAY).user.user_id == 424242
+
+
+@pytest.mark.parametrize("change", [
+    {"user": USER_JSON.replace("424242", "424243")},  # another user
+    {"auth_date": str(AUTH_DATE + 1)},
+    {"hash": "0" * 64},
+    {"hash": ""},
+])
+def test_any_tampering_is_rejected(change):
+    query = _query(change.pop("hash", OPENSSL_HASH), **change)
+    with pytest.raises(InitDataRejected):
+        verify_init_data(query, TOKEN, now=AUTH_DATE, max_age_s=DAY)
+
+
+def test_another_bots_token_is_rejected():
+    with pytest.raises(InitDataRejected):
+        verify_init_data(_query(OPENSSL_HASH), "654321:other-token", now=AUTH_DATE, max_age_s=DAY)
+
+
+def test_stale_data_is_rejected_and_fresh_accepted_at_the_boundary():
+    assert verify_init_data(_query(OPENSSL_HASH), TOKEN, now=AUTH_DATE + DAY, max_age_s=DAY)
+    with pytest.raises(InitDataRejected, match="too old"):
+        verify_init_data(_query(OPENSSL_HASH), TOKEN, now=AUTH_DATE + DAY + 1, max_age_s=DAY)
+
+
+def test_data_from_the_future_beyond_skew_is_rejected():
+    with pytest.raises(InitDataRejected, match="future"):
+        verify_init_data(_query(OPENSSL_HASH), TOKEN, now=AUTH_DATE - 3600, max_age_s=DAY)
+
+
+@pytest.mark.parametrize("raw", ["", "hash", "a=1&a=2&hash=x", "%%%", "x" * 9000])
+def test_malformed_strings_are_rejected(raw):
+    with pytest.raises(InitDataRejected):
+        verify_init_data(raw, TOKEN, now=AUTH_DATE, max_age_s=DAY)
+
+
+def test_a_genuine_string_without_a_user_id_is_rejected():
+    pairs = {"auth_date": str(AUTH_DATE), "user": '{"first_name":"NoId"}'}
+    query = urlencode({**pairs, "hash": _independent_hash(pairs)}, quote_via=quote)
+    with pytest.raises(InitDataRejected, match="user id"):
+        verify_init_data(query, TOKEN, now=AUTH_DATE, max_age_s=DAY)
+
+
+def test_no_token_configured_rejects_everything():
+    with pytest.raises(InitDataRejected):
+        verify_init_data(_query(OPENSSL_HASH), "", now=AUTH_DATE, max_age_s=DAY)
