@@ -92,6 +92,10 @@ class Job:
     # The user asked to stop (/cancel): the worker fails the job with a full refund at its next
     # check (the start of a step, or a checkpoint save that finds the row changed).
     cancel_requested: bool = False
+    # A file the user uploaded straight to the blob store (the Mini App, files over Telegram's
+    # download limit): the worker reads it from there instead of from the chat, and deletes it
+    # when the job ends.
+    source_key: str | None = None
 
     def claimed(self, now: float, lease_s: float) -> Job:
         """Start (or restart after a lease ran out) processing."""

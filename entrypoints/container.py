@@ -42,6 +42,7 @@ from usecases.services import BotServices
 from usecases.sweep_jobs import SweepJobs
 from usecases.transcribe_job import TranscribeJob
 from usecases.transcription import Transcriber
+from usecases.uploads import DirectUploadsFlow
 
 # -- builders of real adapters (imported lazily) --------------------------------------------------
 
@@ -173,6 +174,12 @@ def _payload_secret(settings: Settings) -> bytes:
     return hashlib.sha256(seed.encode()).digest()
 
 
+def _upload_ticket_key(settings: Settings) -> bytes:
+    # Like the invoice payload key: derived from the deployment's secrets, no extra variable.
+    seed = f"{settings.telegram_token}|{settings.telegram_webhook_secret}|direct-upload"
+    return hashlib.sha256(seed.encode()).digest()
+
+
 def _retrying(port, clock, policy) -> RetryingPort:
     return RetryingPort(port, clock=clock, attempts=policy.retry_attempts, base_delay_s=policy.retry_base_delay_s)
 
@@ -280,6 +287,7 @@ class Container(containers.DeclarativeContainer):
     transcribe_job = providers.ThreadSafeSingleton(
         TranscribeJob, jobs=r_jobs, users=r_users, logs=r_logs, results=r_results, chat=r_chat,
         transcriber=transcriber, formatting=formatting, clock=clock, policy=policy, blobs=r_blobs, queue=r_queue,
+        uploads=r_blobs,
     )
     services = providers.ThreadSafeSingleton(
         BotServices, users=r_users, jobs=r_jobs, keys=r_keys, logs=r_logs, trials=r_trials, results=r_results,
@@ -292,6 +300,8 @@ class Container(containers.DeclarativeContainer):
             lambda s: rates_for(s.asr_model, s.speaker_model, s.text_pass_model, s.llm_model), settings),
         support_contact=providers.Callable(lambda s: s.support_contact, settings),
         refund_window_days=providers.Callable(lambda s: s.refund_window_days, settings),
+        miniapp_url=providers.Callable(lambda s: s.miniapp_url, settings),
+        upload_max_bytes=providers.Callable(lambda s: s.upload_limits.max_bytes, settings),
     )
     inline_formatting = providers.ThreadSafeSingleton(FormattingChain, inline_formatters, inline_policy, clock,
                                                       model_missing)
@@ -308,6 +318,12 @@ class Container(containers.DeclarativeContainer):
     accept_update = providers.ThreadSafeSingleton(
         WithinBudget, providers.ThreadSafeSingleton(AcceptUpdate, services, inline_transcribe_job), clock,
         providers.Callable(lambda p: p.timeouts.webhook_budget_s, policy))
+    # The Mini App's uploads straight to the blob store (files over Telegram's download limit).
+    direct_uploads = providers.ThreadSafeSingleton(
+        DirectUploadsFlow, uploads=r_blobs, users=r_users, jobs=r_jobs, queue=r_queue, chat=r_chat, clock=clock,
+        ids=ids, policy=policy, limits=providers.Callable(lambda s: s.upload_limits, settings),
+        bot_token=providers.Callable(lambda s: s.telegram_token, settings),
+        ticket_key=providers.Callable(_upload_ticket_key, settings))
     sweep_jobs = providers.ThreadSafeSingleton(SweepJobs, jobs=r_jobs, queue=r_queue, clock=clock, policy=policy,
                                                transcribe_job=transcribe_job)
     daily_report = providers.ThreadSafeSingleton(DailyReport, services)

@@ -16,6 +16,7 @@ import attrs
 
 from domain import models
 from domain.policy import Policy, Timeouts, budget_problems
+from domain.uploads import UploadLimits
 
 PROFILES = ("local", "production")
 
@@ -88,6 +89,10 @@ class Settings:
     oss_region: str = ""
     # Local runner
     local_media_dir: str = ""
+    # The Mini App for files over Telegram's 20 MB limit (empty: not offered). MINIAPP_URL is the HTTPS
+    # address of the webhook function's ``/app`` page, the one registered with BotFather.
+    miniapp_url: str = ""
+    upload_limits: UploadLimits = UploadLimits()
 
     def secrets(self) -> tuple[str, ...]:
         """Every configured secret, for the log redactor."""
@@ -230,6 +235,12 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         oss_bucket=env.get("OSS_BUCKET", ""),
         oss_region=env.get("OSS_REGION", ""),
         local_media_dir=env.get("LOCAL_MEDIA_DIR", ""),
+        miniapp_url=env.get("MINIAPP_URL", "").strip(),
+        upload_limits=UploadLimits(
+            max_bytes=_int(env, "UPLOAD_MAX_BYTES", d.upload_limits.max_bytes),
+            part_bytes=max(100 * 1024, _int(env, "UPLOAD_PART_BYTES", d.upload_limits.part_bytes)),
+            url_ttl_s=min(3600, max(60, _int(env, "UPLOAD_URL_TTL_S", d.upload_limits.url_ttl_s))),
+            init_data_max_age_s=_int(env, "MINIAPP_INIT_DATA_MAX_AGE_S", d.upload_limits.init_data_max_age_s)),
     )
 
 
@@ -361,6 +372,9 @@ def settings_problems(settings: Settings) -> list[str]:
         except ValueError as exc:
             problems.append(str(exc))
     problems.extend(model_refusals(settings))
+    if settings.miniapp_url and not settings.miniapp_url.startswith("https://") and settings.profile == "production":
+        # Telegram opens a web_app button's page only over HTTPS.
+        problems.append("MINIAPP_URL must be an https:// address (Telegram opens Mini Apps over HTTPS only)")
     budget = budget_problems(settings.policy)
     if budget:
         problems.append("timeouts do not fit their budgets: " + "; ".join(budget))

@@ -68,3 +68,7 @@ class DirectUploads(Protocol):
     @abstractmethod
     def download_to(self, key: str, target: Path) -> int:
         """Write the object into ``target`` in chunks (never whole in memory); returns its size."""
+
+
+class UploadStore(BlobStore, DirectUploads, Protocol):
+    """A blob store that also takes direct uploads (both adapters are one)."""

@@ -11,10 +11,12 @@ import attrs
 
 @attrs.frozen
 class Button:
-    """An inline button; ``data`` is the callback payload (at most 64 bytes)."""
+    """An inline button; ``data`` is the callback payload (at most 64 bytes). With ``web_app_url``
+    (HTTPS) the button opens that page as a Telegram Mini App instead (``data`` is then unused)."""
 
     text: str
     data: str
+    web_app_url: str = ""
 
 
 Keyboard = tuple[tuple[Button, ...], ...]

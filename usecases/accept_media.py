@@ -35,6 +35,7 @@ from usecases.progress import StatusMessage
 from usecases.services import BotServices
 from usecases.steps import Deadline
 from usecases.transcribe_job import TranscribeJob
+from usecases.upload_offer import offer_upload
 
 log = logging.getLogger(__name__)
 
@@ -65,6 +66,9 @@ class AcceptMedia:
             s.chat.send_text(message.chat_id, say(lang, "empty_file"), reply_to=message.message_id)
             return "empty"
         if media.file_size is not None and media.file_size > policy.download_limit_bytes:
+            if offer_upload(s.chat, message.chat_id, lang, miniapp_url=s.miniapp_url, max_bytes=s.upload_max_bytes,
+                            reason="too_big_offer", reply_to=message.message_id):
+                return "too_big:upload_offered"
             s.chat.send_text(message.chat_id, say(lang, "too_big"), reply_to=message.message_id)
             return "too_big"
         if media.duration_s is not None and media.duration_s > policy.max_duration_s:

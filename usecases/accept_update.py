@@ -39,6 +39,8 @@ from usecases.support import SupportPages
 from usecases.sweep_jobs import SweepJobs
 from usecases.transcribe_job import TranscribeJob
 from usecases.trial import TrialRequests
+from usecases.upload_offer import offer_upload
+from usecases.upload_texts import upload_text
 from usecases.user_requests import UserRequests
 from usecases.users import ensure_user
 
@@ -210,6 +212,13 @@ class AcceptUpdate:
 
     def _cmd_privacy(self, message, user, args) -> None:
         self._s.chat.send_text(message.chat_id, self._support.privacy(user.settings.ui_language))
+
+    def _cmd_upload(self, message, user, args) -> None:
+        """The Mini App for a file over Telegram's download limit (usecases.uploads)."""
+        lang = user.settings.ui_language
+        if not offer_upload(self._s.chat, message.chat_id, lang, miniapp_url=self._s.miniapp_url,
+                            max_bytes=self._s.upload_max_bytes, reason="upload_offer"):
+            self._s.chat.send_text(message.chat_id, upload_text(lang, "upload_unavailable"))
 
     def _cmd_cancel(self, message, user, args) -> None:
         self._requests.cancel(message.chat_id, user)

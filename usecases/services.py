@@ -40,6 +40,10 @@ class BotServices:
     support_contact: str = ""
     refund_window_days: int = 14
     # What the configured models cost, for the owner's /cost (domain.costs; the defaults' unless given).
+    # The Mini App that takes files over the download limit (MINIAPP_URL; empty: not offered) and
+    # the largest file it accepts.
+    miniapp_url: str = ""
+    upload_max_bytes: int = 2 * 1024**3
     cost_rates: costs.CostRates = costs.rates_for(
         models.DEFAULT_MODELS[models.ASR], models.DEFAULT_MODELS[models.SPEAKER_PASS],
         models.DEFAULT_MODELS[models.TEXT_PASS], models.DEFAULT_MODELS[models.LLM])

@@ -36,7 +36,7 @@ from domain.dialogue import format_dialogue
 from domain.job import Job
 from domain.policy import Policy
 from domain.users import User, UserSettings
-from ports.blob_store import BlobStore
+from ports.blob_store import BlobStore, DirectUploads
 from ports.chat import Button, Chat, Keyboard
 from ports.clock import Clock
 from ports.errors import (
@@ -133,7 +133,7 @@ class TranscribeJob:
     def __init__(
         self, *, jobs: Jobs, users: Users, logs: Logs, results: Results, chat: Chat,
         transcriber: Transcriber, formatting: FormattingChain, clock: Clock, policy: Policy,
-        blobs: BlobStore, queue: JobQueue,
+        blobs: BlobStore, queue: JobQueue, uploads: DirectUploads | None = None,
     ) -> None:
         self._jobs = jobs
         self._users = users
@@ -146,6 +146,8 @@ class TranscribeJob:
         self._policy = policy
         self._blobs = blobs
         self._queue = queue
+        # Files users uploaded straight to storage (``Job.source_key``) are read from here.
+        self._uploads = uploads
         self._billing = JobBilling(users)
 
     # -- entry -----------------------------------------------------------------------------------
@@ -302,10 +304,16 @@ class TranscribeJob:
                                 silences=None if silences is None else tuple(Span(a, b) for a, b in silences))
             return Transcoded(path, probe, str(facts["mime_type"]))
         progress("stage_download")
-        data = self._chat.download(job.file_id, self._policy.download_limit_bytes)
         source = workdir / "source"
-        source.write_bytes(data)
-        del data
+        if job.source_key is not None:
+            # Uploaded through the Mini App, up to gigabytes: streamed to the temporary disk in chunks.
+            if self._uploads is None:
+                raise PermanentFailure("uploads", "no upload store configured")
+            self._uploads.download_to(job.source_key, source)
+        else:
+            data = self._chat.download(job.file_id, self._policy.download_limit_bytes)
+            source.write_bytes(data)
+            del data
         progress("stage_convert_video" if job.kind.has_video else "stage_convert")
         until = Deadline(self._clock, deadline.at + self._policy.timeouts.worker_call_s)
         try:
@@ -328,10 +336,21 @@ class TranscribeJob:
         return audio
 
     def _drop_audio(self, state: _JobState) -> None:
+        self._delete_source(state.job)
         if state.job.audio_key is None:
             return
         self._delete_kept_audio(state.job.audio_key)
         state.update(lambda j: attrs.evolve(j, audio_key=None))
+
+    def _delete_source(self, job: Job) -> None:
+        """An uploaded file is deleted once its audio is recognised (or the job fails): the
+        transcript is all the bot keeps."""
+        if job.source_key is None:
+            return
+        try:
+            self._blobs.delete(job.source_key)
+        except PortError as exc:  # the bucket's lifecycle rule removes it later anyway
+            log.warning("uploaded file not deleted", extra={"error": str(exc)})
 
     def _delete_kept_audio(self, key: str) -> None:
         try:
@@ -483,6 +502,7 @@ class TranscribeJob:
         bill = self._billing.fail(current.user_id, current.job_id, current.reserved_minutes, current.extra_minutes)
         if current.audio_key is not None:
             self._delete_kept_audio(current.audio_key)
+        self._delete_source(current)
         try:
             self._jobs.save(current.failed(self._clock.now(), error))
         except ConflictError:

@@ -21,11 +21,10 @@ from __future__ import annotations
 
 import logging
 import re
-from typing import Any
-from urllib.parse import urlparse
-
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
 
 from ports.blob_store import BlobStore, DirectUploads
 from ports.errors import PermanentFailure, TransientFailure

@@ -865,6 +865,7 @@ _JOB: _Schema = {
     "finished_at": _OPT_FLOAT,
     "version": _INT,
     "cancel_requested": _BOOL,
+    "source_key": _OPT_STR,
 }
 
 

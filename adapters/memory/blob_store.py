@@ -21,7 +21,6 @@ from ports.blob_store import BlobStore, DirectUploads
 from ports.clock import Clock
 from ports.errors import PermanentFailure
 
-
 MIN_PART_BYTES = 100 * 1024
 _CHUNK = 1 << 20
 

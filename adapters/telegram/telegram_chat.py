@@ -322,10 +322,11 @@ class TelegramChat(Chat):
     def _markup(keyboard: Keyboard | None) -> Any:
         if keyboard is None:
             return None
-        from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+        from telegram import InlineKeyboardButton, InlineKeyboardMarkup, WebAppInfo
 
         return InlineKeyboardMarkup(
-            [[InlineKeyboardButton(b.text, callback_data=b.data) for b in row] for row in keyboard]
+            [[InlineKeyboardButton(b.text, web_app=WebAppInfo(b.web_app_url)) if b.web_app_url
+              else InlineKeyboardButton(b.text, callback_data=b.data) for b in row] for row in keyboard]
         )
 
     def _preview_options(self) -> Any:

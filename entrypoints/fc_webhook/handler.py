@@ -20,6 +20,7 @@ import time
 from typing import Any
 
 from entrypoints.fc_runtime import FcRuntime, request_id_of
+from entrypoints.miniapp_http import handle_miniapp, is_miniapp_path, request_path
 from entrypoints.observability import log_context
 from entrypoints.webhook_http import HttpAnswer, handle_webhook
 
@@ -76,6 +77,9 @@ def handler(event: bytes, context: Any) -> dict[str, Any]:
         except BadEvent as exc:
             log.warning("not an HTTP-trigger event", extra={"error": str(exc)})
             return response(400, {"ok": False})
+        path = request_path(event)
+        if is_miniapp_path(path):
+            return _miniapp(method, path, body, context)
         try:
             runtime.container(context)
             answer: HttpAnswer = handle_webhook(
@@ -91,3 +95,18 @@ def handler(event: bytes, context: Any) -> dict[str, Any]:
             "elapsed_ms": round((time.perf_counter() - start) * 1000, 1),
         })
         return response(answer.status, answer.body)
+
+
+def _miniapp(method: str, path: str, body: bytes, context: Any) -> dict[str, Any]:
+    """The Mini App's page and upload API (``entrypoints.miniapp_http``) on the same trigger."""
+    try:
+        if path not in ("/app", "/app/"):
+            runtime.container(context)
+        answer = handle_miniapp(method, path, body, flow=lambda: runtime.resolve("direct_uploads"))
+    except Exception:
+        log.exception("mini app request failed")
+        return response(500, {"ok": False})
+    route = "page" if path in ("/app", "/app/") else "complete" if path.endswith("/complete") else "start"
+    log.info("mini app answered", extra={"method": method, "route": route, "status": answer.status})
+    return {"statusCode": answer.status, "headers": answer.headers, "isBase64Encoded": False,
+            "body": answer.body.decode("utf-8")}

@@ -19,10 +19,14 @@ import threading
 import unicodedata
 from collections.abc import Callable, Mapping
 from pathlib import Path
+from urllib.parse import quote, urlencode
+
+import attrs
 
 from adapters.memory.chat import ChatEvent, RecordingChat
 from adapters.memory.job_queue import InMemoryJobQueue
 from adapters.memory.speech import ScriptedRecognizer, ScriptedSpeakerPass, ScriptedTimedTextPass
+from domain.init_data import sign
 from domain.job import Job
 from domain.users import User, UserSettings
 from entrypoints.container import Container, build_container
@@ -68,7 +72,7 @@ def _block(head: str, body: str, keyboard: Keyboard | None = None) -> str:
     lines = body.split("\n") if body else [""]
     out = [f"{head} {lines[0]}".rstrip()] + [(pad + line).rstrip() for line in lines[1:]]
     for row in keyboard or ():
-        out.append(pad + "  ".join(f"[{b.text}] ({b.data})" for b in row))
+        out.append(pad + "  ".join(f"[{b.text}] ({b.web_app_url or b.data})" for b in row))
     return "\n".join(out)
 
 
@@ -196,6 +200,11 @@ class LocalBot:
             return self.note("save_failed", name=event.filename, error=exc.strerror or exc)
         self.saved.append(target)
         return self.note("saved", path=target)
+
+    def use_miniapp(self, url: str) -> None:
+        """Offer the Mini App at ``url`` (``serve`` points it at itself once its port is known)."""
+        self.settings = attrs.evolve(self.settings, miniapp_url=url)
+        self.container.settings.override(self.settings)
 
     @property
     def chat(self) -> RecordingChat:
@@ -378,6 +387,15 @@ class LocalBot:
     def close(self) -> None:
         if self._own_media_dir:
             shutil.rmtree(self.media_dir, ignore_errors=True)
+
+
+def signed_init_data(bot_token: str, user_id: int, *, now: float, language: str = "en",
+                     first_name: str = "Local") -> str:
+    """An initData string as Telegram would hand the Mini App to ``user_id`` (for a browser outside
+    Telegram, and for tests): the user, ``auth_date`` and the ``hash`` made with ``bot_token``."""
+    user = json.dumps({"id": user_id, "first_name": first_name, "language_code": language}, separators=(",", ":"))
+    fields = [("auth_date", str(int(now))), ("query_id", f"local-{user_id}"), ("user", user)]
+    return urlencode([*fields, ("hash", sign(fields, bot_token))], quote_via=quote)
 
 
 def report(job: Job | None, answer: HttpAnswer, lines: list[str]) -> dict:

@@ -49,6 +49,7 @@ EN: dict[str, str] = {
         "webhook on http://127.0.0.1:{port}/ (secret header: {secret}); media for file_ids from {media};\n"
         "every user who writes starts with {minutes} min; files the bot sends are saved in {dir}; Ctrl-C to stop"
     ),
+    "miniapp_link": "Mini App for large files (signed for user {user}, valid {hours} h): {url}",
     "secret_required": "required",
     "secret_none": "not configured",
     "new_user": "(local runner) user {user} is new here: starts with {minutes} min",
@@ -77,6 +78,7 @@ RU: dict[str, str] = {
     "summary": "[{status}] оплата: зарезервировано {reserved} мин., списано {charged} мин., возвращено {refunded} мин.",
     "exported": "выгрузки записаны в {dir}: {names}",
     "no_exports": "выгрузки не записаны (задание: {status})",
+    "miniapp_link": "Mini App для больших файлов (подписано для пользователя {user}, действует {hours} ч): {url}",
     "serve_banner": (
         "вебхук на http://127.0.0.1:{port}/ (заголовок с секретом: {secret}); файлы для file_id из {media};\n"
         "каждый новый пользователь получает {minutes} мин.; файлы, которые присылает бот, сохраняются в {dir};\n"

@@ -49,8 +49,8 @@ import itertools
 import threading
 import uuid
 from collections.abc import Iterator
-from xml.etree import ElementTree
 from urllib.parse import parse_qsl, unquote, urlsplit
+from xml.etree import ElementTree
 
 import attrs
 
