@@ -1,0 +1,211 @@
+"""Uploads straight to storage (the Mini App): start, complete, the job, the worker, the bot's offer."""
+
+from __future__ import annotations
+
+import json
+from urllib.parse import urlsplit
+
+import attrs
+import pytest
+
+from domain.audio import MediaKind
+from domain.init_data import sign
+from domain.uploads import UploadLimits, decode_ticket, encode_ticket, job_id_for_upload
+from domain.users import UserSettings
+from tests.audio_factory import fixture
+from tests.world import USER, World
+from usecases.transcribe_job import TranscribeJob
+from usecases.uploads import DirectUploadsFlow, UploadRefused, UploadRequest
+
+TOKEN = "123:upload-test-token"
+KEY = b"k" * 32
+PART = 128 * 1024
+
+
+def init_data(world: World, user_id: int = USER, *, token: str = TOKEN, age_s: float = 0,
+              language: str = "en") -> str:
+    user = json.dumps({"id": user_id, "first_name": "Ann", "language_code": language})
+    fields = [("auth_date", str(int(world.clock.now() - age_s))), ("user", user)]
+    from urllib.parse import quote, urlencode
+
+    return urlencode([*fields, ("hash", sign(fields, token))], quote_via=quote)
+
+
+@pytest.fixture
+def world(tmp_path) -> World:
+    w = World(media_dir=tmp_path / "media")
+    w.clock.advance(1_800_000_000 - w.clock.now())
+    w.blobs.upload_base_url = "http://127.0.0.1:8080/blobs"
+    r = w.rebuilt_port
+    w.flow = DirectUploadsFlow(uploads=r(w.blobs), users=r(w.users), jobs=r(w.jobs), queue=r(w.queue),
+                               chat=r(w.chat), clock=w.clock, ids=w.ids, policy=w.policy,
+                               limits=UploadLimits(max_bytes=50_000_000, part_bytes=PART), bot_token=TOKEN,
+                               ticket_key=KEY)
+    w.worker = TranscribeJob(
+        jobs=r(w.jobs), users=r(w.users), logs=r(w.logs), results=r(w.results), chat=r(w.chat),
+        transcriber=w.transcriber, formatting=w.formatting, clock=w.clock, policy=w.policy, blobs=r(w.blobs),
+        queue=r(w.queue), uploads=r(w.blobs))
+    return w
+
+
+def put_all(world: World, started: dict, data: bytes) -> list[tuple[int, str]]:
+    """The page's part: every part PUT to its URL (the in-memory store takes them through accept_put)."""
+    etags, offset = [], 0
+    for part in started["parts"]:
+        url = urlsplit(part["url"])
+        chunk = data[offset:offset + part["size"]]
+        offset += part["size"]
+        etags.append((part["number"], world.blobs.accept_put(url.path[len("/blobs/"):], url.query, chunk)))
+    return etags
+
+
+def request(world: World, size: int, content_type: str = "video/mp4", name: str = "talk.mp4", **kw) -> UploadRequest:
+    return UploadRequest(init_data=init_data(world, **kw), file_name=name, size=size, content_type=content_type)
+
+
+# -- start ------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("kw", [{"token": "999:other"}, {"age_s": 2 * 86400}])
+def test_start_refuses_forged_or_stale_init_data_with_401_and_starts_nothing(world, kw):
+    with pytest.raises(UploadRefused) as refused:
+        world.flow.start(request(world, 1000, **kw))
+    assert refused.value.status == 401
+    assert world.blobs.uploads == {}
+
+
+def test_start_refuses_oversize_413_and_non_media_415(world):
+    with pytest.raises(UploadRefused) as too_big:
+        world.flow.start(request(world, 50_000_001))
+    assert too_big.value.status == 413
+    with pytest.raises(UploadRefused) as not_media:
+        world.flow.start(request(world, 1000, content_type="application/pdf", name="a.pdf"))
+    assert not_media.value.status == 415
+    assert world.blobs.uploads == {}
+
+
+def test_an_undeclared_type_is_taken_from_the_name(world):
+    assert world.flow.start(request(world, 1000, content_type="", name="rec.mkv"))["parts"]
+    with pytest.raises(UploadRefused):
+        world.flow.start(request(world, 1000, content_type="", name="rec.zip"))
+
+
+def test_a_large_file_gets_one_signed_url_per_part_for_an_opaque_key(world):
+    started = world.flow.start(request(world, 3 * PART + 5))
+    assert started["multipart"] is True
+    assert [(p["number"], p["size"]) for p in started["parts"]] == [(1, PART), (2, PART), (3, PART), (4, 5)]
+    ticket = decode_ticket(started["upload_id"], KEY)
+    assert ticket.user_id == USER and ticket.size == 3 * PART + 5
+    assert str(USER) not in ticket.key and "talk" not in ticket.key  # nothing about the user in the key
+    assert all(ticket.key in p["url"] for p in started["parts"])
+
+
+def test_a_small_file_gets_a_single_put(world):
+    started = world.flow.start(request(world, 1000))
+    assert started["multipart"] is False and len(started["parts"]) == 1
+    assert "partNumber" not in started["parts"][0]["url"]
+
+
+# -- complete ---------------------------------------------------------------------------------------
+
+def upload(world: World, data: bytes, **kw) -> tuple[dict, list[tuple[int, str]]]:
+    started = world.flow.start(request(world, len(data), **kw))
+    return started, put_all(world, started, data)
+
+
+def test_complete_creates_the_job_like_a_telegram_file_and_a_repeat_returns_it(world):
+    world.user(balance=10, settings=UserSettings(dialogue=False, language="en", ui_language="en"))
+    data = b"\0" * (PART + 1)
+    started, etags = upload(world, data)
+    done = world.flow.complete(started["upload_id"], init_data(world), etags)
+    ticket = decode_ticket(started["upload_id"], KEY)
+    assert done == {"job_id": job_id_for_upload(ticket.key), "status": "queued"}
+    job = world.jobs.get(done["job_id"])
+    assert job.source_key == ticket.key and job.file_size == len(data) and job.kind is MediaKind.VIDEO
+    assert job.language == "en" and job.dialogue is False and job.reserved_minutes == 1
+    assert world.balance() == 9
+    assert world.queue.receive().job_id == done["job_id"]
+    again = world.flow.complete(started["upload_id"], init_data(world), etags)
+    assert again == done
+    assert world.balance() == 9  # reserved once
+    assert world.queue.receive() is None  # queued once
+
+
+def test_another_users_upload_is_401_and_a_forged_ticket_404(world):
+    started, etags = upload(world, b"\1" * (PART + 1))
+    with pytest.raises(UploadRefused) as other:
+        world.flow.complete(started["upload_id"], init_data(world, user_id=USER + 1), etags)
+    assert other.value.status == 401
+    ticket = decode_ticket(started["upload_id"], KEY)
+    forged = encode_ticket(attrs.evolve(ticket, user_id=USER + 1), b"x" * 32)
+    with pytest.raises(UploadRefused) as unknown:
+        world.flow.complete(forged, init_data(world, user_id=USER + 1), etags)
+    assert unknown.value.status == 404
+    assert world.blobs.object_size(ticket.key) is None
+
+
+def test_missing_parts_are_400_and_nothing_is_created(world):
+    started, etags = upload(world, b"\1" * (2 * PART + 1))
+    with pytest.raises(UploadRefused) as refused:
+        world.flow.complete(started["upload_id"], init_data(world), etags[:-1])
+    assert (refused.value.status, refused.value.error) == (400, "parts_missing")
+    assert world.texts() == []
+
+
+def test_no_minutes_answers_402_tells_the_chat_and_deletes_the_file(world):
+    world.user(balance=0)
+    started, etags = upload(world, b"\1" * 1000)
+    with pytest.raises(UploadRefused) as refused:
+        world.flow.complete(started["upload_id"], init_data(world), etags)
+    assert refused.value.status == 402
+    assert world.texts()  # the usual "not enough minutes" message
+    assert world.blobs.object_size(decode_ticket(started["upload_id"], KEY).key) is None
+
+
+# -- the worker -------------------------------------------------------------------------------------
+
+def test_the_worker_reads_the_upload_from_storage_bills_the_decoded_audio_and_deletes_it(world):
+    world.user(balance=10, settings=UserSettings(ui_language="en"))
+    world.recognizer._responses.append("Hello from an uploaded video.")
+    data = fixture("clip").read_bytes()
+    started, etags = upload(world, data)
+    done = world.flow.complete(started["upload_id"], init_data(world), etags)
+    key = decode_ticket(started["upload_id"], KEY).key
+    outcome = world.worker(world.queue.receive().job_id)
+    assert outcome.status == "completed"
+    job = world.jobs.get(done["job_id"])
+    assert 4000 <= job.real_duration_ms <= 5000 and job.charged_minutes == 1
+    assert any("Hello from an uploaded video." in t for t in world.texts())
+    assert world.blobs.object_size(key) is None
+
+
+def test_a_failed_upload_job_refunds_and_deletes_the_file(world):
+    world.user(balance=10, settings=UserSettings(ui_language="en"))
+    started, etags = upload(world, b"not a media file at all" * 100)
+    done = world.flow.complete(started["upload_id"], init_data(world), etags)
+    outcome = world.worker(world.queue.receive().job_id)
+    assert outcome.status == "failed"
+    assert world.balance() == 10
+    assert world.blobs.object_size(decode_ticket(started["upload_id"], KEY).key) is None
+    assert world.jobs.get(done["job_id"]).status.value == "failed"
+
+
+# -- the bot's offer --------------------------------------------------------------------------------
+
+def test_a_file_over_20_mb_gets_the_mini_app_button_when_configured(world, tmp_path):
+    world.user(balance=10, settings=UserSettings(ui_language="en"))
+    source = tmp_path / "big.mp4"
+    source.write_bytes(b"\0" * 10)
+    _, route = world.media(source, kind=MediaKind.VIDEO, duration_s=600, file_size=30 * 1024 * 1024)
+    assert route == "media:too_big"  # not configured: the old answer
+    world.services = attrs.evolve(world.services, miniapp_url="https://bot.example/app")
+    from usecases.accept_update import AcceptUpdate
+
+    world.accept = AcceptUpdate(world.services, world.transcribe_job)
+    _, route = world.media(source, kind=MediaKind.VIDEO, duration_s=600, file_size=30 * 1024 * 1024)
+    assert route == "media:too_big:upload_offered"
+    event = world.chat.events[-1]
+    (button,), = event.keyboard
+    assert button.web_app_url == "https://bot.example/app"
+    assert "2048 MB" in event.text
+    assert world.text("/upload").startswith("command:upload")
+    assert world.chat.events[-1].keyboard[0][0].web_app_url == "https://bot.example/app"
