@@ -5,6 +5,7 @@
     python -m entrypoints.admin_cli create-queue [--name Q] [--visibility 900] [--max-message-size 65536]
     python -m entrypoints.admin_cli set-webhook https://<trigger>.<region>.fcapp.run/ [--drop-pending-updates]
     python -m entrypoints.admin_cli set-commands   # the command menu, one list per client language
+    python -m entrypoints.admin_cli configure-uploads  # the bucket's CORS and lifecycle for the Mini App
     python -m entrypoints.admin_cli doctor      # after a deploy: every service, model and the webhook
 
 Configuration comes from the same variables as the functions (``entrypoints.settings``), with a
@@ -141,6 +142,34 @@ def cmd_set_commands(settings: Settings, args: argparse.Namespace) -> str:
     return f"command menu set for private chats: {len(menus[0].commands)} commands; languages: {languages}"
 
 
+def miniapp_origin(url: str) -> str:
+    """``https://host[:port]`` of the Mini App's page: the origin its browser requests come from."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    if parts.scheme != "https" or not parts.hostname:
+        raise CliError("MINIAPP_URL must be the https:// address of the webhook function's /app page")
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+def cmd_configure_uploads(settings: Settings, args: argparse.Namespace) -> str:
+    """The bucket's CORS rule for the Mini App's origin and the lifecycle rule for abandoned uploads."""
+    _require(settings, miniapp_url="MINIAPP_URL", oss_endpoint="OSS_ENDPOINT", oss_bucket="OSS_BUCKET",
+             access_key_id="ALIBABA_ACCESS_KEY", access_key_secret="ALIBABA_SECRET_KEY")
+    origin = miniapp_origin(settings.miniapp_url)
+    oss = _adapter("adapters.alibaba.oss_blob_store", "configure-uploads")
+    from usecases.uploads import UPLOAD_PREFIX
+
+    store = oss.OssBlobStore(settings.oss_endpoint, settings.oss_bucket, settings.access_key_id,
+                             settings.access_key_secret, settings.security_token or None,
+                             settings.oss_region or None)
+    store.configure_direct_uploads([origin], UPLOAD_PREFIX, abort_after_days=args.abort_after_days,
+                                   expire_after_days=args.expire_after_days)
+    return (f"bucket {settings.oss_bucket}: CORS lets {origin} PUT parts and read their ETag; unfinished uploads "
+            f"under {UPLOAD_PREFIX} are aborted after {args.abort_after_days} day(s), leftover files deleted after "
+            f"{args.expire_after_days} day(s). This replaces the bucket's CORS and lifecycle rules.")
+
+
 class ChecksFailed(Exception):
     """The doctor found problems; the message is its full report."""
 
@@ -175,6 +204,11 @@ def parser() -> argparse.ArgumentParser:
     w.set_defaults(run=cmd_set_webhook)
     sub.add_parser("set-commands", help="register the command menu (setMyCommands) in Russian and English"
                    ).set_defaults(run=cmd_set_commands)
+    u = sub.add_parser("configure-uploads", help="set the bucket's CORS rule for MINIAPP_URL's origin and the "
+                       "lifecycle rule that removes abandoned uploads")
+    u.add_argument("--abort-after-days", type=int, default=1, help="abort unfinished multipart uploads after N days")
+    u.add_argument("--expire-after-days", type=int, default=2, help="delete leftover uploaded files after N days")
+    u.set_defaults(run=cmd_configure_uploads)
     sub.add_parser("doctor", help="after a deploy: check every service, model and the webhook, one line each "
                    "(exit 1 when one fails)").set_defaults(run=cmd_doctor)
     return p

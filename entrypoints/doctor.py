@@ -113,6 +113,7 @@ class Doctor:
             audio_url = None
             if backends["blobs"] == "oss":
                 audio_url = self.check_blobs()
+                self.check_direct_uploads()
             else:
                 self.note("oss object", f"BLOBS_BACKEND={backends['blobs']}: nothing to check")
             self.check_models(audio_url)
@@ -226,6 +227,29 @@ class Doctor:
             raise
         self.ok("mns queue", f"{self.settings.mns_queue_name}: visibility {attributes['visibility_s']} s, "
                 f"messages up to {attributes['max_message_size']} bytes")
+
+    def check_direct_uploads(self) -> None:
+        """The Mini App's bucket set-up: CORS for its origin (PUT, ETag exposed) and the lifecycle rule."""
+        check = "oss uploads"
+        if not self.settings.miniapp_url:
+            self.note(check, "MINIAPP_URL is not set: files over 20 MB are refused, as before")
+            return
+        from urllib.parse import urlsplit
+
+        from usecases.uploads import UPLOAD_PREFIX
+
+        parts = urlsplit(self.settings.miniapp_url)
+        origin = f"{parts.scheme}://{parts.netloc}"
+        store = self._container.blobs()
+        try:
+            problems = store.direct_upload_problems(origin, UPLOAD_PREFIX)
+        except PortError as exc:
+            self.fail(check, f"{exc}: the key needs oss:GetBucketCors and oss:GetBucketLifecycle")
+            return
+        if problems:
+            self.fail(check, "; ".join(problems) + ": run `python -m entrypoints.admin_cli configure-uploads`")
+            return
+        self.ok(check, f"CORS lets {origin} upload parts and read their ETag; abandoned uploads are removed")
 
     def check_blobs(self) -> str | None:
         """Write, read back and fetch by signed URL; returns a signed URL of a tiny audio clip (or None)."""

@@ -137,6 +137,13 @@ class InMemoryBlobStore(BlobStore, DirectUploads):
             self.part_puts.append((upload_id, part))
         return etag
 
+    def accept_put_url(self, url: str, body: bytes) -> str:
+        """``accept_put`` for a whole upload URL this store signed (tests, tools)."""
+        base, _, rest = url.partition("?")
+        if not base.startswith(self.upload_base_url + "/"):
+            raise UploadRefused(404, "not an upload URL of this store")
+        return self.accept_put(base[len(self.upload_base_url) + 1:], rest, body)
+
     def complete_multipart(self, key: str, upload_id: str, parts: Sequence[tuple[int, str]]) -> None:
         with self._lock:
             upload = self.uploads.get(upload_id)

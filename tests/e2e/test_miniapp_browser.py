@@ -87,12 +87,12 @@ def _stub_script(init_data: str) -> str:
   });
   window.__tg = {ready: 0, expand: 0, close: 0};
   window.Telegram = {WebApp: {
-    initData: %s, initDataUnsafe: %s, themeParams: theme, colorScheme: "dark",
+    initData: __INIT_DATA__, initDataUnsafe: __UNSAFE__, themeParams: theme, colorScheme: "dark",
     ready: function () { window.__tg.ready++; }, expand: function () { window.__tg.expand++; },
     close: function () { window.__tg.close++; }
   }};
 })();
-""" % (json.dumps(init_data), json.dumps(unsafe))
+""".replace("__INIT_DATA__", json.dumps(init_data)).replace("__UNSAFE__", json.dumps(unsafe))
 
 
 @pytest.fixture
