@@ -32,7 +32,9 @@ pytestmark = pytest.mark.slow
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                 # Offline: telegram.org fails at once instead of waiting for a resolver.
+                 "--host-resolver-rules=MAP telegram.org ~NOTFOUND"]
 TOKEN = "777000:miniapp-test-token"
 SPOKEN = "Hello, this is a short voice note for the transcription bot."
 PART = 8 * 1024 * 1024
@@ -82,9 +84,12 @@ def _stub_script(init_data: str) -> str:
 (function () {
   var theme = {bg_color: "#17212b", text_color: "#f5f5f5", hint_color: "#708499", button_color: "#5288c1",
                button_text_color: "#ffffff", secondary_bg_color: "#232e3c"};
-  Object.keys(theme).forEach(function (k) {
-    document.documentElement.style.setProperty("--tg-theme-" + k.replace(/_/g, "-"), theme[k]);
-  });
+  (function apply() {  // as an init script this may run before the document has its root element
+    if (!document.documentElement) { setTimeout(apply, 0); return; }
+    Object.keys(theme).forEach(function (k) {
+      document.documentElement.style.setProperty("--tg-theme-" + k.replace(/_/g, "-"), theme[k]);
+    });
+  })();
   window.__tg = {ready: 0, expand: 0, close: 0};
   window.Telegram = {WebApp: {
     initData: __INIT_DATA__, initDataUnsafe: __UNSAFE__, themeParams: theme, colorScheme: "dark",
@@ -222,3 +227,100 @@ def test_the_page_is_static_cacheable_and_holds_no_secret(served):
         assert response.headers["Cache-Control"] == "public, max-age=300"
     assert "telegram-web-app.js" in html
     assert TOKEN not in html and TOKEN.split(":")[1] not in html
+
+
+# -- against the loopback OSS: the browser itself enforces the bucket's CORS rule ---------------------
+
+AK, SK, BUCKET = "LTAI-miniapp-browser", "oss-secret-miniapp-browser", "voice-audio"
+
+
+@pytest.fixture(scope="module")
+def small_video(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A video of a few hundred KB: three parts of 100 KB or more with UPLOAD_PART_BYTES=102400."""
+    path = tmp_path_factory.mktemp("small") / "call.mp4"
+    subprocess.run([_ffmpeg(), "-y", "-v", "error", "-f", "lavfi", "-i",
+                    "color=c=gray:s=160x120:r=10,noise=alls=100:allf=t", "-i", str(fixture("hello_en")),
+                    "-t", "5", "-map", "0:v", "-map", "1:a", "-c:v", "mpeg4", "-q:v", "8", "-c:a", "aac",
+                    "-b:a", "48k", str(path)], check=True, timeout=60)
+    assert 3 * 102400 < path.stat().st_size < 4_000_000
+    return path
+
+
+@pytest.fixture
+def served_oss(tmp_path: Path) -> Iterator[SimpleNamespace]:
+    from adapters.alibaba.oss_blob_store import OssBlobStore
+    from tests.loopback.oss_server import running_oss_server
+
+    with running_oss_server(AK, SK, bucket=BUCKET) as oss:
+        env = {"APP_PROFILE": "local", "TELEGRAM_BOT_TOKEN": TOKEN, "BLOBS_BACKEND": "oss",
+               "OSS_ENDPOINT": oss.endpoint, "OSS_BUCKET": BUCKET, "OSS_REGION": oss.region,
+               "ALIBABA_ACCESS_KEY": AK, "ALIBABA_SECRET_KEY": SK, "UPLOAD_PART_BYTES": "102400"}
+        bot = LocalBot(env, media_dir=tmp_path, asr_responses=[SPOKEN], printer=None)
+        server = make_server(bot, 0, welcome_new_users=True)
+        stop = threading.Event()
+        threads = [threading.Thread(target=server.serve_forever, daemon=True),
+                   threading.Thread(target=run_worker, args=(bot, stop), daemon=True)]
+        for thread in threads:
+            thread.start()
+        url = f"http://127.0.0.1:{server.server_port}"
+        try:
+            yield SimpleNamespace(bot=bot, server=server, url=url, oss=oss,
+                                  store=OssBlobStore(oss.endpoint, BUCKET, AK, SK, region=oss.region))
+        finally:
+            stop.set()
+            server.shutdown()
+            server.server_close()
+
+
+def _upload_in_browser(browser, served_oss, video: Path):
+    init_data = signed_init_data(TOKEN, LOCAL_USER_ID, now=time.time())
+    page = browser.new_page()
+    # No request interception here (Playwright answers CORS preflights itself while a route is set):
+    # Telegram's object is put in place before the page runs, and telegram.org does not resolve.
+    page.add_init_script(_stub_script(init_data))
+    page.goto(f"{served_oss.url}/app")
+    page.set_input_files("#file", str(video))
+    page.click("#send")
+    page.wait_for_function("document.body.hasAttribute('data-job') || "
+                           "document.getElementById('status').className === 'error'", timeout=120_000)
+    return page
+
+
+@pytest.mark.parametrize("expose_etag", [False, True])
+def test_the_bucket_cors_rule_decides_whether_the_browser_can_upload(served_oss, browser, small_video, expose_etag):
+    bot, oss = served_oss.bot, served_oss.oss
+    bot.grant()
+    # The page (http://127.0.0.1:A) and the bucket (http://127.0.0.1:B) are different origins.
+    origin = served_oss.url
+    if expose_etag:
+        served_oss.store.configure_direct_uploads([origin], "uploads/", abort_after_days=1, expire_after_days=2)
+    else:  # the rule lets the PUT through but keeps ETag from the page
+        oss.cors_xml = (f"<CORSConfiguration><CORSRule><AllowedOrigin>{origin}</AllowedOrigin>"
+                        "<AllowedMethod>PUT</AllowedMethod><AllowedHeader>*</AllowedHeader>"
+                        "</CORSRule></CORSConfiguration>").encode()
+    page = _upload_in_browser(browser, served_oss, small_video)
+    # The browser asked the bucket first (a PUT from another origin), and the rule let it.
+    assert (origin, "PUT", True) in oss.preflights
+    if not expose_etag:
+        assert page.get_attribute("body", "data-job") is None
+        assert "failed" in page.text_content("#status") or "не удалась" in page.text_content("#status")
+        assert not [k for k in oss.objects if k.startswith("uploads/")]  # never completed
+        return
+    job_id = page.get_attribute("body", "data-job")
+    assert job_id
+    uploads = [(m, k) for m, k, _ in oss.requests if k.startswith("uploads/")]
+    assert ("PUT", uploads[0][1]) in uploads  # the parts went straight to the bucket
+    job = _wait_job(bot, job_id, 120)
+    assert job.status.value == "completed", job.error
+    assert any(SPOKEN in e.text for e in bot.chat.events if e.chat_id == LOCAL_USER_ID)
+    assert not [k for k in oss.objects if k.startswith("uploads/")]  # deleted after the job
+    assert oss.uploads == {}
+
+
+def test_without_any_cors_rule_the_browser_preflight_is_refused(served_oss, browser, small_video):
+    served_oss.bot.grant()
+    page = _upload_in_browser(browser, served_oss, small_video)
+    assert page.get_attribute("body", "data-job") is None
+    assert (served_oss.url, "PUT", False) in served_oss.oss.preflights
+    assert served_oss.oss.part_puts == []  # the browser never sent a part
+    assert not [k for k in served_oss.oss.objects if k.startswith("uploads/")]

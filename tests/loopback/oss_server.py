@@ -146,6 +146,7 @@ class OssLoopback(InjectedFailures, MovableClock):
         self.cors_xml: bytes | None = None
         self.lifecycle_xml: bytes | None = None
         self.part_puts: list[tuple[str, int]] = []  # (upload id, part number) of every stored part
+        self.preflights: list[tuple[str, str, bool]] = []  # (origin, requested method, allowed)
         self._drop_parts = 0
         self._lock = threading.Lock()
         self._ids = itertools.count(1)
@@ -348,6 +349,7 @@ class _Handler(LoopbackHandler):
         wanted = headers.get("access-control-request-method", "")
         asked = [h.strip() for h in headers.get("access-control-request-headers", "").split(",") if h.strip()]
         rule = store.matching_cors_rule(origin, wanted, asked) if origin and wanted else None
+        store.preflights.append((origin, wanted, rule is not None))
         if rule is None:
             raise _OssError(403, "AccessForbidden", "CORSResponse: This CORS request is not allowed.")
         out = {"Access-Control-Allow-Origin": origin, "Access-Control-Allow-Methods": ", ".join(rule.methods),
