@@ -69,9 +69,9 @@ def cmd_check_config(settings: Settings, args: argparse.Namespace) -> str:
 def cmd_create_tables(settings: Settings, args: argparse.Namespace) -> str:
     _require(settings, tablestore_endpoint="TABLESTORE_ENDPOINT", tablestore_instance="TABLESTORE_INSTANCE",
              access_key_id="ALIBABA_ACCESS_KEY", access_key_secret="ALIBABA_SECRET_KEY")
-    ts = _adapter("adapters.alibaba.tablestore_repositories", "create-tables")
+    ts = _adapter("adapters.alibaba.tablestore", "create-tables")
     if not hasattr(ts, "create_tables") or not hasattr(ts, "TablestoreRepositories"):
-        raise CliError("adapters.alibaba.tablestore_repositories has no create_tables/TablestoreRepositories")
+        raise CliError("adapters.alibaba.tablestore has no create_tables/TablestoreRepositories")
     repositories = ts.TablestoreRepositories(
         settings.tablestore_endpoint, settings.access_key_id, settings.access_key_secret,
         settings.tablestore_instance, security_token=settings.security_token or None,

@@ -119,7 +119,7 @@ def _formatters(settings: Settings, inline: bool = False) -> list:
 
 
 def _tablestore(settings: Settings, kind: str):
-    from adapters.alibaba import tablestore_repositories as ts
+    from adapters.alibaba import tablestore as ts
 
     # Values over a cell's limit spill to the bucket (the 2 MB Tablestore cell, provider-contracts).
     overflow = _oss(settings) if settings.oss_endpoint and settings.oss_bucket else None

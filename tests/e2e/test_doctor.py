@@ -11,7 +11,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from adapters.alibaba.tablestore_repositories import TablestoreRepositories, create_tables
+from adapters.alibaba.tablestore import TablestoreRepositories, create_tables
 from entrypoints import admin_cli
 from entrypoints.webhook_http import handle_webhook
 from tests.loopback.dashscope_server import running_dashscope_server

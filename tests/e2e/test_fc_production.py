@@ -15,7 +15,7 @@ import json
 
 import pytest
 
-from adapters.alibaba.tablestore_repositories import TablestoreRepositories, create_tables
+from adapters.alibaba.tablestore import TablestoreRepositories, create_tables
 from tests.audio_factory import make_audio
 from tests.e2e.test_fc_handlers import cloud_event, http_event
 from tests.fc_events import FunctionMeta, Python312Context, sts_environment

@@ -12,7 +12,7 @@ import json
 
 import pytest
 
-from adapters.alibaba.tablestore_repositories import create_tables
+from adapters.alibaba.tablestore import create_tables
 from domain.users import User
 from entrypoints.container import build_container
 from entrypoints.settings import check_settings, load_settings
@@ -59,7 +59,7 @@ class Cloud:
         self.settings = load_settings(env)
         check_settings(self.settings)
         self.container = build_container(self.settings)
-        from adapters.alibaba.tablestore_repositories import TablestoreRepositories
+        from adapters.alibaba.tablestore import TablestoreRepositories
 
         create_tables(TablestoreRepositories(self.tablestore.endpoint, AK, SK, "bot"))
         self._update_ids = iter(range(1, 10_000))
