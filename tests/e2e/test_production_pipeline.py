@@ -47,6 +47,7 @@ class Cloud:
         self.dashscope.loopback_audio_prefixes.append(self.oss.endpoint)
         env = {
             "APP_PROFILE": "production", "TELEGRAM_BOT_TOKEN": TOKEN, "TELEGRAM_WEBHOOK_SECRET": SECRET,
+            "INVOICE_SECRET": "loopback-invoice-key-" + "x" * 24,
             "TELEGRAM_API_BASE_URL": self.telegram.base_url.removesuffix("/bot"),
             "DASHSCOPE_API_KEY": DASHSCOPE_KEY, "DASHSCOPE_HTTP_BASE_URL": self.dashscope.base_url,
             "ALIBABA_ACCESS_KEY": AK, "ALIBABA_SECRET_KEY": SK,
