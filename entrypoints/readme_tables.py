@@ -67,7 +67,8 @@ def updated(readme: str) -> str:
         pattern = _marked(section)
         if not pattern.search(readme):
             raise ValueError(f"README has no <!-- variables:{section} --> table")
-        readme = pattern.sub(lambda m, s=section: m.group(1) + render(s) + m.group(3), readme)
+        table = render(section)
+        readme = pattern.sub(lambda m: m.group(1) + table + m.group(3), readme)
     return readme
 
 
