@@ -65,10 +65,10 @@ def updated(readme: str) -> str:
     """``readme`` with every marked table replaced by its rendering."""
     for section in HEADERS:
         pattern = _marked(section)
-        if not pattern.search(readme):
+        match = pattern.search(readme)
+        if match is None:
             raise ValueError(f"README has no <!-- variables:{section} --> table")
-        table = render(section)
-        readme = pattern.sub(lambda m: m.group(1) + table + m.group(3), readme)
+        readme = readme[:match.start(2)] + render(section) + readme[match.end(2):]
     return readme
 
 
