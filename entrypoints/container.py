@@ -31,7 +31,7 @@ from adapters.memory.speech import ScriptedRecognizer, ScriptedSpeakerPass, Scri
 from adapters.system import RandomIds, SystemClock
 from domain.costs import rates_for
 from domain.policy import Policy
-from entrypoints.settings import Settings, recognition_languages
+from entrypoints.settings import Settings, invoice_key, recognition_languages, upload_limits
 from usecases.accept_update import AcceptUpdate
 from usecases.alerts import ModelMissingAlert, OwnerAlerts
 from usecases.budget import BudgetedPort, InlineAttempt, WithinBudget
@@ -120,7 +120,7 @@ def _formatters(settings: Settings, inline: bool = False) -> list:
 
 
 def _tablestore(settings: Settings, kind: str):
-    from adapters.alibaba import tablestore_repositories as ts
+    from adapters.alibaba import tablestore as ts
 
     # Values over a cell's limit spill to the bucket (the 2 MB Tablestore cell, provider-contracts).
     overflow = _oss(settings) if settings.oss_endpoint and settings.oss_bucket else None
@@ -167,17 +167,10 @@ def _recording_chat(settings: Settings) -> RecordingChat:
     return RecordingChat(file_dir=Path(settings.local_media_dir) if settings.local_media_dir else None)
 
 
-def _payload_secret(settings: Settings) -> bytes:
-    # Derived from secrets the deployment already has, so no extra variable is needed; a local
-    # run without them still signs (and checks) its own invoices consistently.
-    seed = f"{settings.telegram_token}|{settings.telegram_webhook_secret}|invoice-payload"
-    return hashlib.sha256(seed.encode()).digest()
-
-
 def _upload_ticket_key(settings: Settings) -> bytes:
-    # Like the invoice payload key: derived from the deployment's secrets, no extra variable.
-    seed = f"{settings.telegram_token}|{settings.telegram_webhook_secret}|direct-upload"
-    return hashlib.sha256(seed.encode()).digest()
+    # Signs the Mini App's upload tickets: derived from the bot token, which every deployment that
+    # serves the Mini App has (a new token only invalidates uploads in flight).
+    return hashlib.sha256(f"direct-upload|{settings.telegram_token}".encode()).digest()
 
 
 def _retrying(port, clock, policy) -> RetryingPort:
@@ -293,7 +286,7 @@ class Container(containers.DeclarativeContainer):
         BotServices, users=r_users, jobs=r_jobs, keys=r_keys, logs=r_logs, trials=r_trials, results=r_results,
         state=r_state, queue=r_queue, chat=r_chat, clock=clock, ids=ids, policy=policy,
         owner_id=providers.Callable(lambda s: s.owner_id, settings),
-        payload_secret=providers.Callable(_payload_secret, settings),
+        payload_secret=providers.Callable(invoice_key, settings),
         bot_username=providers.Callable(lambda s: s.bot_username, settings),
         recognition_languages=providers.Callable(recognition_languages, settings),
         cost_rates=providers.Callable(
@@ -301,7 +294,7 @@ class Container(containers.DeclarativeContainer):
         support_contact=providers.Callable(lambda s: s.support_contact, settings),
         refund_window_days=providers.Callable(lambda s: s.refund_window_days, settings),
         miniapp_url=providers.Callable(lambda s: s.miniapp_url, settings),
-        upload_max_bytes=providers.Callable(lambda s: s.upload_limits.max_bytes, settings),
+        upload_max_bytes=providers.Callable(lambda s: s.upload_max_bytes, settings),
     )
     inline_formatting = providers.ThreadSafeSingleton(FormattingChain, inline_formatters, inline_policy, clock,
                                                       model_missing)
@@ -321,7 +314,7 @@ class Container(containers.DeclarativeContainer):
     # The Mini App's uploads straight to the blob store (files over Telegram's download limit).
     direct_uploads = providers.ThreadSafeSingleton(
         DirectUploadsFlow, uploads=r_blobs, users=r_users, jobs=r_jobs, queue=r_queue, chat=r_chat, clock=clock,
-        ids=ids, policy=policy, limits=providers.Callable(lambda s: s.upload_limits, settings),
+        ids=ids, policy=policy, limits=providers.Callable(upload_limits, settings),
         bot_token=providers.Callable(lambda s: s.telegram_token, settings),
         ticket_key=providers.Callable(_upload_ticket_key, settings))
     sweep_jobs = providers.ThreadSafeSingleton(SweepJobs, jobs=r_jobs, queue=r_queue, clock=clock, policy=policy,

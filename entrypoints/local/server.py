@@ -230,7 +230,7 @@ def run_server(port: int, media_dir: Path | None, *, ui: str | None = None, expo
     secret = bot.note("secret_required" if bot.settings.telegram_webhook_secret else "secret_none")
     print(bot.note("serve_banner", port=server.server_port, secret=secret, media=bot.media_dir,
                    minutes=minutes, dir=export_dir), flush=True)
-    hours = bot.settings.upload_limits.init_data_max_age_s // 3600
+    hours = bot.settings.miniapp_init_data_max_age_s // 3600
     init_data = signed_init_data(bot.settings.telegram_token, LOCAL_USER_ID, now=time.time(), language=ui or "en")
     print(bot.note("miniapp_link", user=LOCAL_USER_ID, hours=hours,
                    url=f"{bot.settings.miniapp_url}#tgWebAppData={quote(init_data, safe='')}"), flush=True)
