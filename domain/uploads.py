@@ -7,8 +7,8 @@
 - A file up to one part goes up with a single PUT.
 - The ticket is what the page gets as ``upload_id``: the upload's facts signed with the bot's key, so
   the backend keeps no state between "start" and "complete" and a page cannot change the object,
-  its size or its owner. It carries no secret (the page may read it) and nothing the user did not
-  give (their id, the name and size of the file they chose).
+  its size or its owner. It travels in a URL path (``/app/uploads/{upload_id}/complete``), so it
+  carries no secret and no file name: the user's id, the opaque object key, size and type.
 """
 
 from __future__ import annotations
@@ -62,7 +62,6 @@ class UploadTicket:
     key: str
     size: int
     content_type: str
-    file_name: str
     store_upload_id: str  # "" for a single PUT
     part_count: int
     issued_at: int

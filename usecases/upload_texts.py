@@ -11,7 +11,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "upload_unavailable": "Загрузка больших файлов сейчас не настроена. Сожмите запись до 20 МБ или "
                               "отправьте её частями.",
         "upload_button": "📤 Загрузить файл",
-        "upload_received": "📥 Файл «{name}» загружен. Обрабатываю...",
+        "upload_received": "📥 Файл загружен ({mb} МБ). Обрабатываю...",
     },
     "en": {
         "too_big_offer": "The file is over 20 MB: Telegram does not let bots download such files. Upload it through "
@@ -21,7 +21,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "upload_unavailable": "Uploading large files is not set up right now. Compress the recording below 20 MB "
                               "or send it in parts.",
         "upload_button": "📤 Upload a file",
-        "upload_received": "📥 “{name}” uploaded. Processing...",
+        "upload_received": "📥 File uploaded ({mb} MB). Processing...",
     },
 }
 

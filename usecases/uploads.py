@@ -81,12 +81,6 @@ def _content_type(declared: str, file_name: str) -> str:
     return (guessed or "").lower()
 
 
-def _safe_name(name: str) -> str:
-    """The file's name for the chat message: short and on one line."""
-    name = " ".join(str(name).split())
-    return (name[:60] + "…") if len(name) > 61 else name
-
-
 class DirectUploadsFlow:
     def __init__(self, *, uploads: UploadStore, users: Users, jobs: Jobs, queue: JobQueue, chat: Chat,
                  clock: Clock, ids: Ids, policy: Policy, limits: UploadLimits, bot_token: str,
@@ -132,7 +126,7 @@ class DirectUploadsFlow:
             parts = [{"number": n, "url": self._uploads.signed_part_url(key, store_upload_id, n, ttl), "size": size}
                      for n, size in plan]
         ticket = UploadTicket(user_id=verified.user.user_id, key=key, size=request.size, content_type=content_type,
-                              file_name=_safe_name(request.file_name), store_upload_id=store_upload_id,
+                              store_upload_id=store_upload_id,
                               part_count=len(plan), issued_at=int(self._clock.now()))
         log.info("upload started", extra={"user_id": verified.user.user_id, "bytes": request.size,
                                           "parts": len(plan)})
@@ -183,7 +177,7 @@ class DirectUploadsFlow:
             self._discard(ticket.key)
             raise UploadRefused(402, "no_minutes")
         video = ticket.content_type.startswith("video/")
-        status_id = self._chat.send_text(chat_id, upload_text(lang, "upload_received", name=ticket.file_name))
+        status_id = self._chat.send_text(chat_id, upload_text(lang, "upload_received", mb=max(1, round(ticket.size / 1024**2))))
         job = Job(
             job_id=job_id, user_id=user.user_id, chat_id=chat_id, message_id=status_id,
             file_id="", file_unique_id=f"upload:{ticket.key}",

@@ -21,7 +21,7 @@ from domain.uploads import (
 )
 
 KEY = b"s" * 32
-TICKET = UploadTicket(user_id=7, key="uploads/abc", size=123, content_type="video/mp4", file_name="a.mp4",
+TICKET = UploadTicket(user_id=7, key="uploads/abc", size=123, content_type="video/mp4",
                       store_upload_id="U1", part_count=1, issued_at=1_800_000_000)
 
 

@@ -96,6 +96,7 @@ def test_a_large_file_gets_one_signed_url_per_part_for_an_opaque_key(world):
     ticket = decode_ticket(started["upload_id"], KEY)
     assert ticket.user_id == USER and ticket.size == 3 * PART + 5
     assert str(USER) not in ticket.key and "talk" not in ticket.key  # nothing about the user in the key
+    assert "talk" not in json.dumps(attrs.asdict(ticket))  # the ticket travels in a URL: no file name
     assert all(ticket.key in p["url"] for p in started["parts"])
 
 
