@@ -314,7 +314,7 @@ class Container(containers.DeclarativeContainer):
     # The Mini App's uploads straight to the blob store (files over Telegram's download limit).
     direct_uploads = providers.ThreadSafeSingleton(
         DirectUploadsFlow, uploads=r_blobs, users=r_users, jobs=r_jobs, queue=r_queue, chat=r_chat, clock=clock,
-        ids=ids, policy=policy, limits=providers.Callable(upload_limits, settings),
+        ids=ids, limits=providers.Callable(upload_limits, settings),
         bot_token=providers.Callable(lambda s: s.telegram_token, settings),
         ticket_key=providers.Callable(_upload_ticket_key, settings))
     sweep_jobs = providers.ThreadSafeSingleton(SweepJobs, jobs=r_jobs, queue=r_queue, clock=clock, policy=policy,

@@ -26,7 +26,6 @@ import attrs
 from domain.audio import MediaKind
 from domain.init_data import InitDataRejected, VerifiedInitData, verify_init_data
 from domain.job import Job
-from domain.policy import Policy
 from domain.uploads import (
     TicketRejected,
     UploadLimits,
@@ -83,7 +82,7 @@ def _content_type(declared: str, file_name: str) -> str:
 
 class DirectUploadsFlow:
     def __init__(self, *, uploads: UploadStore, users: Users, jobs: Jobs, queue: JobQueue, chat: Chat,
-                 clock: Clock, ids: Ids, policy: Policy, limits: UploadLimits, bot_token: str,
+                 clock: Clock, ids: Ids, limits: UploadLimits, bot_token: str,
                  ticket_key: bytes) -> None:
         self._uploads = uploads
         self._users = users
@@ -92,7 +91,6 @@ class DirectUploadsFlow:
         self._chat = chat
         self._clock = clock
         self._ids = ids
-        self._policy = policy
         self._limits = limits
         self._bot_token = bot_token
         self._ticket_key = ticket_key

@@ -38,7 +38,7 @@ def world(tmp_path) -> World:
     w.blobs.upload_base_url = "http://127.0.0.1:8080/blobs"
     r = w.rebuilt_port
     w.flow = DirectUploadsFlow(uploads=r(w.blobs), users=r(w.users), jobs=r(w.jobs), queue=r(w.queue),
-                               chat=r(w.chat), clock=w.clock, ids=w.ids, policy=w.policy,
+                               chat=r(w.chat), clock=w.clock, ids=w.ids,
                                limits=UploadLimits(max_bytes=50_000_000, part_bytes=PART), bot_token=TOKEN,
                                ticket_key=KEY)
     w.worker = TranscribeJob(
