@@ -241,7 +241,8 @@ class Container(containers.DeclarativeContainer):
     # failures (usecases.retrying.RetryingPort); the raw adapters above stay reachable for tools.
     # Under them, ``BudgetedPort``: no call starts once the request's time budget is spent
     # (usecases.budget; only the webhook runs under one).
-    def _retried(port, clock=clock, policy=policy):  # noqa: N805 - runs once, in the class body
+    @staticmethod  # a plain function called in the class body (not a method of the container)
+    def _retried(port, clock=clock, policy=policy):
         return providers.ThreadSafeSingleton(_retrying, providers.ThreadSafeSingleton(BudgetedPort, port),
                                              clock, policy)
 

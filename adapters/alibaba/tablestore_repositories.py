@@ -372,11 +372,12 @@ class TablestoreRepositories:
         sdk_logger.propagate = False
         if not sdk_logger.handlers:
             sdk_logger.addHandler(logging.NullHandler())
+        sdk_timeout: object = socket_timeout
         if isinstance(socket_timeout, tuple):
             import urllib3  # the SDK's transport: its pool takes a (connect, read) Timeout
 
-            socket_timeout = urllib3.Timeout(connect=socket_timeout[0], read=socket_timeout[1])
-        kwargs: dict[str, Any] = {"socket_timeout": socket_timeout, "logger_name": _SDK_LOGGER,
+            sdk_timeout = urllib3.Timeout(connect=socket_timeout[0], read=socket_timeout[1])
+        kwargs: dict[str, Any] = {"socket_timeout": sdk_timeout, "logger_name": _SDK_LOGGER,
                                   "retry_policy": retry_policy if retry_policy is not None
                                   else tablestore.retry.NoRetryPolicy()}
         if security_token:
@@ -487,10 +488,12 @@ class TablestoreRepositories:
         start: Any = [(pk_name, tablestore.INF_MIN)]
         end = [(pk_name, tablestore.INF_MAX)]
         while start is not None:
-            page_start = start
-            _, start, rows, _ = self.call(f"scan {table}", lambda s=page_start: self.client.get_range(
-                self.table(table), "FORWARD", s, end, columns_to_get=columns, limit=self.scan_page,
-                column_filter=column_filter, max_version=1))
+            def get_page(s: Any = start) -> Any:
+                return self.client.get_range(
+                    self.table(table), "FORWARD", s, end, columns_to_get=columns, limit=self.scan_page,
+                    column_filter=column_filter, max_version=1)
+
+            _, start, rows, _ = self.call(f"scan {table}", get_page)
             for row in rows or []:
                 yield row.primary_key[0][1], self._resolve(_attributes(row))
 
