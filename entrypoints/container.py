@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 from pathlib import Path
+from typing import TypeVar
 
 import attrs
 from dependency_injector import containers, providers
@@ -32,12 +33,13 @@ from adapters.system import RandomIds, SystemClock
 from domain.costs import rates_for
 from domain.policy import Policy
 from entrypoints.settings import Settings, recognition_languages
+from ports.clock import Clock
 from usecases.accept_update import AcceptUpdate
 from usecases.alerts import ModelMissingAlert, OwnerAlerts
 from usecases.budget import BudgetedPort, InlineAttempt, WithinBudget
 from usecases.formatting import FormattingChain
 from usecases.reports import DailyReport
-from usecases.retrying import RetryingPort
+from usecases.retrying import retrying
 from usecases.services import BotServices
 from usecases.sweep_jobs import SweepJobs
 from usecases.transcribe_job import TranscribeJob
@@ -173,8 +175,11 @@ def _payload_secret(settings: Settings) -> bytes:
     return hashlib.sha256(seed.encode()).digest()
 
 
-def _retrying(port, clock, policy) -> RetryingPort:
-    return RetryingPort(port, clock=clock, attempts=policy.retry_attempts, base_delay_s=policy.retry_base_delay_s)
+P = TypeVar("P")
+
+
+def _retrying(port: P, clock: Clock, policy: Policy) -> P:
+    return retrying(port, clock=clock, attempts=policy.retry_attempts, base_delay_s=policy.retry_base_delay_s)
 
 
 def _inline_policy(policy: Policy) -> Policy:
