@@ -30,7 +30,7 @@ from entrypoints.local.texts import text
 from entrypoints.settings import Settings, check_settings, load_settings
 from entrypoints.webhook_http import HttpAnswer, handle_webhook
 from ports.chat import Keyboard
-from ports.errors import PortError, TransientFailure
+from ports.errors import PortError
 from usecases.catalogue import CATALOGUES
 
 log = logging.getLogger("local")
@@ -316,22 +316,10 @@ class LocalBot:
         queue = self.container.queue()
         if not isinstance(queue, InMemoryJobQueue):
             return 0
-        worker = self.container.transcribe_job()
-        processed = 0
-        for _ in range(max_rounds):
-            message = queue.receive()
-            if message is None:
-                return processed
-            try:
-                worker(message.job_id)
-            except TransientFailure as exc:
-                log.warning("job will be retried: %s", exc)
-                self.container.clock().sleep(1.0)
-                queue.release(message.receipt)
-                continue
-            queue.ack(message.receipt)
-            processed += 1
-        return processed
+        clock = self.container.clock()
+        # A job met a transient failure: wait a moment before it is delivered again.
+        return self.container.worker().drain(queue, before_redelivery=lambda: clock.sleep(1.0),
+                                             max_rounds=max_rounds)
 
     # -- one file, end to end ---------------------------------------------------------------------
     def transcribe(self, path: Path, *, dialogue: bool = False, as_document: bool = False,

@@ -60,8 +60,8 @@ class FlakyWorld(World):
         self.flaky.append(wrapped)
         return wrapped
 
-    def rebuilt_port(self, port):
-        return super().rebuilt_port(self._flaky(port, type(port).__name__))
+    def plugged(self, port):
+        return self._flaky(port, type(port).__name__)
 
 
 def post_until_accepted(world: World, send) -> str:
