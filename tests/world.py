@@ -40,6 +40,7 @@ from usecases.inbound import (
 OWNER = 42
 USER = 777
 BOT_USERNAME = "TranscriberBot"
+PAYLOAD_SECRET = b"test-secret"
 # The memory adapters the container builds (its ``memory`` backends), kept by the world across
 # rebuilds; ``chat`` is the recording chat (its ``recording`` backend).
 STORED_PORTS = ("users", "jobs", "keys", "logs", "trials", "results", "state", "queue", "blobs", "chat")
@@ -95,6 +96,8 @@ class World:
                  "inline_audio_adapter": self.audio}
         for name, adapter in fixed.items():
             getattr(container, name).override(providers.Object(adapter))
+        # The invoice-signing key the tests sign their own payloads with.
+        container.payload_secret.override(providers.Object(PAYLOAD_SECRET))
         # Both paths format with the scripted pair (the webhook's inline path too).
         for name in ("formatters", "inline_formatters"):
             getattr(container, name).override(providers.Object([self.primary, self.fallback]))
@@ -176,7 +179,7 @@ class World:
         """The worker: consume the queue like the MNS trigger would (redelivering on failure, once
         the job's lease has run out)."""
         return self.container.worker().drain(
-            self.queue, before_redelivery=lambda: self.clock.advance(self.policy.job_lease_s + 1),
+            self.queue, before_redelivery=lambda _: self.clock.advance(self.policy.job_lease_s + 1),
             max_rounds=max_rounds)
 
     def texts(self, chat_id: int = USER) -> list[str]:

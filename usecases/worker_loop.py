@@ -9,7 +9,6 @@ tests pull from the memory queue themselves (``drain``). Both go through ``Worke
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable
 from typing import Protocol
 
@@ -18,8 +17,6 @@ import attrs
 from ports.errors import TransientFailure
 from usecases.steps import Deadline
 from usecases.transcribe_job import JobOutcome, TranscribeJob
-
-log = logging.getLogger(__name__)
 
 
 class QueuedMessage(Protocol):
@@ -47,10 +44,6 @@ class Delivered:
     outcome: JobOutcome | None
     failure: TransientFailure | None = None
 
-    @property
-    def redeliver(self) -> bool:
-        return self.outcome is None
-
 
 class Worker:
     def __init__(self, *, transcribe_job: TranscribeJob) -> None:
@@ -61,20 +54,22 @@ class Worker:
         try:
             return Delivered(job_id, self._transcribe_job(job_id, deadline))
         except TransientFailure as exc:
-            log.warning("job will be delivered again", extra={"job_id": job_id, "error": str(exc)})
             return Delivered(job_id, None, exc)
 
-    def drain(self, queue: PulledQueue, *, before_redelivery: Callable[[], None], max_rounds: int = 50) -> int:
+    def drain(self, queue: PulledQueue, *, before_redelivery: Callable[[TransientFailure], None],
+              max_rounds: int = 50) -> int:
         """Pull and run messages until the queue is empty (at most ``max_rounds``); returns how many
-        were acknowledged. ``before_redelivery`` runs before a failed message is released: the
-        time a real queue would keep it invisible (the tests advance their clock past the lease)."""
+        were acknowledged. ``before_redelivery`` gets the failure of a step before its message is
+        released: the caller logs it, and waits the time a real queue would keep the message
+        invisible (the tests advance their clock past the lease)."""
         done = 0
         for _ in range(max_rounds):
             message = queue.receive()
             if message is None:
                 break
-            if self.deliver(message.job_id).redeliver:
-                before_redelivery()
+            delivered = self.deliver(message.job_id)
+            if delivered.failure is not None:
+                before_redelivery(delivered.failure)
                 queue.release(message.receipt)
                 continue
             queue.ack(message.receipt)

@@ -153,11 +153,13 @@ def handler(event: bytes, context: Any) -> dict[str, Any]:
                     failures.append(exc)
                     outcomes.append({"job_id": message.job_id, "status": "retry"})
                     continue
-                if delivered.outcome is None:
+                if delivered.failure is not None:
+                    log.warning("job will be delivered again", extra={"error": str(delivered.failure)})
                     failures.append(delivered.failure)
                     outcomes.append({"job_id": message.job_id, "status": "retry"})
                     continue
                 outcome = delivered.outcome
+                assert outcome is not None
                 log.info("job processed", extra={
                     "status": outcome.status, "detail": outcome.detail,
                     "elapsed_ms": round((time.perf_counter() - start) * 1000, 1),

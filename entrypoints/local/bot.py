@@ -30,7 +30,7 @@ from entrypoints.local.texts import text
 from entrypoints.settings import Settings, check_settings, load_settings
 from entrypoints.webhook_http import HttpAnswer, handle_webhook
 from ports.chat import Keyboard
-from ports.errors import PortError
+from ports.errors import PortError, TransientFailure
 from usecases.catalogue import CATALOGUES
 
 log = logging.getLogger("local")
@@ -317,9 +317,12 @@ class LocalBot:
         if not isinstance(queue, InMemoryJobQueue):
             return 0
         clock = self.container.clock()
-        # A job met a transient failure: wait a moment before it is delivered again.
-        return self.container.worker().drain(queue, before_redelivery=lambda: clock.sleep(1.0),
-                                             max_rounds=max_rounds)
+
+        def before_redelivery(exc: TransientFailure) -> None:
+            log.warning("job will be retried: %s", exc)
+            clock.sleep(1.0)
+
+        return self.container.worker().drain(queue, before_redelivery=before_redelivery, max_rounds=max_rounds)
 
     # -- one file, end to end ---------------------------------------------------------------------
     def transcribe(self, path: Path, *, dialogue: bool = False, as_document: bool = False,
