@@ -149,7 +149,6 @@ def test_language_refuses_a_code_the_recognizers_do_not_document_and_lists_the_a
 
 
 def test_language_offers_and_accepts_only_what_the_configured_recognizers_document(world):
-
     from domain import models
 
     # An unknown model documents nothing: auto only.

@@ -219,8 +219,6 @@ def test_cost_estimates_from_the_documented_rates(world):
 
 
 def test_cost_uses_the_rates_of_the_configured_models_and_names_an_unpriced_one(world):
-
-
     world.configure(asr_model="qwen3-asr-flash", speaker_model="fun-asr",
                     text_pass_model="qwen3-asr-flash-filetrans", llm_model="qwen9-future")
     world.user()
