@@ -90,8 +90,9 @@ def handle_miniapp(method: str, path: str, body: bytes, *, flow: Callable[[], Di
         if not isinstance(data, dict):
             raise ValueError("not an object")
         if complete is None:
+            size = data.get("size")
             request = UploadRequest(init_data=str(data.get("init_data") or ""), file_name=str(data.get("file_name") or ""),
-                                    size=data.get("size") if type(data.get("size")) is int else -1,
+                                    size=size if isinstance(size, int) and not isinstance(size, bool) else -1,
                                     content_type=str(data.get("content_type") or ""))
             parts: list[tuple[int, str]] = []
         else:

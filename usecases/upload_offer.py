@@ -2,17 +2,30 @@
 
 from __future__ import annotations
 
+import attrs
+
+from domain.uploads import DEFAULT_MAX_UPLOAD_BYTES
 from ports.chat import Button, Chat
 from usecases.upload_texts import upload_text
 
 
-def offer_upload(chat: Chat, chat_id: int, lang: str, *, miniapp_url: str, max_bytes: int, reason: str,
-                 reply_to: int | None = None) -> bool:
-    """Send the ``reason`` message ("too_big_offer" or "upload_offer") with the Mini App button.
-    False (nothing sent) when no Mini App is configured: the caller says what it said before."""
-    if not miniapp_url:
-        return False
-    button = Button(upload_text(lang, "upload_button"), "upload", web_app_url=miniapp_url)
-    chat.send_text(chat_id, upload_text(lang, reason, max_mb=max_bytes // (1024 * 1024)),
-                   keyboard=((button,),), reply_to=reply_to)
-    return True
+@attrs.frozen
+class UploadOffer:
+    """Where the Mini App is (MINIAPP_URL; empty: not offered) and the largest file it takes."""
+
+    miniapp_url: str = ""
+    max_bytes: int = DEFAULT_MAX_UPLOAD_BYTES
+
+    def send(self, chat: Chat, chat_id: int, lang: str, reason: str, reply_to: int | None = None) -> bool:
+        """Send the ``reason`` message ("too_big_offer" or "upload_offer") with the Mini App button.
+        False (nothing sent) when no Mini App is configured: the caller says what it said before."""
+        if not self.miniapp_url:
+            return False
+        button = Button(upload_text(lang, "upload_button"), "upload", web_app_url=self.miniapp_url)
+        chat.send_text(chat_id, upload_text(lang, reason, max_mb=self.max_bytes // (1024 * 1024)),
+                       keyboard=((button,),), reply_to=reply_to)
+        return True
+
+
+# No Mini App configured: files over the download limit are refused as before.
+NO_UPLOAD_OFFER = UploadOffer()

@@ -10,15 +10,14 @@ import pytest
 
 from domain.audio import MediaKind
 from domain.init_data import sign
-from domain.uploads import UploadLimits, decode_ticket, encode_ticket, job_id_for_upload
+from domain.uploads import decode_ticket, encode_ticket, job_id_for_upload
 from domain.users import UserSettings
 from tests.audio_factory import fixture
 from tests.world import USER, World
-from usecases.transcribe_job import TranscribeJob
-from usecases.uploads import DirectUploadsFlow, UploadRefused, UploadRequest
+from usecases.uploads import UploadRefused, UploadRequest
 
 TOKEN = "123:upload-test-token"
-KEY = b"k" * 32
+KEY = b""  # the container's ticket key, set by the fixture
 PART = 128 * 1024
 
 
@@ -33,18 +32,15 @@ def init_data(world: World, user_id: int = USER, *, token: str = TOKEN, age_s: f
 
 @pytest.fixture
 def world(tmp_path) -> World:
+    """The production container's upload flow and worker over the world's memory adapters."""
+    global KEY
     w = World(media_dir=tmp_path / "media")
     w.clock.advance(1_800_000_000 - w.clock.now())
     w.blobs.upload_base_url = "http://127.0.0.1:8080/blobs"
-    r = w.rebuilt_port
-    w.flow = DirectUploadsFlow(uploads=r(w.blobs), users=r(w.users), jobs=r(w.jobs), queue=r(w.queue),
-                               chat=r(w.chat), clock=w.clock, ids=w.ids,
-                               limits=UploadLimits(max_bytes=50_000_000, part_bytes=PART), bot_token=TOKEN,
-                               ticket_key=KEY)
-    w.worker = TranscribeJob(
-        jobs=r(w.jobs), users=r(w.users), logs=r(w.logs), results=r(w.results), chat=r(w.chat),
-        transcriber=w.transcriber, formatting=w.formatting, clock=w.clock, policy=w.policy, blobs=r(w.blobs),
-        queue=r(w.queue), uploads=r(w.blobs))
+    w.configure(telegram_token=TOKEN, upload_max_bytes=50_000_000, upload_part_bytes=PART)
+    w.flow = w.container.direct_uploads()
+    w.worker = w.transcribe_job
+    KEY = w.container.upload_ticket_key()
     return w
 
 
@@ -198,15 +194,12 @@ def test_a_file_over_20_mb_gets_the_mini_app_button_when_configured(world, tmp_p
     source.write_bytes(b"\0" * 10)
     _, route = world.media(source, kind=MediaKind.VIDEO, duration_s=600, file_size=30 * 1024 * 1024)
     assert route == "media:too_big"  # not configured: the old answer
-    world.services = attrs.evolve(world.services, miniapp_url="https://bot.example/app")
-    from usecases.accept_update import AcceptUpdate
-
-    world.accept = AcceptUpdate(world.services, world.transcribe_job)
+    world.configure(miniapp_url="https://bot.example/app")
     _, route = world.media(source, kind=MediaKind.VIDEO, duration_s=600, file_size=30 * 1024 * 1024)
     assert route == "media:too_big:upload_offered"
     event = world.chat.events[-1]
     (button,), = event.keyboard
     assert button.web_app_url == "https://bot.example/app"
-    assert "2048 MB" in event.text
+    assert "up to 47 MB" in event.text  # UPLOAD_MAX_BYTES=50_000_000, as configured
     assert world.text("/upload").startswith("command:upload")
     assert world.chat.events[-1].keyboard[0][0].web_app_url == "https://bot.example/app"
