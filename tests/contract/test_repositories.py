@@ -659,7 +659,7 @@ def test_the_tablestore_job_row_stores_every_job_field():
     job = _job(file_size=1, status_message_id=2, language="de", real_duration_ms=3, result_mode="plain",
                result_text="t", segments_json="[]", audio_key="k", audio_json="{}", chunks_json="{}",
                pass_tasks_json="{}", raw_text="r", result_language="de", pieces_json="{}", charged_minutes=1,
-               error="e", finished_at=1.0)
+               error="e", finished_at=1.0, source_key="uploads/u")
     assert {name for name, _ in JOB.write(job)} == {f.name for f in attrs.fields(Job)} - {"job_id"}
 
 
