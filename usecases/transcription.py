@@ -32,7 +32,7 @@ from typing import Protocol
 import attrs
 
 from domain.audio import ProbeResult, Span, choose_profile
-from domain.chunking import plan_chunks, stitch_texts
+from domain.chunking import Chunk, plan_chunks, stitch_texts
 from domain.merge import merge_and_assess
 from domain.policy import Policy
 from domain.transcript import Segment, SpeakerPassResult, TextPassResult, Transcript, Word
@@ -210,16 +210,16 @@ class Transcriber:
                 files = self._audio.cut(audio.path, [Span(c.start_ms, c.end_ms) for c in todo], Path(tmp))
                 timing["started"] = self._clock.now()
 
-                def run(path: Path, length_ms: int) -> tuple[str, float] | None:
+                def run(path: Path, chunk: Chunk) -> tuple[str, float] | None:
                     if deadline.expired():  # the step's budget is spent: leave it to the next step
                         return None
-                    text = self._recognize(AudioClip(path.read_bytes(), audio.mime_type, length_ms),
-                                           language).text.strip()
+                    clip = AudioClip(path.read_bytes(), audio.mime_type, chunk.length_ms, offset_ms=chunk.start_ms)
+                    text = self._recognize(clip, language).text.strip()
                     return text, self._clock.now()
 
                 workers = max(1, min(self._policy.asr_concurrency, len(todo)))
                 with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="asr") as pool:
-                    futures = {pool.submit(run, path, chunk.length_ms): chunk.index
+                    futures = {pool.submit(run, path, chunk): chunk.index
                                for chunk, path in zip(todo, files, strict=True)}
                     try:
                         for future in as_completed(futures):

@@ -1,8 +1,11 @@
 """Scripted speech providers: replay recorded DashScope results, or say they are placeholders.
 
 - ``ScriptedRecognizer`` answers each clip from a queue of ``qwen3-asr-flash`` response bodies
-  (or plain strings); with nothing scripted it returns deterministic text that says it is a
-  placeholder, so the offline pipeline runs end to end without pretending to recognise speech.
+  (or plain strings), in call order; or, given a mapping, by where the clip starts in the
+  recording (the answer under the greatest offset at or before the clip's), so chunks recognised
+  in parallel get the same answers in every run. With nothing scripted it returns deterministic
+  text that says it is a placeholder, so the offline pipeline runs end to end without pretending
+  to recognise speech.
 - ``ScriptedSpeakerPass`` / ``ScriptedTimedTextPass`` replay ``fun-asr-mtl`` and
   ``qwen3-asr-flash-filetrans`` result files.
 ``fail_next`` injects transient failures; ``latency_s`` simulates provider time (for benchmarks).
@@ -13,6 +16,7 @@ from __future__ import annotations
 import threading
 import time
 from collections import deque
+from collections.abc import Mapping
 from typing import Any
 
 from adapters import dashscope_results
@@ -45,9 +49,12 @@ class _Script:
 
 
 class ScriptedRecognizer(_Script, SpeechRecognizer):
-    def __init__(self, responses: list[dict[str, Any] | str] | None = None, *, latency_s: float = 0.0) -> None:
+    def __init__(self, responses: list[dict[str, Any] | str] | Mapping[int, dict[str, Any] | str] | None = None,
+                 *, latency_s: float = 0.0) -> None:
         super().__init__()
-        self._responses: deque[dict[str, Any] | str] = deque(responses or [])
+        by_offset = isinstance(responses, Mapping)
+        self._by_offset: dict[int, dict[str, Any] | str] = dict(responses) if by_offset else {}
+        self._responses: deque[dict[str, Any] | str] = deque([] if by_offset else (responses or []))
         self._latency_s = latency_s
         self.clips: list[AudioClip] = []
 
@@ -58,7 +65,7 @@ class ScriptedRecognizer(_Script, SpeechRecognizer):
         with self._lock:
             self.clips.append(clip)
             index = len(self.clips)
-            response = self._responses.popleft() if self._responses else None
+            response = self._responses.popleft() if self._responses else self._at_offset(clip.offset_ms)
         seconds = clip.duration_ms / 1000
         if response is None:
             return Recognition(
@@ -73,6 +80,11 @@ class ScriptedRecognizer(_Script, SpeechRecognizer):
             billed_seconds=(response.get("usage") or {}).get("seconds", seconds),
             request_id=str(response.get("request_id", "")),
         )
+
+
+    def _at_offset(self, offset_ms: int) -> dict[str, Any] | str | None:
+        starts = [start for start in self._by_offset if start <= offset_ms]
+        return self._by_offset[max(starts)] if starts else None
 
 
 class _ScriptedTasks(_Script):

@@ -8,6 +8,7 @@ import pytest
 from domain.audio import MediaKind
 from domain.job import JobStatus
 from tests.audio_factory import fixture, make_audio
+from tests.world import evolve_policy
 from usecases.sweep_jobs import QUEUED_GRACE_S, SweepJobs
 
 pytestmark = pytest.mark.slow
@@ -72,7 +73,14 @@ STAGES = [
 def test_killed_after_a_stage_then_redelivered_ends_exactly_once(world, tmp_path, attribute, method, nth):
     world.user(balance=10)
     long_text = ("Предложение для проверки доставки. " * 150).strip()
-    world.recognizer = type(world.recognizer)([long_text, "вторая", long_text, "вторая"])
+    # Answers by where the chunk starts (the first chunk at 0, the second later), not by call order.
+    world.recognizer = type(world.recognizer)({0: long_text, 1: "вторая"})
+    recognizer = world.recognizer
+    if attribute == "recognizer":
+        # One request at a time: the first chunk is recognised and saved before the second
+        # request dies, in every run (in parallel the dying request may end first, and the
+        # first chunk's result would then be dropped before it was saved).
+        evolve_policy(world, asr_concurrency=1)
     world.rebuild()
     audio = make_audio(tmp_path, ["hello_en", ("silence", 100.0), "speaker_a", ("silence", 60.0)], fmt="mp3")
     # Telegram claims 5 minutes; the real 2:45 costs 3, so settlement refunds 2.
@@ -87,6 +95,9 @@ def test_killed_after_a_stage_then_redelivered_ends_exactly_once(world, tmp_path
     assert job.charged_minutes == 3
     assert world.balance() == 10 - 3 and balance_after_reserve == 5
     assert len(world.logs.transcription_rows) == 1
+    # Each chunk recognised once: what was saved before the crash is not asked for again.
+    assert len(recognizer.clips) == 2
+    assert job.result_text.split() == (long_text + " вторая").split()
     # Delivered exactly once: the visible messages carry the transcript once, in order.
     deliveries = [t for t in world.texts() if "Предложение" in t or "вторая" in t]
     assert " ".join(deliveries).split() == job.result_text.split()

@@ -1,0 +1,195 @@
+"""Payments at their edges: an invoice that names another user, a payment credited by a delivery
+that died before its log row, storage failing at pre-checkout, what a payment message says.
+
+Assertions are about money and who is told (routes, balances, payment rows, message counts), so
+they hold whatever the wording of the messages."""
+
+from __future__ import annotations
+
+import pytest
+
+from domain.billing import find_package
+from ports.errors import TransientFailure
+from tests.world import OWNER, USER
+from usecases.inbound import IncomingMessage, SuccessfulPayment
+from usecases.payments import parse_payload, sign_payload
+
+OTHER = 888
+
+
+class WorkerKilled(BaseException):
+    """Not an Exception: nothing in the bot may catch it, exactly like a killed process."""
+
+
+class KillFirst:
+    """Wraps a port: the first call of ``method`` kills the process before the call is made."""
+
+    def __init__(self, target, method: str) -> None:
+        self._target, self._method, self.fired = target, method, False
+
+    def __getattr__(self, name):
+        attribute = getattr(self._target, name)
+        if name != self._method:
+            return attribute
+
+        def wrapped(*args, **kwargs):
+            if not self.fired:
+                self.fired = True
+                raise WorkerKilled(name)
+            return attribute(*args, **kwargs)
+
+        return wrapped
+
+
+def invoice_for(world, package: str, user_id: int) -> tuple[str, int]:
+    world.press(f"buy:{package}", user_id=user_id, message_id=1)
+    invoice = [e for e in world.chat.events if e.kind == "invoice" and e.chat_id == user_id][-1]
+    return invoice.extra["payload"], invoice.extra["stars"]
+
+
+def payment(world, payload: str, amount: int, charge: str, *, currency: str = "XTR", user_id: int = USER,
+            update_id: int | None = None) -> str:
+    message = IncomingMessage(update_id or 9000 + len(world.chat.events), world.sender(user_id), user_id, 1,
+                              payment=SuccessfulPayment(currency, amount, payload, charge))
+    return world.accept(message)
+
+
+# -- an invoice that names another user ----------------------------------------------------------------
+
+
+def test_a_payment_of_another_users_invoice_credits_nobody_and_a_person_looks_at_it(world):
+    world.user(balance=1)
+    world.user(user_id=OTHER, balance=2)
+    payload, stars = invoice_for(world, "start_50", OTHER)
+    other_sees = world.texts(OTHER)
+    assert parse_payload(world.services.payload_secret, payload).user_id == OTHER
+    assert world.pre_checkout(payload, stars, user_id=USER) == "pre_checkout:refused"
+    # Telegram took the Stars anyway (an answer lost, an older version): nothing is credited blindly.
+    assert payment(world, payload, stars, "stolen", update_id=7001) == "payment:unmatched"
+    assert payment(world, payload, stars, "stolen", update_id=7002) == "payment:unmatched"
+    assert (world.balance(USER), world.balance(OTHER)) == (1, 2)
+    assert world.logs.payment_rows == {}
+    assert len(world.texts(USER)) == 1 and world.texts(OTHER) == other_sees  # told once; the other user nothing
+    owner = world.texts(OWNER)
+    assert len(owner) == 1 and "stolen" in owner[0] and str(USER) in owner[0]
+
+
+@pytest.mark.parametrize(("amount_delta", "currency"), [(-1, "XTR"), (1, "XTR"), (0, "USD")])
+def test_a_payment_of_the_wrong_amount_or_currency_is_not_credited(world, amount_delta, currency):
+    world.user()
+    payload, stars = invoice_for(world, "standard_200", USER)
+    assert payment(world, payload, stars + amount_delta, "odd", currency=currency) == "payment:unmatched"
+    assert world.balance() == 0 and world.logs.payment_rows == {}
+    assert len(world.texts(OWNER)) == 1 and "odd" in world.texts(OWNER)[0]
+
+
+def test_a_payload_we_did_not_sign_or_cannot_read_is_refused() -> None:
+    secret = b"s"
+    good = sign_payload(secret, "start_50", USER, "n1")
+    assert parse_payload(secret, good) == parse_payload(secret, good)
+    parsed = parse_payload(secret, good)
+    assert (parsed.package, parsed.user_id, parsed.nonce) == (find_package("start_50"), USER, "n1")
+    legacy = parse_payload(secret, sign_payload(secret, "start_50", -5))
+    assert (legacy.user_id, legacy.nonce) == (-5, "")
+    body, mac = good.rsplit(":", 1)
+    assert parse_payload(b"other", good) is None
+    assert parse_payload(secret, f"{body}:{mac[:-1]}") is None
+    assert parse_payload(secret, "pkg:start_50:x1:" + mac) is None
+    assert parse_payload(secret, good.replace("pkg:", "pkx:", 1)) is None
+    assert parse_payload(secret, f"{body}:extra:{mac}") is None  # six fields
+    assert parse_payload(secret, sign_payload(secret, "nope_1", USER, "n")) is None  # signed, no such package
+    with pytest.raises(ValueError):
+        sign_payload(secret, "start_50", USER, "a:b")
+    assert sign_payload(secret, "start_50", USER, "a-b_c").count(":") == 4
+
+
+# -- a payment half done: credited, then the process died before its log row ----------------------------
+
+
+def test_a_payment_credited_by_a_delivery_that_died_is_logged_and_told_once_on_redelivery(world):
+    world.user(balance=3)
+    payload, stars = invoice_for(world, "start_50", USER)
+    assert world.pre_checkout(payload, stars) == "pre_checkout:ok"
+    logs = world.logs
+    world.logs = KillFirst(logs, "add_payment")
+    world.rebuild()
+    with pytest.raises(WorkerKilled):
+        payment(world, payload, stars, "half", update_id=8001)
+    assert world.balance() == 53  # credited, the rest never ran
+    world.logs = logs
+    world.rebuild()
+    # Telegram redelivers the update: no second credit, but the log row and the messages follow.
+    assert payment(world, payload, stars, "half", update_id=8001) == "payment:credited"
+    assert world.balance() == 53 and len(world.logs.payment_rows) == 1
+    confirmations = [t for t in world.texts(USER) if "53" in t]
+    assert len(confirmations) == 1, world.texts(USER)
+    assert len([t for t in world.texts(OWNER) if "35" in t]) == 1
+    # And a further redelivery changes nothing.
+    assert payment(world, payload, stars, "half", update_id=8001) == "payment:duplicate"
+    assert world.balance() == 53 and len(world.texts(OWNER)) == 1
+
+
+def test_the_confirmation_carries_the_new_balance_and_the_owner_hears_of_each_payment(world):
+    world.user(balance=7)
+    payload, stars = invoice_for(world, "start_50", USER)
+    before = len(world.texts(USER))
+    assert payment(world, payload, stars, "c1") == "payment:credited"
+    told = world.texts(USER)[before:]
+    assert len(told) == 1 and "57" in told[0] and "50" in told[0]
+    owner = world.texts(OWNER)
+    assert len(owner) == 1 and str(USER) in owner[0] and "start_50" in owner[0] and "57" in owner[0]
+
+
+def test_without_an_owner_a_payment_is_still_credited_and_confirmed(world):
+    world.rebuild(owner_id=None)
+    world.user()
+    payload, stars = invoice_for(world, "start_50", USER)
+    assert payment(world, payload, stars, "c1") == "payment:credited"
+    assert world.balance() == 50 and world.texts(OWNER) == []
+
+
+def test_a_confirmation_the_chat_refuses_does_not_undo_the_payment(world):
+    world.user()
+    payload, stars = invoice_for(world, "start_50", USER)
+    world.chat.fail_next(50)  # every send fails (transiently, past the retries)
+    assert payment(world, payload, stars, "c1") == "payment:credited"
+    assert world.balance() == 50 and len(world.logs.payment_rows) == 1
+
+
+# -- pre-checkout against failing storage --------------------------------------------------------------
+
+
+class FailingGets:
+    """Users whose reads fail (transiently, every time): storage is down."""
+
+    def __init__(self, target) -> None:
+        self._target = target
+
+    def __getattr__(self, name):
+        attribute = getattr(self._target, name)
+        if name != "get":
+            return attribute
+
+        def get(*args, **kwargs):
+            raise TransientFailure("tablestore", "unavailable")
+
+        return get
+
+
+def test_pre_checkout_of_a_limited_package_with_storage_down_is_refused_and_answered(world):
+    world.user()
+    payload, stars = invoice_for(world, "micro_10", USER)
+    world.users = FailingGets(world.users)
+    world.rebuild()
+    assert world.pre_checkout(payload, stars) == "pre_checkout:refused"
+    answers = [e for e in world.chat.events if e.kind == "pre_checkout"]
+    assert len(answers) == 1 and answers[0].extra["ok"] is False and answers[0].text
+    # An unlimited package needs no storage: it passes.
+    other, other_stars = payload, stars
+    world.users = world.users._target
+    world.rebuild()
+    payload, stars = invoice_for(world, "start_50", USER)
+    world.users = FailingGets(world.users)
+    world.rebuild()
+    assert world.pre_checkout(payload, stars) == "pre_checkout:ok"
+    assert world.pre_checkout(other, other_stars, user_id=OTHER) == "pre_checkout:refused"
