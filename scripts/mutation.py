@@ -2,6 +2,7 @@
 
     .venv/bin/python scripts/mutation.py            # run (cached verdicts are reused), then report
     .venv/bin/python scripts/mutation.py --fresh    # start from scratch (deletes mutants/)
+    .venv/bin/python scripts/mutation.py --survivors  # run again only what survived the last run
     .venv/bin/python scripts/mutation.py --report   # only report the last run
     .venv/bin/python scripts/mutation.py --diff     # report with the diff of every survivor
 
@@ -108,6 +109,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--fresh", action="store_true", help="delete mutants/ first (no cached verdicts)")
     parser.add_argument("--report", action="store_true", help="only print the report of the last run")
+    parser.add_argument("--survivors", action="store_true",
+                        help="run only the mutants that survived the last run (after adding tests)")
     parser.add_argument("--diff", action="store_true", help="show each survivor's diff")
     parser.add_argument("--max-children", type=int, default=os.cpu_count() or 2)
     parser.add_argument("--fail-under", type=float, default=None, help="exit 1 below this score (0-100)")
@@ -115,9 +118,19 @@ def main() -> int:
     if not args.report:
         if args.fresh and MUTANTS.exists():
             shutil.rmtree(MUTANTS)
+        # Named mutants are always run again (mutmut reuses a verdict only for unnamed ones).
+        names = list(SCOPE)
+        if args.survivors:
+            names = [name for name, code in verdicts().items() if code in UNDETECTED]
+            if not names:
+                print("nothing survived the last run")
+                report(args.diff)
+                return 0
         started = time.monotonic()
+        # Property tests with few, fixed examples: a mutant's verdict does not change between runs.
+        env = {**os.environ, "HYPOTHESIS_PROFILE": "mutation"}
         run = subprocess.run([str(ROOT / ".venv/bin/mutmut"), "run", "--max-children", str(args.max_children),
-                              *SCOPE], cwd=ROOT)
+                              *names], cwd=ROOT, env=env)
         print(f"\nmutmut run: exit {run.returncode}, {time.monotonic() - started:.0f} s")
         if run.returncode not in (0, 1):
             return run.returncode

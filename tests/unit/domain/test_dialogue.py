@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from domain.dialogue import format_dialogue, parse_dialogue_lines
@@ -68,7 +68,6 @@ segments_strategy = st.lists(
 )
 
 
-@settings(max_examples=300, deadline=None)
 @given(segments_strategy, st.booleans())
 def test_the_turn_count_survives_a_round_trip(segments: list[Segment], labels: bool) -> None:
     text = format_dialogue(segments, labels=labels)

@@ -6,7 +6,7 @@ import html
 import re
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from domain.splitting import escape_html, replace_yo, split_code_message, split_message, wrap_code
@@ -75,7 +75,6 @@ def test_limit_must_be_positive() -> None:
 texts = st.text(alphabet=st.sampled_from(list("абвгд ежз\n\n.!?…,&<>\t")), max_size=600)
 
 
-@settings(max_examples=500, deadline=None)
 @given(texts, st.integers(1, 120))
 def test_splitting_gives_back_the_text_within_the_limit(text: str, limit: int) -> None:
     parts = split_message(text, limit)
@@ -83,7 +82,6 @@ def test_splitting_gives_back_the_text_within_the_limit(text: str, limit: int) -
     assert_parts_are_the_text(text, parts)
 
 
-@settings(max_examples=200, deadline=None)
 @given(st.text(max_size=3000), st.integers(1, 4096))
 def test_splitting_any_unicode(text: str, limit: int) -> None:
     parts = split_message(text, limit)
@@ -116,7 +114,6 @@ def test_code_limit_needs_room_for_an_entity() -> None:
 ENTITY = re.compile(r"&(?!amp;|lt;|gt;)")
 
 
-@settings(max_examples=500, deadline=None)
 @given(texts, st.integers(18, 160))
 def test_code_parts_fit_once_escaped_and_wrapped(text: str, limit: int) -> None:
     parts = split_code_message(text, limit)
