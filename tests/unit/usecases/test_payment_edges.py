@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 
 from domain.billing import find_package
-from ports.errors import TransientFailure
+from ports.errors import PermanentFailure, TransientFailure
 from tests.world import OWNER, USER
 from usecases.inbound import IncomingMessage, SuccessfulPayment
 from usecases.payments import parse_payload, sign_payload
@@ -193,3 +193,90 @@ def test_pre_checkout_of_a_limited_package_with_storage_down_is_refused_and_answ
     world.rebuild()
     assert world.pre_checkout(payload, stars) == "pre_checkout:ok"
     assert world.pre_checkout(other, other_stars, user_id=OTHER) == "pre_checkout:refused"
+
+
+# -- a payment past the micro package's limit ----------------------------------------------------------
+
+
+class RefundRefused:
+    """The chat, except that Telegram refuses every Stars refund."""
+
+    def __init__(self, target) -> None:
+        self._target = target
+        self.refund_calls: list[str] = []
+
+    def __getattr__(self, name):
+        return getattr(self._target, name)
+
+    def refund_star_payment(self, user_id: int, charge_id: str) -> bool:
+        self.refund_calls.append(charge_id)
+        raise PermanentFailure("telegram", "CHARGE_NOT_FOUND", code="400")
+
+
+class ClaimsFail:
+    """Idempotency keys whose ``claim`` of ``prefix`` keys fails (storage down)."""
+
+    def __init__(self, target, prefix: str) -> None:
+        self._target, self._prefix = target, prefix
+
+    def __getattr__(self, name):
+        return getattr(self._target, name)
+
+    def claim(self, key: str, now: float) -> bool:
+        if key.startswith(self._prefix):
+            raise PermanentFailure("tablestore", "unavailable")
+        return self._target.claim(key, now)
+
+
+def use_up_the_micro_limit(world) -> tuple[str, int]:
+    """Three micro packages bought; returns a fourth invoice (opened before the limit was reached)."""
+    late = invoice_for(world, "micro_10", USER)
+    for i in range(3):
+        payload, stars = invoice_for(world, "micro_10", USER)
+        assert world.pre_checkout(payload, stars) == "pre_checkout:ok"
+        assert payment(world, payload, stars, f"m{i}") == "payment:credited"
+    return late
+
+
+def test_a_refund_telegram_refuses_credits_nothing_and_hands_the_charge_to_the_owner_once(world):
+    world.user()
+    late, stars = use_up_the_micro_limit(world)
+    chat = RefundRefused(world.chat)
+    world.chat = chat
+    world.rebuild()
+    owner_before, user_before = len(world.texts(OWNER)), len(world.texts(USER))
+    assert payment(world, late, stars, "late-1", update_id=9501) == "payment:refund_failed"
+    assert world.balance() == 30 and world.users.get(USER).micro_purchases == 3
+    assert len(world.logs.payment_rows) == 3
+    owner = world.texts(OWNER)[owner_before:]
+    assert len(owner) == 1 and "late-1" in owner[0] and "CHARGE_NOT_FOUND" in owner[0]
+    assert len(world.texts(USER)) == user_before + 1
+    # Redelivered: the refund is tried again (Telegram refunds a charge once), nobody is told twice.
+    assert payment(world, late, stars, "late-1", update_id=9501) == "payment:duplicate"
+    assert chat.refund_calls == ["late-1", "late-1"]
+    assert len(world.texts(OWNER)) == owner_before + 1 and len(world.texts(USER)) == user_before + 1
+    assert world.balance() == 30
+
+
+def test_a_refund_whose_message_key_cannot_be_stored_still_tells_the_user(world):
+    world.user()
+    late, stars = use_up_the_micro_limit(world)
+    user_before, owner_before = len(world.texts(USER)), len(world.texts(OWNER))
+    world.keys = ClaimsFail(world.keys, "refund:")
+    world.rebuild()
+    assert payment(world, late, stars, "late-2") == "payment:refunded"
+    assert world.chat.refunded == ["late-2"] and world.balance() == 30
+    told = world.texts(USER)[user_before:]
+    assert len(told) == 1 and "5" in told[0]  # the Stars given back
+    owner = world.texts(OWNER)[owner_before:]
+    assert len(owner) == 1 and "late-2" in owner[0]
+
+
+def test_a_refunded_payment_redelivered_is_not_refunded_or_told_again(world):
+    world.user()
+    late, stars = use_up_the_micro_limit(world)
+    assert payment(world, late, stars, "late-3", update_id=9601) == "payment:refunded"
+    told = len(world.texts(USER)), len(world.texts(OWNER))
+    assert payment(world, late, stars, "late-3", update_id=9601) == "payment:duplicate"
+    assert world.chat.refunded == ["late-3"] and (len(world.texts(USER)), len(world.texts(OWNER))) == told
+    assert world.balance() == 30 and world.users.get(USER).micro_purchases == 3
