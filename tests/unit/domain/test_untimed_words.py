@@ -1,0 +1,12 @@
+"""Words of a sentence that came without word times: trailing punctuation is split off even
+after a one-letter word, and a token that is only punctuation stays a word of its own."""
+
+from __future__ import annotations
+
+from domain.merge import words_of
+from domain.transcript import TextPassResult, TimedSentence, Word
+
+
+def test_one_letter_words_keep_their_punctuation_apart_and_a_dash_is_a_word() -> None:
+    words = words_of(TextPassResult((TimedSentence(0, 400, "А, — я.", ()),)))
+    assert words == (Word(0, 133, "А", ","), Word(133, 266, "—", ""), Word(266, 400, "я", "."))
