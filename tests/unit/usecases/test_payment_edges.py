@@ -9,8 +9,10 @@ from __future__ import annotations
 import pytest
 
 from domain.billing import find_package
+from domain.users import UserSettings
 from ports.errors import PermanentFailure, TransientFailure
 from tests.world import OWNER, USER
+from usecases.catalogue import say
 from usecases.inbound import IncomingMessage, SuccessfulPayment
 from usecases.payments import parse_payload, sign_payload
 
@@ -210,7 +212,7 @@ class RefundRefused:
 
     def refund_star_payment(self, user_id: int, charge_id: str) -> bool:
         self.refund_calls.append(charge_id)
-        raise PermanentFailure("telegram", "CHARGE_NOT_FOUND", code="400")
+        raise PermanentFailure("telegram", "CHARGE_NOT_FOUND " + "x" * 300, code="400")
 
 
 class ClaimsFail:
@@ -239,7 +241,7 @@ def use_up_the_micro_limit(world) -> tuple[str, int]:
 
 
 def test_a_refund_telegram_refuses_credits_nothing_and_hands_the_charge_to_the_owner_once(world):
-    world.user()
+    world.user(settings=UserSettings(ui_language="en"))
     late, stars = use_up_the_micro_limit(world)
     chat = RefundRefused(world.chat)
     world.chat = chat
@@ -250,7 +252,9 @@ def test_a_refund_telegram_refuses_credits_nothing_and_hands_the_charge_to_the_o
     assert len(world.logs.payment_rows) == 3
     owner = world.texts(OWNER)[owner_before:]
     assert len(owner) == 1 and "late-1" in owner[0] and "CHARGE_NOT_FOUND" in owner[0]
-    assert len(world.texts(USER)) == user_before + 1
+    error = str(PermanentFailure("telegram", "CHARGE_NOT_FOUND " + "x" * 300))
+    assert error[:200] in owner[0] and error[:201] not in owner[0]  # the error, cut at 200 characters
+    assert world.texts(USER)[user_before:] == [say("en", "payment_review")]  # in the user's language
     # Redelivered: the refund is tried again (Telegram refunds a charge once), nobody is told twice.
     assert payment(world, late, stars, "late-1", update_id=9501) == "payment:duplicate"
     assert chat.refund_calls == ["late-1", "late-1"]
@@ -279,4 +283,5 @@ def test_a_refunded_payment_redelivered_is_not_refunded_or_told_again(world):
     told = len(world.texts(USER)), len(world.texts(OWNER))
     assert payment(world, late, stars, "late-3", update_id=9601) == "payment:duplicate"
     assert world.chat.refunded == ["late-3"] and (len(world.texts(USER)), len(world.texts(OWNER))) == told
+    assert [e.chat_id for e in world.chat.events if e.kind == "refund"] == [USER]  # the payer's Stars
     assert world.balance() == 30 and world.users.get(USER).micro_purchases == 3
