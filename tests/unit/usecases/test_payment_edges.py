@@ -285,3 +285,20 @@ def test_a_refunded_payment_redelivered_is_not_refunded_or_told_again(world):
     assert world.chat.refunded == ["late-3"] and (len(world.texts(USER)), len(world.texts(OWNER))) == told
     assert [e.chat_id for e in world.chat.events if e.kind == "refund"] == [USER]  # the payer's Stars
     assert world.balance() == 30 and world.users.get(USER).micro_purchases == 3
+
+
+# -- the package list --------------------------------------------------------------------------------
+
+
+def test_the_package_list_is_in_the_users_language_with_every_title(world):
+    world.user(balance=7, settings=UserSettings(ui_language="en"))
+    world.text("/buy_minutes")
+    event = world.chat.events[-1]
+    lines = event.text.split("\n")
+    assert event.text.startswith(say("en", "buy_title", balance=7) + "\n\n")  # the title, then a blank line
+    for package_id in ("micro_10", "start_50", "standard_200", "profi_1000", "max_8888"):
+        package = find_package(package_id)
+        title = say("en", f"package_{package_id}")
+        assert any(line.startswith(say("en", "buy_line", title=title, minutes=package.minutes, stars=package.stars))
+                   for line in lines)
+    assert not any("а" <= ch <= "я" for ch in event.text.lower())  # nothing left in Russian
