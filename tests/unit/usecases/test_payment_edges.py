@@ -302,3 +302,11 @@ def test_the_package_list_is_in_the_users_language_with_every_title(world):
         assert any(line.startswith(say("en", "buy_line", title=title, minutes=package.minutes, stars=package.stars))
                    for line in lines)
     assert not any("а" <= ch <= "я" for ch in event.text.lower())  # nothing left in Russian
+
+
+def test_a_refused_pre_checkout_is_explained_in_the_users_language(world):
+    world.user(settings=UserSettings(ui_language="en"))
+    payload, stars = invoice_for(world, "start_50", USER)
+    assert world.pre_checkout(payload, stars - 1) == "pre_checkout:refused"
+    answer = [e for e in world.chat.events if e.kind == "pre_checkout"][-1]
+    assert answer.text == say("en", "payment_invalid")
