@@ -112,6 +112,8 @@ def main() -> int:
     parser.add_argument("--survivors", action="store_true",
                         help="run only the mutants that survived the last run (after adding tests)")
     parser.add_argument("--diff", action="store_true", help="show each survivor's diff")
+    parser.add_argument("--only", nargs="+", metavar="PATTERN", default=None,
+                        help="run only these mutants (fnmatch patterns over mutmut's names, e.g. 'domain.merge.*')")
     parser.add_argument("--max-children", type=int, default=os.cpu_count() or 2)
     parser.add_argument("--fail-under", type=float, default=None, help="exit 1 below this score (0-100)")
     args = parser.parse_args()
@@ -119,9 +121,10 @@ def main() -> int:
         if args.fresh and MUTANTS.exists():
             shutil.rmtree(MUTANTS)
         # Named mutants are always run again (mutmut reuses a verdict only for unnamed ones).
-        names = list(SCOPE)
+        names = list(SCOPE) if args.only is None else list(args.only)
         if args.survivors:
-            names = [name for name, code in verdicts().items() if code in UNDETECTED]
+            names = [name for name, code in verdicts().items() if code in UNDETECTED
+                     and (args.only is None or any(fnmatch.fnmatch(name, p) for p in args.only))]
             if not names:
                 print("nothing survived the last run")
                 report(args.diff)
