@@ -52,9 +52,12 @@ class ScriptedRecognizer(_Script, SpeechRecognizer):
     def __init__(self, responses: list[dict[str, Any] | str] | Mapping[int, dict[str, Any] | str] | None = None,
                  *, latency_s: float = 0.0) -> None:
         super().__init__()
-        by_offset = isinstance(responses, Mapping)
-        self._by_offset: dict[int, dict[str, Any] | str] = dict(responses) if by_offset else {}
-        self._responses: deque[dict[str, Any] | str] = deque([] if by_offset else (responses or []))
+        self._by_offset: dict[int, dict[str, Any] | str] = {}
+        self._responses: deque[dict[str, Any] | str] = deque()
+        if isinstance(responses, Mapping):
+            self._by_offset = dict(responses)
+        else:
+            self._responses.extend(responses or [])
         self._latency_s = latency_s
         self.clips: list[AudioClip] = []
 
