@@ -54,6 +54,7 @@ def test_a_complete_or_unplanned_delivery_costs_the_whole_job(delivered: int, to
     (1, 4, 8, 2),    # exact: not rounded
     (1, 100, 7, 1),  # one part out is never free
     (0, 3, 7, 1),    # a delivery that stopped at once still sent a part (the caller only asks then)
+    (0, 1, 7, 1),    # the same for a one-message delivery
     (2, 3, 0, 0),    # a job of no minutes costs none
 ])
 def test_a_delivery_that_stopped_pays_its_share_rounded_up(delivered: int, total: int, cost: int,

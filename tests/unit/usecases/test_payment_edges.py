@@ -252,6 +252,7 @@ def test_a_refund_telegram_refuses_credits_nothing_and_hands_the_charge_to_the_o
     assert len(world.logs.payment_rows) == 3
     owner = world.texts(OWNER)[owner_before:]
     assert len(owner) == 1 and "late-1" in owner[0] and "CHARGE_NOT_FOUND" in owner[0]
+    assert f"Ann ({USER}) paid 5⭐" in owner[0]  # who, and how much is to be refunded by hand
     error = str(PermanentFailure("telegram", "CHARGE_NOT_FOUND " + "x" * 300))
     assert error[:200] in owner[0] and error[:201] not in owner[0]  # the error, cut at 200 characters
     assert world.texts(USER)[user_before:] == [say("en", "payment_review")]  # in the user's language
@@ -260,6 +261,9 @@ def test_a_refund_telegram_refuses_credits_nothing_and_hands_the_charge_to_the_o
     assert chat.refund_calls == ["late-1", "late-1"]
     assert len(world.texts(OWNER)) == owner_before + 1 and len(world.texts(USER)) == user_before + 1
     assert world.balance() == 30
+    # Another refused charge is its own case for the owner.
+    assert payment(world, late, stars, "late-9", update_id=9502) == "payment:refund_failed"
+    assert len(world.texts(OWNER)) == owner_before + 2 and "late-9" in world.texts(OWNER)[-1]
 
 
 def test_a_refund_whose_message_key_cannot_be_stored_still_tells_the_user(world):
@@ -277,9 +281,12 @@ def test_a_refund_whose_message_key_cannot_be_stored_still_tells_the_user(world)
 
 
 def test_a_refunded_payment_redelivered_is_not_refunded_or_told_again(world):
-    world.user()
+    world.user(settings=UserSettings(ui_language="en"))
     late, stars = use_up_the_micro_limit(world)
     assert payment(world, late, stars, "late-3", update_id=9601) == "payment:refunded"
+    assert world.texts(USER)[-1] == say("en", "micro_refunded", limit=3, stars=5)
+    assert (f"Ann ({USER}) paid 5⭐ for the limited package past its limit of 3 (charge late-3)"
+            in world.texts(OWNER)[-1])
     told = len(world.texts(USER)), len(world.texts(OWNER))
     assert payment(world, late, stars, "late-3", update_id=9601) == "payment:duplicate"
     assert world.chat.refunded == ["late-3"] and (len(world.texts(USER)), len(world.texts(OWNER))) == told
