@@ -317,3 +317,65 @@ def test_a_refused_pre_checkout_is_explained_in_the_users_language(world):
     assert world.pre_checkout(payload, stars - 1) == "pre_checkout:refused"
     answer = [e for e in world.chat.events if e.kind == "pre_checkout"][-1]
     assert answer.text == say("en", "payment_invalid")
+
+
+def test_the_buttons_name_each_package_in_the_users_language(world):
+    world.user(settings=UserSettings(ui_language="en"))
+    world.text("/buy_minutes")
+    buttons = [b.text for row in world.chat.events[-1].keyboard for b in row]
+    expected = []
+    for package_id in ("micro_10", "start_50", "standard_200", "profi_1000", "max_8888"):
+        package = find_package(package_id)
+        expected.append(say("en", "buy_button", title=say("en", f"package_{package_id}"), minutes=package.minutes,
+                            stars=package.stars))
+    assert buttons == expected
+
+
+def test_a_micro_invoice_of_a_user_the_bot_does_not_know_is_refused(world):
+    payload = sign_payload(world.services.payload_secret, "micro_10", OTHER, "n1")
+    assert world.pre_checkout(payload, 5, user_id=OTHER) == "pre_checkout:refused"
+    answer = [e for e in world.chat.events if e.kind == "pre_checkout"][-1]
+    assert answer.text == say("ru", "payment_invalid")
+
+
+@pytest.mark.parametrize(("bought", "ok"), [(2, True), (3, False)])
+def test_a_first_format_micro_invoice_passes_only_below_the_limit(world, bought, ok):
+    world.user(micro_purchases=bought, settings=UserSettings(ui_language="en"))
+    legacy = sign_payload(world.services.payload_secret, "micro_10", USER)
+    assert world.pre_checkout(legacy, 5) == ("pre_checkout:ok" if ok else "pre_checkout:refused")
+    answer = [e for e in world.chat.events if e.kind == "pre_checkout"][-1]
+    assert answer.text == ("" if ok else say("en", "micro_limit", limit=3))
+
+
+class AnswerFails:
+    """The chat, except that answering a pre-checkout query fails transiently (counted)."""
+
+    def __init__(self, target) -> None:
+        self._target, self.answers = target, 0
+
+    def __getattr__(self, name):
+        return getattr(self._target, name)
+
+    def answer_pre_checkout(self, query_id, ok, error=""):
+        self.answers += 1
+        raise TransientFailure("telegram", "timed out", code="timeout")
+
+
+def test_the_pre_checkout_answer_is_one_attempt_never_retried(world):
+    """A second attempt could not arrive within Telegram's 10 s: the answer is made once."""
+    world.user()
+    payload, stars = invoice_for(world, "start_50", USER)
+    chat = AnswerFails(world.chat)
+    world.chat = chat
+    world.rebuild()
+    with pytest.raises(TransientFailure):
+        world.pre_checkout(payload, stars)
+    assert chat.answers == 1
+
+
+def test_the_answer_names_the_query(world):
+    world.user()
+    payload, stars = invoice_for(world, "start_50", USER)
+    world.pre_checkout(payload, stars)
+    answer = [e for e in world.chat.events if e.kind == "pre_checkout"][-1]
+    assert answer.extra["query_id"] == "pcq1" and answer.extra["ok"] is True
