@@ -379,3 +379,37 @@ def test_the_answer_names_the_query(world):
     world.pre_checkout(payload, stars)
     answer = [e for e in world.chat.events if e.kind == "pre_checkout"][-1]
     assert answer.extra["query_id"] == "pcq1" and answer.extra["ok"] is True
+
+
+def test_an_invoice_signed_by_an_earlier_deployment_is_still_accepted_and_cannot_be_altered() -> None:
+    # Signed before this version (HMAC-SHA256, 16 hex digits): invoices stay open across deployments.
+    issued = "pkg:start_50:777:abc123:eb27075d8e9e0868"
+    parsed = parse_payload(b"invoice-secret", issued)
+    assert parsed is not None and (parsed.package.id, parsed.user_id, parsed.nonce) == ("start_50", 777, "abc123")
+    assert sign_payload(b"invoice-secret", "start_50", 777, "abc123") == issued
+    for altered in (issued.replace(":777:", ":778:"), issued.replace("start_50", "max_8888"),
+                    issued.replace("abc123", "abc124")):
+        assert parse_payload(b"invoice-secret", altered) is None
+
+
+def test_the_invoice_is_titled_in_the_users_language(world):
+    world.user(settings=UserSettings(ui_language="en"))
+    invoice_for(world, "start_50", USER)
+    invoice = [e for e in world.chat.events if e.kind == "invoice"][-1]
+    assert invoice.text.startswith(say("en", "invoice_title", minutes=50)[:32])
+
+
+def test_each_unmatched_payment_is_reported_to_the_owner_with_its_amount(world):
+    world.user(settings=UserSettings(ui_language="en"))
+    for charge in ("odd-1", "odd-2"):
+        assert payment(world, "pkg:max_8888:777:deadbeefdeadbeef", 4444, charge) == "payment:unmatched"
+    owner = world.texts(OWNER)
+    assert len(owner) == 2 and "odd-1" in owner[0] and "odd-2" in owner[1] and all("4444" in t for t in owner)
+    assert world.texts(USER) == [say("en", "payment_review")] * 2
+
+
+def test_the_owner_hears_who_paid(world):
+    world.user()
+    payload, stars = invoice_for(world, "start_50", USER)
+    payment(world, payload, stars, "c7")
+    assert f"Ann ({USER})" in world.texts(OWNER)[-1]
