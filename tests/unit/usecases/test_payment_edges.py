@@ -64,7 +64,7 @@ def test_a_payment_of_another_users_invoice_credits_nobody_and_a_person_looks_at
     world.user(user_id=OTHER, balance=2)
     payload, stars = invoice_for(world, "start_50", OTHER)
     other_sees = world.texts(OTHER)
-    assert parse_payload(world.services.payload_secret, payload).user_id == OTHER
+    assert parse_payload(world.payload_secret, payload).user_id == OTHER
     assert world.pre_checkout(payload, stars, user_id=USER) == "pre_checkout:refused"
     # Telegram took the Stars anyway (an answer lost, an older version): nothing is credited blindly.
     assert payment(world, payload, stars, "stolen", update_id=7001) == "payment:unmatched"
@@ -332,7 +332,7 @@ def test_the_buttons_name_each_package_in_the_users_language(world):
 
 
 def test_a_micro_invoice_of_a_user_the_bot_does_not_know_is_refused(world):
-    payload = sign_payload(world.services.payload_secret, "micro_10", OTHER, "n1")
+    payload = sign_payload(world.payload_secret, "micro_10", OTHER, "n1")
     assert world.pre_checkout(payload, 5, user_id=OTHER) == "pre_checkout:refused"
     answer = [e for e in world.chat.events if e.kind == "pre_checkout"][-1]
     assert answer.text == say("ru", "payment_invalid")
@@ -341,7 +341,7 @@ def test_a_micro_invoice_of_a_user_the_bot_does_not_know_is_refused(world):
 @pytest.mark.parametrize(("bought", "ok"), [(2, True), (3, False)])
 def test_a_first_format_micro_invoice_passes_only_below_the_limit(world, bought, ok):
     world.user(micro_purchases=bought, settings=UserSettings(ui_language="en"))
-    legacy = sign_payload(world.services.payload_secret, "micro_10", USER)
+    legacy = sign_payload(world.payload_secret, "micro_10", USER)
     assert world.pre_checkout(legacy, 5) == ("pre_checkout:ok" if ok else "pre_checkout:refused")
     answer = [e for e in world.chat.events if e.kind == "pre_checkout"][-1]
     assert answer.text == ("" if ok else say("en", "micro_limit", limit=3))
