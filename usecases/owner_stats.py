@@ -24,6 +24,7 @@ import attrs
 
 from domain.costs import CostRates
 from domain.job import Job
+from domain.transcript import TranscriptionMode
 from usecases.services import BotServices
 
 DAY_S = 24 * 3600.0
@@ -72,7 +73,7 @@ def usage_stats(services: BotServices, since: float, until: float, top: int = 5)
             continue
         transcriptions += 1
         audio += entry.duration_s
-        dialogue += entry.duration_s if entry.mode == "dialogue" else 0.0
+        dialogue += entry.duration_s if entry.mode is TranscriptionMode.DIALOGUE else 0.0
         billed += entry.minutes
         chars += entry.chars
         row = per_user[entry.user_id]

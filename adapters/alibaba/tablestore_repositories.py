@@ -87,6 +87,7 @@ import attrs
 from domain.audio import MediaKind
 from domain.billing import apply_delta
 from domain.job import Job, JobStatus
+from domain.transcript import TranscriptionMode
 from domain.users import TrialStatus, User, UserSettings
 from ports.blob_store import BlobStore
 from ports.errors import ConflictError, PermanentFailure, TransientFailure
@@ -1008,7 +1009,7 @@ class TablestoreResults(_Store, Results):
     def _key(file_unique_id: str, mode: str, language: str | None) -> str:
         return f"{file_unique_id}:{mode}:{language or 'auto'}"
 
-    def get(self, file_unique_id: str, mode: str, language: str | None) -> CachedResult | None:
+    def get(self, file_unique_id: str, mode: TranscriptionMode, language: str | None) -> CachedResult | None:
         row = self._t.get(self.TABLE, self._key(file_unique_id, mode, language))
         if row is None:
             return None
