@@ -359,7 +359,7 @@ class TranscribeJob:
         raw = job.raw_text or ""
         if len(raw) > self._policy.llm_min_chars:
             progress("stage_format")
-        text, _ = self._formatting.format(
+        text = self._formatting.format(
             raw, language=job.result_language or settings.language, use_yo=settings.use_yo,
             dialogue=job.result_mode is TranscriptionMode.DIALOGUE, from_chunks=job.from_chunks,
             done=job.formatted_pieces, on_piece=state.save_piece, deadline=deadline,
