@@ -24,6 +24,7 @@ edits are idempotent, so that one may be retried.
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Callable
 
@@ -93,8 +94,7 @@ def deliver_text(
         if i < sent_parts:
             continue
         markup = keyboard if i == len(parts) - 1 else None
-        ids += send(i + 1, lambda part=part, markup=markup: chat.send_text(
-            chat_id, part, html=settings.use_code, keyboard=markup))
+        ids += send(i + 1, functools.partial(chat.send_text, chat_id, part, html=settings.use_code, keyboard=markup))
         on_part_sent(i + 1)
     _close_status(chat, status, settings, keyboard, unsure, note)
     return ids

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from adapters import dashscope_results
+from adapters.alibaba import dashscope_results
 from adapters.alibaba.dashscope_passes import DashScopeSpeakerPass, DashScopeTimedTextPass
 from adapters.memory.clock import FakeClock
 from adapters.memory.speech import ScriptedSpeakerPass, ScriptedTimedTextPass
@@ -101,7 +101,11 @@ class MemoryTwin:
             self._fail = kind
 
     def build(self):
-        twin = (ScriptedSpeakerPass if self.which == "speakers" else ScriptedTimedTextPass)(self.document)
+        # The twin takes domain values: the recorded document goes through the Alibaba parser.
+        if self.which == "speakers":
+            twin = ScriptedSpeakerPass(None if self.document is None else dashscope_results.speaker_pass(self.document))
+        else:
+            twin = ScriptedTimedTextPass(None if self.document is None else dashscope_results.text_pass(self.document))
         if self._fail:
             twin.fail_next(permanent=self._fail == "permanent")
         return twin
