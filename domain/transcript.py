@@ -24,6 +24,12 @@ class TranscriptionMode(enum.StrEnum):
         return cls.DIALOGUE if dialogue else cls.PLAIN
 
 
+def logged_mode(value: str) -> TranscriptionMode:
+    """Converter of a log row's mode: a row without one (or with an unknown one) counts as plain,
+    as it always did in the statistics."""
+    return TranscriptionMode.DIALOGUE if value == TranscriptionMode.DIALOGUE else TranscriptionMode.PLAIN
+
+
 def optional_mode(value: str | None) -> TranscriptionMode | None:
     """Converter of a stored, possibly absent mode (a bare string in older rows)."""
     return None if value is None else TranscriptionMode(value)

@@ -13,7 +13,7 @@ from typing import Protocol
 import attrs
 
 from domain.job import Job
-from domain.transcript import TranscriptionMode
+from domain.transcript import TranscriptionMode, logged_mode
 from domain.users import TrialStatus, User
 
 
@@ -134,7 +134,7 @@ class TranscriptionLog:
     duration_s: float
     minutes: int
     chars: int
-    mode: TranscriptionMode = attrs.field(converter=TranscriptionMode)
+    mode: TranscriptionMode = attrs.field(converter=logged_mode)
     timestamp: float
     status: str = "completed"
 

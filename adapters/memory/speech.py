@@ -84,7 +84,7 @@ class _ScriptedTasks(_Script, Generic[R]):
     def __init__(self, result: R | None = None, *, clock: Clock | None = None,
                  ready_after_s: float = 0.0) -> None:
         super().__init__()
-        self.result = result
+        self.result: R | None = result
         self.urls: list[str] = []
         self.submits = 0
         self._clock = clock

@@ -11,7 +11,7 @@ from domain.audio import MediaKind
 from domain.job import Job
 from domain.transcript import TranscriptionMode, Word, spread_words
 from domain.users import TrialStatus
-from ports.repositories import CachedResult, TrialRequest
+from ports.repositories import CachedResult, TranscriptionLog, TrialRequest
 
 
 @pytest.mark.parametrize(("text", "start", "end", "expected"), [
@@ -57,3 +57,6 @@ def test_stored_trial_states_and_cached_modes_load_as_enums() -> None:
     assert cached.mode is TranscriptionMode.PLAIN
     with pytest.raises(ValueError):
         TrialRequest(1, "Anna", 0.0, status="maybe")
+    # A log row read without its mode cell (the store's default is "") still counts, as plain.
+    logged = [TranscriptionLog("l", 1, "j", 1.0, 1, 5, mode, 0.0) for mode in ("dialogue", "plain", "")]
+    assert [log.mode for log in logged] == [TranscriptionMode.DIALOGUE, TranscriptionMode.PLAIN, TranscriptionMode.PLAIN]
