@@ -191,8 +191,9 @@ class Trials(Protocol):
         """Every request still waiting for the owner."""
 
 
-def _user_ids(ids: Iterable[int]) -> tuple[int, ...]:
-    return tuple(ids)
+def _user_ids(values: Iterable[int]) -> tuple[int, ...]:
+    # A named converter (not bare ``tuple``) so the attrs plugin types ``paid_by`` as int ids.
+    return tuple(values)
 
 
 @attrs.frozen

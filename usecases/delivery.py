@@ -66,10 +66,11 @@ def deliver_text(
     shown = _shown(text, settings)
     how = _how(text, settings, policy)
     if how == "edit":
-        if status.message_id is not None and note is None:
-            outcome = chat.edit_text(chat_id, status.message_id, shown, html=settings.use_code, keyboard=keyboard)
+        message_id = status.message_id
+        if message_id is not None and note is None:
+            outcome = chat.edit_text(chat_id, message_id, shown, html=settings.use_code, keyboard=keyboard)
             if outcome in (EditOutcome.EDITED, EditOutcome.NOT_MODIFIED):
-                return [status.message_id]
+                return [message_id]
         parts = [shown]
     elif how in ("file", "preview"):
         caption = say(settings.ui_language, "file_caption", chars=len(text))

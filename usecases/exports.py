@@ -17,6 +17,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+from typing import Any
 
 import attrs
 
@@ -33,8 +34,9 @@ from domain.exports import (
 from domain.job import Job, JobStatus
 from domain.splitting import replace_yo
 from domain.transcript import TranscriptionMode
+from ports.chat import Chat
+from ports.repositories import Jobs, Users
 from usecases.catalogue import say
-from usecases.services import BotServices
 
 log = logging.getLogger(__name__)
 
@@ -48,7 +50,7 @@ class ExportFile:
     estimated: bool
 
 
-def _segments(job: Job) -> list[dict]:
+def _segments(job: Job) -> list[dict[str, Any]]:  # Any: decoded JSON
     if not job.segments_json:
         return []
     try:
@@ -77,8 +79,10 @@ def export_file(job: Job, fmt: str, *, label_word: str, use_yo: bool = True) -> 
 
 
 class TranscriptExports:
-    def __init__(self, services: BotServices) -> None:
-        self._s = services
+    def __init__(self, *, users: Users, jobs: Jobs, chat: Chat) -> None:
+        self._users = users
+        self._jobs = jobs
+        self._chat = chat
 
     def press(self, presser_id: int, lang: str, data: str, chat_id: int | None) -> tuple[str, str]:
         """Handle ``export:<job>:<fmt>``; returns (route, text for the button's answer)."""
@@ -86,12 +90,12 @@ class TranscriptExports:
         if len(parts) != 3 or parts[2] not in FORMATS or chat_id is None:
             return "ignored", ""
         job_id, fmt = parts[1], parts[2]
-        job = self._s.jobs.get(job_id) if job_id else None
+        job = self._jobs.get(job_id) if job_id else None
         if job is None or job.user_id != presser_id or job.status is not JobStatus.COMPLETED or not job.result_text:
             return "export:unavailable", say(lang, "export_unavailable")
-        user = self._s.users.get(presser_id)
+        user = self._users.get(presser_id)
         use_yo = user.settings.use_yo if user else True
         file = export_file(job, fmt, label_word=say(lang, "speaker"), use_yo=use_yo)
         caption = say(lang, "export_caption_estimated" if file.estimated else "export_caption", fmt=fmt)
-        self._s.chat.send_document(chat_id, file.filename, file.data, caption=caption)
+        self._chat.send_document(chat_id, file.filename, file.data, caption=caption)
         return f"export:{fmt}", ""
