@@ -25,6 +25,7 @@ from domain.audio import MediaKind
 from domain.billing import minutes_for
 from domain.job import Job
 from domain.policy import Policy
+from domain.transcript import TranscriptionMode
 from domain.users import User
 from ports.chat import Chat
 from ports.clock import Clock
@@ -81,7 +82,7 @@ class AcceptMedia:
             self._chat.send_text(message.chat_id, say(lang, "too_long", max_minutes=int(policy.max_duration_s // 60)),
                              reply_to=message.message_id)
             return "too_long"
-        mode = "dialogue" if user.settings.dialogue else "plain"
+        mode = TranscriptionMode.of(user.settings.dialogue)
         cached = self._cached(media, mode, user)
         if cached is not None and user.user_id in cached.paid_by:
             # Its payer sends the file again: the transcript they paid for, at once and free.
@@ -137,7 +138,7 @@ class AcceptMedia:
             log.error("job not published; the sweeper will retry", extra={"job_id": job_id})
         return "queued"
 
-    def _cached(self, media: MediaRef, mode: str, user: User) -> CachedResult | None:
+    def _cached(self, media: MediaRef, mode: TranscriptionMode, user: User) -> CachedResult | None:
         """A fresh cached transcript of this file in the user's mode and recognition language."""
         if not media.file_unique_id:
             return None

@@ -33,6 +33,7 @@ from domain.exports import (
 )
 from domain.job import Job, JobStatus
 from domain.splitting import replace_yo
+from domain.transcript import TranscriptionMode
 from ports.chat import Chat
 from ports.repositories import Jobs, Users
 from usecases.catalogue import say
@@ -66,7 +67,7 @@ def export_file(job: Job, fmt: str, *, label_word: str, use_yo: bool = True) -> 
     segments = _segments(job)
     estimated = not any(s.get("words") for s in segments)
     if not estimated:
-        label = label_word if job.result_mode == "dialogue" else None
+        label = label_word if job.result_mode is TranscriptionMode.DIALOGUE else None
         cues: list[Cue] = cues_from_segments(segments, label_word=label, limits=limits)
     else:
         cues = cues_from_text(job.result_text or "", job.real_duration_ms, limits=limits)

@@ -18,12 +18,12 @@ The owner's strings are English and live in ``usecases.catalogue.OWNER``.
 
 from __future__ import annotations
 
-import html
 import logging
 from collections.abc import Callable, Sequence
 
 from domain.costs import CostRates
 from domain.job import Job
+from domain.splitting import escape_html
 from domain.users import TrialStatus, User
 from ports.chat import Button, Chat, Keyboard
 from ports.clock import Clock
@@ -198,11 +198,11 @@ class OwnerCommands:
         pages = max(1, -(-len(found) // USERS_PER_PAGE))
         page = min(max(page, 1), pages)
         head = owner_say("users_title_query" if query else "users_title", count=len(found), page=page, pages=pages,
-                         query=html.escape(query))
+                         query=escape_html(query))
         lines = [head]
         for u in found[(page - 1) * USERS_PER_PAGE: page * USERS_PER_PAGE]:
-            username = f" @{html.escape(u.username)}" if u.username else ""
-            lines.append(owner_say("users_line", name=html.escape(_short(u.display_name)), username=username,
+            username = f" @{escape_html(u.username)}" if u.username else ""
+            lines.append(owner_say("users_line", name=escape_html(_short(u.display_name)), username=username,
                                    user_id=u.user_id, balance=u.balance_minutes, trial=TRIAL_EMOJI[u.trial]))
         if not found:
             lines.append(owner_say("users_none"))
@@ -295,7 +295,7 @@ class OwnerCommands:
             owner_say("stat_chars", chars=st.characters),
             owner_say("stat_top"),
         ]
-        lines += [owner_say("stat_top_line", rank=i, name=html.escape(_short(u.name)), user_id=u.user_id,
+        lines += [owner_say("stat_top_line", rank=i, name=escape_html(_short(u.name)), user_id=u.user_id,
                             minutes=u.audio_seconds / 60, count=u.transcriptions)
                   for i, u in enumerate(st.top_users, start=1)] or [owner_say("stat_top_none")]
         self._send(chat_id, _fit_lines(lines), html=True)

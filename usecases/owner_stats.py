@@ -25,6 +25,7 @@ import attrs
 
 from domain.costs import CostRates
 from domain.job import Job
+from domain.transcript import TranscriptionMode
 from ports.repositories import Jobs, Logs, Users
 
 DAY_S = 24 * 3600.0
@@ -73,7 +74,7 @@ def usage_stats(users: Users, logs: Logs, since: float, until: float, top: int =
             continue
         transcriptions += 1
         audio += entry.duration_s
-        dialogue += entry.duration_s if entry.mode == "dialogue" else 0.0
+        dialogue += entry.duration_s if entry.mode is TranscriptionMode.DIALOGUE else 0.0
         billed += entry.minutes
         chars += entry.chars
         row = per_user[entry.user_id]

@@ -20,6 +20,7 @@ Rules:
 
 from __future__ import annotations
 
+import enum
 import json
 import logging
 import tempfile
@@ -31,10 +32,11 @@ from typing import Any
 import attrs
 
 from domain.audio import ProbeResult, Span
-from domain.billing import balance_warning, minutes_for, minutes_for_share
+from domain.billing import balance_warning, minutes_for, minutes_for_share, settle
 from domain.dialogue import format_dialogue
 from domain.job import Job
 from domain.policy import Policy
+from domain.transcript import TranscriptionMode
 from domain.users import User, UserSettings
 from ports.blob_store import BlobStore
 from ports.chat import Button, Chat, Keyboard
@@ -43,11 +45,13 @@ from ports.errors import (
     ChatBlocked,
     ConflictError,
     ContentRejected,
+    DownloadFailed,
     FileTooBig,
     PermanentFailure,
     PortError,
     SilentVideo,
     TransientFailure,
+    UndecodableMedia,
 )
 from ports.job_queue import JobQueue
 from ports.repositories import CachedResult, Jobs, Logs, Results, TranscriptionLog, Users
@@ -71,10 +75,20 @@ def export_keyboard(job_id: str) -> Keyboard:
     return (tuple(Button(f"⬇️ .{fmt}", f"export:{job_id}:{fmt}") for fmt in EXPORT_FORMATS),)
 
 
+class Outcome(enum.StrEnum):
+    """How one step of a job ended (the worker logs it and answers the queue with it)."""
+
+    COMPLETED = "completed"
+    FAILED = "failed"
+    SKIPPED = "skipped"  # already finished, or finished by someone else meanwhile
+    MISSING = "missing"  # no such job: the message is acknowledged
+    CONTINUED = "continued"  # out of step time, checkpoints saved, queued again
+
+
 @attrs.frozen
 class JobOutcome:
     job_id: str
-    status: str  # completed | failed | skipped | missing | continued
+    status: Outcome
     detail: str = ""
 
 
@@ -155,9 +169,9 @@ class TranscribeJob:
         job = self._jobs.get(job_id)
         if job is None:
             log.warning("job not found; acknowledging", extra={"job_id": job_id})
-            return JobOutcome(job_id, "missing")
+            return JobOutcome(job_id, Outcome.MISSING)
         if job.status.is_terminal:
-            return JobOutcome(job_id, "skipped", job.status.value)
+            return JobOutcome(job_id, Outcome.SKIPPED, job.status.value)
         now = self._clock.now()
         if job.is_leased(now):
             raise JobBusy(job_id)
@@ -199,11 +213,12 @@ class TranscribeJob:
             return self._fail(job, str(exc), "too_big", status=status)
         except SilentVideo as exc:
             return self._fail(job, str(exc), "err_no_sound", status=status)
+        except UndecodableMedia as exc:
+            return self._fail(job, str(exc), "err_bad_media", status=status)
+        except DownloadFailed as exc:
+            return self._fail(job, str(exc), "err_download", status=status)
         except PermanentFailure as exc:
-            key = "err_bad_media" if exc.provider in ("ffmpeg", "audio") else "err_generic"
-            if exc.provider == "telegram":
-                key = "err_download"
-            return self._fail(job, str(exc), key, status=status)
+            return self._fail(job, str(exc), "err_generic", status=status)
         except TransientFailure as exc:
             self._release_lease(job.job_id, exc)
             raise
@@ -226,7 +241,7 @@ class TranscribeJob:
         if not job.delivered:
             # Dialogue mode was asked for and plain text came (the speakers could not be separated):
             # the status message says so and stays above the text.
-            note = say(lang, "dialogue_fallback") if job.dialogue and job.result_mode == "plain" else None
+            note = say(lang, "dialogue_fallback") if job.dialogue and job.result_mode is TranscriptionMode.PLAIN else None
             if note is None:
                 progress("stage_deliver")
             text = job.result_text  # saving planned_parts below leaves it as it is
@@ -345,9 +360,9 @@ class TranscribeJob:
         raw = job.raw_text or ""
         if len(raw) > self._policy.llm_min_chars:
             progress("stage_format")
-        text, _ = self._formatting.format(
+        text = self._formatting.format(
             raw, language=job.result_language or settings.language, use_yo=settings.use_yo,
-            dialogue=job.result_mode == "dialogue", from_chunks=job.from_chunks,
+            dialogue=job.result_mode is TranscriptionMode.DIALOGUE, from_chunks=job.from_chunks,
             done=job.formatted_pieces, on_piece=state.save_piece, deadline=deadline,
         )
         state.update(lambda j: attrs.evolve(j, result_text=text, pieces_json=None))
@@ -356,7 +371,7 @@ class TranscribeJob:
         """The step ran out of time with its checkpoints saved: queue the job for the next step."""
         job = self._jobs.get(job_id)
         if job is None or job.status.is_terminal:
-            return JobOutcome(job_id, "skipped")
+            return JobOutcome(job_id, Outcome.SKIPPED)
         if job.cancel_requested:
             return self._fail(job, "job_cancelled", "job_cancelled", status=status)
         if job.steps + 1 >= self._policy.max_job_steps:
@@ -366,13 +381,12 @@ class TranscribeJob:
         # A failed publish propagates: the trigger delivers this message again, which continues.
         self._queue.publish(job_id)
         log.info("job continues in another step", extra={"job_id": job_id, "step": job.steps, "why": why})
-        return JobOutcome(job_id, "continued", why)
+        return JobOutcome(job_id, Outcome.CONTINUED, why)
 
     def _charge_real_duration(self, job: Job, duration_ms: int) -> Job:
         if duration_ms > self._policy.max_duration_s * 1000:
             raise UserFacingError("too_long", max_minutes=int(self._policy.max_duration_s // 60))
-        real_cost = minutes_for(duration_ms / 1000)
-        extra = max(0, real_cost - job.reserved_minutes)
+        extra = settle(job.reserved_minutes, minutes_for(duration_ms / 1000)).extra
         job = self._jobs.save(attrs.evolve(job, real_duration_ms=duration_ms, extra_minutes=extra))
         if extra:
             change = self._billing.charge_extra(job.user_id, job.job_id, extra)
@@ -384,7 +398,7 @@ class TranscribeJob:
     def _raw(self, result: TranscriptionResult, settings: UserSettings) -> tuple[str, str | None]:
         """The recognised transcript as text to format (speaker lines in dialogue), and its segments."""
         transcript = result.transcript
-        if result.mode == "dialogue" and transcript.segments:
+        if result.mode is TranscriptionMode.DIALOGUE and transcript.segments:
             raw = format_dialogue(transcript.segments, labels=settings.speaker_labels,
                                   label_word=say(settings.ui_language, "speaker"))
         else:
@@ -415,14 +429,14 @@ class TranscribeJob:
         try:
             self._logs.add_transcription(TranscriptionLog(
                 log_id=job.job_id, user_id=job.user_id, job_id=job.job_id, duration_s=duration_ms / 1000,
-                minutes=bill.charged, chars=len(job.result_text or ""), mode=job.result_mode or "plain",
+                minutes=bill.charged, chars=len(job.result_text or ""), mode=job.result_mode or TranscriptionMode.PLAIN,
                 timestamp=now,
             ))
         except PortError as exc:
             log.warning("transcription log row not written", extra={"job_id": job.job_id, "error": str(exc)})
         if job.delivered:
             try:
-                self._results.put(CachedResult(job.file_unique_id, "dialogue" if job.dialogue else "plain",
+                self._results.put(CachedResult(job.file_unique_id, TranscriptionMode.of(job.dialogue),
                                                job.result_text or "", duration_ms, job.segments_json,
                                                language=job.language, paid_by=(job.user_id,), created_at=now))
             except PortError as exc:
@@ -433,7 +447,7 @@ class TranscribeJob:
             log.warning("job changed while completing", extra={"job_id": job.job_id})
         self._free_slot(job)
         self._balance_notice(job, bill.charged, settings)
-        return JobOutcome(job.job_id, "completed", f"charged={bill.charged} refunded={bill.refunded}")
+        return JobOutcome(job.job_id, Outcome.COMPLETED, f"charged={bill.charged} refunded={bill.refunded}")
 
     def _balance_notice(self, job: Job, charged: int, settings: UserSettings) -> None:
         """Warn about a low or empty balance once per crossing (``domain.billing.balance_warning``):
@@ -475,7 +489,7 @@ class TranscribeJob:
         """Terminal failure: refund everything, tell the user, never leave the status frozen."""
         current = self._jobs.get(job.job_id) or job
         if current.status.is_terminal:
-            return JobOutcome(job.job_id, "skipped", current.status.value)
+            return JobOutcome(job.job_id, Outcome.SKIPPED, current.status.value)
         if current.delivered or current.delivered_parts:
             # Whatever failed came after the transcript (or part of it) reached the user: the job is
             # complete and charged for what arrived; the error is only logged.
@@ -500,7 +514,7 @@ class TranscribeJob:
                 status.show(text)
             except ChatBlocked:
                 pass
-        return JobOutcome(job.job_id, "failed", error)
+        return JobOutcome(job.job_id, Outcome.FAILED, error)
 
     def _free_slot(self, job: Job) -> None:
         """Give the user's worker slot back (best effort: an unreleased slot expires with the lease)."""
@@ -527,7 +541,7 @@ class TranscribeJob:
         """Fail a job nobody will finish (redeliveries exhausted, stuck too long): refund and tell."""
         job = self._jobs.get(job_id)
         if job is None:
-            return JobOutcome(job_id, "missing")
+            return JobOutcome(job_id, Outcome.MISSING)
         if job.status.is_terminal:
-            return JobOutcome(job_id, "skipped", job.status.value)
+            return JobOutcome(job_id, Outcome.SKIPPED, job.status.value)
         return self._fail(job, reason, _exhausted_key(job))

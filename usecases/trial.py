@@ -49,17 +49,17 @@ class TrialRequests:
         lang = user.settings.ui_language
         existing = self._trials.get(user.user_id)
         status = existing.status if existing else None
-        if user.trial is TrialStatus.APPROVED or status == "approved":
+        if user.trial is TrialStatus.APPROVED or status is TrialStatus.APPROVED:
             self._chat.send_text(chat_id, say(lang, "trial_used"))
             return "used"
-        if user.trial is TrialStatus.DENIED or status == "denied":
+        if user.trial is TrialStatus.DENIED or status is TrialStatus.DENIED:
             self._chat.send_text(chat_id, say(lang, "trial_denied_before"))
             return "denied"
-        if status == "pending" and existing is not None and user.trial is TrialStatus.NONE:
+        if status is TrialStatus.PENDING and existing is not None and user.trial is TrialStatus.NONE:
             # An earlier delivery of /trial stored the request, then met an outage before the user
             # was marked pending (its webhook answered 503): this delivery finishes it.
             return self._requested(chat_id, user, existing)
-        if status == "pending":
+        if status is TrialStatus.PENDING:
             self._chat.send_text(chat_id, say(lang, "trial_pending"))
             return "pending"
         if self._owner_id is None:
@@ -109,9 +109,9 @@ class TrialRequests:
         request = self._trials.get(user_id)
         if request is None and user.trial is not TrialStatus.PENDING:
             return owner_say("trial_none", name=user.display_name, user_id=user_id)
-        wanted = "approved" if approve else "denied"
+        wanted = TrialStatus.APPROVED if approve else TrialStatus.DENIED
         won = request is None  # no request row (expired) but the user is still pending
-        if request is not None and request.status == "pending":
+        if request is not None and request.status is TrialStatus.PENDING:
             try:
                 request = self._trials.put(attrs.evolve(request, status=wanted, decided_at=self._clock.now()))
                 won = True
@@ -125,11 +125,11 @@ class TrialRequests:
     def _approve(self, user: User) -> str:
         minutes = self._policy.trial_minutes
         if user.trial is TrialStatus.APPROVED:
-            return owner_say("trial_already", status="approved", name=user.display_name, user_id=user.user_id)
+            return owner_say("trial_already", status=TrialStatus.APPROVED, name=user.display_name, user_id=user.user_id)
         change = self._users.apply_balance(user.user_id, f"trial:{user.user_id}", minutes)
         self._set_status(user.user_id, TrialStatus.APPROVED)
         if not change.applied:
-            return owner_say("trial_already", status="approved", name=user.display_name, user_id=user.user_id)
+            return owner_say("trial_already", status=TrialStatus.APPROVED, name=user.display_name, user_id=user.user_id)
         self._tell(user, say(user.settings.ui_language, "trial_approved_user", minutes=minutes))
         return owner_say("trial_approved", name=user.display_name, user_id=user.user_id, minutes=minutes,
                          balance=change.balance)
@@ -137,7 +137,7 @@ class TrialRequests:
     def _deny(self, user: User, won: bool) -> str:
         self._set_status(user.user_id, TrialStatus.DENIED)
         if not won or user.trial is TrialStatus.DENIED:
-            return owner_say("trial_already", status="denied", name=user.display_name, user_id=user.user_id)
+            return owner_say("trial_already", status=TrialStatus.DENIED, name=user.display_name, user_id=user.user_id)
         self._tell(user, say(user.settings.ui_language, "trial_denied_user"))
         return owner_say("trial_denied", name=user.display_name, user_id=user.user_id)
 

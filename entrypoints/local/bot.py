@@ -24,6 +24,7 @@ from adapters.memory.chat import ChatEvent, RecordingChat
 from adapters.memory.job_queue import InMemoryJobQueue
 from adapters.memory.speech import ScriptedRecognizer, ScriptedSpeakerPass, ScriptedTimedTextPass
 from domain.job import Job
+from domain.transcript import SpeakerPassResult, TextPassResult
 from domain.users import User, UserSettings
 from entrypoints.container import Container, build_container
 from entrypoints.local.texts import text
@@ -31,6 +32,7 @@ from entrypoints.settings import Settings, check_settings, load_settings
 from entrypoints.webhook_http import HttpAnswer, handle_webhook
 from ports.chat import Keyboard
 from ports.errors import PortError, TransientFailure
+from ports.speech import Recognition
 from usecases.catalogue import CATALOGUES
 
 log = logging.getLogger("local")
@@ -129,8 +131,8 @@ class LocalBot:
 
     def __init__(
         self, env: Mapping[str, str] | None = None, *, media_dir: Path | None = None,
-        printer: Callable[[str], None] | None = print, asr_responses: list | None = None,
-        speaker_document: dict | None = None, text_document: dict | None = None,
+        printer: Callable[[str], None] | None = print, recognitions: list[Recognition] | None = None,
+        speakers: SpeakerPassResult | None = None, timed_text: TextPassResult | None = None,
         ui: str | None = None, export_dir: Path | None = None, grant_minutes: int = LOCAL_GRANT_MINUTES,
     ) -> None:
         env = dict(os.environ if env is None else env)
@@ -142,13 +144,13 @@ class LocalBot:
         check_settings(self.settings)
         self.container: Container = build_container(self.settings)
         if self.settings.backends["asr"] == "scripted":
-            self.container.recognizer.override(ScriptedRecognizer(asr_responses))
+            self.container.recognizer.override(ScriptedRecognizer(list(recognitions or [])))
         if self.settings.backends["passes"] == "scripted":
-            self.container.speaker_pass.override(ScriptedSpeakerPass(speaker_document))
-            self.container.text_pass.override(ScriptedTimedTextPass(text_document))
+            self.container.speaker_pass.override(ScriptedSpeakerPass(speakers))
+            self.container.text_pass.override(ScriptedTimedTextPass(timed_text))
         # Offline, dialogue mode has nothing to separate speakers with unless both passes are replayed.
         self.dialogue_offline = self.settings.backends["passes"] == "scripted" and (
-            speaker_document is None or text_document is None)
+            speakers is None or timed_text is None)
         self.ui = ui
         self.export_dir = export_dir
         self.grant_minutes = grant_minutes

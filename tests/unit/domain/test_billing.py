@@ -86,6 +86,7 @@ def test_settle_conserves_minutes_and_is_never_negative(reserved: int, cost: int
     assert s.charge == cost
     assert min(s.charge, s.refund, s.extra) >= 0
     assert s.refund == 0 or s.extra == 0
+    assert s.kept == min(reserved, cost)  # what the reservation pays for, never more than it holds
 
 
 # --- apply_delta -------------------------------------------------------------------------------

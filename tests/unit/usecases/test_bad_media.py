@@ -7,6 +7,7 @@ import pytest
 from domain.audio import MediaKind
 from domain.job import JobStatus
 from tests.audio_factory import bad_media, ffmpeg, fixture, make_audio
+from usecases.catalogue import say
 
 pytestmark = pytest.mark.slow
 
@@ -82,3 +83,17 @@ def test_file_over_20_mb_is_refused_without_download(world, tmp_path):
     big = make_audio(tmp_path, ["hello_en"], fmt="wav")
     update_id, route = world.media(big, kind=MediaKind.AUDIO, file_size=21 * 1024 * 1024)
     assert route == "media:too_big" and world.job_of(update_id) is None and world.balance() == 100
+
+
+def test_a_file_telegram_no_longer_serves_is_a_failed_download_with_a_refund(world, tmp_path):
+    world.user(balance=5)
+    source = tmp_path / "note.ogg"
+    source.write_bytes(b"OggS" + b"\0" * 100)
+    update_id, route = world.media(source, kind=MediaKind.DOCUMENT)
+    assert route == "media:queued"
+    (world.media_dir / f"f{update_id}.ogg").unlink()  # expired on Telegram's side before the worker ran
+    world.drain()
+    job = world.job_of(update_id)
+    assert job.status is JobStatus.FAILED and "file not found" in job.error
+    assert world.balance() == 5
+    assert world.texts()[-1] == say("ru", "err_download")

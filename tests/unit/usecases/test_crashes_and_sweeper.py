@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from adapters.alibaba import dashscope_results
 from domain.audio import MediaKind
 from domain.job import JobStatus
 from tests.audio_factory import fixture, make_audio
@@ -50,12 +51,12 @@ def run_with_crash(world, update_id: int) -> None:
 
 
 def dialogue_world(world):
-    world.speaker_pass.document = {"transcripts": [{"sentences": [
+    world.speaker_pass.result = dashscope_results.speaker_pass({"transcripts": [{"sentences": [
         {"begin_time": 0, "end_time": 3500, "text": "a", "speaker_id": 0},
-        {"begin_time": 3500, "end_time": 7000, "text": "b", "speaker_id": 1}]}]}
-    world.text_pass.document = {"transcripts": [{"sentences": [{"begin_time": 0, "end_time": 7000, "text": "x", "words": [
+        {"begin_time": 3500, "end_time": 7000, "text": "b", "speaker_id": 1}]}]})
+    world.text_pass.result = dashscope_results.text_pass({"transcripts": [{"sentences": [{"begin_time": 0, "end_time": 7000, "text": "x", "words": [
         {"begin_time": 100, "end_time": 400, "text": "hello", "punctuation": ". "},
-        {"begin_time": 3600, "end_time": 3900, "text": "world", "punctuation": "."}]}]}]}
+        {"begin_time": 3600, "end_time": 3900, "text": "world", "punctuation": "."}]}]}]})
 
 
 STAGES = [

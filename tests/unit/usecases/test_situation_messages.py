@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import pytest
 
+from adapters.alibaba import dashscope_results
 from adapters.memory.speech import ScriptedRecognizer
 from domain.audio import MediaKind
 from domain.job import JobStatus
@@ -68,7 +69,7 @@ def stage_ranks(texts: list[str]) -> list[int]:
 def test_no_speakers_says_the_speakers_could_not_be_separated_above_the_plain_text(world, tmp_path):
     world.user(balance=10)
     world.text("/dialogue")
-    world.text_pass.document = TEXT_DOC  # the speaker pass fails (no document): no speakers
+    world.text_pass.result = dashscope_results.text_pass(TEXT_DOC)  # the speaker pass fails (no result): no speakers
     update_id, _ = world.media(make_audio(tmp_path, ["speaker_a", "speaker_b"], fmt="ogg"))
     world.drain()
     job = world.job_of(update_id)
@@ -102,10 +103,10 @@ def test_both_passes_failed_goes_forward_to_plain_recognition_and_says_so(world)
 
 def test_real_dialogue_carries_no_fallback_note(world, tmp_path):
     world.user(balance=10, settings=UserSettings(dialogue=True, ui_language="en"))
-    world.speaker_pass.document = {"transcripts": [{"channel_id": 0, "sentences": [
+    world.speaker_pass.result = dashscope_results.speaker_pass({"transcripts": [{"channel_id": 0, "sentences": [
         {"begin_time": 0, "end_time": 1100, "text": "Good morning", "speaker_id": 0},
-        {"begin_time": 1150, "end_time": 3000, "text": "everyone", "speaker_id": 1}]}]}
-    world.text_pass.document = TEXT_DOC
+        {"begin_time": 1150, "end_time": 3000, "text": "everyone", "speaker_id": 1}]}]})
+    world.text_pass.result = dashscope_results.text_pass(TEXT_DOC)
     update_id, _ = world.media(make_audio(tmp_path, ["speaker_a", "speaker_b"], fmt="ogg"))
     world.drain()
     job = world.job_of(update_id)

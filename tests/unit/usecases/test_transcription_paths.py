@@ -6,6 +6,7 @@ import json
 
 import pytest
 
+from adapters.alibaba import dashscope_results
 from domain.audio import MediaKind
 from domain.job import JobStatus
 from tests.audio_factory import fixture, make_audio, make_tone_without_silence
@@ -120,8 +121,8 @@ def test_dialogue_mode_merges_the_two_passes(world, tmp_path):
             {"begin_time": 3900, "end_time": 4100, "text": "I", "punctuation": ""},
             {"begin_time": 4100, "end_time": 4500, "text": "sent", "punctuation": ""},
             {"begin_time": 4500, "end_time": 4800, "text": "it", "punctuation": "."}]}]}]}
-    world.speaker_pass.document = speaker_doc
-    world.text_pass.document = text_doc
+    world.speaker_pass.result = dashscope_results.speaker_pass(speaker_doc)
+    world.text_pass.result = dashscope_results.text_pass(text_doc)
     audio = make_audio(tmp_path, ["speaker_a", "speaker_b"], fmt="ogg")
     update_id, route = world.media(audio)
     assert route == "media:queued"  # dialogue always goes to the worker
