@@ -3,7 +3,7 @@ after a one-letter word, and a token that is only punctuation stays a word of it
 
 from __future__ import annotations
 
-from domain.merge import words_of
+from domain.merge import _words_of as words_of  # a step of the merge, checked on its own
 from domain.transcript import TextPassResult, TimedSentence, Word
 
 

@@ -4,7 +4,8 @@ at their exact thresholds."""
 
 from __future__ import annotations
 
-from domain.merge import MergeParams, MergeQuality, attribute_words
+from domain.merge import MergeParams, MergeQuality
+from domain.merge import _attribute_words as attribute_words  # one step of the merge
 from domain.transcript import SpeakerTurn, Word
 
 
