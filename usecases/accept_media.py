@@ -27,8 +27,9 @@ from domain.job import Job
 from domain.users import User
 from ports.errors import TransientFailure
 from ports.repositories import CachedResult
+from presentation.catalogue import say
+from presentation.keys import M
 from usecases.billing import JobBilling
-from usecases.catalogue import say
 from usecases.delivery import deliver_text
 from usecases.inbound import IncomingMessage, MediaRef
 from usecases.progress import StatusMessage
@@ -62,13 +63,13 @@ class AcceptMedia:
         if s.jobs.get(job_id) is not None:
             return "duplicate"
         if media.file_size == 0:
-            s.chat.send_text(message.chat_id, say(lang, "empty_file"), reply_to=message.message_id)
+            s.chat.send_text(message.chat_id, say(lang, M.empty_file), reply_to=message.message_id)
             return "empty"
         if media.file_size is not None and media.file_size > policy.download_limit_bytes:
-            s.chat.send_text(message.chat_id, say(lang, "too_big"), reply_to=message.message_id)
+            s.chat.send_text(message.chat_id, say(lang, M.too_big), reply_to=message.message_id)
             return "too_big"
         if media.duration_s is not None and media.duration_s > policy.max_duration_s:
-            s.chat.send_text(message.chat_id, say(lang, "too_long", max_minutes=int(policy.max_duration_s // 60)),
+            s.chat.send_text(message.chat_id, say(lang, M.too_long, max_minutes=int(policy.max_duration_s // 60)),
                              reply_to=message.message_id)
             return "too_long"
         mode = "dialogue" if user.settings.dialogue else "plain"
@@ -76,7 +77,7 @@ class AcceptMedia:
         if cached is not None and user.user_id in cached.paid_by:
             # Its payer sends the file again: the transcript they paid for, at once and free.
             status = StatusMessage(s.chat, message.chat_id,
-                                   s.chat.send_text(message.chat_id, say(lang, "cached_result"), reply_to=message.message_id))
+                                   s.chat.send_text(message.chat_id, say(lang, M.cached_result), reply_to=message.message_id))
             deliver_text(s.chat, status, cached.text, user.settings, policy)
             return "cached"
         if cached is not None:
@@ -88,12 +89,12 @@ class AcceptMedia:
             cost = max(1, minutes_for(media.duration_s or 0))
         change = JobBilling(s.users).reserve(user.user_id, job_id, cost)
         if change.insufficient:
-            s.chat.send_text(message.chat_id, say(lang, "no_minutes", cost=cost, balance=change.balance),
+            s.chat.send_text(message.chat_id, say(lang, M.no_minutes, cost=cost, balance=change.balance),
                              reply_to=message.message_id)
             return "no_minutes"
         video = _is_video(media)
         status_id = s.chat.send_text(
-            message.chat_id, say(lang, "cached_sale" if cached else "received_video" if video else "received"),
+            message.chat_id, say(lang, M.cached_sale if cached else M.received_video if video else M.received),
             reply_to=message.message_id)
         job = Job(
             job_id=job_id, user_id=user.user_id, chat_id=message.chat_id, message_id=message.message_id,
@@ -119,7 +120,7 @@ class AcceptMedia:
                 # A provider hiccup inside the webhook's short budget: hand the job to the worker,
                 # which retries with its longer budget, instead of failing the user.
                 log.warning("inline transcription deferred to the worker", extra={"job_id": job_id, "error": str(exc)})
-        StatusMessage(s.chat, message.chat_id, status_id).show(say(lang, "queued_video" if video else "queued"))
+        StatusMessage(s.chat, message.chat_id, status_id).show(say(lang, M.queued_video if video else M.queued))
         try:
             s.queue.publish(job_id)
         except TransientFailure:

@@ -27,8 +27,9 @@ import logging
 
 from domain.users import User
 from ports.errors import OutcomeUnknown, PortError, TransientFailure
+from presentation.catalogue import LANGUAGES, say
+from presentation.keys import Key, M
 from usecases.accept_media import AcceptMedia
-from usecases.catalogue import LANGUAGES, say
 from usecases.exports import TranscriptExports
 from usecases.inbound import Incoming, IncomingCallback, IncomingMessage, IncomingPreCheckout
 from usecases.owner import OwnerCommands
@@ -112,7 +113,7 @@ class AcceptUpdate:
         if not text.startswith("/"):
             # Plain text, a photo, a sticker, a file that is not audio: say what the bot is for.
             user = ensure_user(self._s.users, message.sender, self._s.clock)
-            self._reply(message, user, "text_hint")
+            self._reply(message, user, M.text_hint)
             return "hint"
         parsed = parse_command(text, self._s.bot_username)
         if parsed is None:
@@ -126,24 +127,24 @@ class AcceptUpdate:
         user = ensure_user(self._s.users, message.sender, self._s.clock)
         handler = getattr(self, f"_cmd_{name}", None)
         if handler is None:
-            self._reply(message, user, "unknown_command")
+            self._reply(message, user, M.unknown_command)
             return "unknown"
         handler(message, user, args)
         return f"command:{name}"
 
-    def _reply(self, message: IncomingMessage, user: User, key: str, **params: object) -> None:
+    def _reply(self, message: IncomingMessage, user: User, key: Key, **params: object) -> None:
         self._s.chat.send_text(message.chat_id, say(user.settings.ui_language, key, **params))
 
     def _cmd_start(self, message, user, args) -> None:
-        self._reply(message, user, "start")
+        self._reply(message, user, M.start)
 
     def _cmd_help(self, message, user, args) -> None:
         lang = user.settings.ui_language
-        self._s.chat.send_text(message.chat_id, say(lang, "help", trial=self._s.policy.trial_minutes) + "\n\n"
-                               + say(lang, "help_more"))
+        self._s.chat.send_text(message.chat_id, say(lang, M.help, trial=self._s.policy.trial_minutes) + "\n\n"
+                               + say(lang, M.help_more))
 
     def _cmd_balance(self, message, user, args) -> None:
-        self._reply(message, user, "balance", minutes=user.balance_minutes)
+        self._reply(message, user, M.balance, minutes=user.balance_minutes)
 
     def _cmd_settings(self, message, user, args) -> None:
         self._settings.show(message.chat_id, user)
@@ -176,7 +177,7 @@ class AcceptUpdate:
         words = [a.lower() for a in args]
         lang = user.settings.ui_language
         if not words:
-            self._s.chat.send_text(message.chat_id, say(lang, "language_title") + "\n\n" + say(lang, "language_usage"),
+            self._s.chat.send_text(message.chat_id, say(lang, M.language_title) + "\n\n" + say(lang, M.language_usage),
                                    keyboard=self._settings.language_keyboard(user))
             return
         if "ui" in words and len(words) == 2:
@@ -193,7 +194,7 @@ class AcceptUpdate:
             # Only codes the configured recognizers document: say which ones.
             self._s.chat.send_text(message.chat_id, self._settings.unknown_language(user, words[0]))
             return
-        self._reply(message, user, "language_usage")
+        self._reply(message, user, M.language_usage)
 
     def _cmd_trial(self, message, user, args) -> None:
         self._trial.request(message.chat_id, user)

@@ -29,11 +29,13 @@ from collections.abc import Callable
 from typing import TypeVar
 
 from domain.policy import Policy
-from domain.splitting import escape_html, split_code_message, split_message
+from domain.splitting import split_message
 from domain.users import LongTextMode, UserSettings
 from ports.chat import Chat, EditOutcome, Keyboard
 from ports.errors import ChatBlocked, OutcomeUnknown, PortError
-from usecases.catalogue import say
+from presentation.catalogue import say
+from presentation.html import escape, split_code_message, wrap_code
+from presentation.keys import M
 from usecases.progress import StatusMessage
 
 T = TypeVar("T")
@@ -78,7 +80,7 @@ def deliver_text(
                 return [status.message_id]
         parts = [shown]
     elif how in ("file", "preview"):
-        caption = say(settings.ui_language, "file_caption", chars=len(text))
+        caption = say(settings.ui_language, M.file_caption, chars=len(text))
         ids = []
         file_part = 1
         if how == "preview":
@@ -114,7 +116,7 @@ def _close_status(chat: Chat, status: StatusMessage, settings: UserSettings, key
     answer, keep it as the way to the whole text."""
     message_id = status.message_id
     if unsure and keyboard is not None and message_id is not None:
-        notice = say(settings.ui_language, "delivery_unsure")
+        notice = say(settings.ui_language, M.delivery_unsure)
         if note is not None:
             notice = f"{note}\n\n{notice}"
         try:
@@ -131,7 +133,7 @@ def _close_status(chat: Chat, status: StatusMessage, settings: UserSettings, key
 
 
 def _shown(text: str, settings: UserSettings) -> str:
-    return f"<code>{escape_html(text)}</code>" if settings.use_code else text
+    return wrap_code(text) if settings.use_code else text
 
 
 def _how(text: str, settings: UserSettings, policy: Policy) -> str:
@@ -149,15 +151,15 @@ def _preview(text: str, settings: UserSettings, policy: Policy) -> str:
     """The start of ``text`` cut at a paragraph, line or sentence end, and a line saying the whole
     text is in the file below."""
     limit = max(20, min(policy.long_text_preview_chars, policy.message_limit // 2))
-    note = say(settings.ui_language, "preview_note")
+    note = say(settings.ui_language, M.preview_note)
     if settings.use_code:  # cut so that the escaped, wrapped head stays within ``limit``
-        return f"<code>{escape_html(split_code_message(text, limit)[0])} …</code>\n\n{escape_html(note)}"
+        return f"{wrap_code(split_code_message(text, limit)[0] + ' …')}\n\n{escape(note)}"
     return f"{split_message(text, limit)[0]} …\n\n{note}"
 
 
 def _split(text: str, settings: UserSettings, policy: Policy) -> list[str]:
     if settings.use_code:
-        return [f"<code>{escape_html(p)}</code>" for p in split_code_message(text, policy.message_limit)]
+        return [wrap_code(p) for p in split_code_message(text, policy.message_limit)]
     return list(split_message(text, policy.message_limit))
 
 

@@ -32,7 +32,8 @@ from domain.exports import (
 )
 from domain.job import Job, JobStatus
 from domain.splitting import replace_yo
-from usecases.catalogue import say
+from presentation.catalogue import say
+from presentation.keys import M
 from usecases.services import BotServices
 
 log = logging.getLogger(__name__)
@@ -87,10 +88,10 @@ class TranscriptExports:
         job_id, fmt = parts[1], parts[2]
         job = self._s.jobs.get(job_id) if job_id else None
         if job is None or job.user_id != presser_id or job.status is not JobStatus.COMPLETED or not job.result_text:
-            return "export:unavailable", say(lang, "export_unavailable")
+            return "export:unavailable", say(lang, M.export_unavailable)
         user = self._s.users.get(presser_id)
         use_yo = user.settings.use_yo if user else True
-        file = export_file(job, fmt, label_word=say(lang, "speaker"), use_yo=use_yo)
-        caption = say(lang, "export_caption_estimated" if file.estimated else "export_caption", fmt=fmt)
+        file = export_file(job, fmt, label_word=say(lang, M.speaker), use_yo=use_yo)
+        caption = say(lang, M.export_caption_estimated if file.estimated else M.export_caption, fmt=fmt)
         self._s.chat.send_document(chat_id, file.filename, file.data, caption=caption)
         return f"export:{fmt}", ""

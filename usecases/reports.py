@@ -11,12 +11,12 @@ The owner reads English: every owner-facing string is in ``OWNER_TEXTS`` below. 
 from __future__ import annotations
 
 import datetime as dt
-import html
 import logging
 
 import attrs
 
 from domain.job import JobStatus
+from presentation.html import escape
 from usecases.services import BotServices
 
 log = logging.getLogger(__name__)
@@ -115,10 +115,10 @@ class DailyReport:
         f = self.figures(since, until)
         t = OWNER_TEXTS
         lines = [
-            f"<b>{html.escape(title)}</b>",
-            html.escape(t["window"].format(since=_utc(since), until=_utc(until))),
+            f"<b>{escape(title)}</b>",
+            escape(t["window"].format(since=_utc(since), until=_utc(until))),
             "",
-            f"<b>{html.escape(t['section_window'].format(hours=round((until - since) / 3600, 1)))}</b>",
+            f"<b>{escape(t['section_window'].format(hours=round((until - since) / 3600, 1)))}</b>",
             t["transcriptions"].format(count=_num(f.transcriptions)),
             t["minutes"].format(audio=f.audio_minutes, billed=_num(f.billed_minutes)),
             t["characters"].format(chars=_num(f.characters)),
@@ -126,7 +126,7 @@ class DailyReport:
             t["payments"].format(count=_num(f.payments), stars=_num(f.stars), minutes=_num(f.minutes_sold)),
             t["jobs"].format(failed=_num(f.jobs_failed), unfinished=_num(f.jobs_unfinished)),
             "",
-            f"<b>{html.escape(t['section_totals'])}</b>",
+            f"<b>{escape(t['section_totals'])}</b>",
             t["users_total"].format(users=_num(f.users_total)),
             t["balances"].format(minutes=_num(f.balances_total)),
         ]
@@ -148,6 +148,6 @@ class DailyReport:
         except Exception as exc:  # noqa: BLE001 - the owner hears about it either way
             log.warning("daily report could not be built", exc_info=True)
             error = f"{type(exc).__name__}: {exc}"[:500]
-            text = OWNER_TEXTS["failed"].format(error=html.escape(error))
+            text = OWNER_TEXTS["failed"].format(error=escape(error))
         self._s.chat.send_text(owner, text, html=True)
         return text

@@ -31,7 +31,8 @@ from entrypoints.settings import Settings, check_settings, load_settings
 from entrypoints.webhook_http import HttpAnswer, handle_webhook
 from ports.chat import Keyboard
 from ports.errors import PortError, TransientFailure
-from usecases.catalogue import CATALOGUES
+from presentation.catalogue import LANGUAGES, say
+from presentation.keys import M
 
 log = logging.getLogger("local")
 
@@ -104,8 +105,7 @@ def default_export_dir() -> Path:
 
 
 def _is_trial_request_reply(message: str) -> bool:
-    return message in {catalogue[key] for catalogue in CATALOGUES.values()
-                       for key in ("trial_requested", "trial_no_owner")}
+    return message in {say(lang, key) for lang in LANGUAGES for key in (M.trial_requested, M.trial_no_owner)}
 
 
 def _free_path(folder: Path, name: str) -> Path:

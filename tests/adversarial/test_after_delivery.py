@@ -16,7 +16,8 @@ from domain.job import JobStatus
 from ports.errors import PermanentFailure
 from tests.audio_factory import make_audio
 from tests.ledger import assert_ledger
-from usecases.catalogue import say
+from presentation.catalogue import say
+from presentation.keys import M
 
 pytestmark = pytest.mark.slow
 
@@ -109,6 +110,6 @@ def test_telegram_refusing_part_2_of_3_bills_the_share_delivered_and_keeps_part_
     texts = world.texts()
     assert any("Предложение" in t for t in texts), [t[:60] for t in texts]
     # ...and the status message says what happened instead of hanging on "sending".
-    assert say("ru", "delivery_partial", sent=1, total=3) in texts
+    assert say("ru", M.delivery_partial, sent=1, total=3) in texts
     assert all("Минуты возвращены" not in t for t in world.texts())
     assert_ledger(world)

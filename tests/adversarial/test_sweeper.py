@@ -28,7 +28,8 @@ from domain.job import JobStatus
 from tests.audio_factory import fixture
 from tests.ledger import assert_ledger
 from tests.world import USER, evolve_policy
-from usecases.catalogue import say
+from presentation.catalogue import say
+from presentation.keys import M
 from usecases.steps import Deadline
 from usecases.sweep_jobs import QUEUED_GRACE_S, SweepJobs
 
@@ -215,7 +216,7 @@ def test_a_backlog_of_40_ten_minute_files_is_worked_off_with_no_failure_and_no_d
     assert {j.attempts for j in jobs} == {1}  # each claimed once, never failed or retried
     assert sorted(world.queue.published) == sorted(j.job_id for j in jobs), "no duplicate queue message"
     assert max(j.finished_at - j.created_at for j in jobs) >= 9 * JOB_S  # the last waited 36 minutes
-    assert not any(say("ru", "err_timeout") in world.texts(USER + n) for n in range(40))
+    assert not any(say("ru", M.err_timeout) in world.texts(USER + n) for n in range(40))
     assert_ledger(world)
 
 

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import itertools
-import re
-import string
 from pathlib import Path
 
 import pytest
@@ -12,9 +10,10 @@ import pytest
 from domain.audio import MediaKind
 from domain.users import LongTextMode
 from ports.repositories import CachedResult
+from presentation.catalogue import ui_language_for
+from presentation.en import EN
+from presentation.ru import RU
 from tests.world import OWNER, USER
-from usecases.catalogue import EN, RU, say, ui_language_for
-from usecases.catalogue import OWNER as OWNER_TEXTS
 from usecases.inbound import IncomingMessage, Sender
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -39,13 +38,13 @@ def last(world, chat_id: int = USER) -> str:
 
 def test_start_welcomes_in_the_users_language_and_creates_the_user(world):
     assert world.text("/start") == "command:start"
-    assert last(world) == RU["start"]
+    assert last(world) == RU.start
     assert world.users.get(USER).settings.ui_language == "ru"
 
 
 def test_an_english_client_gets_english_from_the_first_message(world):
     send(world, "/start", user_id=555, language_code="en-GB")
-    assert world.texts(555) == [EN["start"]]
+    assert world.texts(555) == [EN.start]
     assert world.users.get(555).settings.ui_language == "en"
 
 
@@ -70,7 +69,7 @@ def test_balance_shows_the_stored_minutes(world):
 
 def test_unknown_command_says_so(world):
     assert world.text("/frobnicate") == "unknown"
-    assert last(world) == RU["unknown_command"]
+    assert last(world) == RU.unknown_command
 
 
 def test_a_redelivered_command_is_answered_once(world):
@@ -84,15 +83,15 @@ def test_a_redelivered_command_is_answered_once(world):
 
 def test_plain_text_gets_a_hint_to_send_audio(world):
     assert world.text("привет, что ты умеешь?") == "hint"
-    assert last(world) == RU["text_hint"]
+    assert last(world) == RU.text_hint
 
 
 def test_photo_or_sticker_gets_the_same_hint(world):
     # A photo, a sticker or a PDF arrives with neither text nor media.
     assert send(world, None) == "hint"
-    assert last(world) == RU["text_hint"]
+    assert last(world) == RU.text_hint
     send(world, None, user_id=556, language_code="en")
-    assert world.texts(556) == [EN["text_hint"]]
+    assert world.texts(556) == [EN.text_hint]
 
 
 def test_messages_in_groups_are_ignored(world):
@@ -141,7 +140,7 @@ def test_language_refuses_a_code_the_recognizers_do_not_document_and_lists_the_a
     """Ukrainian and Kazakh are in no current recognizer's documented list (docs/provider-contracts.md)."""
     world.user()
     world.text(f"/language {code}")
-    assert last(world) == RU["language_unknown"].format(code=code, codes=", ".join(world.services.recognition_languages))
+    assert last(world) == RU.language_unknown.format(code=code, codes=", ".join(world.services.recognition_languages))
     assert "ru, en" in last(world) and "auto" in last(world)
     assert world.users.get(USER).settings.language is None
 
@@ -178,7 +177,7 @@ def test_language_ui_switches_the_interface_language(world):
 def test_language_with_bad_arguments_explains_the_usage(world, args):
     world.user()
     world.text(f"/language {args}")
-    assert last(world) == RU["language_usage"]
+    assert last(world) == RU.language_usage
     settings = world.users.get(USER).settings
     assert settings.language is None and settings.ui_language == "ru"
 
@@ -223,47 +222,7 @@ def test_the_cache_is_per_mode_so_dialogue_mode_does_not_reuse_a_plain_result(wo
     assert world.balance() == 2
 
 
-# -- the catalogue -------------------------------------------------------------------------------------
-
-
-def _placeholders(text: str) -> set[str]:
-    return {name for _, name, _, _ in string.Formatter().parse(text) if name is not None}
-
-
-def test_both_catalogues_have_the_same_keys_and_placeholders():
-    assert set(RU) == set(EN)
-    for key in RU:
-        assert _placeholders(RU[key]) == _placeholders(EN[key]), key
-
-
-def test_every_string_key_used_in_the_code_exists():
-    used_user, used_owner = set(), set()
-    for path in (ROOT / "usecases").glob("*.py"):
-        source = path.read_text()
-        used_user |= set(re.findall(r"\bsay\([^,()]+,\s*\"([a-z_0-9]+)\"", source))
-        used_owner |= set(re.findall(r"\bowner_say\(\"([a-z_0-9]+)\"", source))
-    assert used_user and used_owner
-    assert used_user <= set(RU), used_user - set(RU)
-    assert used_owner <= set(OWNER_TEXTS), used_owner - set(OWNER_TEXTS)
-
-
-def test_unknown_interface_language_falls_back_to_russian():
-    assert say("xx", "balance", minutes=1) == RU["balance"].format(minutes=1)
-
-
 def test_owner_commands_are_not_answered_as_unknown_for_the_owner(world):
     assert world.text("/admin", user_id=OWNER) == "owner:admin"
     assert "/credit" in world.texts(OWNER)[-1]
 
-
-def test_keys_built_at_run_time_exist_in_both_catalogues():
-    from domain import models
-    from domain.billing import PACKAGES
-    from usecases.catalogue import LANGUAGES
-
-    offered = models.offered_languages(models.DEFAULT_MODELS[models.ASR], models.DEFAULT_MODELS[models.TEXT_PASS])
-    for catalogue in (RU, EN):
-        assert all(f"package_{p.id}" in catalogue for p in PACKAGES)
-        assert all(f"ui_name_{code}" in catalogue for code in LANGUAGES)
-        assert all(f"lang_name_{code}" in catalogue for code in offered)
-    assert all(f"report_{kind}" in OWNER_TEXTS for kind in ("daily", "weekly"))

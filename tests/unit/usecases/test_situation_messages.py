@@ -16,7 +16,8 @@ from domain.job import JobStatus
 from domain.users import LongTextMode, UserSettings
 from tests.audio_factory import ffmpeg, fixture, make_audio, make_tone_without_silence
 from tests.world import OWNER, USER, evolve_policy
-from usecases.catalogue import owner_say, say
+from presentation.catalogue import owner_say, say
+from presentation.keys import M, OM
 from usecases.progress import progress_text
 
 pytestmark = pytest.mark.slow
@@ -307,18 +308,18 @@ def test_back_above_the_line_rearms_the_warning(world):
 
 
 def test_counts_agree_with_their_words_in_both_languages(world):
-    assert [say("ru", "invoice_title", minutes=n) for n in (1, 2, 5, 21)] == \
+    assert [say("ru", M.invoice_title, minutes=n) for n in (1, 2, 5, 21)] == \
         ["1 минута", "2 минуты", "5 минут", "21 минута"]
-    assert [say("en", "invoice_title", minutes=n) for n in (1, 50)] == ["1 minute", "50 minutes"]
-    assert say("ru", "file_caption", chars=1) == "Текст записи (1 символ)"
-    assert say("ru", "file_caption", chars=3) == "Текст записи (3 символа)"
-    assert say("en", "file_caption", chars=1) == "Transcript (1 character)"
-    assert owner_say("export_caption", kind="logs", rows=1, days=1) == "logs: 1 row, last 1 day"
-    assert "1 trial minute\n" in say("en", "help", trial=1)
-    assert "заявка на 1 пробную минуту" in say("ru", "help", trial=1)
-    assert "заявка на 15 пробных минут" in say("ru", "help", trial=15)
-    assert "within 1 day of payment" in say("en", "refund_policy", days=1)
-    assert "for up to 1 day after it was last used" in say("en", "retention", job_days=7, cache_days=1, log_days=90)
+    assert [say("en", M.invoice_title, minutes=n) for n in (1, 50)] == ["1 minute", "50 minutes"]
+    assert say("ru", M.file_caption, chars=1) == "Текст записи (1 символ)"
+    assert say("ru", M.file_caption, chars=3) == "Текст записи (3 символа)"
+    assert say("en", M.file_caption, chars=1) == "Transcript (1 character)"
+    assert owner_say(OM.export_caption, kind="logs", rows=1, days=1) == "logs: 1 row, last 1 day"
+    assert "1 trial minute\n" in say("en", M.help, trial=1)
+    assert "заявка на 1 пробную минуту" in say("ru", M.help, trial=1)
+    assert "заявка на 15 пробных минут" in say("ru", M.help, trial=15)
+    assert "within 1 day of payment" in say("en", M.refund_policy, days=1)
+    assert "for up to 1 day after it was last used" in say("en", M.retention, job_days=7, cache_days=1, log_days=90)
     # Through the owner's /user search: one match is "1 user".
     world.user(user_id=5_550_123, first_name="Марина")
     world.text("/user Марина", user_id=OWNER)
