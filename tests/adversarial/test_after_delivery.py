@@ -14,10 +14,10 @@ import pytest
 from domain.audio import MediaKind
 from domain.job import JobStatus
 from ports.errors import PermanentFailure
-from tests.audio_factory import make_audio
-from tests.ledger import assert_ledger
 from presentation.catalogue import say
 from presentation.keys import M
+from tests.audio_factory import make_audio
+from tests.ledger import assert_ledger
 
 pytestmark = pytest.mark.slow
 

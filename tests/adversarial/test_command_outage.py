@@ -14,11 +14,11 @@ from __future__ import annotations
 
 from domain.users import TrialStatus
 from ports.errors import TransientFailure
+from presentation.catalogue import owner_say, say
+from presentation.keys import OM, M
 from tests.adversarial import telegram
 from tests.ledger import assert_ledger
 from tests.world import OWNER, USER
-from presentation.catalogue import owner_say, say
-from presentation.keys import M, OM
 
 
 def outage(world) -> int:

@@ -25,12 +25,12 @@ from domain.job import JobStatus
 from domain.users import LongTextMode, UserSettings
 from ports.chat import EditOutcome
 from ports.errors import OutcomeUnknown, TransientFailure
+from presentation.catalogue import say
+from presentation.keys import M
 from tests.audio_factory import fixture
 from tests.ledger import assert_ledger
 from tests.loopback.telegram_server import TelegramLoopback, running_telegram_server
 from tests.world import USER, evolve_policy
-from presentation.catalogue import say
-from presentation.keys import M
 from usecases.retrying import RetryingPort
 
 pytestmark = [pytest.mark.slow, pytest.mark.filterwarnings("ignore:.*retry_after.*:DeprecationWarning")]

@@ -10,10 +10,10 @@ from __future__ import annotations
 import pytest
 
 from domain.job import JobStatus
-from tests.audio_factory import make_audio
-from tests.ledger import assert_ledger
 from presentation.catalogue import say
 from presentation.keys import M
+from tests.audio_factory import make_audio
+from tests.ledger import assert_ledger
 
 pytestmark = pytest.mark.slow
 

@@ -19,13 +19,13 @@ import pytest
 import adapters.alibaba.tablestore_repositories as ts
 from domain.users import User
 from entrypoints.webhook_http import handle_webhook
+from presentation.catalogue import owner_say
+from presentation.keys import OM
 from tests.adversarial import telegram
 from tests.ledger import assert_ledger
 from tests.loopback.tablestore_server import running_tablestore_server
 from tests.world import OWNER, USER
 from usecases.accept_update import AcceptUpdate
-from presentation.catalogue import owner_say
-from presentation.keys import OM
 from usecases.owner import MAX_CREDIT_MINUTES
 
 UNICODE_NUMBERS = ["²", "¹⁰", "①", "١٢", "５", "12²", "٣"]

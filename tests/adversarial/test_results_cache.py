@@ -17,13 +17,13 @@ import pytest
 
 from domain.billing import minutes_for
 from domain.job import JobStatus
+from presentation.catalogue import say
+from presentation.keys import M
 from tests.adversarial import telegram
 from tests.audio_factory import make_audio
 from tests.ledger import assert_ledger
 from tests.world import USER
 from usecases.accept_media import job_id_for
-from presentation.catalogue import say
-from presentation.keys import M
 
 pytestmark = pytest.mark.slow
 

@@ -25,11 +25,11 @@ import pytest
 from adapters.memory.speech import ScriptedRecognizer
 from domain.audio import MediaKind
 from domain.job import JobStatus
+from presentation.catalogue import say
+from presentation.keys import M
 from tests.audio_factory import fixture
 from tests.ledger import assert_ledger
 from tests.world import USER, evolve_policy
-from presentation.catalogue import say
-from presentation.keys import M
 from usecases.steps import Deadline
 from usecases.sweep_jobs import QUEUED_GRACE_S, SweepJobs
 

@@ -15,15 +15,15 @@ from domain.audio import MediaKind
 from domain.job import JobStatus
 from domain.users import UserSettings
 from ports.errors import PermanentFailure, TransientFailure
+from presentation.catalogue import say
+from presentation.en import EN
+from presentation.keys import M
+from presentation.ru import RU
 from tests.audio_factory import fixture, make_audio
 from tests.unit.usecases.test_payments import buy
 from tests.world import OWNER, USER, evolve_policy
 from usecases.accept_media import job_id_for
 from usecases.accept_update import AcceptUpdate
-from presentation.catalogue import say
-from presentation.en import EN
-from presentation.ru import RU
-from presentation.keys import M
 from usecases.refunds import refund_op_key
 from usecases.support import JOB_RECORD_DAYS, MENU_COMMANDS, USAGE_LOG_DAYS, command_menus
 

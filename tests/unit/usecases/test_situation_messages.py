@@ -14,10 +14,10 @@ from adapters.memory.speech import ScriptedRecognizer
 from domain.audio import MediaKind
 from domain.job import JobStatus
 from domain.users import LongTextMode, UserSettings
+from presentation.catalogue import owner_say, say
+from presentation.keys import OM, M
 from tests.audio_factory import ffmpeg, fixture, make_audio, make_tone_without_silence
 from tests.world import OWNER, USER, evolve_policy
-from presentation.catalogue import owner_say, say
-from presentation.keys import M, OM
 from usecases.progress import progress_text
 
 pytestmark = pytest.mark.slow
@@ -50,8 +50,8 @@ TEXT_DOC = {"transcripts": [{"channel_id": 0, "sentences": [
         {"begin_time": 600, "end_time": 1200, "text": "morning", "punctuation": ", "},
         {"begin_time": 1200, "end_time": 2000, "text": "everyone", "punctuation": "."}]}]}]}
 
-STAGE_ORDER = ["received", "queued", "stage_download", "stage_convert", "stage_diarize", "stage_merge",
-               "stage_plain_fallback", "stage_format", "dialogue_fallback"]
+STAGE_ORDER = [M.received, M.queued, M.stage_download, M.stage_convert, M.stage_diarize, M.stage_merge,
+               M.stage_plain_fallback, M.stage_format, M.dialogue_fallback]
 
 
 def stage_ranks(texts: list[str]) -> list[int]:
@@ -150,15 +150,15 @@ def test_short_jobs_show_no_estimate_and_never_part_zero(world, tmp_path):
 
 
 def test_estimate_wording_in_both_languages():
-    assert progress_text("en", "stage_asr_chunk", i=2, n=29, eta_s=60) == \
+    assert progress_text("en", M.stage_asr_chunk, i=2, n=29, eta_s=60) == \
         "🎙 Recognising speech... (part 2 of 29, about 1 minute left)"
-    assert progress_text("en", "stage_asr_chunk", i=2, n=29, eta_s=300) == \
+    assert progress_text("en", M.stage_asr_chunk, i=2, n=29, eta_s=300) == \
         "🎙 Recognising speech... (part 2 of 29, about 5 minutes left)"
-    assert progress_text("en", "stage_asr_chunk", i=28, n=29, eta_s=10) == \
+    assert progress_text("en", M.stage_asr_chunk, i=28, n=29, eta_s=10) == \
         "🎙 Recognising speech... (part 28 of 29, less than a minute left)"
-    assert progress_text("ru", "stage_asr_chunk", i=2, n=29, eta_s=21 * 60) == \
+    assert progress_text("ru", M.stage_asr_chunk, i=2, n=29, eta_s=21 * 60) == \
         "🎙 Распознаю речь... (часть 2 из 29, осталось около 21 минуты)"
-    assert progress_text("ru", "stage_asr_chunk", i=2, n=29, eta_s=3 * 60) == \
+    assert progress_text("ru", M.stage_asr_chunk, i=2, n=29, eta_s=3 * 60) == \
         "🎙 Распознаю речь... (часть 2 из 29, осталось около 3 минут)"
 
 
