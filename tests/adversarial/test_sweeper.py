@@ -29,6 +29,7 @@ from presentation.catalogue import say
 from presentation.keys import M
 from tests.audio_factory import fixture
 from tests.ledger import assert_ledger
+from tests.messages import returns_minutes
 from tests.world import USER, evolve_policy
 from usecases.steps import Deadline
 from usecases.sweep_jobs import QUEUED_GRACE_S, SweepJobs
@@ -80,7 +81,7 @@ def test_the_sweeper_never_touches_a_job_a_worker_holds(world):
     job = world.job_of(update_id)
     assert job.status is JobStatus.COMPLETED and job.charged_minutes == 1 and job.attempts == 1
     assert world.balance() == 9
-    assert not any("Минуты возвращены" in t for t in world.texts())
+    assert not any(returns_minutes(t) for t in world.texts())
     assert_ledger(world)
 
 

@@ -10,8 +10,9 @@ import pytest
 from domain.audio import MediaKind
 from domain.users import LongTextMode
 from ports.repositories import CachedResult
-from presentation.catalogue import ui_language_for
+from presentation.catalogue import say, ui_language_for
 from presentation.en import EN
+from presentation.keys import M
 from presentation.ru import RU
 from tests.world import OWNER, USER
 from usecases.inbound import IncomingMessage, Sender
@@ -64,7 +65,7 @@ def test_command_addressed_to_this_bot_works_and_to_another_bot_is_ignored(world
 def test_balance_shows_the_stored_minutes(world):
     world.user(balance=42)
     world.text("/balance")
-    assert last(world) == "💰 Ваш баланс: 42 мин."
+    assert last(world) == say("ru", M.balance, minutes=42)
 
 
 def test_unknown_command_says_so(world):
@@ -119,7 +120,7 @@ def test_toggle_commands_flip_the_setting_and_say_the_new_value(world, command, 
     if field == "long_text":  # three modes: file, messages, then back to the default (auto)
         world.text(command)
         assert getattr(world.users.get(USER).settings, field) == LongTextMode.SPLIT
-        assert last(world) == "Длинный текст: 💬 несколько сообщений"
+        assert last(world) == say("ru", M.setting_output, value=say("ru", M.output_split))
     world.text(command)
     assert getattr(world.users.get(USER).settings, field) == before
 
@@ -127,10 +128,10 @@ def test_toggle_commands_flip_the_setting_and_say_the_new_value(world, command, 
 def test_language_sets_a_fixed_recognition_language_and_back_to_auto(world):
     world.text("/language en")
     assert world.users.get(USER).settings.language == "en"
-    assert last(world) == "Язык распознавания: английский"
+    assert last(world) == say("ru", M.setting_language, value=say("ru", M.lang_name_en))
     world.text("/language AUTO")
     assert world.users.get(USER).settings.language is None
-    assert last(world) == "Язык распознавания: автоопределение"
+    assert last(world) == say("ru", M.setting_language, value=say("ru", M.language_auto))
     world.text("/language pt")  # a documented code without a button of its own in older menus
     assert world.users.get(USER).settings.language == "pt"
 
@@ -140,7 +141,7 @@ def test_language_refuses_a_code_the_recognizers_do_not_document_and_lists_the_a
     """Ukrainian and Kazakh are in no current recognizer's documented list (docs/provider-contracts.md)."""
     world.user()
     world.text(f"/language {code}")
-    assert last(world) == RU.language_unknown.format(code=code, codes=", ".join(world.services.recognition_languages))
+    assert last(world) == say("ru", M.language_unknown, code=code, codes=", ".join(world.services.recognition_languages))
     assert "ru, en" in last(world) and "auto" in last(world)
     assert world.users.get(USER).settings.language is None
 
@@ -170,7 +171,7 @@ def test_language_ui_switches_the_interface_language(world):
     assert last(world).startswith("💰 Your balance")
     world.text("/language ru ui")
     assert world.users.get(USER).settings.ui_language == "ru"
-    assert last(world) == "Язык интерфейса: русский"
+    assert last(world) == say("ru", M.setting_ui, value=say("ru", M.ui_name_ru))
 
 
 @pytest.mark.parametrize("args", ["english please", "ui de", "ru en"])

@@ -93,12 +93,12 @@ def test_both_passes_failed_goes_forward_to_plain_recognition_and_says_so(world)
     job = world.job_of(update_id)
     assert job.status is JobStatus.COMPLETED and job.result_mode == "plain"
     shown = status_texts(world, update_id)
-    assert "🔄 Распознаю с разделением по спикерам..." in shown
-    assert "👥 Разделить спикеров не удалось — распознаю обычный текст..." in shown
-    assert not any(t.startswith("🎙 Распознаю речь") for t in shown), "the progress went back"
+    assert say("ru", M.stage_diarize) in shown
+    assert say("ru", M.stage_plain_fallback) in shown
+    assert not any(t.startswith(say("ru", M.stage_asr)) for t in shown), "the progress went back"
     ranks = stage_ranks(shown)
     assert ranks == sorted(ranks), shown
-    assert world.texts()[-2:] == ["👥 Разделить спикеров не удалось — вот обычный текст.", "Hello there."]
+    assert world.texts()[-2:] == [say("ru", M.dialogue_fallback), "Hello there."]
 
 
 def test_real_dialogue_carries_no_fallback_note(world, tmp_path):
@@ -145,7 +145,7 @@ def test_short_jobs_show_no_estimate_and_never_part_zero(world, tmp_path):
     update_id, _ = world.media(audio, kind=MediaKind.AUDIO)
     world.drain()
     parts = [t for t in status_texts(world, update_id) if "(часть" in t]
-    assert parts and parts[0] == f"🎙 Распознаю речь... (часть 1 из {len(world.recognizer.clips)})"
+    assert parts and parts[0] == say("ru", M.stage_asr_chunk, i=1, n=len(world.recognizer.clips))
     assert not any("часть 0" in t or "осталось" in t for t in parts)
 
 
@@ -216,10 +216,10 @@ def test_a_long_transcript_by_default_is_a_preview_plus_the_file(world):
     assert len(texts) == 2, "one short preview and the file, no wall of messages"
     preview = texts[0]
     assert len(preview) < 1000 and preview.startswith(PARAGRAPH[:200])
-    assert preview.endswith("✂️ Это начало текста, целиком он в файле ниже.")
+    assert preview.endswith(say("ru", M.preview_note))
     documents = world.chat.documents(USER)
     assert len(documents) == 1 and documents[0].data.decode() == job.result_text
-    assert documents[0].text == f"Текст записи ({len(job.result_text)} символов)"
+    assert documents[0].text == say("ru", M.file_caption, chars=len(job.result_text))
     assert documents[0].keyboard[0][0].data.startswith("export:")
     assert (job.planned_parts, job.delivered_parts) == (2, 2)
 
@@ -233,7 +233,7 @@ def test_the_users_own_choice_wins_over_the_default(world):
 
 def test_file_choice_sends_the_file_alone(world):
     deliver(world, long_text(15000), long_text=LongTextMode.FILE)
-    assert world.texts() == [f"[transcript.txt] Текст записи ({len(world.chat.documents(USER)[0].data.decode())} символов)"]
+    assert world.texts() == ["[transcript.txt] " + say("ru", M.file_caption, chars=len(world.chat.documents(USER)[0].data.decode()))]
 
 
 def test_under_the_threshold_the_default_is_messages_and_the_threshold_is_configurable(world):
@@ -274,13 +274,13 @@ def test_the_low_balance_warning_comes_once_per_crossing(world):
     world.user(balance=7)
     for _ in range(4):  # 7 → 3: crosses the line (5) once
         one_minute_note(world)
-    assert warnings(world) == ["⚠️ Низкий баланс! Осталось: 4 мин. Пополнить: /buy_minutes"]
+    assert warnings(world) == [say("ru", M.low_balance, balance=4)]
     world.users.apply_balance(USER, "pay:test", 2)  # a top-up back to the line (5)...
     one_minute_note(world)  # ...and below it again: a new crossing
-    assert warnings(world)[1:] == ["⚠️ Низкий баланс! Осталось: 4 мин. Пополнить: /buy_minutes"]
+    assert warnings(world)[1:] == [say("ru", M.low_balance, balance=4)]
     for _ in range(4):  # 4 → 0: still low, then empty once
         one_minute_note(world)
-    assert warnings(world)[2:] == ["❌ Баланс исчерпан! Пополнить: /buy_minutes"]
+    assert warnings(world)[2:] == [say("ru", M.empty_balance)]
     assert world.users.get(USER).balance_notice == "empty"
 
 
@@ -291,7 +291,7 @@ def test_two_jobs_ending_together_warn_once(world, tmp_path):
     world.media(audio, unique="second")
     assert world.balance() == 2
     assert world.drain() == 2
-    assert warnings(world) == ["⚠️ Низкий баланс! Осталось: 2 мин. Пополнить: /buy_minutes"]
+    assert warnings(world) == [say("ru", M.low_balance, balance=2)]
 
 
 def test_back_above_the_line_rearms_the_warning(world):
