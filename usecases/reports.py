@@ -2,7 +2,8 @@
 
 Every figure comes from iterating the ports to the end (their ``scan``/``transcriptions``/
 ``payments`` iterators paginate through the whole table), so nothing is silently capped (D2, D47).
-The window is ``[since, until)`` in epoch seconds; the totals are for the whole deployment.
+The usage figures are ``/stat``'s (``usecases.owner_stats.usage_stats``), over the same window
+``(since, until]``; the totals are for the whole deployment.
 
 The owner reads English: every owner-facing string is in ``OWNER_TEXTS`` below. The text is HTML
 (sent with ``html=True``); everything that comes from data is escaped.
@@ -17,6 +18,7 @@ import attrs
 
 from domain.job import JobStatus
 from presentation.html import escape
+from usecases.owner_stats import in_window, usage_stats
 from usecases.services import BotServices
 
 log = logging.getLogger(__name__)
@@ -74,24 +76,9 @@ class DailyReport:
 
     def figures(self, since: float, until: float) -> ReportFigures:
         def inside(ts: float) -> bool:
-            return since <= ts < until
+            return in_window(ts, since, until)
 
-        users_total = users_new = balances = 0
-        for user in self._s.users.scan():
-            users_total += 1
-            balances += user.balance_minutes
-            users_new += inside(user.created_at)
-        active: set[int] = set()
-        transcriptions = billed = chars = 0
-        audio_s = 0.0
-        for entry in self._s.logs.transcriptions(since):
-            if not inside(entry.timestamp) or entry.status != "completed":
-                continue
-            transcriptions += 1
-            active.add(entry.user_id)
-            audio_s += entry.duration_s
-            billed += entry.minutes
-            chars += entry.chars
+        usage = usage_stats(self._s, since, until, top=0)
         payments = stars = sold = 0
         for payment in self._s.logs.payments(since):
             if inside(payment.timestamp):
@@ -105,10 +92,11 @@ class DailyReport:
             failed += job.status is JobStatus.FAILED
             unfinished += not job.status.is_terminal
         return ReportFigures(
-            since=since, until=until, users_total=users_total, users_new=users_new, users_active=len(active),
-            transcriptions=transcriptions, audio_minutes=audio_s / 60, billed_minutes=billed, characters=chars,
+            since=since, until=until, users_total=usage.users_total, users_new=usage.users_new,
+            users_active=usage.users_active, transcriptions=usage.transcriptions,
+            audio_minutes=usage.audio_seconds / 60, billed_minutes=usage.billed_minutes, characters=usage.characters,
             payments=payments, stars=stars, minutes_sold=sold, jobs_failed=failed, jobs_unfinished=unfinished,
-            balances_total=balances,
+            balances_total=usage.balances_total,
         )
 
     def build(self, since: float, until: float, title: str) -> str:

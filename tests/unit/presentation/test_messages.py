@@ -118,3 +118,12 @@ def test_messages_chosen_by_a_value_cover_every_value() -> None:
                                           ("en-GB", "en"), ("de", "en"), (None, "ru"), ("", "ru")])
 def test_interface_language_from_the_telegram_client(code: str | None, ui: str) -> None:
     assert ui_language_for(code) == ui
+
+
+def test_a_message_is_recognised_by_key_whatever_its_parameters() -> None:
+    from tests.messages import is_message, returns_minutes
+
+    text = say("ru", M.no_minutes, cost=3, balance=1)
+    assert is_message(text, M.no_minutes) and not is_message(text, M.too_long)
+    assert not is_message(text + " ", M.no_minutes) and not is_message(text, M.no_minutes, "en")
+    assert returns_minutes(say("ru", M.err_outage)) and not returns_minutes(say("ru", M.balance, minutes=2))
