@@ -236,6 +236,19 @@ class OwnerMessages(Generic[T]):
     report_daily: T
     report_weekly: T
     report_usage: T
+    # The daily report (HTML; the parameters are figures)
+    report_window: T
+    report_section_window: T
+    report_transcriptions: T
+    report_minutes: T
+    report_characters: T
+    report_users_active: T
+    report_payments: T
+    report_jobs: T
+    report_section_totals: T
+    report_users_total: T
+    report_balances: T
+    report_failed: T
     # Jobs
     status: T
     job_line: T

@@ -5,19 +5,20 @@ Every figure comes from iterating the ports to the end (their ``scan``/``transcr
 The usage figures are ``/stat``'s (``usecases.owner_stats.usage_stats``), over the same window
 ``(since, until]``; the totals are for the whole deployment.
 
-The owner reads English: every owner-facing string is in ``OWNER_TEXTS`` below. The text is HTML
+The owner reads English: every owner-facing string is in ``presentation.owner``. The text is HTML
 (sent with ``html=True``); everything that comes from data is escaped.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 
 import attrs
 
 from domain.job import JobStatus
+from presentation.catalogue import owner_say, utc_time
 from presentation.html import escape
+from presentation.keys import OM
 from usecases.owner_stats import in_window, usage_stats
 from usecases.services import BotServices
 
@@ -25,23 +26,6 @@ log = logging.getLogger(__name__)
 
 DAY_S = 24 * 3600.0
 MAX_REPORT_CHARS = 4000
-
-OWNER_TEXTS: dict[str, str] = {
-    "daily_title": "📊 Daily report",
-    "window": "{since} – {until} UTC",
-    "section_window": "Last {hours:g} h",
-    "transcriptions": "Transcriptions: {count}",
-    "minutes": "Audio: {audio:.1f} min (billed {billed} min)",
-    "characters": "Characters: {chars}",
-    "users_active": "Active users: {active} · new users: {new}",
-    "payments": "Payments: {count} ({stars} ⭐, {minutes} min)",
-    "jobs": "Jobs failed: {failed} · unfinished: {unfinished}",
-    "section_totals": "Totals",
-    "users_total": "Users: {users}",
-    "balances": "Balances: {minutes} min",
-    "failed": "❌ Daily report failed: {error}",
-}
-
 
 @attrs.frozen
 class ReportFigures:
@@ -64,10 +48,6 @@ class ReportFigures:
 
 def _num(value: int) -> str:
     return f"{value:,}"
-
-
-def _utc(ts: float) -> str:
-    return dt.datetime.fromtimestamp(ts, tz=dt.UTC).strftime("%Y-%m-%d %H:%M")
 
 
 class DailyReport:
@@ -101,22 +81,21 @@ class DailyReport:
 
     def build(self, since: float, until: float, title: str) -> str:
         f = self.figures(since, until)
-        t = OWNER_TEXTS
         lines = [
             f"<b>{escape(title)}</b>",
-            escape(t["window"].format(since=_utc(since), until=_utc(until))),
+            escape(owner_say(OM.report_window, since=utc_time(since), until=utc_time(until))),
             "",
-            f"<b>{escape(t['section_window'].format(hours=round((until - since) / 3600, 1)))}</b>",
-            t["transcriptions"].format(count=_num(f.transcriptions)),
-            t["minutes"].format(audio=f.audio_minutes, billed=_num(f.billed_minutes)),
-            t["characters"].format(chars=_num(f.characters)),
-            t["users_active"].format(active=_num(f.users_active), new=_num(f.users_new)),
-            t["payments"].format(count=_num(f.payments), stars=_num(f.stars), minutes=_num(f.minutes_sold)),
-            t["jobs"].format(failed=_num(f.jobs_failed), unfinished=_num(f.jobs_unfinished)),
+            f"<b>{escape(owner_say(OM.report_section_window, hours=round((until - since) / 3600, 1)))}</b>",
+            owner_say(OM.report_transcriptions, count=_num(f.transcriptions)),
+            owner_say(OM.report_minutes, audio=f.audio_minutes, billed=_num(f.billed_minutes)),
+            owner_say(OM.report_characters, chars=_num(f.characters)),
+            owner_say(OM.report_users_active, active=_num(f.users_active), new=_num(f.users_new)),
+            owner_say(OM.report_payments, count=_num(f.payments), stars=_num(f.stars), minutes=_num(f.minutes_sold)),
+            owner_say(OM.report_jobs, failed=_num(f.jobs_failed), unfinished=_num(f.jobs_unfinished)),
             "",
-            f"<b>{escape(t['section_totals'])}</b>",
-            t["users_total"].format(users=_num(f.users_total)),
-            t["balances"].format(minutes=_num(f.balances_total)),
+            f"<b>{escape(owner_say(OM.report_section_totals))}</b>",
+            owner_say(OM.report_users_total, users=_num(f.users_total)),
+            owner_say(OM.report_balances, minutes=_num(f.balances_total)),
         ]
         return "\n".join(lines)[:MAX_REPORT_CHARS]
 
@@ -132,10 +111,10 @@ class DailyReport:
             return None
         until = self._s.clock.now()
         try:
-            text = self.build(until - DAY_S, until, OWNER_TEXTS["daily_title"])
+            text = self.build(until - DAY_S, until, owner_say(OM.report_daily))
         except Exception as exc:  # noqa: BLE001 - the owner hears about it either way
             log.warning("daily report could not be built", exc_info=True)
             error = f"{type(exc).__name__}: {exc}"[:500]
-            text = OWNER_TEXTS["failed"].format(error=escape(error))
+            text = owner_say(OM.report_failed, error=escape(error))
         self._s.chat.send_text(owner, text, html=True)
         return text
