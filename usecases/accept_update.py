@@ -27,6 +27,7 @@ import logging
 
 from domain.users import User
 from ports.errors import OutcomeUnknown, PortError, TransientFailure
+from presentation.callbacks import BuyPress, ExportPress, LanguagePick, SettingPress, parse
 from presentation.catalogue import LANGUAGES, say
 from presentation.keys import Key, M
 from usecases.accept_media import AcceptMedia
@@ -234,13 +235,14 @@ class AcceptUpdate:
             lang = user.settings.ui_language
             if callback.chat_id is None:
                 return route  # a button under an inline-mode message: nothing of ours
-            if data.startswith("buy:"):
-                route = "buy:" + self._payments.send_invoice(callback.chat_id, user.user_id, data[4:], lang)
-            elif data.startswith("set:"):
-                route = "settings" if self._settings.press(user, data, callback.chat_id, callback.message_id) \
+            press = parse(data)
+            if isinstance(press, BuyPress):
+                route = "buy:" + self._payments.send_invoice(callback.chat_id, user.user_id, press.package_id, lang)
+            elif isinstance(press, SettingPress | LanguagePick):
+                route = "settings" if self._settings.press(user, press, callback.chat_id, callback.message_id) \
                     else "ignored"
-            elif data.startswith("export:"):
-                route, answer = self._exports.press(user.user_id, lang, data, callback.chat_id)
+            elif isinstance(press, ExportPress):
+                route, answer = self._exports.press(user.user_id, lang, press, callback.chat_id)
             return route
         finally:
             self._answer(callback, answer)

@@ -32,13 +32,14 @@ from domain.exports import (
 )
 from domain.job import Job, JobStatus
 from domain.splitting import replace_yo
+from presentation.callbacks import EXPORT_FORMATS, ExportPress
 from presentation.catalogue import say
 from presentation.keys import M
 from usecases.services import BotServices
 
 log = logging.getLogger(__name__)
 
-FORMATS = ("txt", "srt", "vtt")
+FORMATS = EXPORT_FORMATS
 
 
 @attrs.frozen
@@ -80,12 +81,11 @@ class TranscriptExports:
     def __init__(self, services: BotServices) -> None:
         self._s = services
 
-    def press(self, presser_id: int, lang: str, data: str, chat_id: int | None) -> tuple[str, str]:
-        """Handle ``export:<job>:<fmt>``; returns (route, text for the button's answer)."""
-        parts = data.split(":")
-        if len(parts) != 3 or parts[2] not in FORMATS or chat_id is None:
+    def press(self, presser_id: int, lang: str, press: ExportPress, chat_id: int | None) -> tuple[str, str]:
+        """Handle an export button; returns (route, text for the button's answer)."""
+        if press.fmt not in FORMATS or chat_id is None:
             return "ignored", ""
-        job_id, fmt = parts[1], parts[2]
+        job_id, fmt = press.job_id, press.fmt
         job = self._s.jobs.get(job_id) if job_id else None
         if job is None or job.user_id != presser_id or job.status is not JobStatus.COMPLETED or not job.result_text:
             return "export:unavailable", say(lang, M.export_unavailable)

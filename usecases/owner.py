@@ -23,6 +23,7 @@ import logging
 from domain.users import TrialStatus, User
 from ports.chat import Button, Keyboard
 from ports.errors import PortError
+from presentation.callbacks import MAX_CALLBACK_BYTES, OWNER_PREFIXES, TrialDecision, UsersPage, encode, parse
 from presentation.catalogue import REPORT_TITLES, owner_say, say, utc_time
 from presentation.html import escape
 from presentation.keys import OM, M
@@ -54,8 +55,6 @@ MAX_TRIAL_CARDS = 20
 # The largest /credit or debit at once (about 19 years of audio): anything larger is a typo, and
 # a balance must stay far inside the stores' 64-bit integers.
 MAX_CREDIT_MINUTES = 10_000_000
-# Telegram allows 64 bytes of callback data; "users:page:<n>:" leaves the rest for the query.
-MAX_CALLBACK_BYTES = 64
 TRIAL_EMOJI = {TrialStatus.APPROVED: "✅", TrialStatus.PENDING: "⏳", TrialStatus.DENIED: "❌", TrialStatus.NONE: ""}
 
 
@@ -116,7 +115,7 @@ def matches(user: User, query: str) -> bool:
 class OwnerCommands:
     COMMANDS = ("admin", "user", "credit", "review_trials", "stat", "cost", "metrics", "status", "flush",
                 "batch", "mute", "export", "report", "refund")
-    CALLBACK_PREFIXES = ("trial:", "users:")
+    CALLBACK_PREFIXES = OWNER_PREFIXES
 
     def __init__(self, services: BotServices, trials: TrialRequests, sweep: SweepJobs) -> None:
         self._s = services
@@ -135,17 +134,16 @@ class OwnerCommands:
         getattr(self, f"_cmd_{name}")(args, chat_id, update_id)
 
     def callback(self, data: str, chat_id: int | None, message_id: int | None) -> str:
-        parts = data.split(":")
-        if len(parts) == 3 and parts[0] == "trial" and parts[1] in ("approve", "deny") and _digits(parts[2]):
-            line = self._trials.decide(int(parts[2]), parts[1] == "approve")
+        press = parse(data)
+        if isinstance(press, TrialDecision):
+            line = self._trials.decide(press.user_id, press.approve)
             if chat_id is not None and message_id is not None:
                 self._s.chat.edit_text(chat_id, message_id, line)
             elif chat_id is not None:
                 self._send(chat_id, line)
-            return f"trial:{parts[1]}"
-        if len(parts) >= 3 and parts[0] == "users" and parts[1] == "page" and _digits(parts[2]) and chat_id:
-            query = ":".join(parts[3:])
-            text, keyboard = self._users_page(query, int(parts[2]))
+            return "trial:approve" if press.approve else "trial:deny"
+        if isinstance(press, UsersPage) and chat_id:
+            text, keyboard = self._users_page(press.query, press.page)
             if message_id is not None:
                 self._s.chat.edit_text(chat_id, message_id, text, html=True, keyboard=keyboard)
             else:
@@ -193,8 +191,7 @@ class OwnerCommands:
 
     @staticmethod
     def _page_data(page: int, query: str) -> str:
-        head = f"users:page:{page}"
-        return head + (f":{query}" if query else "")
+        return encode(UsersPage(page, query))
 
     def _cmd_user(self, args, chat_id, update_id) -> None:
         page = 1

@@ -49,6 +49,7 @@ from domain.users import User
 from ports.chat import Button
 from ports.errors import PermanentFailure, PortError
 from ports.repositories import PaymentLog
+from presentation.callbacks import BuyPress, encode
 from presentation.catalogue import PACKAGE_NAMES, owner_say, say
 from presentation.keys import OM, Key, M
 from usecases import budget
@@ -110,7 +111,7 @@ class Payments:
                 line += say(lang, M.buy_limit_note, limit=p.purchase_limit, left=max(0, p.purchase_limit - bought))
             lines.append(line)
             rows.append((Button(say(lang, M.buy_button, title=title, minutes=p.minutes, stars=p.stars),
-                                f"buy:{p.id}"),))
+                                encode(BuyPress(p.id))),))
         self._s.chat.send_text(chat_id, "\n".join(lines), keyboard=tuple(rows))
 
     def send_invoice(self, chat_id: int, user_id: int, package_id: str, lang: str) -> str:

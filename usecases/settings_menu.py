@@ -20,6 +20,7 @@ import logging
 from domain.users import LongTextMode, User
 from ports.chat import Button, Keyboard
 from ports.errors import PortError
+from presentation.callbacks import LanguagePick, SettingPress, encode
 from presentation.catalogue import LANGUAGE_NAMES, LANGUAGES, UI_NAMES, say
 from presentation.keys import M
 from usecases.services import BotServices
@@ -96,20 +97,20 @@ class SettingsMenu:
         return say(lang, M.setting_language, value=language_name(lang, st.language))
 
     def keyboard(self, user: User) -> Keyboard:
-        rows = [(Button(self.describe(user, f), f"set:{f}"),) for f in TOGGLES]
-        rows.append((Button(self.describe(user, "language"), "set:language"),))
-        rows.append((Button(self.describe(user, "ui_language"), "set:ui_language"),))
+        rows = [(Button(self.describe(user, f), encode(SettingPress(f))),) for f in TOGGLES]
+        rows.append((Button(self.describe(user, "language"), encode(SettingPress("language"))),))
+        rows.append((Button(self.describe(user, "ui_language"), encode(SettingPress("ui_language"))),))
         return tuple(rows)
 
     def language_keyboard(self, user: User) -> Keyboard:
         lang = user.settings.ui_language
         buttons = [
             Button(("✅ " if user.settings.language == code else "") + language_name(lang, code),
-                   f"set:lang:{code or 'auto'}")
+                   encode(LanguagePick(code)))
             for code in self.language_choices()
         ]
         rows = [tuple(buttons[i:i + 3]) for i in range(0, len(buttons), 3)]
-        rows.append((Button(say(lang, M.back), "set:back"),))
+        rows.append((Button(say(lang, M.back), encode(SettingPress("back"))),))
         return tuple(rows)
 
     def text(self, user: User) -> str:
@@ -122,19 +123,20 @@ class SettingsMenu:
     def show(self, chat_id: int, user: User) -> None:
         self._s.chat.send_text(chat_id, self.text(user), keyboard=self.keyboard(user))
 
-    def press(self, user: User, data: str, chat_id: int, message_id: int | None) -> bool:
-        """Apply a ``set:`` button and redraw the same message; False for data it does not know."""
-        field = data.removeprefix("set:")
+    def press(self, user: User, press: SettingPress | LanguagePick, chat_id: int, message_id: int | None) -> bool:
+        """Apply a settings button and redraw the same message; False for a field it does not know."""
         lang = user.settings.ui_language
+        if isinstance(press, LanguagePick):
+            if press.code is not None and not self.accepts_language(press.code):
+                return False
+            user = self.set_language(user, press.code)
+            self._redraw(chat_id, message_id, self.text(user), self.keyboard(user))
+            return True
+        field = press.field
         if field == "language":
             self._redraw(chat_id, message_id, say(lang, M.language_title), self.language_keyboard(user))
             return True
-        if field.startswith("lang:"):
-            code = field.removeprefix("lang:")
-            if code != "auto" and not self.accepts_language(code):
-                return False
-            user = self.set_language(user, None if code == "auto" else code)
-        elif field in (*TOGGLES, "ui_language"):
+        if field in (*TOGGLES, "ui_language"):
             user = self.toggle(user, field)
             try:
                 self._redraw(chat_id, message_id, self.text(user), self.keyboard(user))

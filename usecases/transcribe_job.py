@@ -51,6 +51,7 @@ from ports.errors import (
 )
 from ports.job_queue import JobQueue
 from ports.repositories import CachedResult, Jobs, Logs, Results, TranscriptionLog, Users
+from presentation.callbacks import EXPORT_FORMATS, ExportPress, encode
 from presentation.catalogue import say
 from presentation.keys import Key, M
 from usecases.billing import JobBilling
@@ -64,12 +65,10 @@ from usecases.transcription import RecognitionState, Transcoded, Transcriber, Tr
 log = logging.getLogger(__name__)
 
 
-EXPORT_FORMATS = ("txt", "srt", "vtt")
-
 
 def export_keyboard(job_id: str) -> Keyboard:
     """Buttons under a transcript: the text with timestamps as .txt, .srt or .vtt."""
-    return (tuple(Button(f"⬇️ .{fmt}", f"export:{job_id}:{fmt}") for fmt in EXPORT_FORMATS),)
+    return (tuple(Button(f"⬇️ .{fmt}", encode(ExportPress(job_id, fmt))) for fmt in EXPORT_FORMATS),)
 
 
 @attrs.frozen

@@ -21,6 +21,7 @@ from domain.users import TrialStatus, User
 from ports.chat import Button, Keyboard
 from ports.errors import ConflictError, PortError
 from ports.repositories import TrialRequest
+from presentation.callbacks import TrialDecision, encode
 from presentation.catalogue import owner_say, say, utc_time
 from presentation.keys import OM, M
 from usecases.services import BotServices
@@ -29,8 +30,8 @@ log = logging.getLogger(__name__)
 
 
 def decision_keyboard(user_id: int) -> Keyboard:
-    return ((Button(owner_say(OM.trial_approve), f"trial:approve:{user_id}"),
-             Button(owner_say(OM.trial_deny), f"trial:deny:{user_id}")),)
+    return ((Button(owner_say(OM.trial_approve), encode(TrialDecision(user_id, approve=True))),
+             Button(owner_say(OM.trial_deny), encode(TrialDecision(user_id, approve=False)))),)
 
 
 class TrialRequests:
