@@ -10,6 +10,7 @@ per-request state.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TypeVar
 
 import attrs
 from dependency_injector import containers, providers
@@ -31,12 +32,13 @@ from adapters.system import RandomIds, SystemClock
 from domain.costs import rates_for
 from domain.policy import Policy
 from entrypoints.settings import Settings, invoice_key, recognition_languages
+from ports.clock import Clock
 from usecases.accept_update import AcceptUpdate
 from usecases.alerts import ModelMissingAlert, OwnerAlerts
 from usecases.budget import BudgetedPort, InlineAttempt, WithinBudget
 from usecases.formatting import FormattingChain
 from usecases.reports import DailyReport
-from usecases.retrying import RetryingPort
+from usecases.retrying import retrying
 from usecases.services import BotServices
 from usecases.sweep_jobs import SweepJobs
 from usecases.transcribe_job import TranscribeJob
@@ -165,8 +167,11 @@ def _recording_chat(settings: Settings) -> RecordingChat:
     return RecordingChat(file_dir=Path(settings.local_media_dir) if settings.local_media_dir else None)
 
 
-def _retrying(port, clock, policy) -> RetryingPort:
-    return RetryingPort(port, clock=clock, attempts=policy.retry_attempts, base_delay_s=policy.retry_base_delay_s)
+P = TypeVar("P")
+
+
+def _retrying(port: P, clock: Clock, policy: Policy) -> P:
+    return retrying(port, clock=clock, attempts=policy.retry_attempts, base_delay_s=policy.retry_base_delay_s)
 
 
 def _inline_policy(policy: Policy) -> Policy:
@@ -233,7 +238,8 @@ class Container(containers.DeclarativeContainer):
     # failures (usecases.retrying.RetryingPort); the raw adapters above stay reachable for tools.
     # Under them, ``BudgetedPort``: no call starts once the request's time budget is spent
     # (usecases.budget; only the webhook runs under one).
-    def _retried(port, clock=clock, policy=policy):  # noqa: N805 - runs once, in the class body
+    @staticmethod  # a plain function called in the class body (not a method of the container)
+    def _retried(port, clock=clock, policy=policy):
         return providers.ThreadSafeSingleton(_retrying, providers.ThreadSafeSingleton(BudgetedPort, port),
                                              clock, policy)
 

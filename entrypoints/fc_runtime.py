@@ -55,7 +55,7 @@ def with_credentials(settings: Settings, creds: Credentials | None) -> Settings:
     return attrs.evolve(settings, access_key_id=key_id, access_key_secret=secret, security_token=token)
 
 
-def _credential_singletons(container: Container) -> list[providers.Provider]:
+def _credential_singletons(container: Container) -> list[providers.BaseSingleton[Any]]:
     """Singletons that hold credentials, and every singleton that depends on one of them."""
     singletons = list(container.traverse(types=[providers.BaseSingleton]))
     holders = {

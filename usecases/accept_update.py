@@ -136,21 +136,21 @@ class AcceptUpdate:
     def _reply(self, message: IncomingMessage, user: User, key: Key, **params: object) -> None:
         self._s.chat.send_text(message.chat_id, say(user.settings.ui_language, key, **params))
 
-    def _cmd_start(self, message, user, args) -> None:
+    def _cmd_start(self, message: IncomingMessage, user: User, args: list[str]) -> None:
         self._reply(message, user, M.start)
 
-    def _cmd_help(self, message, user, args) -> None:
+    def _cmd_help(self, message: IncomingMessage, user: User, args: list[str]) -> None:
         lang = user.settings.ui_language
         self._s.chat.send_text(message.chat_id, say(lang, M.help, trial=self._s.policy.trial_minutes) + "\n\n"
                                + say(lang, M.help_more))
 
-    def _cmd_balance(self, message, user, args) -> None:
+    def _cmd_balance(self, message: IncomingMessage, user: User, args: list[str]) -> None:
         self._reply(message, user, M.balance, minutes=user.balance_minutes)
 
-    def _cmd_settings(self, message, user, args) -> None:
+    def _cmd_settings(self, message: IncomingMessage, user: User, args: list[str]) -> None:
         self._settings.show(message.chat_id, user)
 
-    def _toggle(self, message, user, field: str) -> None:
+    def _toggle(self, message: IncomingMessage, user: User, field: str) -> None:
         user = self._settings.toggle(user, field)
         # Toggled and stored: a retry of this update would toggle it back, so the answer is best effort.
         try:
@@ -158,22 +158,22 @@ class AcceptUpdate:
         except PortError as exc:
             log.warning("setting changed, answer not sent", extra={"user_id": user.user_id, "error": str(exc)})
 
-    def _cmd_code(self, message, user, args) -> None:
+    def _cmd_code(self, message: IncomingMessage, user: User, args: list[str]) -> None:
         self._toggle(message, user, "use_code")
 
-    def _cmd_yo(self, message, user, args) -> None:
+    def _cmd_yo(self, message: IncomingMessage, user: User, args: list[str]) -> None:
         self._toggle(message, user, "use_yo")
 
-    def _cmd_output(self, message, user, args) -> None:
+    def _cmd_output(self, message: IncomingMessage, user: User, args: list[str]) -> None:
         self._toggle(message, user, "long_text")
 
-    def _cmd_dialogue(self, message, user, args) -> None:
+    def _cmd_dialogue(self, message: IncomingMessage, user: User, args: list[str]) -> None:
         self._toggle(message, user, "dialogue")
 
-    def _cmd_speakers(self, message, user, args) -> None:
+    def _cmd_speakers(self, message: IncomingMessage, user: User, args: list[str]) -> None:
         self._toggle(message, user, "speaker_labels")
 
-    def _cmd_language(self, message, user, args) -> None:
+    def _cmd_language(self, message: IncomingMessage, user: User, args: list[str]) -> None:
         """``/language`` (a picker), ``/language auto``, ``/language <documented code>``, ``/language ui <ru|en>``."""
         words = [a.lower() for a in args]
         lang = user.settings.ui_language
@@ -197,26 +197,26 @@ class AcceptUpdate:
             return
         self._reply(message, user, M.language_usage)
 
-    def _cmd_trial(self, message, user, args) -> None:
+    def _cmd_trial(self, message: IncomingMessage, user: User, args: list[str]) -> None:
         self._trial.request(message.chat_id, user)
 
-    def _cmd_buy_minutes(self, message, user, args) -> None:
+    def _cmd_buy_minutes(self, message: IncomingMessage, user: User, args: list[str]) -> None:
         self._payments.packages_message(message.chat_id, user.user_id, user.settings.ui_language)
 
     # -- what a paid bot owes its users (usecases.support, usecases.user_requests) -------------------
-    def _cmd_paysupport(self, message, user, args) -> None:
+    def _cmd_paysupport(self, message: IncomingMessage, user: User, args: list[str]) -> None:
         self._s.chat.send_text(message.chat_id, self._support.paysupport(user.settings.ui_language))
 
-    def _cmd_terms(self, message, user, args) -> None:
+    def _cmd_terms(self, message: IncomingMessage, user: User, args: list[str]) -> None:
         self._s.chat.send_text(message.chat_id, self._support.terms(user.settings.ui_language))
 
-    def _cmd_privacy(self, message, user, args) -> None:
+    def _cmd_privacy(self, message: IncomingMessage, user: User, args: list[str]) -> None:
         self._s.chat.send_text(message.chat_id, self._support.privacy(user.settings.ui_language))
 
-    def _cmd_cancel(self, message, user, args) -> None:
+    def _cmd_cancel(self, message: IncomingMessage, user: User, args: list[str]) -> None:
         self._requests.cancel(message.chat_id, user)
 
-    def _cmd_forget(self, message, user, args) -> None:
+    def _cmd_forget(self, message: IncomingMessage, user: User, args: list[str]) -> None:
         self._requests.forget(message.chat_id, user)
 
     # -- buttons ----------------------------------------------------------------------------------

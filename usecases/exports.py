@@ -17,6 +17,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+from typing import Any
 
 import attrs
 
@@ -49,7 +50,7 @@ class ExportFile:
     estimated: bool
 
 
-def _segments(job: Job) -> list[dict]:
+def _segments(job: Job) -> list[dict[str, Any]]:  # Any: decoded JSON
     if not job.segments_json:
         return []
     try:

@@ -19,7 +19,9 @@ The owner's strings are English and live in ``presentation.owner``.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 
+from domain.job import Job
 from domain.users import TrialStatus, User
 from ports.chat import Button, Keyboard
 from ports.errors import PortError
@@ -151,15 +153,15 @@ class OwnerCommands:
             return "users:page"
         return "ignored"
 
-    def _send(self, chat_id: int, text: str, **kw) -> None:
-        self._s.chat.send_text(chat_id, text[:MAX_OWNER_TEXT], **kw)
+    def _send(self, chat_id: int, text: str, *, html: bool = False, keyboard: Keyboard | None = None) -> None:
+        self._s.chat.send_text(chat_id, text[:MAX_OWNER_TEXT], html=html, keyboard=keyboard)
 
     # -- /admin ------------------------------------------------------------------------------------
-    def _cmd_admin(self, args, chat_id, update_id) -> None:
+    def _cmd_admin(self, args: list[str], chat_id: int, update_id: int) -> None:
         self._send(chat_id, owner_say(OM.admin) + "\n" + owner_say(OM.admin_refund))
 
     # -- /refund <charge_id> ---------------------------------------------------------------------------
-    def _cmd_refund(self, args, chat_id, update_id) -> None:
+    def _cmd_refund(self, args: list[str], chat_id: int, update_id: int) -> None:
         if len(args) != 1 or not args[0].isprintable() or len(args[0]) > 256:
             self._send(chat_id, owner_say(OM.refund_usage))
             return
@@ -193,7 +195,7 @@ class OwnerCommands:
     def _page_data(page: int, query: str) -> str:
         return encode(UsersPage(page, query))
 
-    def _cmd_user(self, args, chat_id, update_id) -> None:
+    def _cmd_user(self, args: list[str], chat_id: int, update_id: int) -> None:
         page = 1
         if len(args) >= 2 and args[0] in ("--page", "-p") and _digits(args[1]):
             page, args = int(args[1]), args[2:]
@@ -203,7 +205,7 @@ class OwnerCommands:
         self._send(chat_id, text, html=True, keyboard=keyboard)
 
     # -- /credit <id> <minutes> ------------------------------------------------------------------------
-    def _cmd_credit(self, args, chat_id, update_id) -> None:
+    def _cmd_credit(self, args: list[str], chat_id: int, update_id: int) -> None:
         user_id = _whole(args[0]) if len(args) == 2 else None
         minutes = _whole(args[1]) if len(args) == 2 else None
         if user_id is None or minutes is None or minutes == 0:
@@ -245,7 +247,7 @@ class OwnerCommands:
             log.warning("user not told about a credit", extra={"user_id": user_id})
 
     # -- /review_trials ---------------------------------------------------------------------------------
-    def _cmd_review_trials(self, args, chat_id, update_id) -> None:
+    def _cmd_review_trials(self, args: list[str], chat_id: int, update_id: int) -> None:
         pending = list(self._s.trials.pending())
         if not pending:
             self._send(chat_id, owner_say(OM.trials_none))
@@ -258,7 +260,7 @@ class OwnerCommands:
             self._send(chat_id, owner_say(OM.trials_more, count=len(pending) - MAX_TRIAL_CARDS))
 
     # -- statistics --------------------------------------------------------------------------------------
-    def _cmd_stat(self, args, chat_id, update_id) -> None:
+    def _cmd_stat(self, args: list[str], chat_id: int, update_id: int) -> None:
         now = self._s.clock.now()
         st = usage_stats(self._s, now - STAT_DAYS * DAY_S, now)
         lines = [
@@ -274,7 +276,7 @@ class OwnerCommands:
                   for i, u in enumerate(st.top_users, start=1)] or [owner_say(OM.stat_top_none)]
         self._send(chat_id, _fit_lines(lines), html=True)
 
-    def _cmd_cost(self, args, chat_id, update_id) -> None:
+    def _cmd_cost(self, args: list[str], chat_id: int, update_id: int) -> None:
         now = self._s.clock.now()
         st = usage_stats(self._s, now - STAT_DAYS * DAY_S, now)
         rates = self._s.cost_rates
@@ -286,7 +288,7 @@ class OwnerCommands:
             dialogue_rate=rates.dialogue_usd_per_s, llm_model=rates.llm_model, llm_in=rates.llm_input_usd_per_mtok,
             llm_out=rates.llm_output_usd_per_mtok, infra_rate=rates.infra_usd_per_30_days) + unpriced)
 
-    def _cmd_metrics(self, args, chat_id, update_id) -> None:
+    def _cmd_metrics(self, args: list[str], chat_id: int, update_id: int) -> None:
         hours = _number(args[0]) if args else 24.0
         if hours is None or not 0 < hours <= MAX_METRICS_HOURS:
             self._send(chat_id, owner_say(OM.metrics_usage, max_hours=MAX_METRICS_HOURS))
@@ -296,7 +298,7 @@ class OwnerCommands:
         text += "\n\n" + owner_say(OM.metrics_queue, active=len(active_jobs(self._s)))
         self._send(chat_id, text, html=True)
 
-    def _cmd_report(self, args, chat_id, update_id) -> None:
+    def _cmd_report(self, args: list[str], chat_id: int, update_id: int) -> None:
         kind = args[0].lower() if args else "daily"
         days = {"daily": 1, "weekly": 7}.get(kind)
         if days is None:
@@ -306,13 +308,13 @@ class OwnerCommands:
         self._send(chat_id, self._report.build(now - days * DAY_S, now, owner_say(REPORT_TITLES[kind])), html=True)
 
     # -- jobs ----------------------------------------------------------------------------------------------
-    def _job_lines(self, jobs) -> list[str]:
+    def _job_lines(self, jobs: Sequence[Job]) -> list[str]:
         now = self._s.clock.now()
         return [owner_say(OM.job_line, job=j.job_id[:8], user_id=j.user_id, status=j.status.value,
                           duration=(j.real_duration_ms or 0) / 1000 or j.declared_duration_s, age=(now - j.created_at) / 60, attempts=j.attempts)
                 for j in jobs[:10]]
 
-    def _cmd_status(self, args, chat_id, update_id) -> None:
+    def _cmd_status(self, args: list[str], chat_id: int, update_id: int) -> None:
         jobs = active_jobs(self._s)
         queued = sum(j.status.value == "queued" for j in jobs)
         lines = [owner_say(OM.status, active=len(jobs), queued=queued, processing=len(jobs) - queued)]
@@ -321,7 +323,7 @@ class OwnerCommands:
             lines.append(owner_say(OM.more, count=len(jobs) - 10))
         self._send(chat_id, "\n".join(lines))
 
-    def _cmd_batch(self, args, chat_id, update_id) -> None:
+    def _cmd_batch(self, args: list[str], chat_id: int, update_id: int) -> None:
         user_id = _whole(args[0]) if args else None
         if user_id is None:
             self._send(chat_id, owner_say(OM.batch_usage))
@@ -332,14 +334,14 @@ class OwnerCommands:
             lines.append(owner_say(OM.more, count=len(jobs) - 10))
         self._send(chat_id, "\n".join(lines))
 
-    def _cmd_flush(self, args, chat_id, update_id) -> None:
+    def _cmd_flush(self, args: list[str], chat_id: int, update_id: int) -> None:
         report = self._sweep()
         lines = [owner_say(OM.flush, republished=len(report.republished), failed=len(report.failed))]
         lines += [owner_say(OM.flush_failed_line, job=j[:8]) for j in report.failed[:20]]
         self._send(chat_id, "\n".join(lines))
 
     # -- /mute ---------------------------------------------------------------------------------------------
-    def _cmd_mute(self, args, chat_id, update_id) -> None:
+    def _cmd_mute(self, args: list[str], chat_id: int, update_id: int) -> None:
         now = self._s.clock.now()
         if args and args[0].lower() == "off":
             self._s.state.set(MUTE_KEY, None)
@@ -363,7 +365,7 @@ class OwnerCommands:
             self._send(chat_id, owner_say(OM.mute_off))
 
     # -- /export -------------------------------------------------------------------------------------------
-    def _cmd_export(self, args, chat_id, update_id) -> None:
+    def _cmd_export(self, args: list[str], chat_id: int, update_id: int) -> None:
         kind = args[0].lower() if args else ""
         days = _whole(args[1]) if len(args) > 1 else 30
         if kind not in ("users", "logs", "payments") or days is None or not 0 < days <= MAX_EXPORT_DAYS:

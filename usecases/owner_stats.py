@@ -20,6 +20,7 @@ import csv
 import datetime as dt
 import io
 from collections import defaultdict
+from collections.abc import Iterable
 
 import attrs
 
@@ -156,7 +157,7 @@ def csv_safe(cell: object) -> object:
     return cell
 
 
-def _csv(header: list[str], rows) -> bytes:
+def _csv(header: list[str], rows: Iterable[Iterable[object]]) -> bytes:
     """Every export goes through here, so every text cell is neutralised (``csv_safe``)."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")

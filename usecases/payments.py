@@ -167,7 +167,7 @@ class Payments:
         return user.settings.ui_language if user else "ru"
 
     def _refusal(self, sender: Sender, payload: str, currency: str, amount: int,
-                 users: dict[int, User | None]) -> tuple[Key, dict] | None:
+                 users: dict[int, User | None]) -> tuple[Key, dict[str, object]] | None:
         """None when the payment may go ahead, else the message (and params) of the reason."""
         parsed = parse_payload(self._s.payload_secret, payload)
         if parsed is None or parsed.user_id != sender.user_id:

@@ -57,9 +57,9 @@ class UserRequests:
         requested: list[Job] = []
         finishing = busy = 0
         for job in active_jobs(self._s, user.user_id):
-            outcome, job = self._request_cancel(job.job_id)
-            if outcome == "requested":
-                requested.append(job)
+            outcome, stored = self._request_cancel(job.job_id)
+            if outcome == "requested" and stored is not None:  # "requested" always comes with the job
+                requested.append(stored)
             elif outcome == "finishing":
                 finishing += 1
             elif outcome == "busy":

@@ -208,7 +208,7 @@ class LocalBot:
         """Create the local user (speaking ``ui``) with minutes to spend, once per process."""
         users = self.container.users()
         settings = UserSettings(ui_language=self.ui) if self.ui else UserSettings()
-        users.create(User(user_id=user_id, first_name=first_name, username=username,
+        users.create(User(user_id=user_id, first_name=first_name, username=username or "",  # "": none
                           created_at=self.container.clock().now(), settings=settings))
         minutes = self.grant_minutes if minutes is None else minutes
         if minutes > 0:
@@ -302,6 +302,7 @@ class LocalBot:
             duration = max(1, round(self.container.audio_tools().probe(path).duration_ms / 1000))
         except PortError:  # an unreadable file: let the bot find out, as it would from Telegram
             duration = 1
+        extra: dict[str, str | int]
         if suffix in VOICE_EXTENSIONS:
             kind, extra = "voice", {"mime_type": "audio/ogg"}
         elif suffix in VIDEO_EXTENSIONS:
