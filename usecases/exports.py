@@ -33,10 +33,11 @@ from domain.exports import (
 )
 from domain.job import Job, JobStatus
 from domain.splitting import replace_yo
+from ports.chat import Chat
+from ports.repositories import Jobs, Users
 from presentation.callbacks import EXPORT_FORMATS, ExportPress
 from presentation.catalogue import say
 from presentation.keys import M
-from usecases.services import BotServices
 
 log = logging.getLogger(__name__)
 
@@ -79,20 +80,22 @@ def export_file(job: Job, fmt: str, *, label_word: str, use_yo: bool = True) -> 
 
 
 class TranscriptExports:
-    def __init__(self, services: BotServices) -> None:
-        self._s = services
+    def __init__(self, *, users: Users, jobs: Jobs, chat: Chat) -> None:
+        self._users = users
+        self._jobs = jobs
+        self._chat = chat
 
     def press(self, presser_id: int, lang: str, press: ExportPress, chat_id: int | None) -> tuple[str, str]:
         """Handle an export button; returns (route, text for the button's answer)."""
         if press.fmt not in FORMATS or chat_id is None:
             return "ignored", ""
         job_id, fmt = press.job_id, press.fmt
-        job = self._s.jobs.get(job_id) if job_id else None
+        job = self._jobs.get(job_id) if job_id else None
         if job is None or job.user_id != presser_id or job.status is not JobStatus.COMPLETED or not job.result_text:
             return "export:unavailable", say(lang, M.export_unavailable)
-        user = self._s.users.get(presser_id)
+        user = self._users.get(presser_id)
         use_yo = user.settings.use_yo if user else True
         file = export_file(job, fmt, label_word=say(lang, M.speaker), use_yo=use_yo)
         caption = say(lang, M.export_caption_estimated if file.estimated else M.export_caption, fmt=fmt)
-        self._s.chat.send_document(chat_id, file.filename, file.data, caption=caption)
+        self._chat.send_document(chat_id, file.filename, file.data, caption=caption)
         return f"export:{fmt}", ""

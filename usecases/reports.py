@@ -16,11 +16,13 @@ import logging
 import attrs
 
 from domain.job import JobStatus
+from ports.chat import Chat
+from ports.clock import Clock
+from ports.repositories import Jobs, Logs, Users
 from presentation.catalogue import owner_say, utc_time
 from presentation.html import escape
 from presentation.keys import OM
 from usecases.owner_stats import in_window, usage_stats
-from usecases.services import BotServices
 
 log = logging.getLogger(__name__)
 
@@ -51,22 +53,28 @@ def _num(value: int) -> str:
 
 
 class DailyReport:
-    def __init__(self, services: BotServices) -> None:
-        self._s = services
+    def __init__(self, *, users: Users, jobs: Jobs, logs: Logs, chat: Chat, clock: Clock,
+                 owner_id: int | None) -> None:
+        self._users = users
+        self._jobs = jobs
+        self._logs = logs
+        self._chat = chat
+        self._clock = clock
+        self._owner_id = owner_id
 
     def figures(self, since: float, until: float) -> ReportFigures:
         def inside(ts: float) -> bool:
             return in_window(ts, since, until)
 
-        usage = usage_stats(self._s, since, until, top=0)
+        usage = usage_stats(self._users, self._logs, since, until, top=0)
         payments = stars = sold = 0
-        for payment in self._s.logs.payments(since):
+        for payment in self._logs.payments(since):
             if inside(payment.timestamp):
                 payments += 1
                 stars += payment.stars
                 sold += payment.minutes
         failed = unfinished = 0
-        for job in self._s.jobs.scan():
+        for job in self._jobs.scan():
             if not inside(job.created_at):
                 continue
             failed += job.status is JobStatus.FAILED
@@ -105,16 +113,16 @@ class DailyReport:
         A failure to build the report is reported to the owner instead of the figures; a failure
         to send propagates (TransientFailure lets the timer's retry try again).
         """
-        owner = self._s.owner_id
+        owner = self._owner_id
         if owner is None:
             log.warning("daily report skipped: OWNER_ID is not set")
             return None
-        until = self._s.clock.now()
+        until = self._clock.now()
         try:
             text = self.build(until - DAY_S, until, owner_say(OM.report_daily))
         except Exception as exc:  # noqa: BLE001 - the owner hears about it either way
             log.warning("daily report could not be built", exc_info=True)
             error = f"{type(exc).__name__}: {exc}"[:500]
             text = owner_say(OM.report_failed, error=escape(error))
-        self._s.chat.send_text(owner, text, html=True)
+        self._chat.send_text(owner, text, html=True)
         return text

@@ -318,22 +318,13 @@ class LocalBot:
         queue = self.container.queue()
         if not isinstance(queue, InMemoryJobQueue):
             return 0
-        worker = self.container.transcribe_job()
-        processed = 0
-        for _ in range(max_rounds):
-            message = queue.receive()
-            if message is None:
-                return processed
-            try:
-                worker(message.job_id)
-            except TransientFailure as exc:
-                log.warning("job will be retried: %s", exc)
-                self.container.clock().sleep(1.0)
-                queue.release(message.receipt)
-                continue
-            queue.ack(message.receipt)
-            processed += 1
-        return processed
+        clock = self.container.clock()
+
+        def before_redelivery(exc: TransientFailure) -> None:
+            log.warning("job will be retried: %s", exc)
+            clock.sleep(1.0)
+
+        return self.container.worker().drain(queue, before_redelivery=before_redelivery, max_rounds=max_rounds)
 
     # -- one file, end to end ---------------------------------------------------------------------
     def transcribe(self, path: Path, *, dialogue: bool = False, as_document: bool = False,
