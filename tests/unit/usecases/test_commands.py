@@ -143,7 +143,7 @@ def test_language_refuses_a_code_the_recognizers_do_not_document_and_lists_the_a
     world.user()
     world.text(f"/language {code}")
     codes = ", ".join(recognition_languages(world.settings(OWNER)))
-    assert last(world) == RU["language_unknown"].format(code=code, codes=codes)
+    assert last(world) == say("ru", M.language_unknown, code=code, codes=codes)
     assert "ru, en" in last(world) and "auto" in last(world)
     assert world.users.get(USER).settings.language is None
 
