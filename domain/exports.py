@@ -26,8 +26,6 @@ from typing import Any
 
 import attrs
 
-from domain.splitting import escape_html
-
 
 @attrs.frozen
 class Cue:
@@ -242,9 +240,14 @@ def render_srt(cues: Sequence[Cue], *, line_chars: int = SUBTITLES.line_chars) -
     return "\n".join(blocks)
 
 
+def _vtt_escape(text: str) -> str:
+    # WebVTT cue text reads "&", "<" and ">" as markup (its own format's rule, not Telegram's HTML).
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
 def render_vtt(cues: Sequence[Cue], *, line_chars: int = SUBTITLES.line_chars) -> str:
     blocks = ["WEBVTT\n"]
     for cue in cues:
-        lines = "\n".join(escape_html(line) for line in wrap_lines(cue.shown, line_chars))
+        lines = "\n".join(_vtt_escape(line) for line in wrap_lines(cue.shown, line_chars))
         blocks.append(f"{_clock(cue.start_ms, '.')} --> {_clock(cue.end_ms, '.')}\n{lines}\n")
     return "\n".join(blocks)

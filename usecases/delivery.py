@@ -29,11 +29,13 @@ import logging
 from collections.abc import Callable
 
 from domain.policy import Policy
-from domain.splitting import escape_html, split_code_message, split_message, wrap_code
+from domain.splitting import split_message
 from domain.users import LongTextMode, UserSettings
 from ports.chat import Chat, EditOutcome, Keyboard
 from ports.errors import ChatBlocked, OutcomeUnknown, PortError
-from usecases.catalogue import say
+from presentation.catalogue import say
+from presentation.html import escape, split_code_message, wrap_code
+from presentation.keys import M
 from usecases.progress import StatusMessage
 
 log = logging.getLogger(__name__)
@@ -73,7 +75,7 @@ def deliver_text(
                 return [message_id]
         parts = [shown]
     elif how in ("file", "preview"):
-        caption = say(settings.ui_language, "file_caption", chars=len(text))
+        caption = say(settings.ui_language, M.file_caption, chars=len(text))
         ids = []
         file_part = 1
         if how == "preview":
@@ -107,7 +109,7 @@ def _close_status(chat: Chat, status: StatusMessage, settings: UserSettings, key
     answer, keep it as the way to the whole text."""
     message_id = status.message_id
     if unsure and keyboard is not None and message_id is not None:
-        notice = say(settings.ui_language, "delivery_unsure")
+        notice = say(settings.ui_language, M.delivery_unsure)
         if note is not None:
             notice = f"{note}\n\n{notice}"
         try:
@@ -142,9 +144,9 @@ def _preview(text: str, settings: UserSettings, policy: Policy) -> str:
     """The start of ``text`` cut at a paragraph, line or sentence end, and a line saying the whole
     text is in the file below."""
     limit = max(20, min(policy.long_text_preview_chars, policy.message_limit // 2))
-    note = say(settings.ui_language, "preview_note")
+    note = say(settings.ui_language, M.preview_note)
     if settings.use_code:  # cut so that the escaped, wrapped head stays within ``limit``
-        return f"{wrap_code(split_code_message(text, limit)[0] + ' …')}\n\n{escape_html(note)}"
+        return f"{wrap_code(split_code_message(text, limit)[0] + ' …')}\n\n{escape(note)}"
     return f"{split_message(text, limit)[0]} …\n\n{note}"
 
 

@@ -55,8 +55,10 @@ from ports.errors import (
 )
 from ports.job_queue import JobQueue
 from ports.repositories import CachedResult, Jobs, Logs, Results, TranscriptionLog, Users
+from presentation.callbacks import EXPORT_FORMATS, ExportPress, encode
+from presentation.catalogue import say
+from presentation.keys import Key, M
 from usecases.billing import JobBilling
-from usecases.catalogue import say
 from usecases.delivery import deliver_text, planned_parts
 from usecases.errors import DecodeLimitReached, JobBusy, UserBusy, UserFacingError
 from usecases.formatting import FormattingChain
@@ -67,12 +69,10 @@ from usecases.transcription import RecognitionState, Transcoded, Transcriber, Tr
 log = logging.getLogger(__name__)
 
 
-EXPORT_FORMATS = ("txt", "srt", "vtt")
-
 
 def export_keyboard(job_id: str) -> Keyboard:
     """Buttons under a transcript: the text with timestamps as .txt, .srt or .vtt."""
-    return (tuple(Button(f"⬇️ .{fmt}", f"export:{job_id}:{fmt}") for fmt in EXPORT_FORMATS),)
+    return (tuple(Button(f"⬇️ .{fmt}", encode(ExportPress(job_id, fmt))) for fmt in EXPORT_FORMATS),)
 
 
 class Outcome(enum.StrEnum):
@@ -98,13 +98,13 @@ TRANSIENT_MARK = "transient:"
 _OWN_LIMITS = ("ffmpeg:timeout", "worker:")
 
 
-def _exhausted_key(job: Job) -> str:
+def _exhausted_key(job: Job) -> Key:
     """What to tell the user when a job's attempts ran out: a provider outage is reported as such
     (minutes returned, try again later); only time limits of our own suggest a shorter file."""
     error = job.error or ""
     if error.startswith(TRANSIENT_MARK) and not error[len(TRANSIENT_MARK):].startswith(_OWN_LIMITS):
-        return "err_outage"
-    return "err_timeout"
+        return M.err_outage
+    return M.err_timeout
 
 
 class _JobState(RecognitionState):
@@ -202,23 +202,23 @@ class TranscribeJob:
             cancelled = self._jobs.get(job_id)
             if cancelled is None or not cancelled.cancel_requested:
                 raise
-            return self._fail(cancelled, "job_cancelled", "job_cancelled", status=status)
+            return self._fail(cancelled, "job_cancelled", M.job_cancelled, status=status)
         except ChatBlocked:
             return self._fail(job, "chat_blocked", None)
         except UserFacingError as exc:
-            return self._fail(job, exc.key, exc.key, status=status, **exc.params)
+            return self._fail(job, exc.key.name, exc.key, status=status, **exc.params)
         except ContentRejected as exc:
-            return self._fail(job, str(exc), "err_rejected", status=status)
+            return self._fail(job, str(exc), M.err_rejected, status=status)
         except FileTooBig as exc:
-            return self._fail(job, str(exc), "too_big", status=status)
+            return self._fail(job, str(exc), M.too_big, status=status)
         except SilentVideo as exc:
-            return self._fail(job, str(exc), "err_no_sound", status=status)
+            return self._fail(job, str(exc), M.err_no_sound, status=status)
         except UndecodableMedia as exc:
-            return self._fail(job, str(exc), "err_bad_media", status=status)
+            return self._fail(job, str(exc), M.err_bad_media, status=status)
         except DownloadFailed as exc:
-            return self._fail(job, str(exc), "err_download", status=status)
+            return self._fail(job, str(exc), M.err_download, status=status)
         except PermanentFailure as exc:
-            return self._fail(job, str(exc), "err_generic", status=status)
+            return self._fail(job, str(exc), M.err_generic, status=status)
         except TransientFailure as exc:
             self._release_lease(job.job_id, exc)
             raise
@@ -227,11 +227,11 @@ class TranscribeJob:
     def _run(self, job: Job, settings: UserSettings, status: StatusMessage, deadline: Deadline) -> JobOutcome:
         lang = settings.ui_language
 
-        def progress(key: str, eta_s: float | None = None, **params: object) -> None:
+        def progress(key: Key, eta_s: float | None = None, **params: object) -> None:
             status.show(progress_text(lang, key, eta_s, **params))
 
         if job.cancel_requested:  # /cancel before this step began: refunded by _fail
-            raise UserFacingError("job_cancelled")
+            raise UserFacingError(M.job_cancelled)
         state = _JobState(self._jobs, job)
         if job.raw_text is None and job.result_text is None:
             self._recognize(state, settings, progress, deadline)
@@ -241,12 +241,12 @@ class TranscribeJob:
         if not job.delivered:
             # Dialogue mode was asked for and plain text came (the speakers could not be separated):
             # the status message says so and stays above the text.
-            note = say(lang, "dialogue_fallback") if job.dialogue and job.result_mode is TranscriptionMode.PLAIN else None
+            note = say(lang, M.dialogue_fallback) if job.dialogue and job.result_mode is TranscriptionMode.PLAIN else None
             if note is None:
-                progress("stage_deliver")
+                progress(M.stage_deliver)
             text = job.result_text  # saving planned_parts below leaves it as it is
             if not text:
-                raise UserFacingError("err_no_speech")
+                raise UserFacingError(M.err_no_speech)
             if not job.planned_parts:
                 job = self._jobs.save(attrs.evolve(
                     job, planned_parts=planned_parts(text, settings, self._policy)))
@@ -270,7 +270,7 @@ class TranscribeJob:
                     job = self._jobs.save(attrs.evolve(job, delivered=True))
                 else:
                     try:
-                        status.show(say(settings.ui_language, "delivery_partial", sent=job.delivered_parts,
+                        status.show(say(settings.ui_language, M.delivery_partial, sent=job.delivered_parts,
                                         total=job.planned_parts))
                     except PortError:
                         pass  # the chat that refused the part may refuse this too
@@ -317,12 +317,12 @@ class TranscribeJob:
             probe = ProbeResult(duration_ms=int(facts["duration_ms"]), has_audio=True, has_video=False,
                                 silences=None if silences is None else tuple(Span(a, b) for a, b in silences))
             return Transcoded(path, probe, str(facts["mime_type"]))
-        progress("stage_download")
+        progress(M.stage_download)
         data = self._chat.download(job.file_id, self._policy.download_limit_bytes)
         source = workdir / "source"
         source.write_bytes(data)
         del data
-        progress("stage_convert_video" if job.kind.has_video else "stage_convert")
+        progress(M.stage_convert_video if job.kind.has_video else M.stage_convert)
         until = Deadline(self._clock, deadline.at + self._policy.timeouts.worker_call_s)
         try:
             audio = self._transcriber.transcode(source, workdir, job.declared_duration_s or None, until)
@@ -331,7 +331,7 @@ class TranscribeJob:
                 # The webhook's inline path: the note lied about its length; the worker decodes it.
                 raise StepInterrupted(str(exc)) from None
             # Refused having decoded no more than the limit; the reservation is returned.
-            raise UserFacingError("too_long", max_minutes=int(self._policy.max_duration_s // 60)) from None
+            raise UserFacingError(M.too_long, max_minutes=int(self._policy.max_duration_s // 60)) from None
         if job.audio_json is None:
             state.job = self._charge_real_duration(job, audio.probe.duration_ms)
             # Kept for later steps when the work may not fit one step (several chunks, or the
@@ -359,7 +359,7 @@ class TranscribeJob:
         job = state.job
         raw = job.raw_text or ""
         if len(raw) > self._policy.llm_min_chars:
-            progress("stage_format")
+            progress(M.stage_format)
         text = self._formatting.format(
             raw, language=job.result_language or settings.language, use_yo=settings.use_yo,
             dialogue=job.result_mode is TranscriptionMode.DIALOGUE, from_chunks=job.from_chunks,
@@ -373,9 +373,9 @@ class TranscribeJob:
         if job is None or job.status.is_terminal:
             return JobOutcome(job_id, Outcome.SKIPPED)
         if job.cancel_requested:
-            return self._fail(job, "job_cancelled", "job_cancelled", status=status)
+            return self._fail(job, "job_cancelled", M.job_cancelled, status=status)
         if job.steps + 1 >= self._policy.max_job_steps:
-            return self._fail(job, f"too_many_steps: {why}", "err_timeout", status=status)
+            return self._fail(job, f"too_many_steps: {why}", M.err_timeout, status=status)
         job = self._jobs.save(job.continued())
         self._free_slot(job)
         # A failed publish propagates: the trigger delivers this message again, which continues.
@@ -385,14 +385,14 @@ class TranscribeJob:
 
     def _charge_real_duration(self, job: Job, duration_ms: int) -> Job:
         if duration_ms > self._policy.max_duration_s * 1000:
-            raise UserFacingError("too_long", max_minutes=int(self._policy.max_duration_s // 60))
+            raise UserFacingError(M.too_long, max_minutes=int(self._policy.max_duration_s // 60))
         extra = settle(job.reserved_minutes, minutes_for(duration_ms / 1000)).extra
         job = self._jobs.save(attrs.evolve(job, real_duration_ms=duration_ms, extra_minutes=extra))
         if extra:
             change = self._billing.charge_extra(job.user_id, job.job_id, extra)
             if change.insufficient:
                 seconds = duration_ms // 1000
-                raise UserFacingError("no_minutes_real", minutes=seconds // 60, seconds=seconds % 60)
+                raise UserFacingError(M.no_minutes_real, minutes=seconds // 60, seconds=seconds % 60)
         return job
 
     def _raw(self, result: TranscriptionResult, settings: UserSettings) -> tuple[str, str | None]:
@@ -400,11 +400,11 @@ class TranscribeJob:
         transcript = result.transcript
         if result.mode is TranscriptionMode.DIALOGUE and transcript.segments:
             raw = format_dialogue(transcript.segments, labels=settings.speaker_labels,
-                                  label_word=say(settings.ui_language, "speaker"))
+                                  label_word=say(settings.ui_language, M.speaker))
         else:
             raw = transcript.text
         if not raw.strip():
-            raise UserFacingError("err_no_speech")
+            raise UserFacingError(M.err_no_speech)
         segments_json = json.dumps([
             {"speaker": s.speaker, "start_ms": s.start_ms, "end_ms": s.end_ms, "text": s.text,
              "words": [{"start_ms": w.start_ms, "end_ms": w.end_ms, "text": w.display} for w in s.words]}
@@ -478,13 +478,13 @@ class TranscribeJob:
         else:
             return
         if notice:
-            key = "empty_balance" if notice == "empty" else "low_balance"
+            key = M.empty_balance if notice == "empty" else M.low_balance
             try:
                 self._chat.send_text(user.user_id, say(settings.ui_language, key, balance=user.balance_minutes))
             except (PermanentFailure, TransientFailure):
                 log.warning("balance notice not sent", extra={"user_id": user_id})
 
-    def _fail(self, job: Job, error: str, user_key: str | None, status: StatusMessage | None = None,
+    def _fail(self, job: Job, error: str, user_key: Key | None, status: StatusMessage | None = None,
               **params: object) -> JobOutcome:
         """Terminal failure: refund everything, tell the user, never leave the status frozen."""
         current = self._jobs.get(job.job_id) or job

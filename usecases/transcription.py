@@ -48,6 +48,8 @@ from ports.blob_store import BlobStore
 from ports.clock import Clock
 from ports.errors import PermanentFailure, PortError, SilentVideo, TransientFailure, UndecodableMedia
 from ports.speech import AudioClip, Recognition, SpeakerPass, SpeechRecognizer, TimedTextPass
+from presentation.catalogue import CHUNKED_STAGE
+from presentation.keys import M
 from usecases.errors import DecodeLimitReached
 from usecases.retrying import with_retries
 from usecases.steps import Deadline, StepInterrupted
@@ -181,7 +183,7 @@ class Transcriber:
                deadline: Deadline, after_dialogue: bool = False) -> TranscriptionResult:
         duration_ms = audio.probe.duration_ms
         # After the dialogue passes failed the progress says so and moves on (never back to "recognising").
-        stage = "stage_plain_fallback" if after_dialogue else "stage_asr"
+        stage = M.stage_plain_fallback if after_dialogue else M.stage_asr
         if duration_ms <= self._policy.chunk_max_ms:
             if deadline.expired():
                 raise StepInterrupted("no time left for the one request")
@@ -208,7 +210,7 @@ class Transcriber:
             finished_now = done - done_before
             if n >= self._policy.progress_eta_min_chunks and 0 < finished_now and done < n:
                 params["eta_s"] = max(0.0, timing["last"] - timing["started"]) / finished_now * (n - done)
-            progress(f"{stage}_chunk", **params)
+            progress(CHUNKED_STAGE[stage], **params)
 
         chunk_progress()
         if todo:
@@ -252,7 +254,7 @@ class Transcriber:
         tasks = state.pass_tasks()
         if tasks and all(tasks.get(name, FAILED_TASK) == FAILED_TASK for name in ("speaker", "text")):
             return None  # an earlier step saw both fail: the plain path goes on, the progress stays forward
-        progress("stage_diarize")
+        progress(M.stage_diarize)
         if not tasks:
             if deadline.expired():
                 raise StepInterrupted("no time left to submit the passes")
@@ -262,7 +264,7 @@ class Transcriber:
             state.save_pass_tasks(tasks)
         speakers, text = self._collect_passes(tasks, state, deadline)
         if text is not None and speakers is not None and speakers.turns:
-            progress("stage_merge")
+            progress(M.stage_merge)
             segments, quality = merge_and_assess(text, speakers)
             if quality.is_dialogue():
                 return TranscriptionResult(Transcript(text.text, segments), TranscriptionMode.DIALOGUE, False, language)

@@ -33,7 +33,9 @@ from entrypoints.webhook_http import HttpAnswer, handle_webhook
 from ports.chat import Keyboard
 from ports.errors import PortError, TransientFailure
 from ports.speech import Recognition
-from usecases.catalogue import CATALOGUES
+from presentation.callbacks import ExportPress, encode, parse
+from presentation.catalogue import LANGUAGES, say
+from presentation.keys import M
 
 log = logging.getLogger("local")
 
@@ -106,8 +108,7 @@ def default_export_dir() -> Path:
 
 
 def _is_trial_request_reply(message: str) -> bool:
-    return message in {catalogue[key] for catalogue in CATALOGUES.values()
-                       for key in ("trial_requested", "trial_no_owner")}
+    return message in {say(lang, key) for lang in LANGUAGES for key in (M.trial_requested, M.trial_no_owner)}
 
 
 def _free_path(folder: Path, name: str) -> Path:
@@ -356,14 +357,15 @@ class LocalBot:
         for event in list(self.chat.events):
             for row in event.keyboard or ():
                 for button in row:
-                    if button.data.startswith(f"export:{job_id}:") and event.message_id is not None:
-                        buttons[button.data] = event.message_id
+                    press = parse(button.data)
+                    if isinstance(press, ExportPress) and press.job_id == job_id and event.message_id is not None:
+                        buttons[press.fmt] = event.message_id
         written: list[Path] = []
-        for data, message_id in buttons.items():
+        for fmt, message_id in buttons.items():
             before = len(self.saved)
-            self._save_as = folder / f"{stem}.{data.rsplit(':', 1)[1]}"
+            self._save_as = folder / f"{stem}.{fmt}"
             try:
-                self.post(self.callback_update(data, message_id))
+                self.post(self.callback_update(encode(ExportPress(job_id, fmt)), message_id))
             finally:
                 self._save_as = None
             written += self.saved[before:]

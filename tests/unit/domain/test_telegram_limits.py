@@ -3,7 +3,8 @@ exactly: a text that fills a message to the last character is one message, one m
 
 from __future__ import annotations
 
-from domain.splitting import split_code_message, split_message, wrap_code
+from domain.splitting import split_message
+from presentation.html import split_code_message, wrap_code
 
 OVERHEAD = len(wrap_code(""))  # <code></code>
 

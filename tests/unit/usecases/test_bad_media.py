@@ -6,8 +6,9 @@ import pytest
 
 from domain.audio import MediaKind
 from domain.job import JobStatus
+from presentation.catalogue import say
+from presentation.keys import M
 from tests.audio_factory import bad_media, ffmpeg, fixture, make_audio
-from usecases.catalogue import say
 
 pytestmark = pytest.mark.slow
 
@@ -55,14 +56,14 @@ def test_undecodable_file_fails_cleanly_with_a_refund(world, bad_files, name):
     assert not world.logs.transcription_rows
     assert world.recognizer.clips == []
     last = world.texts()[-1]
-    assert "Минуты возвращены" in last and ("аудио" in last or "видео" in last)
+    assert last in (say("ru", M.err_bad_media), say("ru", M.err_no_sound))
 
 
 def test_empty_file_is_refused_before_anything_happens(world, bad_files):
     world.user(balance=5)
     update_id, route = world.media(bad_files["empty"], duration_s=3)
     assert route == "media:empty" and world.job_of(update_id) is None and world.balance() == 5
-    assert "пустой" in world.texts()[-1]
+    assert world.texts()[-1] == say("ru", M.empty_file)
 
 
 def test_ten_minutes_of_silence_is_no_speech_and_refunded(world, bad_files):
@@ -75,7 +76,7 @@ def test_ten_minutes_of_silence_is_no_speech_and_refunded(world, bad_files):
     job = world.job_of(update_id)
     assert job.status is JobStatus.FAILED and job.error == "err_no_speech"
     assert world.balance() == 20
-    assert "не обнаружено речи" in world.texts()[-1]
+    assert world.texts()[-1] == say("ru", M.err_no_speech)
 
 
 def test_file_over_20_mb_is_refused_without_download(world, tmp_path):
@@ -96,4 +97,4 @@ def test_a_file_telegram_no_longer_serves_is_a_failed_download_with_a_refund(wor
     job = world.job_of(update_id)
     assert job.status is JobStatus.FAILED and "file not found" in job.error
     assert world.balance() == 5
-    assert world.texts()[-1] == say("ru", "err_download")
+    assert world.texts()[-1] == say("ru", M.err_download)

@@ -9,6 +9,7 @@ from adapters.alibaba import dashscope_results
 from domain.audio import MediaKind
 from domain.job import JobStatus
 from tests.audio_factory import fixture, make_audio
+from tests.messages import returns_minutes
 from tests.world import evolve_policy
 from usecases.sweep_jobs import QUEUED_GRACE_S, SweepJobs
 
@@ -163,7 +164,7 @@ def test_attempts_exhausted_fail_with_a_full_refund_and_a_message(world):
     job = world.job_of(update_id)
     assert job.status is JobStatus.FAILED and job.attempts == world.policy.max_job_attempts
     assert world.balance() == 5
-    assert "Минуты возвращены" in world.texts()[-1]
+    assert returns_minutes(world.texts()[-1])
 
 
 def sweeper(world) -> SweepJobs:
@@ -200,7 +201,7 @@ def test_sweeper_fails_a_job_stuck_in_processing_with_a_refund(world):
     job = world.job_of(update_id)
     assert report.failed == (job.job_id,)
     assert job.status is JobStatus.FAILED and world.balance() == 5
-    assert "Минуты возвращены" in world.texts()[-1]
+    assert returns_minutes(world.texts()[-1])
 
 
 def test_a_crash_after_recognition_never_calls_the_recognizer_again(world, tmp_path):

@@ -11,8 +11,9 @@ import pytest
 from domain.billing import find_package
 from domain.users import UserSettings
 from ports.errors import PermanentFailure, TransientFailure
+from presentation.catalogue import PACKAGE_NAMES, say
+from presentation.keys import M
 from tests.world import OWNER, USER
-from usecases.catalogue import say
 from usecases.inbound import IncomingMessage, SuccessfulPayment
 from usecases.payments import parse_payload, sign_payload
 
@@ -255,7 +256,7 @@ def test_a_refund_telegram_refuses_credits_nothing_and_hands_the_charge_to_the_o
     assert f"Ann ({USER}) paid 5⭐" in owner[0]  # who, and how much is to be refunded by hand
     error = str(PermanentFailure("telegram", "CHARGE_NOT_FOUND " + "x" * 300))
     assert error[:200] in owner[0] and error[:201] not in owner[0]  # the error, cut at 200 characters
-    assert world.texts(USER)[user_before:] == [say("en", "payment_review")]  # in the user's language
+    assert world.texts(USER)[user_before:] == [say("en", M.payment_review)]  # in the user's language
     # Redelivered: the refund is tried again (Telegram refunds a charge once), nobody is told twice.
     assert payment(world, late, stars, "late-1", update_id=9501) == "payment:duplicate"
     assert chat.refund_calls == ["late-1", "late-1"]
@@ -284,7 +285,7 @@ def test_a_refunded_payment_redelivered_is_not_refunded_or_told_again(world):
     world.user(settings=UserSettings(ui_language="en"))
     late, stars = use_up_the_micro_limit(world)
     assert payment(world, late, stars, "late-3", update_id=9601) == "payment:refunded"
-    assert world.texts(USER)[-1] == say("en", "micro_refunded", limit=3, stars=5)
+    assert world.texts(USER)[-1] == say("en", M.micro_refunded, limit=3, stars=5)
     assert (f"Ann ({USER}) paid 5⭐ for the limited package past its limit of 3 (charge late-3)"
             in world.texts(OWNER)[-1])
     told = len(world.texts(USER)), len(world.texts(OWNER))
@@ -302,11 +303,11 @@ def test_the_package_list_is_in_the_users_language_with_every_title(world):
     world.text("/buy_minutes")
     event = world.chat.events[-1]
     lines = event.text.split("\n")
-    assert event.text.startswith(say("en", "buy_title", balance=7) + "\n\n")  # the title, then a blank line
+    assert event.text.startswith(say("en", M.buy_title, balance=7) + "\n\n")  # the title, then a blank line
     for package_id in ("micro_10", "start_50", "standard_200", "profi_1000", "max_8888"):
         package = find_package(package_id)
-        title = say("en", f"package_{package_id}")
-        assert any(line.startswith(say("en", "buy_line", title=title, minutes=package.minutes, stars=package.stars))
+        title = say("en", PACKAGE_NAMES[package_id])
+        assert any(line.startswith(say("en", M.buy_line, title=title, minutes=package.minutes, stars=package.stars))
                    for line in lines)
     assert not any("а" <= ch <= "я" for ch in event.text.lower())  # nothing left in Russian
 
@@ -316,7 +317,7 @@ def test_a_refused_pre_checkout_is_explained_in_the_users_language(world):
     payload, stars = invoice_for(world, "start_50", USER)
     assert world.pre_checkout(payload, stars - 1) == "pre_checkout:refused"
     answer = [e for e in world.chat.events if e.kind == "pre_checkout"][-1]
-    assert answer.text == say("en", "payment_invalid")
+    assert answer.text == say("en", M.payment_invalid)
 
 
 def test_the_buttons_name_each_package_in_the_users_language(world):
@@ -326,7 +327,7 @@ def test_the_buttons_name_each_package_in_the_users_language(world):
     expected = []
     for package_id in ("micro_10", "start_50", "standard_200", "profi_1000", "max_8888"):
         package = find_package(package_id)
-        expected.append(say("en", "buy_button", title=say("en", f"package_{package_id}"), minutes=package.minutes,
+        expected.append(say("en", M.buy_button, title=say("en", PACKAGE_NAMES[package_id]), minutes=package.minutes,
                             stars=package.stars))
     assert buttons == expected
 
@@ -335,7 +336,7 @@ def test_a_micro_invoice_of_a_user_the_bot_does_not_know_is_refused(world):
     payload = sign_payload(world.payload_secret, "micro_10", OTHER, "n1")
     assert world.pre_checkout(payload, 5, user_id=OTHER) == "pre_checkout:refused"
     answer = [e for e in world.chat.events if e.kind == "pre_checkout"][-1]
-    assert answer.text == say("ru", "payment_invalid")
+    assert answer.text == say("ru", M.payment_invalid)
 
 
 @pytest.mark.parametrize(("bought", "ok"), [(2, True), (3, False)])
@@ -344,7 +345,7 @@ def test_a_first_format_micro_invoice_passes_only_below_the_limit(world, bought,
     legacy = sign_payload(world.payload_secret, "micro_10", USER)
     assert world.pre_checkout(legacy, 5) == ("pre_checkout:ok" if ok else "pre_checkout:refused")
     answer = [e for e in world.chat.events if e.kind == "pre_checkout"][-1]
-    assert answer.text == ("" if ok else say("en", "micro_limit", limit=3))
+    assert answer.text == ("" if ok else say("en", M.micro_limit, limit=3))
 
 
 class AnswerFails:
@@ -396,7 +397,7 @@ def test_the_invoice_is_titled_in_the_users_language(world):
     world.user(settings=UserSettings(ui_language="en"))
     invoice_for(world, "start_50", USER)
     invoice = [e for e in world.chat.events if e.kind == "invoice"][-1]
-    assert invoice.text.startswith(say("en", "invoice_title", minutes=50)[:32])
+    assert invoice.text.startswith(say("en", M.invoice_title, minutes=50)[:32])
 
 
 def test_each_unmatched_payment_is_reported_to_the_owner_with_its_amount(world):
@@ -405,7 +406,7 @@ def test_each_unmatched_payment_is_reported_to_the_owner_with_its_amount(world):
         assert payment(world, "pkg:max_8888:777:deadbeefdeadbeef", 4444, charge) == "payment:unmatched"
     owner = world.texts(OWNER)
     assert len(owner) == 2 and "odd-1" in owner[0] and "odd-2" in owner[1] and all("4444" in t for t in owner)
-    assert world.texts(USER) == [say("en", "payment_review")] * 2
+    assert world.texts(USER) == [say("en", M.payment_review)] * 2
 
 
 def test_the_owner_hears_who_paid(world):
