@@ -42,8 +42,9 @@ from ports.clock import Clock, Ids
 from ports.errors import PermanentFailure, PortError, TransientFailure
 from ports.job_queue import JobQueue
 from ports.repositories import Jobs, Users
+from presentation.catalogue import say
+from presentation.keys import M
 from usecases.billing import JobBilling
-from usecases.catalogue import say
 from usecases.inbound import Sender
 from usecases.progress import StatusMessage
 from usecases.upload_texts import upload_text
@@ -171,7 +172,7 @@ class DirectUploadsFlow:
         cost = 1  # as for a document: the worker charges the rest from the decoded duration
         change = JobBilling(self._users).reserve(user.user_id, job_id, cost)
         if change.insufficient:
-            self._chat.send_text(chat_id, say(lang, "no_minutes", cost=cost, balance=change.balance))
+            self._chat.send_text(chat_id, say(lang, M.no_minutes, cost=cost, balance=change.balance))
             self._discard(ticket.key)
             raise UploadRefused(402, "no_minutes")
         video = ticket.content_type.startswith("video/")
@@ -186,7 +187,7 @@ class DirectUploadsFlow:
         if not self._jobs.create(job):
             current = self._jobs.get(job_id)
             return {"job_id": job_id, "status": current.status.value if current else "queued"}
-        StatusMessage(self._chat, chat_id, status_id).show(say(lang, "queued_video" if video else "queued"))
+        StatusMessage(self._chat, chat_id, status_id).show(say(lang, M.queued_video if video else M.queued))
         try:
             self._queue.publish(job_id)
         except TransientFailure:
