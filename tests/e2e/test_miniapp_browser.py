@@ -26,6 +26,7 @@ import pytest
 from domain.billing import minutes_for
 from entrypoints.local.bot import LOCAL_USER_ID, LocalBot, signed_init_data
 from entrypoints.local.server import make_server, run_worker
+from ports.speech import Recognition
 from tests.audio_factory import fixture
 
 pytestmark = pytest.mark.slow
@@ -61,7 +62,7 @@ def big_video(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture
 def served(tmp_path: Path) -> Iterator[SimpleNamespace]:
     bot = LocalBot({"APP_PROFILE": "local", "TELEGRAM_BOT_TOKEN": TOKEN}, media_dir=tmp_path,
-                   asr_responses=[SPOKEN], printer=None)
+                   recognitions=[Recognition(text=SPOKEN)], printer=None)
     server = make_server(bot, 0, welcome_new_users=True)
     stop = threading.Event()
     threads = [threading.Thread(target=server.serve_forever, daemon=True),
@@ -255,7 +256,7 @@ def served_oss(tmp_path: Path) -> Iterator[SimpleNamespace]:
         env = {"APP_PROFILE": "local", "TELEGRAM_BOT_TOKEN": TOKEN, "BLOBS_BACKEND": "oss",
                "OSS_ENDPOINT": oss.endpoint, "OSS_BUCKET": BUCKET, "OSS_REGION": oss.region,
                "ALIBABA_ACCESS_KEY": AK, "ALIBABA_SECRET_KEY": SK, "UPLOAD_PART_BYTES": "102400"}
-        bot = LocalBot(env, media_dir=tmp_path, asr_responses=[SPOKEN], printer=None)
+        bot = LocalBot(env, media_dir=tmp_path, recognitions=[Recognition(text=SPOKEN)], printer=None)
         server = make_server(bot, 0, welcome_new_users=True)
         stop = threading.Event()
         threads = [threading.Thread(target=server.serve_forever, daemon=True),
