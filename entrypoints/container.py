@@ -15,6 +15,7 @@ from pathlib import Path
 import attrs
 from dependency_injector import containers, providers
 
+from adapters.memory.action_store import InMemoryActionStore
 from adapters.memory.blob_store import InMemoryBlobStore
 from adapters.memory.chat import RecordingChat
 from adapters.memory.job_queue import InMemoryJobQueue
@@ -28,19 +29,23 @@ from adapters.memory.repositories import (
     InMemoryUsers,
 )
 from adapters.memory.speech import ScriptedRecognizer, ScriptedSpeakerPass, ScriptedTimedTextPass
+from adapters.memory.text_tasks import OfflineTextTasks
 from adapters.system import RandomIds, SystemClock
 from domain.costs import rates_for
+from domain.models import translation_languages
 from domain.policy import Policy
 from entrypoints.settings import Settings, recognition_languages
 from usecases.accept_update import AcceptUpdate
 from usecases.alerts import ModelMissingAlert, OwnerAlerts
 from usecases.budget import BudgetedPort, InlineAttempt, WithinBudget
 from usecases.formatting import FormattingChain
+from usecases.queue_work import QueueWork
 from usecases.reports import DailyReport
 from usecases.retrying import RetryingPort
 from usecases.services import BotServices
 from usecases.sweep_jobs import SweepJobs
 from usecases.transcribe_job import TranscribeJob
+from usecases.transcript_actions import TranscriptActions
 from usecases.transcription import Transcriber
 
 # -- builders of real adapters (imported lazily) --------------------------------------------------
@@ -116,6 +121,18 @@ def _formatters(settings: Settings, inline: bool = False) -> list:
                                      model=settings.gemini_model, timeout_s=t.llm_s,
                                      connect_timeout_s=t.api_connect_s))
     return chain
+
+
+def _text_models(formatters: list) -> list:
+    """The text models of the actions on a transcript: the configured LLM formatters (each also
+    answers text tasks); offline (the identity formatter) a deterministic stand-in that says so."""
+    models = [f for f in formatters if hasattr(f, "run_task")]
+    return models or [OfflineTextTasks()]
+
+
+def _translation_languages(settings: Settings) -> tuple[str, ...]:
+    fallback = settings.gemini_model if settings.google_api_key else None
+    return translation_languages(settings.llm_model, fallback)
 
 
 def _tablestore(settings: Settings, kind: str):
@@ -211,6 +228,8 @@ class Container(containers.DeclarativeContainer):
                                  tablestore=providers.ThreadSafeSingleton(_tablestore, settings, "results"))
     state = providers.Selector(_storage, memory=providers.ThreadSafeSingleton(InMemoryBotState),
                                tablestore=providers.ThreadSafeSingleton(_tablestore, settings, "state"))
+    actions_store = providers.Selector(_storage, memory=providers.ThreadSafeSingleton(InMemoryActionStore),
+                                       tablestore=providers.ThreadSafeSingleton(_tablestore, settings, "actions"))
 
     queue = providers.Selector(providers.Callable(_backend("queue"), settings),
                                memory=providers.ThreadSafeSingleton(InMemoryJobQueue, clock),
@@ -248,6 +267,7 @@ class Container(containers.DeclarativeContainer):
     r_users, r_jobs, r_keys, r_logs = _retried(users), _retried(jobs), _retried(keys), _retried(logs)
     r_trials, r_results, r_state = _retried(trials), _retried(results), _retried(state)
     r_queue, r_blobs, r_chat = _retried(queue), _retried(blobs), _retried(chat)
+    r_actions = _retried(actions_store)
 
     # -- the webhook's inline path (short audio): the same ports with the short timeouts of its
     # budget (domain.policy.Timeouts). A scripted recognizer or the recording chat is shared.
@@ -293,6 +313,14 @@ class Container(containers.DeclarativeContainer):
         support_contact=providers.Callable(lambda s: s.support_contact, settings),
         refund_window_days=providers.Callable(lambda s: s.refund_window_days, settings),
     )
+    # Summary, key points, translation, speaker names (the worker runs the long part).
+    transcript_actions = providers.ThreadSafeSingleton(
+        TranscriptActions, jobs=r_jobs, users=r_users, actions=r_actions, chat=r_chat, queue=r_queue,
+        models=providers.Callable(_text_models, formatters), clock=clock, policy=policy,
+        translation_languages=providers.Callable(_translation_languages, settings),
+    )
+    # What the worker runs for one queue message: a job, or an action on a transcript.
+    queue_work = providers.ThreadSafeSingleton(QueueWork, transcribe_job, transcript_actions)
     inline_formatting = providers.ThreadSafeSingleton(FormattingChain, inline_formatters, inline_policy, clock,
                                                       model_missing)
     inline_transcriber = providers.ThreadSafeSingleton(
@@ -306,7 +334,8 @@ class Container(containers.DeclarativeContainer):
     )
     # The webhook's use case, under its request budget (WEBHOOK_BUDGET_S).
     accept_update = providers.ThreadSafeSingleton(
-        WithinBudget, providers.ThreadSafeSingleton(AcceptUpdate, services, inline_transcribe_job), clock,
+        WithinBudget, providers.ThreadSafeSingleton(AcceptUpdate, services, inline_transcribe_job,
+                                                   transcript_actions), clock,
         providers.Callable(lambda p: p.timeouts.webhook_budget_s, policy))
     sweep_jobs = providers.ThreadSafeSingleton(SweepJobs, jobs=r_jobs, queue=r_queue, clock=clock, policy=policy,
                                                transcribe_job=transcribe_job)

@@ -12,6 +12,7 @@ from pathlib import Path
 import attrs
 
 from adapters.ffmpeg.ffmpeg_audio_tools import FfmpegAudioTools
+from adapters.memory.action_store import InMemoryActionStore
 from adapters.memory.blob_store import InMemoryBlobStore
 from adapters.memory.chat import RecordingChat
 from adapters.memory.clock import FakeClock, SequentialIds
@@ -27,6 +28,7 @@ from adapters.memory.repositories import (
     InMemoryUsers,
 )
 from adapters.memory.speech import ScriptedRecognizer, ScriptedSpeakerPass, ScriptedTimedTextPass
+from adapters.memory.text_tasks import ScriptedTextTasks
 from domain.audio import MediaKind
 from domain.policy import Policy
 from domain.users import User
@@ -34,6 +36,7 @@ from ports.errors import TransientFailure
 from usecases.accept_media import job_id_for
 from usecases.accept_update import AcceptUpdate
 from usecases.formatting import FormattingChain
+from usecases.queue_work import QueueWork
 from usecases.inbound import (
     IncomingCallback,
     IncomingMessage,
@@ -45,6 +48,7 @@ from usecases.inbound import (
 from usecases.retrying import RetryingPort
 from usecases.services import BotServices
 from usecases.transcribe_job import TranscribeJob
+from usecases.transcript_actions import TranscriptActions
 from usecases.transcription import Transcriber
 
 OWNER = 42
@@ -82,6 +86,10 @@ class World:
         self.text_pass = ScriptedTimedTextPass()
         self.primary = ScriptedFormatter(name="primary")
         self.fallback = ScriptedFormatter(name="fallback")
+        # The actions on transcripts: their own store and two scripted text models (offline answers).
+        self.actions_store = InMemoryActionStore()
+        self.text_primary = ScriptedTextTasks(name="qwen-llm:qwen-flash")
+        self.text_fallback = ScriptedTextTasks(name="gemini:gemini-3.8-flash")
         self.audio = audio_tools or shared_audio_tools()
         self._updates = itertools.count(1)
         self._messages = itertools.count(1)
@@ -110,7 +118,13 @@ class World:
             ids=self.ids, policy=self.policy, owner_id=owner_id, payload_secret=b"test-secret",
             bot_username="TranscriberBot",
         )
-        self.accept = AcceptUpdate(self.services, self.transcribe_job)
+        self.actions = TranscriptActions(
+            jobs=r(self.jobs), users=r(self.users), actions=r(self.actions_store), chat=r(self.chat),
+            queue=r(self.queue), models=[self.text_primary, self.text_fallback], clock=self.clock,
+            policy=self.policy, translation_languages=("en", "ru", "uk", "de", "es", "fr", "it", "zh"),
+        )
+        self.worker = QueueWork(self.transcribe_job, self.actions)
+        self.accept = AcceptUpdate(self.services, self.transcribe_job, self.actions)
 
     # -- people -----------------------------------------------------------------------------------
     def user(self, user_id: int = USER, balance: int = 0, **fields) -> User:
@@ -169,7 +183,7 @@ class World:
             if message is None:
                 break
             try:
-                self.transcribe_job(message.job_id)
+                self.worker(message.job_id)
             except TransientFailure:
                 self.clock.advance(self.policy.job_lease_s + 1)
                 self.queue.release(message.receipt)

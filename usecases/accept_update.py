@@ -14,11 +14,13 @@ Routing (the order matters):
    503, so Telegram's next delivery runs it (once: a command that changed something keeps its
    own idempotency — ``credit:{update}``, the trial request's conditional write — and once its
    change is stored, its replies are best effort and never make the update run again);
-6. buttons: ``buy:<package>``, ``set:…`` (settings, edited in place), ``export:<job>:<fmt>``, and
+6. buttons: ``buy:<package>``, ``set:…`` (settings, edited in place), ``export:<job>:<fmt>``,
+   ``act:<job>:<action>`` (summary, key points, translation, speaker names), and
    the owner's ``trial:…`` and ``users:page:…``, which do nothing at all for anyone else;
 7. private messages: commands (``/cmd@botname`` works, D1; a command addressed to another bot is
    ignored); owner commands give no reaction at all to anyone but the owner, not even "unknown
-   command"; any other text, and photos, stickers or files that are not audio get a short hint.
+   command"; a text while the bot asks for speaker names is the name; any other text, and
+   photos, stickers or files that are not audio get a short hint.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ import logging
 from domain.users import User
 from ports.errors import OutcomeUnknown, PortError, TransientFailure
 from usecases.accept_media import AcceptMedia
+from usecases.action_texts import action_say
 from usecases.catalogue import LANGUAGES, say
 from usecases.exports import TranscriptExports
 from usecases.inbound import Incoming, IncomingCallback, IncomingMessage, IncomingPreCheckout
@@ -38,6 +41,8 @@ from usecases.settings_menu import SettingsMenu
 from usecases.support import SupportPages
 from usecases.sweep_jobs import SweepJobs
 from usecases.transcribe_job import TranscribeJob
+from usecases.transcript_actions import CALLBACK_PREFIX as ACTIONS_PREFIX
+from usecases.transcript_actions import TranscriptActions
 from usecases.trial import TrialRequests
 from usecases.user_requests import UserRequests
 from usecases.users import ensure_user
@@ -61,13 +66,15 @@ def parse_command(text: str, bot_username: str) -> tuple[str, list[str]] | None:
 
 
 class AcceptUpdate:
-    def __init__(self, services: BotServices, transcribe_job: TranscribeJob) -> None:
+    def __init__(self, services: BotServices, transcribe_job: TranscribeJob,
+                 actions: TranscriptActions | None = None) -> None:
         self._s = services
         self._media = AcceptMedia(services, transcribe_job)
         self._payments = Payments(services)
         self._settings = SettingsMenu(services)
         self._trial = TrialRequests(services)
-        self._exports = TranscriptExports(services)
+        self._actions = actions
+        self._exports = TranscriptExports(services, actions.speaker_names if actions else None)
         self._support = SupportPages(services)
         self._requests = UserRequests(services)
         sweep = SweepJobs(jobs=services.jobs, queue=services.queue, clock=services.clock, policy=services.policy,
@@ -110,8 +117,13 @@ class AcceptUpdate:
     def _message(self, message: IncomingMessage) -> str:
         text = (message.text or "").strip()
         if not text.startswith("/"):
-            # Plain text, a photo, a sticker, a file that is not audio: say what the bot is for.
             user = ensure_user(self._s.users, message.sender, self._s.clock)
+            if text and self._actions is not None:
+                # The answer to "what is the name of Speaker 1?" (usecases.transcript_actions).
+                route = self._actions.reply(user.user_id, message.chat_id, text, user.settings.ui_language)
+                if route is not None:
+                    return route
+            # Plain text, a photo, a sticker, a file that is not audio: say what the bot is for.
             self._reply(message, user, "text_hint")
             return "hint"
         parsed = parse_command(text, self._s.bot_username)
@@ -216,6 +228,11 @@ class AcceptUpdate:
 
     def _cmd_forget(self, message, user, args) -> None:
         self._requests.forget(message.chat_id, user)
+        if self._actions is not None:
+            count = self._actions.forget(user.user_id)
+            if count:
+                self._s.chat.send_text(message.chat_id,
+                                       action_say(user.settings.ui_language, "forget_actions", count=count))
 
     # -- buttons ----------------------------------------------------------------------------------
     def _callback(self, callback: IncomingCallback) -> str:
@@ -240,6 +257,8 @@ class AcceptUpdate:
                     else "ignored"
             elif data.startswith("export:"):
                 route, answer = self._exports.press(user.user_id, lang, data, callback.chat_id)
+            elif data.startswith(ACTIONS_PREFIX) and self._actions is not None:
+                route, answer = self._actions.press(user.user_id, lang, data, callback.chat_id)
             return route
         finally:
             self._answer(callback, answer)

@@ -7,6 +7,10 @@ it is a PermanentFailure, never delivered (D37). So are answers under 5 characte
 half the input, or that changed the dialogue's turns -- the chain then tries the next formatter.
 "Model not exist." (the model was retired or renamed) is ``ModelUnavailable``, so the chain can
 fall back and the owner be told.
+
+The same requests serve the text tasks on a transcript (``run_task``: summary, key points,
+translation; prompts in ``adapters.text_task_prompts``); their answers are only cleaned here and
+checked by the use case (``domain.answer_checks``).
 """
 
 from __future__ import annotations
@@ -16,9 +20,11 @@ from typing import Any
 from adapters.alibaba.dashscope_calls import DashScopeClient, checked_call
 from adapters.alibaba.dashscope_config import INTL_HTTP_BASE_URL, sdk_base_kwargs
 from adapters.formatting_prompt import apply_yo, build_format_prompt, clean_llm_output, rejection_reason
+from adapters.text_task_prompts import build_task_prompt
 from domain import models
 from ports.errors import PermanentFailure
 from ports.formatter import FormatRequest, TextFormatter
+from ports.text_tasks import TextTask, TextTasks
 
 PROVIDER = "qwen-llm"
 
@@ -40,7 +46,7 @@ def _answer(output: Any) -> tuple[str | None, str]:
     return None, ""
 
 
-class QwenFormatter(DashScopeClient, TextFormatter):
+class QwenFormatter(DashScopeClient, TextFormatter, TextTasks):
     def __init__(
         self,
         api_key: str,
@@ -60,8 +66,12 @@ class QwenFormatter(DashScopeClient, TextFormatter):
         self._max_tokens = max_tokens
         self._min_ratio = min_ratio
 
-    def format(self, request: FormatRequest) -> str:
-        system, user = build_format_prompt(request)
+    @property
+    def model_name(self) -> str:
+        return f"{PROVIDER}:{self._model}"
+
+    def _ask(self, system: str, user: str) -> tuple[str, str]:
+        """(cleaned answer, request id) of one chat request; a cut-off or shapeless answer raises."""
         import dashscope  # lazy: importing this module stays cheap
 
         response = checked_call(PROVIDER, lambda: dashscope.Generation.call(
@@ -82,8 +92,21 @@ class QwenFormatter(DashScopeClient, TextFormatter):
         if text is None:
             raise PermanentFailure(PROVIDER, "response has no message content", code="UnexpectedShape",
                                    request_id=request_id)
-        answer = apply_yo(clean_llm_output(text), request.use_yo)
+        return clean_llm_output(text), request_id
+
+    def format(self, request: FormatRequest) -> str:
+        system, user = build_format_prompt(request)
+        text, request_id = self._ask(system, user)
+        answer = apply_yo(text, request.use_yo)
         reason = rejection_reason(request, answer, min_ratio=self._min_ratio)
         if reason:
             raise PermanentFailure(PROVIDER, reason, code="RejectedAnswer", request_id=request_id)
         return answer
+
+    def run_task(self, task: TextTask) -> str:
+        """A summary, key points or translation (``ports.text_tasks``); the use case checks it."""
+        system, user = build_task_prompt(task)
+        text, request_id = self._ask(system, user)
+        if not text.strip():
+            raise PermanentFailure(PROVIDER, "empty answer", code="EmptyAnswer", request_id=request_id)
+        return text

@@ -121,6 +121,8 @@ TABLES: dict[str, tuple[str, int]] = {
     # ``admin_cli create-tables`` creates it with RESULTS_TTL_S instead, and ``doctor`` compares them.
     "results_cache": ("key", 30 * DAY_S),
     "bot_state": ("name", -1),
+    # Summaries, translations and speaker names of transcripts (adapters.alibaba.tablestore_actions).
+    "transcript_actions": ("key", 30 * DAY_S),
 }
 
 # How many applied operation keys a user row remembers; the same bound as the in-memory twin
@@ -395,6 +397,16 @@ class TablestoreRepositories:
         self.trials = TablestoreTrials(self)
         self.results = TablestoreResults(self)
         self.bot_state = TablestoreBotState(self)
+        self._actions: Any = None
+
+    @property
+    def actions(self) -> Any:
+        """The actions on transcripts (built on first use: its module imports this one)."""
+        if self._actions is None:
+            from adapters.alibaba.tablestore_actions import TablestoreActionStore
+
+            self._actions = TablestoreActionStore(self)
+        return self._actions
 
     def table(self, name: str) -> str:
         return self.table_prefix + name
@@ -530,7 +542,7 @@ _BUILT: dict[tuple, TablestoreRepositories] = {}
 _BUILT_LOCK = threading.Lock()
 _KINDS = {"users": "users", "jobs": "jobs", "keys": "idempotency_keys", "idempotency_keys": "idempotency_keys",
           "logs": "logs", "trials": "trials", "results": "results", "state": "bot_state",
-          "bot_state": "bot_state"}
+          "bot_state": "bot_state", "actions": "actions"}
 
 
 def build(kind: str, *, endpoint: str, instance: str, access_key_id: str, access_key_secret: str,

@@ -13,7 +13,9 @@ Here the version is explicit (``v1beta``) and the wire format is the documented 
   Gemini 3 and later take ``thinkingLevel`` (``"low"`` is accepted by every Gemini 3 model), and
   one request must not carry both.
 - The prompt is ``adapters.formatting_prompt.build_format_prompt`` (shared with the Qwen formatter);
-  the answer goes through ``clean_llm_output`` and ``rejection_reason`` there.
+  the answer goes through ``clean_llm_output`` and ``rejection_reason`` there. The text tasks on a
+  transcript (``run_task``) use the same request with ``adapters.text_task_prompts``; their answers
+  are only cleaned here and checked by the use case (``domain.answer_checks``).
 
 Errors: 429, 408 and 5xx, timeouts and dropped connections → ``TransientFailure`` (429 carries the
 server's retry delay when given); 404 (``models/<id> is not found for API version ...``: the model
@@ -30,9 +32,11 @@ import threading
 from typing import TYPE_CHECKING, Any
 
 from adapters.formatting_prompt import apply_yo, build_format_prompt, clean_llm_output, rejection_reason
+from adapters.text_task_prompts import build_task_prompt
 from domain import models
 from ports.errors import ContentRejected, ModelUnavailable, PermanentFailure, TransientFailure
 from ports.formatter import FormatRequest, TextFormatter
+from ports.text_tasks import TextTask, TextTasks
 
 if TYPE_CHECKING:
     import httpx
@@ -48,7 +52,7 @@ _NORMAL_STOPS = frozenset({"STOP", "FINISH_REASON_UNSPECIFIED", ""})
 _RETRY_DELAY = re.compile(r"^\s*(\d+(?:\.\d+)?)s\s*$")
 
 
-class GeminiFormatter(TextFormatter):
+class GeminiFormatter(TextFormatter, TextTasks):
     """``TextFormatter`` on Gemini's REST API; safe to share between threads."""
 
     name = "gemini"
@@ -112,17 +116,29 @@ class GeminiFormatter(TextFormatter):
             client.close()
 
     # -- the port ----------------------------------------------------------------------------------
-    def format(self, request: FormatRequest) -> str:
-        system, user = build_format_prompt(request)
+    @property
+    def model_name(self) -> str:
+        return f"{PROVIDER}:{self._model}"
+
+    def _ask(self, system: str, user: str) -> str:
         body: dict[str, Any] = {
             "contents": [{"role": "user", "parts": [{"text": user}]}],
             "generationConfig": self._config,
         }
         if system:
             body["systemInstruction"] = {"parts": [{"text": system}]}
-        payload = self._post(body)
-        text = _answer_text(payload)
-        text = clean_llm_output(text)
+        return clean_llm_output(_answer_text(self._post(body)))
+
+    def run_task(self, task: TextTask) -> str:
+        """A summary, key points or translation (``ports.text_tasks``); the use case checks it."""
+        text = self._ask(*build_task_prompt(task))
+        if not text.strip():
+            raise PermanentFailure(PROVIDER, "empty answer", code="empty")
+        return text
+
+    def format(self, request: FormatRequest) -> str:
+        system, user = build_format_prompt(request)
+        text = self._ask(system, user)
         reason = rejection_reason(request, text)
         if reason:
             raise PermanentFailure(PROVIDER, f"answer rejected: {reason}", code="bad_answer")

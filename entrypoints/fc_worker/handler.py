@@ -1,4 +1,5 @@
-"""FC 3.0 MNS queue trigger (EventBridge) → ``TranscribeJob`` for each message. Translate only.
+"""FC 3.0 MNS queue trigger (EventBridge) → ``TranscribeJob`` for each message (or
+``TranscriptActions`` for an action's id, ``usecases.queue_work``). Translate only.
 
 The event (api-contracts §5.2) is one CloudEvents object, or a JSON array of them with batch
 push; ``data.messageBody`` holds ``{"job_id": "..."}``, already base64-decoded by the trigger
@@ -131,7 +132,7 @@ def handler(event: bytes, context: Any) -> dict[str, Any]:
     with log_context(request_id=request_id_of(context)):
         messages = parse_queue_event(event)
         runtime.container(context)
-        transcribe_job = runtime.resolve("transcribe_job")
+        transcribe_job = runtime.resolve("queue_work")  # jobs and actions on transcripts
         deadline = Deadline.after(runtime.resolve("clock"), step_budget_s(runtime.resolve("policy"), context))
         outcomes: list[dict[str, str]] = []
         failures: list[BaseException] = []

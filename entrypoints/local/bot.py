@@ -316,7 +316,7 @@ class LocalBot:
         queue = self.container.queue()
         if not isinstance(queue, InMemoryJobQueue):
             return 0
-        worker = self.container.transcribe_job()
+        worker = self.container.queue_work()  # transcription jobs and actions on transcripts
         processed = 0
         for _ in range(max_rounds):
             message = queue.receive()

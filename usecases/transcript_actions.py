@@ -1,0 +1,582 @@
+"""Actions on a delivered transcript: summary, key points and action items, translation, named speakers.
+
+The buttons under a transcript (``action_rows``) carry ``act:<job>:<kind>[:<language>]``.
+
+Webhook side (``press``, ``reply``):
+- Only the user whose job it is may act on it, and only once the job completed with text (the
+  export buttons' rule); anyone else gets "no longer available" on the button.
+- **Named speakers** (free): the bot asks for each speaker's name in turn (one reply each), or
+  takes one line ``1=Anna, 2=Boris``; the names are stored with the transcript, the transcript
+  is sent again with them, and the exports and every later summary or translation use them.
+- **Summary, key points, translation**: a second press of a request that completed sends the
+  stored result again, free; one still running just says so. Otherwise the row is created (or a
+  failed one gets a new round), the policy's price (``domain.transcript_actions.action_price``)
+  is reserved under the row's key, and the row goes to the worker through the job queue: a
+  4-hour transcript takes far longer than a webhook may live.
+
+Worker side (``__call__``, one bounded step like ``TranscribeJob``):
+- claim the row (a lease; a live lease elsewhere → ``JobBusy``, the queue delivers it again);
+- map: the transcript (labelled with the speakers' names) is cut by ``plan_pieces`` and each
+  piece is asked for once; reduce: partial summaries are merged in rounds; every answer is
+  checkpointed on the row under its step key before the next call, so a crash or a continued
+  step repeats no paid call; no call starts after the step's deadline (the row is queued again);
+- guard: every answer passes ``domain.answer_checks`` or is asked once more of the other model
+  (the same model when only one is configured); an answer that fails twice fails the action;
+- deliver the result once (parts checkpointed), then settle: a completed action keeps its
+  reservation; a failed one gives it all back (``act-release:``) and the user is told plainly.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import logging
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+import attrs
+
+from domain.action_planning import map_key, plan_pieces, reduce_groups, reduce_key
+from domain.answer_checks import summary_problem, translation_problem
+from domain.job import Job, JobStatus
+from domain.policy import Policy
+from domain.speaker_names import (
+    clean_name,
+    label_turns,
+    parse_names_line,
+    rename_mentions,
+    speaker_label,
+    turn_speakers,
+)
+from domain.splitting import split_message
+from domain.transcript_actions import (
+    ActionKind,
+    ActionRecord,
+    ActionStatus,
+    SpeakerNames,
+    action_id,
+    action_price,
+)
+from ports.action_store import ActionStore
+from ports.chat import Button, Chat, Keyboard
+from ports.clock import Clock
+from ports.errors import ConflictError, OutcomeUnknown, PermanentFailure, PortError, TransientFailure
+from ports.job_queue import JobQueue
+from ports.repositories import Jobs, Users
+from ports.text_tasks import TaskKind, TextTask, TextTasks
+from usecases.action_texts import action_say, language_name
+from usecases.errors import JobBusy
+from usecases.retrying import with_retries
+from usecases.steps import Deadline, StepInterrupted
+
+log = logging.getLogger(__name__)
+
+CALLBACK_PREFIX = "act:"
+_KINDS = {kind.value: kind for kind in ActionKind}
+_MAP_TASK = {ActionKind.SUMMARY: TaskKind.SUMMARY, ActionKind.KEY_POINTS: TaskKind.KEY_POINTS,
+             ActionKind.TRANSLATE: TaskKind.TRANSLATE}
+_MERGE_TASK = {ActionKind.SUMMARY: TaskKind.SUMMARY_MERGE, ActionKind.KEY_POINTS: TaskKind.KEY_POINTS_MERGE}
+_LABEL_WORD = {"ru": "Спикер", "en": "Speaker"}
+SAVE_ATTEMPTS = 5
+
+
+def label_word(lang: str) -> str:
+    return _LABEL_WORD.get(lang, _LABEL_WORD["ru"])
+
+
+def action_rows(job_id: str, lang: str, *, dialogue: bool) -> Keyboard:
+    """The action buttons under a transcript (beside the export buttons)."""
+    rows: list[tuple[Button, ...]] = [
+        (Button(action_say(lang, "btn_summary"), f"{CALLBACK_PREFIX}{job_id}:{ActionKind.SUMMARY.value}"),
+         Button(action_say(lang, "btn_points"), f"{CALLBACK_PREFIX}{job_id}:{ActionKind.KEY_POINTS.value}")),
+    ]
+    last = [Button(action_say(lang, "btn_translate"), f"{CALLBACK_PREFIX}{job_id}:{ActionKind.TRANSLATE.value}")]
+    if dialogue:
+        last.append(Button(action_say(lang, "btn_names"), f"{CALLBACK_PREFIX}{job_id}:{ActionKind.NAMES.value}"))
+    rows.append(tuple(last))
+    return tuple(rows)
+
+
+def transcript_keyboard(job_id: str, lang: str, *, dialogue: bool) -> Keyboard:
+    """Everything under a delivered transcript: the exports (.txt/.srt/.vtt, ``usecases.exports``),
+    then the actions."""
+    exports = (tuple(Button(f"⬇️ .{fmt}", f"export:{job_id}:{fmt}") for fmt in ("txt", "srt", "vtt")),)
+    return exports + action_rows(job_id, lang, dialogue=dialogue)
+
+
+@attrs.frozen
+class ActionOutcome:
+    action_id: str
+    status: str  # completed | failed | skipped | missing | continued
+    detail: str = ""
+
+
+class _Unfaithful(Exception):
+    """Both tries of one step gave answers the guards refused (or no model answered at all)."""
+
+    def __init__(self, reason: str, *, refused: bool) -> None:
+        super().__init__(reason)
+        self.refused = refused
+
+
+def job_segments(job: Job) -> list[dict[str, Any]]:
+    if not job.segments_json:
+        return []
+    try:
+        loaded = json.loads(job.segments_json)
+    except ValueError:
+        return []
+    return [s for s in loaded if isinstance(s, dict)] if isinstance(loaded, list) else []
+
+
+def speakers_of(job: Job) -> tuple[str, ...]:
+    """The numbered speakers of a dialogue transcript, in numeric order."""
+    found = {s for s in turn_speakers(job_segments(job)) if s is not None}
+    return tuple(sorted(found, key=lambda s: (len(s), s)))
+
+
+def named_transcript(job: Job, names: Mapping[str, str], lang: str) -> str:
+    """The transcript as the user sees it with names: every turn labelled (dialogue mode)."""
+    text = job.result_text or ""
+    if job.result_mode != "dialogue":
+        return text
+    return label_turns(text, job_segments(job), names, label_word(lang))
+
+
+class TranscriptActions:
+    def __init__(self, *, jobs: Jobs, users: Users, actions: ActionStore, chat: Chat, queue: JobQueue,
+                 models: Sequence[TextTasks], clock: Clock, policy: Policy,
+                 translation_languages: Sequence[str]) -> None:
+        self._jobs = jobs
+        self._users = users
+        self._actions = actions
+        self._chat = chat
+        self._queue = queue
+        self._models = tuple(models)
+        self._clock = clock
+        self._policy = policy
+        self._languages = tuple(translation_languages)
+
+    # ================================================================= webhook: the buttons
+    def press(self, presser_id: int, lang: str, data: str, chat_id: int | None) -> tuple[str, str]:
+        """Handle ``act:<job>:<kind>[:<language>]``; returns (route, text for the button's answer)."""
+        parts = data.split(":")
+        if len(parts) not in (3, 4) or parts[2] not in _KINDS or chat_id is None:
+            return "ignored", ""
+        job_id, kind = parts[1], _KINDS[parts[2]]
+        target = parts[3] if len(parts) == 4 else None
+        job = self._jobs.get(job_id) if job_id else None
+        if job is None or job.user_id != presser_id or job.status is not JobStatus.COMPLETED or not job.result_text:
+            return "act:unavailable", action_say(lang, "unavailable")
+        if kind is ActionKind.NAMES:
+            return self._ask_names(job, chat_id, lang), ""
+        if kind is ActionKind.TRANSLATE and target is None:
+            self._chat.send_text(chat_id, action_say(lang, "pick_language"),
+                                 keyboard=self._language_keyboard(job_id, lang))
+            return "act:tr:pick", ""
+        if kind is ActionKind.TRANSLATE and target not in self._targets(lang):
+            return "ignored", ""
+        return self._request(job, kind, target, chat_id, lang)
+
+    def _targets(self, lang: str) -> tuple[str, ...]:
+        return tuple(dict.fromkeys((lang, *self._languages)))
+
+    def _language_keyboard(self, job_id: str, lang: str) -> Keyboard:
+        buttons = [Button(language_name(lang, code), f"{CALLBACK_PREFIX}{job_id}:{ActionKind.TRANSLATE.value}:{code}")
+                   for code in self._targets(lang)]
+        return tuple(tuple(buttons[i:i + 3]) for i in range(0, len(buttons), 3))
+
+    def _request(self, job: Job, kind: ActionKind, target: str | None, chat_id: int,
+                 lang: str) -> tuple[str, str]:
+        aid = action_id(kind, job.job_id, target)
+        route = f"act:{kind.value}"
+        record = self._actions.get(aid)
+        if record is not None and record.status is ActionStatus.COMPLETED:
+            self._deliver(record, lang, status_message_id=None, sent_parts=0)
+            return f"{route}:stored", ""
+        if record is not None and not record.status.is_terminal:
+            if record.is_leased(self._clock.now()):
+                return f"{route}:busy", action_say(lang, "busy")
+            # Queued, or its run died with its lease: publish it (again). A second message for the
+            # same row is harmless: the worker skips a row that is leased or finished.
+            self._queue.publish(aid)
+            return f"{route}:busy", action_say(lang, "busy")
+        price = action_price(self._policy, kind, job.real_duration_ms)
+        now = self._clock.now()
+        if record is None:
+            record = ActionRecord(aid, job.job_id, job.user_id, chat_id, kind, price, now, target_language=target)
+            if not self._actions.create(record):
+                return f"{route}:busy", action_say(lang, "busy")
+            record = self._actions.get(aid) or attrs.evolve(record, version=1)
+        else:
+            record = self._actions.save(record.retried(now, price))
+        if price:
+            change = self._users.apply_balance(job.user_id, record.reserve_key, -price)
+            if change.insufficient:
+                self._fail_row(record, "insufficient balance")
+                self._chat.send_text(chat_id, action_say(lang, "no_minutes", price=price, balance=change.balance))
+                return f"{route}:no_minutes", ""
+        language = language_name(lang, target) if target else ""
+        try:
+            status_id: int | None = self._chat.send_text(
+                chat_id, action_say(lang, f"working_{kind.value}", language=language))
+        except OutcomeUnknown:
+            status_id = None
+        if status_id is not None:
+            try:
+                record = self._actions.save(attrs.evolve(record, status_message_id=status_id))
+            except ConflictError:
+                pass  # a worker already took it; the result then goes out as a new message
+        self._queue.publish(aid)
+        return f"{route}:queued", ""
+
+    # ================================================================= webhook: named speakers
+    def _ask_names(self, job: Job, chat_id: int, lang: str) -> str:
+        speakers = speakers_of(job) if job.result_mode == "dialogue" else ()
+        if not speakers:
+            self._chat.send_text(chat_id, action_say(lang, "names_only_dialogue"))
+            return "act:names:unavailable"
+        for other in [self._actions.asking(job.user_id)]:  # one question at a time per user
+            if other is not None and other.job_id != job.job_id:
+                self._put_names(other.job_id, lambda n: attrs.evolve(n, asked=None))
+        stored = self._put_names(job.job_id, lambda n: attrs.evolve(
+            n, speakers=speakers, asked=speakers[0], updated_at=self._clock.now()), user_id=job.user_id)
+        first = speaker_label(speakers[0], {}, label_word(lang))
+        self._chat.send_text(chat_id, action_say(lang, "names_ask", label=first,
+                                                 example=self._example(stored.speakers, lang)))
+        return "act:names:asked"
+
+    @staticmethod
+    def _example(speakers: Sequence[str], lang: str) -> str:
+        samples = ("Анна", "Борис", "Вера", "Глеб") if lang == "ru" else ("Anna", "Boris", "Vera", "Glen")
+        return ", ".join(f"{s}={samples[i % len(samples)]}" for i, s in enumerate(speakers[:4]))
+
+    def _put_names(self, job_id: str, change: Callable[[SpeakerNames], SpeakerNames],
+                   user_id: int | None = None) -> SpeakerNames:
+        for _ in range(SAVE_ATTEMPTS):
+            current = self._actions.names(job_id) or SpeakerNames(job_id, user_id or 0)
+            try:
+                return self._actions.put_names(change(current))
+            except ConflictError:
+                continue
+        raise ConflictError(f"speaker names of {job_id} kept changing")
+
+    def reply(self, user_id: int, chat_id: int, text: str, lang: str) -> str | None:
+        """A text message while the bot is asking for speaker names: the route, or None when the
+        user is not being asked (the message is something else)."""
+        asking = self._actions.asking(user_id)
+        if asking is None or asking.asked is None:
+            return None
+        job = self._jobs.get(asking.job_id)
+        if job is None or not job.result_text:
+            self._put_names(asking.job_id, lambda n: attrs.evolve(n, asked=None))
+            return None
+        line = parse_names_line(text)
+        if line is not None:
+            given = {k: v for k, v in line.items() if k in asking.speakers}
+            stored = self._put_names(job.job_id, lambda n: attrs.evolve(
+                n, names={**n.names, **given}, asked=None, updated_at=self._clock.now()))
+            return self._names_done(job, stored, chat_id, lang)
+        name = clean_name(text)
+        if name is None:
+            self._chat.send_text(chat_id, action_say(lang, "names_bad", example=self._example(asking.speakers, lang)))
+            return "act:names:bad"
+        speaker = asking.asked
+
+        def answer(n: SpeakerNames) -> SpeakerNames:
+            named = attrs.evolve(n, names={**n.names, speaker: name})
+            later = [s for s in named.speakers if named.speakers.index(s) > named.speakers.index(speaker)]
+            return attrs.evolve(named, asked=later[0] if later else None, updated_at=self._clock.now())
+
+        stored = self._put_names(job.job_id, answer)
+        if stored.asked is not None:
+            self._chat.send_text(chat_id, action_say(lang, "names_next",
+                                                     label=speaker_label(stored.asked, {}, label_word(lang))))
+            return "act:names:next"
+        return self._names_done(job, stored, chat_id, lang)
+
+    def _names_done(self, job: Job, names: SpeakerNames, chat_id: int, lang: str) -> str:
+        shown = ", ".join(f"{speaker_label(s, {}, label_word(lang))} → {names.names[s]}"
+                          for s in names.speakers if s in names.names)
+        self._chat.send_text(chat_id, action_say(lang, "names_done", names=shown or "—"))
+        text = named_transcript(job, names.names, lang)
+        parts = split_message(text, self._policy.message_limit)
+        for i, part in enumerate(parts):
+            keyboard = self._transcript_keyboard(job, lang) if i == len(parts) - 1 else None
+            self._chat.send_text(chat_id, part, keyboard=keyboard)
+        return "act:names:saved"
+
+    def _transcript_keyboard(self, job: Job, lang: str) -> Keyboard:
+        return transcript_keyboard(job.job_id, lang, dialogue=job.result_mode == "dialogue")
+
+    def speaker_names(self, job_id: str) -> dict[str, str]:
+        """The names given to a transcript's speakers (empty when none): for the exports."""
+        stored = self._actions.names(job_id)
+        return dict(stored.names) if stored else {}
+
+    def forget(self, user_id: int) -> int:
+        """``/forget``: delete the user's stored results and speaker names; how many rows."""
+        return self._actions.forget_user(user_id)
+
+    # ================================================================= worker: one step
+    def __call__(self, aid: str, deadline: Deadline | None = None) -> ActionOutcome:
+        deadline = deadline or Deadline.after(self._clock, self._policy.step_budget_s)
+        record = self._actions.get(aid)
+        if record is None:
+            return ActionOutcome(aid, "missing")
+        if record.status.is_terminal:
+            return ActionOutcome(aid, "skipped", record.status.value)
+        now = self._clock.now()
+        if record.is_leased(now):
+            raise JobBusy(aid)
+        if record.attempts >= self._policy.max_job_attempts:
+            return self._fail(record, "too_many_attempts", "failed")
+        try:
+            record = self._actions.save(record.claimed(now, self._policy.job_lease_s))
+        except ConflictError as exc:
+            raise JobBusy(aid) from exc
+        lang = self._lang(record.user_id)
+        try:
+            return self._run(record, lang, deadline)
+        except StepInterrupted as exc:
+            return self._continue(aid, str(exc))
+        except _Unfaithful as exc:
+            return self._fail(self._actions.get(aid) or record, str(exc), "unfaithful" if exc.refused else "failed")
+        except TransientFailure:
+            self._release_lease(aid)
+            raise
+        except PermanentFailure as exc:
+            return self._fail(self._actions.get(aid) or record, str(exc), "failed")
+
+    def give_up(self, aid: str, reason: str = "delivery_exhausted") -> ActionOutcome:
+        record = self._actions.get(aid)
+        if record is None:
+            return ActionOutcome(aid, "missing")
+        if record.status.is_terminal:
+            return ActionOutcome(aid, "skipped", record.status.value)
+        return self._fail(record, reason, "failed")
+
+    def _lang(self, user_id: int) -> str:
+        user = self._users.get(user_id)
+        return user.settings.ui_language if user else "ru"
+
+    def _run(self, record: ActionRecord, lang: str, deadline: Deadline) -> ActionOutcome:
+        job = self._jobs.get(record.job_id)
+        if job is None or not job.result_text:
+            raise _Unfaithful("the transcript is gone", refused=False)
+        if record.result_text is None:
+            record = self._compute(record, job, lang, deadline)
+        if not record.delivered:
+            record = self._deliver(record, lang, status_message_id=record.status_message_id,
+                                   sent_parts=record.delivered_parts)
+        # Settled: a completed action keeps its reservation, nothing moves.
+        self._actions.save(record.completed(self._clock.now()))
+        return ActionOutcome(record.action_id, "completed", f"charged={record.price}")
+
+    # -- map, reduce, guard --------------------------------------------------------------------
+    def _compute(self, record: ActionRecord, job: Job, lang: str, deadline: Deadline) -> ActionRecord:
+        stored = self._actions.names(job.job_id)
+        names = dict(stored.names) if stored else {}
+        dialogue = job.result_mode == "dialogue"
+        source = named_transcript(job, names, lang)
+        known = frozenset(names.values())
+        budget = self._policy.action_piece_chars
+        translate = record.kind is ActionKind.TRANSLATE
+        pieces = plan_pieces(source, dialogue=dialogue, budget=budget, whole_turns=translate)
+        holder = {"record": record}
+
+        def checkpoint(key: str, text: str, model: str) -> None:
+            current = holder["record"]
+            holder["record"] = self._actions.save(attrs.evolve(current.with_step(key, text), model=model))
+
+        def ask(key: str, task: TextTask, problem: Callable[[str], str | None]) -> str:
+            done = holder["record"].step_results
+            if key in done:
+                return done[key]
+            if deadline.expired():
+                raise StepInterrupted(f"{len(done)} steps done")
+            answer, model = self._ask(task, problem)
+            checkpoint(key, answer, model)
+            return answer
+
+        results = []
+        for index, piece in enumerate(pieces):
+            task = TextTask(_MAP_TASK[record.kind], piece, answer_language=lang,
+                            target_language=record.target_language, dialogue=dialogue,
+                            part=index + 1, parts=len(pieces))
+            if translate:
+                def problem(answer: str, piece: str = piece) -> str | None:
+                    return translation_problem(piece, answer, dialogue=dialogue)
+            else:
+                def problem(answer: str, piece: str = piece) -> str | None:
+                    return summary_problem(piece, answer, speakers=known)
+            results.append(ask(map_key(index), task, problem))
+        if translate:
+            result = ("\n" if dialogue else "\n\n").join(r.strip() for r in results)
+            whole = translation_problem(source, result, dialogue=dialogue)
+            if whole is not None:  # each piece passed; the whole must too (never deliver a broken join)
+                raise _Unfaithful(whole, refused=True)
+        else:
+            result = self._reduce(record.kind, results, lang, known, ask)
+        record = holder["record"]
+        return self._actions.save(attrs.evolve(record, result_text=result))
+
+    def _reduce(self, kind: ActionKind, texts: list[str], lang: str, known: frozenset[str],
+                ask: Callable[[str, TextTask, Callable[[str], str | None]], str]) -> str:
+        round_no = 0
+        while len(texts) > 1:
+            round_no += 1
+            merged = []
+            for group_no, group in enumerate(reduce_groups(texts, self._policy.action_piece_chars)):
+                joined = "\n\n".join(texts[i].strip() for i in group)
+                task = TextTask(_MERGE_TASK[kind], joined, answer_language=lang)
+
+                def problem(answer: str, joined: str = joined) -> str | None:
+                    return summary_problem(joined, answer, speakers=known)
+
+                merged.append(ask(reduce_key(round_no, group_no), task, problem))
+            texts = merged
+        return texts[0].strip()
+
+    def _ask(self, task: TextTask, problem: Callable[[str], str | None]) -> tuple[str, str]:
+        """An answer the guard accepts, and the model that gave it: the first model, then once the
+        other one (the same one again when only one is configured)."""
+        models = self._models if len(self._models) > 1 else self._models * 2
+        if not models:
+            raise _Unfaithful("no text model is configured", refused=False)
+        reasons: list[str] = []
+        refused = False
+        outage: TransientFailure | None = None
+        for model in models[:2]:
+            try:
+                answer = with_retries(functools.partial(model.run_task, task), clock=self._clock, attempts=2,
+                                      base_delay_s=self._policy.retry_base_delay_s)
+            except TransientFailure as exc:
+                outage = exc
+                reasons.append(f"{model.model_name}: {exc}")
+                continue
+            except PortError as exc:
+                reasons.append(f"{model.model_name}: {exc}")
+                continue
+            reason = problem(answer)
+            if reason is None:
+                return answer.strip(), model.model_name
+            refused = True
+            log.warning("answer refused by the faithfulness guard",
+                        extra={"model": model.model_name, "reason": reason, "task": task.kind.value})
+            reasons.append(f"{model.model_name}: {reason}")
+        if outage is not None and not refused:
+            raise outage  # both unreachable: the queue delivers the step again, nothing is lost
+        raise _Unfaithful("; ".join(reasons), refused=refused)
+
+    # -- delivery ------------------------------------------------------------------------------
+    def _result_text(self, record: ActionRecord, lang: str) -> str:
+        stored = self._actions.names(record.job_id)
+        body = rename_mentions(record.result_text or "", stored.names if stored else {})
+        language = language_name(lang, record.target_language) if record.target_language else ""
+        return f"{action_say(lang, f'title_{record.kind.value}', language=language)}\n\n{body}"
+
+    def _deliver(self, record: ActionRecord, lang: str, *, status_message_id: int | None,
+                 sent_parts: int) -> ActionRecord:
+        """Send the result (at most once per part when ``record`` is the row being run)."""
+        text = self._result_text(record, lang)
+        chat_id = record.chat_id
+        checkpointing = not record.delivered and record.status is ActionStatus.RUNNING
+        holder = {"record": record}
+
+        def part_sent(count: int) -> None:
+            if checkpointing:
+                holder["record"] = self._actions.save(attrs.evolve(holder["record"], delivered_parts=count))
+
+        if len(text) > self._policy.long_text_file_chars:
+            if sent_parts < 1:
+                name = f"{record.kind.value}{'_' + record.target_language if record.target_language else ''}.txt"
+                self._send(lambda: self._chat.send_document(chat_id, name, text.encode("utf-8"),
+                                                            caption=text.split("\n", 1)[0]))
+                part_sent(1)
+            self._remove(chat_id, status_message_id)
+        else:
+            parts = split_message(text, self._policy.message_limit)
+            for i, part in enumerate(parts):
+                if i < sent_parts:
+                    continue
+                if i == 0 and status_message_id is not None:
+                    self._send(functools.partial(self._chat.edit_text, chat_id, status_message_id, part))
+                else:
+                    self._send(functools.partial(self._chat.send_text, chat_id, part))
+                part_sent(i + 1)
+        if checkpointing:
+            holder["record"] = self._actions.save(attrs.evolve(holder["record"], delivered=True))
+        return holder["record"]
+
+    @staticmethod
+    def _send(call: Callable[[], object]) -> None:
+        try:
+            call()
+        except OutcomeUnknown as exc:  # may be on the screen: never sent twice
+            log.warning("an action result part may not have arrived", extra={"error": str(exc)})
+
+    def _remove(self, chat_id: int, message_id: int | None) -> None:
+        if message_id is None:
+            return
+        try:
+            self._chat.delete(chat_id, message_id)
+        except PortError:
+            pass  # a stale "working" line is harmless
+
+    # -- endings -------------------------------------------------------------------------------
+    def _continue(self, aid: str, why: str) -> ActionOutcome:
+        record = self._actions.get(aid)
+        if record is None or record.status.is_terminal:
+            return ActionOutcome(aid, "skipped")
+        if record.steps + 1 >= self._policy.max_job_steps:
+            return self._fail(record, f"too_many_steps: {why}", "failed")
+        self._actions.save(record.continued())
+        self._queue.publish(aid)
+        log.info("action continues in another step", extra={"action_id": aid, "why": why})
+        return ActionOutcome(aid, "continued", why)
+
+    def _fail_row(self, record: ActionRecord, error: str) -> ActionRecord:
+        """Close the row as failed and give back whatever its round reserved (exactly once)."""
+        if record.price:
+            reserved = self._users.apply_balance(record.user_id, record.reserve_key, 0).duplicate
+            if reserved:
+                self._users.apply_balance(record.user_id, record.release_key, record.price)
+        for _ in range(SAVE_ATTEMPTS):
+            current = self._actions.get(record.action_id) or record
+            if current.status.is_terminal:
+                return current
+            try:
+                return self._actions.save(current.failed(self._clock.now(), error))
+            except ConflictError:
+                continue
+        return record
+
+    def _fail(self, record: ActionRecord, error: str, user_key: str) -> ActionOutcome:
+        current = self._actions.get(record.action_id) or record
+        if current.status.is_terminal:
+            return ActionOutcome(record.action_id, "skipped", current.status.value)
+        if current.delivered or current.delivered_parts:
+            # The result (or part of it) reached the user: it is paid for, never refunded.
+            self._actions.save(current.completed(self._clock.now()))
+            return ActionOutcome(record.action_id, "completed", f"charged={current.price}")
+        self._fail_row(current, error)
+        log.info("action failed", extra={"action_id": record.action_id, "error": error})
+        text = action_say(self._lang(current.user_id), user_key)
+        try:
+            if current.status_message_id is not None:
+                self._chat.edit_text(current.chat_id, current.status_message_id, text)
+            else:
+                self._chat.send_text(current.chat_id, text)
+        except PortError:
+            pass
+        return ActionOutcome(record.action_id, "failed", error)
+
+    def _release_lease(self, aid: str) -> None:
+        record = self._actions.get(aid)
+        if record is None or record.status.is_terminal:
+            return
+        try:
+            self._actions.save(attrs.evolve(record, lease_until=0.0))
+        except (ConflictError, TransientFailure):
+            pass  # the lease simply runs out
