@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import re
 
-from domain.speaker_names import LABEL
+from domain.speaker_names import split_label
 
 _TURN_DASHES = ("—", "–")
 _SENTENCE_END = re.compile(r"(?<=[.!?…])\s+")
@@ -46,10 +46,8 @@ def _cut_long(unit: str, budget: int, dialogue: bool) -> list[str]:
     head = ""
     body = unit
     if dialogue and unit.startswith(_TURN_DASHES):
-        body = unit[1:].lstrip()
-        label = LABEL.match(body)
-        head = "— " + (body[: label.end()] if label else "")
-        body = body[label.end():] if label else body
+        label, body = split_label(unit[1:].lstrip())
+        head = "— " + label
     room = max(1, budget - len(head))
     parts: list[str] = []
     current = ""
@@ -103,7 +101,8 @@ def reduce_groups(texts: list[str], budget: int) -> list[list[int]]:
             groups.append([index])
             size = len(text)
     if len(groups) > 1 and len(groups[-1]) == 1:  # a lone last text joins the group before it
-        groups[-2] += groups.pop()
+        last = groups.pop()
+        groups[-1].extend(last)
     return groups
 
 

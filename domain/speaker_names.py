@@ -28,8 +28,21 @@ MAX_SPEAKERS = 20
 
 # "Speaker 3:" / "Спикер 3:" at the start of a turn's text (the label words the bot writes).
 LABEL = re.compile(r"^(?:Speaker|Спикер)\s*(\d{1,3})\s*:\s*", re.IGNORECASE)
+# Any "Name:" at the start of a turn (a name the user gave, up to three words).
+_ANY_LABEL = re.compile(r"^([^:\n—–]{1,40}):\s+")
 _PAIR = re.compile(r"^\s*(\d{1,2})\s*[=:—–-]\s*(.+?)\s*$")
 _TURN_DASHES = ("—", "–")
+
+
+def split_label(body: str) -> tuple[str, str]:
+    """A turn's text (after its dash) as (label with its colon and space, or "", the rest)."""
+    numbered = LABEL.match(body)
+    if numbered is not None:
+        return body[: numbered.end()], body[numbered.end():]
+    named = _ANY_LABEL.match(body)
+    if named is not None and len(named.group(1).split()) <= 3:
+        return body[: named.end()], body[named.end():]
+    return "", body
 
 
 def clean_name(text: str) -> str | None:

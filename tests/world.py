@@ -36,7 +36,6 @@ from ports.errors import TransientFailure
 from usecases.accept_media import job_id_for
 from usecases.accept_update import AcceptUpdate
 from usecases.formatting import FormattingChain
-from usecases.queue_work import QueueWork
 from usecases.inbound import (
     IncomingCallback,
     IncomingMessage,
@@ -45,6 +44,7 @@ from usecases.inbound import (
     Sender,
     SuccessfulPayment,
 )
+from usecases.queue_work import QueueWork
 from usecases.retrying import RetryingPort
 from usecases.services import BotServices
 from usecases.transcribe_job import TranscribeJob

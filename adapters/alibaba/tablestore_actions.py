@@ -24,12 +24,12 @@ from adapters.alibaba.tablestore_repositories import (
     _OPT_INT,
     _OPT_STR,
     _STR,
+    TablestoreRepositories,
     _ConditionFailed,
     _enum,
     _read,
     _Schema,
     _write,
-    TablestoreRepositories,
 )
 from domain.transcript_actions import ActionKind, ActionRecord, ActionStatus, SpeakerNames
 from ports.action_store import ActionStore
