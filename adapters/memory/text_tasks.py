@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
+from domain.speaker_names import split_label
 from ports.errors import PermanentFailure, TransientFailure
 from ports.text_tasks import TaskKind, TextTask, TextTasks
 
@@ -21,7 +22,8 @@ OFFLINE_NOTE = {
 }
 _SENTENCE = re.compile(r"(?<=[.!?…])\s+")
 _DECISION = re.compile(
-    r"\d|решил|договорил|надо|нужно|сделает|сделаю|до\s|срок|decid|agree|will\s|must|need|deadline|by\s",
+    r"\d|решил|договорил|надо|нужно|сделает|сделаю|подготов|напомн|позвон|завтра|до\s|срок|"
+    r"decid|agree|will\s|must|need|deadline|remind|tomorrow|call\s|by\s",
     re.IGNORECASE)
 
 
@@ -42,8 +44,18 @@ class OfflineTextTasks(TextTasks):
 
     def run_task(self, task: TextTask) -> str:
         if task.kind is TaskKind.TRANSLATE:
-            return f"{_note(task.target_language)}\n{task.text.strip()}"
+            return f"{_note(task.answer_language or task.target_language)}\n{task.text.strip()}"
         lines = [u for u in _units(task.text) if u not in OFFLINE_NOTE.values()]
+        if task.kind in (TaskKind.SUMMARY, TaskKind.SUMMARY_MERGE) and len(lines) == 1:
+            # One paragraph: its most informative (longest) sentences, in their order.
+            sentences = [s.strip() for s in _SENTENCE.split(lines[0]) if s.strip()]
+            budget = max(120, len(lines[0]) // 3)
+            chosen: set[int] = set()
+            for i in sorted(range(len(sentences)), key=lambda i: -len(sentences[i])):
+                if chosen and sum(len(sentences[j]) for j in chosen) + len(sentences[i]) > budget:
+                    continue
+                chosen.add(i)
+            return f"{_note(task.answer_language)}\n" + " ".join(sentences[i] for i in sorted(chosen))
         if task.kind in (TaskKind.SUMMARY, TaskKind.SUMMARY_MERGE):
             firsts = [_first_sentence(u) for u in lines]
             budget = max(200, len(task.text) // 5)
@@ -55,7 +67,8 @@ class OfflineTextTasks(TextTasks):
                 picked.append(sentence.lstrip("—– ").strip())
             return f"{_note(task.answer_language)}\n" + " ".join(picked)
         sentences = [s.lstrip("—–• ").strip() for u in lines for s in _SENTENCE.split(u)]
-        items = [s for s in sentences if _DECISION.search(s)][:12] or sentences[:3]
+        # A label's number is not a figure: "Спикер 1: Привет." is no decision.
+        items = [s for s in sentences if _DECISION.search(split_label(s)[1])][:12] or sentences[:3]
         return f"{_note(task.answer_language)}\n" + "\n".join(f"• {s}" for s in items)
 
 
