@@ -175,6 +175,12 @@ def load_policy(env: Mapping[str, str]) -> Policy:
         max_job_steps=max(1, _int(env, "MAX_JOB_STEPS", d.max_job_steps)),
         llm_concurrency=max(1, _int(env, "LLM_CONCURRENCY", d.llm_concurrency)),
         max_active_jobs_per_user=max(1, _int(env, "MAX_ACTIVE_JOBS_PER_USER", d.max_active_jobs_per_user)),
+        summary_minutes_per_hour=max(0.0, _float(env, "SUMMARY_MINUTES_PER_HOUR", d.summary_minutes_per_hour)),
+        key_points_minutes_per_hour=max(0.0, _float(env, "KEY_POINTS_MINUTES_PER_HOUR",
+                                                    d.key_points_minutes_per_hour)),
+        translation_minutes_per_hour=max(0.0, _float(env, "TRANSLATION_MINUTES_PER_HOUR",
+                                                     d.translation_minutes_per_hour)),
+        action_piece_chars=max(500, _int(env, "ACTION_PIECE_CHARS", d.action_piece_chars)),
     )
 
 

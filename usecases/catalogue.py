@@ -32,7 +32,11 @@ RU: dict[str, str] = {
         "/balance — баланс\n/trial — заявка на {trial:plural:# пробную минуту|# пробные минуты|# пробных минут}\n/buy_minutes — пакеты минут\n"
         "/settings — настройки\n/code — моноширинный шрифт\n/yo — буква ё\n/output — длинный текст: авто, файл или сообщения\n"
         "/dialogue — режим диалога (по спикерам)\n/speakers — подписи спикеров\n/language — язык распознавания и интерфейса\n\n"
-        "Под каждым текстом есть кнопки .txt, .srt и .vtt — текст с метками времени и субтитры."
+        "Под каждым текстом есть кнопки .txt, .srt и .vtt — текст с метками времени и субтитры, "
+        "и действия: 📝 Кратко, 📌 Главное и задачи (решения и кто что делает), 🌐 Перевод, "
+        "в режиме диалога — 👥 Имена спикеров (ответьте именем на каждый вопрос или строкой 1=Анна, 2=Борис). "
+        "Кратко, главное и перевод стоят долю минуты за каждый начатый час записи (округляется до минуты); "
+        "повторное нажатие бесплатно."
     ),
     "balance": "💰 Ваш баланс: {minutes} мин.",
     "unknown_command": "Неизвестная команда. Используйте /help для справки.",
@@ -253,7 +257,11 @@ EN: dict[str, str] = {
         "/balance — balance\n/trial — request {trial:plural:# trial minute|# trial minutes}\n/buy_minutes — minute packages\n"
         "/settings — settings\n/code — monospace\n/yo — the letter ё\n/output — long text: auto, file or messages\n"
         "/dialogue — dialogue mode (by speaker)\n/speakers — speaker labels\n/language — recognition and interface language\n\n"
-        "Under every transcript there are .txt, .srt and .vtt buttons: the text with timestamps and subtitles."
+        "Under every transcript there are .txt, .srt and .vtt buttons: the text with timestamps and subtitles, "
+        "and actions: 📝 Summary, 📌 Key points & tasks (decisions, who does what), 🌐 Translate, and in "
+        "dialogue mode 👥 Name speakers (answer each question with a name, or send one line 1=Anna, 2=Boris). "
+        "Summary, key points and translation cost a fraction of a minute per started hour of audio (rounded "
+        "up to a minute); pressing again is free."
     ),
     "balance": "💰 Your balance: {minutes} min.",
     "unknown_command": "Unknown command. See /help.",
