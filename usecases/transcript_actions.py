@@ -78,6 +78,8 @@ _MAP_TASK = {ActionKind.SUMMARY: TaskKind.SUMMARY, ActionKind.KEY_POINTS: TaskKi
 _MERGE_TASK = {ActionKind.SUMMARY: TaskKind.SUMMARY_MERGE, ActionKind.KEY_POINTS: TaskKind.KEY_POINTS_MERGE}
 _LABEL_WORD = {"ru": "Спикер", "en": "Speaker"}
 SAVE_ATTEMPTS = 5
+# A text message is taken for a speaker's name only this long after the bot asked.
+NAMES_REPLY_WINDOW_S = 3600.0
 
 
 def label_word(lang: str) -> str:
@@ -114,9 +116,10 @@ class ActionOutcome:
 class _Unfaithful(Exception):
     """Both tries of one step gave answers the guards refused (or no model answered at all)."""
 
-    def __init__(self, reason: str, *, refused: bool) -> None:
+    def __init__(self, reason: str, *, refused: bool, user_key: str | None = None) -> None:
         super().__init__(reason)
         self.refused = refused
+        self.user_key = user_key or ("unfaithful" if refused else "failed")
 
 
 def job_segments(job: Job) -> list[dict[str, Any]]:
@@ -267,6 +270,10 @@ class TranscriptActions:
         asking = self._actions.asking(user_id)
         if asking is None or asking.asked is None:
             return None
+        if self._clock.now() - asking.updated_at > NAMES_REPLY_WINDOW_S:
+            # A question left unanswered for long: this message is something else.
+            self._put_names(asking.job_id, lambda n: attrs.evolve(n, asked=None))
+            return None
         job = self._jobs.get(asking.job_id)
         if job is None or not job.result_text:
             self._put_names(asking.job_id, lambda n: attrs.evolve(n, asked=None))
@@ -341,7 +348,7 @@ class TranscriptActions:
         except StepInterrupted as exc:
             return self._continue(aid, str(exc))
         except _Unfaithful as exc:
-            return self._fail(self._actions.get(aid) or record, str(exc), "unfaithful" if exc.refused else "failed")
+            return self._fail(self._actions.get(aid) or record, str(exc), exc.user_key)
         except TransientFailure:
             self._release_lease(aid)
             raise
@@ -363,7 +370,13 @@ class TranscriptActions:
     def _run(self, record: ActionRecord, lang: str, deadline: Deadline) -> ActionOutcome:
         job = self._jobs.get(record.job_id)
         if job is None or not job.result_text:
-            raise _Unfaithful("the transcript is gone", refused=False)
+            raise _Unfaithful("the transcript is gone", refused=False, user_key="unavailable")
+        if record.price and not record.delivered:
+            # The press reserved it; a press that died between creating the row and reserving
+            # did not. The same key makes this a no-op in the first case.
+            change = self._users.apply_balance(record.user_id, record.reserve_key, -record.price)
+            if change.insufficient:
+                raise _Unfaithful("insufficient balance", refused=False, user_key="failed")
         if record.result_text is None:
             record = self._compute(record, job, lang, deadline)
         if not record.delivered:

@@ -318,3 +318,26 @@ def test_interface_language_is_the_summary_language(world, language):
     assert last_text(world).startswith("📝 Summary\n\n[offline sample: no language model connected]")
     assert world.text_primary.tasks[-1] == TextTask(TaskKind.SUMMARY, PLAIN_TEXT, answer_language="en",
                                                     target_language=None, dialogue=False)
+
+
+def test_a_question_about_names_left_unanswered_for_an_hour_is_dropped(world):
+    job = dialogue_job(world)
+    world.press(f"act:{job.job_id}:names")
+    world.clock.advance(3601)
+    assert world.text("Анна") == "hint"
+    assert world.actions_store.asking(USER) is None
+    assert world.actions_store.names(job.job_id).names == {}
+
+
+def test_a_press_that_died_before_reserving_is_reserved_by_the_worker(world):
+    from domain.transcript_actions import ActionKind, ActionRecord
+
+    job = delivered_job(world)
+    before = world.balance()
+    # The row was created, then the webhook died: no reservation, no queue message.
+    world.actions_store.create(ActionRecord(f"act.sum.{JOB}", JOB, USER, USER, ActionKind.SUMMARY, 1,
+                                            world.clock.now()))
+    assert world.press(f"act:{job.job_id}:sum") == "act:sum:busy"  # the next press sends it on its way
+    world.drain()
+    assert world.balance() == before - 1
+    assert world.actions_store.get(f"act.sum.{JOB}").status is ActionStatus.COMPLETED
