@@ -78,6 +78,10 @@ _MAP_TASK = {ActionKind.SUMMARY: TaskKind.SUMMARY, ActionKind.KEY_POINTS: TaskKi
 _MERGE_TASK = {ActionKind.SUMMARY: TaskKind.SUMMARY_MERGE, ActionKind.KEY_POINTS: TaskKind.KEY_POINTS_MERGE}
 _LABEL_WORD = {"ru": "Спикер", "en": "Speaker"}
 SAVE_ATTEMPTS = 5
+# The sweeper (``sweep``): an unfinished action quiet this long is published again; one not
+# finished this long after its press is failed with a refund (a 4-hour summary takes minutes).
+QUIET_BEFORE_REPUBLISH_S = 900.0
+ABANDONED_AFTER_S = 6 * 3600.0
 # A text message is taken for a speaker's name only this long after the bot asked.
 NAMES_REPLY_WINDOW_S = 3600.0
 
@@ -354,6 +358,27 @@ class TranscriptActions:
             raise
         except PermanentFailure as exc:
             return self._fail(self._actions.get(aid) or record, str(exc), "failed")
+
+    def sweep(self) -> dict[str, int]:
+        """No action stays unfinished for ever (the report timer runs this with the job sweeper).
+
+        A row a worker holds (live lease) is left alone. A row nobody finished within
+        ``ABANDONED_AFTER_S`` of the press is failed with a full refund, and its user told. Any
+        other unfinished row quiet for ``QUIET_BEFORE_REPUBLISH_S`` (its message lost, or its
+        worker died) is published again: the worker skips a row that is leased or finished, so a
+        duplicate message costs nothing.
+        """
+        now = self._clock.now()
+        republished = failed = 0
+        for record in list(self._actions.scan()):
+            if record.status.is_terminal or record.is_leased(now):
+                continue
+            if now - record.created_at > ABANDONED_AFTER_S:
+                failed += self.give_up(record.action_id, "abandoned").status == "failed"
+            elif now - max(record.created_at, record.lease_until) > QUIET_BEFORE_REPUBLISH_S:
+                self._queue.publish(record.action_id)
+                republished += 1
+        return {"republished": republished, "failed": failed}
 
     def give_up(self, aid: str, reason: str = "delivery_exhausted") -> ActionOutcome:
         record = self._actions.get(aid)

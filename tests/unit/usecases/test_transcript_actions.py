@@ -341,3 +341,23 @@ def test_a_press_that_died_before_reserving_is_reserved_by_the_worker(world):
     world.drain()
     assert world.balance() == before - 1
     assert world.actions_store.get(f"act.sum.{JOB}").status is ActionStatus.COMPLETED
+
+
+def test_the_sweeper_republishes_a_lost_action_and_refunds_an_abandoned_one(world):
+    job = delivered_job(world)
+    before = world.balance()
+    world.press(f"act:{job.job_id}:sum")
+    world.queue.receive()  # the message is lost: taken and never acknowledged nor released
+    world.clock.advance(60)
+    assert world.actions.sweep() == {"republished": 0, "failed": 0}  # too early to tell
+    world.clock.advance(900)
+    assert world.actions.sweep() == {"republished": 1, "failed": 0}
+    world.drain()
+    assert world.actions_store.get(f"act.sum.{JOB}").status is ActionStatus.COMPLETED
+
+    world.press(f"act:{job.job_id}:pts")
+    world.queue.receive()
+    world.clock.advance(6 * 3600 + 1)
+    assert world.actions.sweep() == {"republished": 0, "failed": 1}
+    assert last_text(world).startswith("Не получилось: сервис обработки текста недоступен.")
+    assert world.balance() == before - 1  # the summary kept, the key points refunded
