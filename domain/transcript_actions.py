@@ -164,6 +164,9 @@ class SpeakerNames:
     speakers: tuple[str, ...] = ()
     asked: str | None = None
     updated_at: float = 0.0
+    # The transcript message whose button asked for the names: edited in place with them when
+    # the named transcript still fits one message.
+    message_id: int | None = None
     version: int = 0
 
     @property

@@ -258,7 +258,8 @@ class AcceptUpdate:
             elif data.startswith("export:"):
                 route, answer = self._exports.press(user.user_id, lang, data, callback.chat_id)
             elif data.startswith(ACTIONS_PREFIX) and self._actions is not None:
-                route, answer = self._actions.press(user.user_id, lang, data, callback.chat_id)
+                route, answer = self._actions.press(user.user_id, lang, data, callback.chat_id,
+                                                    callback.message_id)
             return route
         finally:
             self._answer(callback, answer)

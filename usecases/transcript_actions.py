@@ -6,8 +6,10 @@ Webhook side (``press``, ``reply``):
 - Only the user whose job it is may act on it, and only once the job completed with text (the
   export buttons' rule); anyone else gets "no longer available" on the button.
 - **Named speakers** (free): the bot asks for each speaker's name in turn (one reply each), or
-  takes one line ``1=Anna, 2=Boris``; the names are stored with the transcript, the transcript
-  is sent again with them, and the exports and every later summary or translation use them.
+  takes one line ``1=Anna, 2=Boris``; the names are stored with the transcript; the transcript
+  message the button was under is edited to read with them (or, when the transcript took several
+  messages or a file, it is sent again with them), and the exports and every later summary or
+  translation use them.
 - **Summary, key points, translation**: a second press of a request that completed sends the
   stored result again, free; one still running just says so. Otherwise the row is created (or a
   failed one gets a new round), the policy's price (``domain.transcript_actions.action_price``)
@@ -48,7 +50,7 @@ from domain.speaker_names import (
     speaker_label,
     turn_speakers,
 )
-from domain.splitting import split_message
+from domain.splitting import escape_html, split_code_message, split_message
 from domain.transcript_actions import (
     ActionKind,
     ActionRecord,
@@ -58,7 +60,7 @@ from domain.transcript_actions import (
     action_price,
 )
 from ports.action_store import ActionStore
-from ports.chat import Button, Chat, Keyboard
+from ports.chat import Button, Chat, EditOutcome, Keyboard
 from ports.clock import Clock
 from ports.errors import ConflictError, OutcomeUnknown, PermanentFailure, PortError, TransientFailure
 from ports.job_queue import JobQueue
@@ -165,8 +167,10 @@ class TranscriptActions:
         self._languages = tuple(translation_languages)
 
     # ================================================================= webhook: the buttons
-    def press(self, presser_id: int, lang: str, data: str, chat_id: int | None) -> tuple[str, str]:
-        """Handle ``act:<job>:<kind>[:<language>]``; returns (route, text for the button's answer)."""
+    def press(self, presser_id: int, lang: str, data: str, chat_id: int | None,
+              message_id: int | None = None) -> tuple[str, str]:
+        """Handle ``act:<job>:<kind>[:<language>]`` pressed under ``message_id``; returns (route,
+        text for the button's answer)."""
         parts = data.split(":")
         if len(parts) not in (3, 4) or parts[2] not in _KINDS or chat_id is None:
             return "ignored", ""
@@ -176,7 +180,7 @@ class TranscriptActions:
         if job is None or job.user_id != presser_id or job.status is not JobStatus.COMPLETED or not job.result_text:
             return "act:unavailable", action_say(lang, "unavailable")
         if kind is ActionKind.NAMES:
-            return self._ask_names(job, chat_id, lang), ""
+            return self._ask_names(job, chat_id, lang, message_id), ""
         if kind is ActionKind.TRANSLATE and target is None:
             self._chat.send_text(chat_id, action_say(lang, "pick_language"),
                                  keyboard=self._language_keyboard(job_id, lang))
@@ -238,7 +242,7 @@ class TranscriptActions:
         return f"{route}:queued", ""
 
     # ================================================================= webhook: named speakers
-    def _ask_names(self, job: Job, chat_id: int, lang: str) -> str:
+    def _ask_names(self, job: Job, chat_id: int, lang: str, message_id: int | None) -> str:
         speakers = speakers_of(job) if job.result_mode == "dialogue" else ()
         if not speakers:
             self._chat.send_text(chat_id, action_say(lang, "names_only_dialogue"))
@@ -247,7 +251,8 @@ class TranscriptActions:
             if other is not None and other.job_id != job.job_id:
                 self._put_names(other.job_id, lambda n: attrs.evolve(n, asked=None))
         stored = self._put_names(job.job_id, lambda n: attrs.evolve(
-            n, speakers=speakers, asked=speakers[0], updated_at=self._clock.now()), user_id=job.user_id)
+            n, speakers=speakers, asked=speakers[0], updated_at=self._clock.now(), message_id=message_id),
+            user_id=job.user_id)
         first = speaker_label(speakers[0], {}, label_word(lang))
         self._chat.send_text(chat_id, action_say(lang, "names_ask", label=first,
                                                  example=self._example(stored.speakers, lang)))
@@ -309,12 +314,24 @@ class TranscriptActions:
     def _names_done(self, job: Job, names: SpeakerNames, chat_id: int, lang: str) -> str:
         shown = ", ".join(f"{speaker_label(s, {}, label_word(lang))} → {names.names[s]}"
                           for s in names.speakers if s in names.names)
-        self._chat.send_text(chat_id, action_say(lang, "names_done", names=shown or "—"))
         text = named_transcript(job, names.names, lang)
-        parts = split_message(text, self._policy.message_limit)
+        user = self._users.get(job.user_id)
+        code = bool(user and user.settings.use_code)
+        keyboard = self._transcript_keyboard(job, lang)
+        shown_text = f"<code>{escape_html(text)}</code>" if code else text
+        if names.message_id is not None and len(shown_text) <= self._policy.edit_limit:
+            # The transcript was one message (the button was under it): it now reads with names.
+            outcome = self._chat.edit_text(chat_id, names.message_id, shown_text, html=code, keyboard=keyboard)
+            if outcome in (EditOutcome.EDITED, EditOutcome.NOT_MODIFIED):
+                self._chat.send_text(chat_id, action_say(lang, "names_done", names=shown or "—"))
+                return "act:names:saved"
+        self._chat.send_text(chat_id, action_say(lang, "names_done", names=shown or "—"))
+        if code:
+            parts = [f"<code>{escape_html(p)}</code>" for p in split_code_message(text, self._policy.message_limit)]
+        else:
+            parts = list(split_message(text, self._policy.message_limit))
         for i, part in enumerate(parts):
-            keyboard = self._transcript_keyboard(job, lang) if i == len(parts) - 1 else None
-            self._chat.send_text(chat_id, part, keyboard=keyboard)
+            self._chat.send_text(chat_id, part, html=code, keyboard=keyboard if i == len(parts) - 1 else None)
         return "act:names:saved"
 
     def _transcript_keyboard(self, job: Job, lang: str) -> Keyboard:

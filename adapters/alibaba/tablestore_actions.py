@@ -52,7 +52,7 @@ def _names_row(names: SpeakerNames) -> list[tuple[str, Any]]:
     return [("job_id", names.job_id), ("user_id", names.user_id),
             ("names", json.dumps(names.names, ensure_ascii=False, sort_keys=True)),
             ("speakers", json.dumps(list(names.speakers))), ("asked", names.asked),
-            ("updated_at", float(names.updated_at)), ("version", names.version)]
+            ("updated_at", float(names.updated_at)), ("message_id", names.message_id), ("version", names.version)]
 
 
 def _names_from(row: dict[str, Any]) -> SpeakerNames:
@@ -65,7 +65,9 @@ def _names_from(row: dict[str, Any]) -> SpeakerNames:
                         names={str(k): str(v) for k, v in mapping.items()} if isinstance(mapping, dict) else {},
                         speakers=tuple(str(s) for s in speakers) if isinstance(speakers, list) else (),
                         asked=None if row.get("asked") is None else str(row.get("asked")),
-                        updated_at=float(row.get("updated_at", 0.0)), version=int(row.get("version", 0)))
+                        updated_at=float(row.get("updated_at", 0.0)),
+                        message_id=None if row.get("message_id") is None else int(row.get("message_id")),
+                        version=int(row.get("version", 0)))
 
 
 class TablestoreActionStore(ActionStore):

@@ -361,3 +361,28 @@ def test_the_sweeper_republishes_a_lost_action_and_refunds_an_abandoned_one(worl
     assert world.actions.sweep() == {"republished": 0, "failed": 1}
     assert last_text(world).startswith("Не получилось: сервис обработки текста недоступен.")
     assert world.balance() == before - 1  # the summary kept, the key points refunded
+
+
+def test_a_one_message_transcript_is_edited_in_place_with_the_names(world):
+    job = dialogue_job(world)
+    shown = world.chat.send_text(USER, DIALOGUE_TEXT)  # the delivered transcript, buttons under it
+    world.press(f"act:{job.job_id}:names", message_id=shown)
+    world.text("1=Анна, 2=Борис")
+    assert world.chat.messages[(USER, shown)] == (
+        "— Анна: Доброе утро. Обсудим запуск в марте.\n— Борис: Да. Я подготовлю смету до пятницы.\n"
+        "— Анна: Хорошо, решили: бюджет 2 миллиона.")
+    edit = [e for e in world.chat.events if e.kind == "edit"][-1]
+    assert edit.message_id == shown and edit.keyboard[0][0].data == f"export:{JOB}:txt"
+    assert last_text(world).startswith("👥 Имена сохранены")
+    assert world.texts(USER).count(world.chat.messages[(USER, shown)]) == 1  # not sent a second time
+
+
+def test_a_monospace_transcript_stays_monospace_with_the_names(world):
+    job = dialogue_job(world)
+    user = world.users.get(USER)
+    world.users.save(attrs.evolve(user, settings=attrs.evolve(user.settings, use_code=True)))
+    shown = world.chat.send_text(USER, f"<code>{DIALOGUE_TEXT}</code>", html=True)
+    world.press(f"act:{job.job_id}:names", message_id=shown)
+    world.text("1=Анна & Co, 2=Борис")
+    assert world.chat.messages[(USER, shown)].startswith("<code>— Анна &amp; Co: Доброе утро.")
+    assert [e for e in world.chat.events if e.kind == "edit"][-1].html is True
