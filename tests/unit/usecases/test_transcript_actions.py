@@ -386,3 +386,16 @@ def test_a_monospace_transcript_stays_monospace_with_the_names(world):
     world.text("1=Анна & Co, 2=Борис")
     assert world.chat.messages[(USER, shown)].startswith("<code>— Анна &amp; Co: Доброе утро.")
     assert [e for e in world.chat.events if e.kind == "edit"][-1].html is True
+
+
+def test_both_languages_have_the_same_action_texts_and_placeholders():
+    import string
+
+    from usecases.action_texts import EN, RU
+
+    def placeholders(text: str) -> set[str]:
+        return {name for _, name, _, _ in string.Formatter().parse(text) if name}
+
+    assert RU.keys() == EN.keys()
+    for key in RU:
+        assert placeholders(RU[key]) == placeholders(EN[key]), key
