@@ -183,18 +183,20 @@ class TranscriptActions:
             return self._ask_names(job, chat_id, lang, message_id), ""
         if kind is ActionKind.TRANSLATE and target is None:
             self._chat.send_text(chat_id, action_say(lang, "pick_language"),
-                                 keyboard=self._language_keyboard(job_id, lang))
+                                 keyboard=self._language_keyboard(job, lang))
             return "act:tr:pick", ""
-        if kind is ActionKind.TRANSLATE and target not in self._targets(lang):
+        if kind is ActionKind.TRANSLATE and target not in self._targets(lang, job):
             return "ignored", ""
         return self._request(job, kind, target, chat_id, lang)
 
-    def _targets(self, lang: str) -> tuple[str, ...]:
-        return tuple(dict.fromkeys((lang, *self._languages)))
+    def _targets(self, lang: str, job: Job) -> tuple[str, ...]:
+        """The interface language first, then the short list; never the transcript's own language."""
+        return tuple(c for c in dict.fromkeys((lang, *self._languages)) if c != job.result_language)
 
-    def _language_keyboard(self, job_id: str, lang: str) -> Keyboard:
+    def _language_keyboard(self, job: Job, lang: str) -> Keyboard:
+        job_id = job.job_id
         buttons = [Button(language_name(lang, code), f"{CALLBACK_PREFIX}{job_id}:{ActionKind.TRANSLATE.value}:{code}")
-                   for code in self._targets(lang)]
+                   for code in self._targets(lang, job)]
         return tuple(tuple(buttons[i:i + 3]) for i in range(0, len(buttons), 3))
 
     def _request(self, job: Job, kind: ActionKind, target: str | None, chat_id: int,

@@ -399,3 +399,13 @@ def test_both_languages_have_the_same_action_texts_and_placeholders():
     assert RU.keys() == EN.keys()
     for key in RU:
         assert placeholders(RU[key]) == placeholders(EN[key]), key
+
+
+def test_the_transcripts_own_language_is_not_offered(world):
+    job = dialogue_job(world)
+    world.jobs.save(attrs.evolve(world.jobs.get(job.job_id), result_language="ru"))
+    world.press(f"act:{job.job_id}:tr")
+    picker = [e for e in world.chat.events if e.keyboard][-1]
+    codes = [b.data.rsplit(":", 1)[1] for row in picker.keyboard for b in row]
+    assert codes == ["en", "uk", "de", "es", "fr", "it", "zh"]
+    assert world.press(f"act:{job.job_id}:tr:ru") == "ignored"
