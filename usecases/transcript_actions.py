@@ -19,7 +19,7 @@ Webhook side (``press``, ``reply``):
 Worker side (``__call__``, one bounded step like ``TranscribeJob``):
 - claim the row (a lease; a live lease elsewhere → ``JobBusy``, the queue delivers it again);
 - map: the transcript (labelled with the speakers' names) is cut by ``plan_pieces`` and each
-  piece is asked for once; reduce: partial summaries are merged in rounds; every answer is
+  piece is asked for once (``policy.llm_concurrency`` at a time); reduce: partial summaries are merged in rounds; every answer is
   checkpointed on the row under its step key before the next call, so a crash or a continued
   step repeats no paid call; no call starts after the step's deadline (the row is queued again);
 - guard: every answer passes ``domain.answer_checks`` or is asked once more of the other model
@@ -33,7 +33,9 @@ from __future__ import annotations
 import functools
 import json
 import logging
+import threading
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from typing import Any
 
 import attrs
@@ -441,13 +443,24 @@ class TranscriptActions:
         translate = record.kind is ActionKind.TRANSLATE
         pieces = plan_pieces(source, dialogue=dialogue, budget=budget, whole_turns=translate)
         holder = {"record": record}
+        lock = threading.Lock()  # one versioned write of the row at a time
 
         def checkpoint(key: str, text: str, model: str) -> None:
-            current = holder["record"]
-            holder["record"] = self._actions.save(attrs.evolve(current.with_step(key, text), model=model))
+            with lock:
+                current = holder["record"]
+                try:
+                    holder["record"] = self._actions.save(attrs.evolve(current.with_step(key, text), model=model))
+                except ConflictError:
+                    # The row moved since this step last wrote it (a write whose answer was lost):
+                    # add this answer to the row as stored, unless the action was closed meanwhile.
+                    fresh = self._actions.get(current.action_id)
+                    if fresh is None or fresh.status is not ActionStatus.RUNNING:
+                        raise
+                    holder["record"] = self._actions.save(attrs.evolve(fresh.with_step(key, text), model=model))
 
         def ask(key: str, task: TextTask, problem: Callable[[str], str | None]) -> str:
-            done = holder["record"].step_results
+            with lock:
+                done = holder["record"].step_results
             if key in done:
                 return done[key]
             if deadline.expired():
@@ -456,18 +469,20 @@ class TranscriptActions:
             checkpoint(key, answer, model)
             return answer
 
-        results = []
-        for index, piece in enumerate(pieces):
+        def map_piece(index: int) -> str:
+            piece = pieces[index]
             task = TextTask(_MAP_TASK[record.kind], piece, answer_language=lang,
                             target_language=record.target_language, dialogue=dialogue,
                             part=index + 1, parts=len(pieces))
             if translate:
-                def problem(answer: str, piece: str = piece) -> str | None:
+                def problem(answer: str) -> str | None:
                     return translation_problem(piece, answer, dialogue=dialogue)
             else:
-                def problem(answer: str, piece: str = piece) -> str | None:
+                def problem(answer: str) -> str | None:
                     return summary_problem(piece, answer, speakers=known)
-            results.append(ask(map_key(index), task, problem))
+            return ask(map_key(index), task, problem)
+
+        results = self._map(map_piece, len(pieces))
         if translate:
             result = ("\n" if dialogue else "\n\n").join(r.strip() for r in results)
             whole = translation_problem(source, result, dialogue=dialogue)
@@ -477,6 +492,30 @@ class TranscriptActions:
             result = self._reduce(record.kind, results, lang, known, ask)
         record = holder["record"]
         return self._actions.save(attrs.evolve(record, result_text=result))
+
+    def _map(self, run: Callable[[int], str], count: int) -> list[str]:
+        """``run`` over every piece, ``policy.llm_concurrency`` at a time, results in order.
+
+        After a failure no further piece is started; the calls under way finish and are
+        checkpointed (paid for once); then the failure (or the step's end) is raised."""
+        out: dict[int, str] = {}
+        failure: BaseException | None = None
+        workers = max(1, min(self._policy.llm_concurrency, count))
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="action") as pool:
+            futures = {pool.submit(run, i): i for i in range(count)}
+            for future in as_completed(futures):
+                if future.cancelled():
+                    continue
+                try:
+                    out[futures[future]] = future.result()
+                except BaseException as exc:  # noqa: BLE001 - re-raised below, once all are done
+                    if failure is None or isinstance(failure, StepInterrupted):
+                        failure = exc
+                    for waiting in futures:  # start no new paid call; those under way finish
+                        waiting.cancel()
+        if failure is not None:
+            raise failure
+        return [out[i] for i in range(count)]
 
     def _reduce(self, kind: ActionKind, texts: list[str], lang: str, known: frozenset[str],
                 ask: Callable[[str, TextTask, Callable[[str], str | None]], str]) -> str:

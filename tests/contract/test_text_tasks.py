@@ -205,7 +205,7 @@ def test_a_four_hour_dialogue_over_http_pays_each_piece_once_despite_a_crash(wor
             gemini.close()
         assert gm.requests == []  # Qwen answered everything; Gemini was never needed
     record = world.actions_store.get(f"act.sum.{'e' * 32}")
-    assert record.status is ActionStatus.COMPLETED and record.steps >= 3
+    assert record.status is ActionStatus.COMPLETED and record.steps >= 2
     users = [c.body["input"]["messages"][1]["content"] for c in server.calls("llm")]
     pieces = [u for u in users if u.startswith("— ")]
     assert 10 <= len(saves["died"]) < len(pieces) / 2  # the crash came mid-way, answers on the row
