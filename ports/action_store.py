@@ -43,4 +43,6 @@ class ActionStore(Protocol):
 
     @abstractmethod
     def forget_user(self, user_id: int) -> int:
-        """Delete every action row and speaker names of ``user_id`` (``/forget``); how many."""
+        """Delete ``user_id``'s finished action rows (completed or failed) and speaker names
+        (``/forget``); how many. A row still queued or running is kept: it finishes and settles
+        (its reservation is never stranded), and the next ``/forget`` deletes it."""

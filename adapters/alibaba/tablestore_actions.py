@@ -125,7 +125,10 @@ class TablestoreActionStore(ActionStore):
     def forget_user(self, user_id: int) -> int:
         deleted = 0
         user_filter = self._t.column_filter("user_id", int(user_id), "EQUAL")
-        for key, _ in list(self._t.scan(TABLE, user_filter, columns=["user_id"])):
+        for key, row in list(self._t.scan(TABLE, user_filter, columns=["user_id", "status"])):
+            if key.startswith("act.") and row.get("status") not in (ActionStatus.COMPLETED.value,
+                                                                     ActionStatus.FAILED.value):
+                continue  # still running: it settles first (ports.action_store)
             self._t.delete(TABLE, key)
             deleted += 0 if key.startswith("asking.") else 1
         return deleted

@@ -81,7 +81,7 @@ class InMemoryActionStore(ActionStore):
     def forget_user(self, user_id: int) -> int:
         with self._lock:
             self._maybe_fail()
-            rows = [k for k, r in self._rows.items() if r.user_id == user_id]
+            rows = [k for k, r in self._rows.items() if r.user_id == user_id and r.status.is_terminal]
             names = [k for k, n in self._names.items() if n.user_id == user_id]
             for key in rows:
                 del self._rows[key]

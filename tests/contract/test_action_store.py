@@ -76,12 +76,15 @@ def test_speaker_names_are_versioned_and_found_while_asked(store):
     assert store.asking(7) is None
 
 
-def test_forget_deletes_a_users_rows_and_names_only(store):
-    store.create(record(user=7))
-    store.create(record(kind=ActionKind.TRANSLATE, target_language="de", user=7))
-    store.create(record(job="d" * 32, user=9))
+def test_forget_deletes_a_users_finished_rows_and_names_only(store):
+    done = record(user=7, status=ActionStatus.COMPLETED)
+    store.create(done)
+    store.create(record(kind=ActionKind.TRANSLATE, target_language="de", user=7, status=ActionStatus.FAILED))
+    running = record(kind=ActionKind.KEY_POINTS, user=7, status=ActionStatus.RUNNING)
+    store.create(running)
+    store.create(record(job="d" * 32, user=9, status=ActionStatus.COMPLETED))
     store.put_names(SpeakerNames("a" * 32, 7, {"1": "Анна"}, ("1",), asked="1"))
     assert store.forget_user(7) == 3
-    assert [r.user_id for r in store.scan()] == [9]
+    assert sorted(r.action_id for r in store.scan()) == sorted([running.action_id, "act.sum." + "d" * 32])
     assert store.names("a" * 32) is None and store.asking(7) is None
     assert store.forget_user(7) == 0

@@ -409,3 +409,16 @@ def test_the_transcripts_own_language_is_not_offered(world):
     codes = [b.data.rsplit(":", 1)[1] for row in picker.keyboard for b in row]
     assert codes == ["en", "uk", "de", "es", "fr", "it", "zh"]
     assert world.press(f"act:{job.job_id}:tr:ru") == "ignored"
+
+
+def test_forget_while_an_action_runs_lets_it_settle_first(world):
+    job = delivered_job(world)
+    before = world.balance()
+    world.press(f"act:{job.job_id}:sum")
+    world.text("/forget")  # the transcript's text is cleared; the queued action is kept
+    world.drain()
+    record = world.actions_store.get(f"act.sum.{JOB}")
+    assert record.status is ActionStatus.FAILED  # its transcript is gone: refunded
+    assert world.balance() == before
+    world.text("/forget")
+    assert world.actions_store.get(f"act.sum.{JOB}") is None
