@@ -27,8 +27,8 @@ class LongTextMode(enum.Enum):
     FILE = "file"
 
 
-# Version of ``UserSettings.to_dict``: 2 since ``LongTextMode.AUTO`` (see ``from_dict``).
-SETTINGS_SCHEMA = 2
+# The interface languages of the bot's own messages.
+UI_LANGUAGES = ("ru", "en")
 
 
 @attrs.frozen
@@ -42,45 +42,8 @@ class UserSettings:
     speaker_labels: bool = False
     # ``None`` means auto-detect; otherwise an ISO code such as "ru".
     language: str | None = None
-    # Interface language of the bot's own messages.
+    # Interface language of the bot's own messages (one of ``UI_LANGUAGES``).
     ui_language: str = "ru"
-
-    def to_dict(self) -> dict[str, object]:
-        return {
-            "use_code": self.use_code,
-            "use_yo": self.use_yo,
-            "long_text": self.long_text.value,
-            "dialogue": self.dialogue,
-            "speaker_labels": self.speaker_labels,
-            "language": self.language,
-            "ui_language": self.ui_language,
-            "schema": SETTINGS_SCHEMA,
-        }
-
-    @classmethod
-    def from_dict(cls, data: dict[str, object] | None) -> UserSettings:
-        data = data or {}
-        default = cls()
-
-        def flag(key: str, fallback: bool) -> bool:
-            value = data.get(key, fallback)
-            return value if isinstance(value, bool) else fallback
-
-        long_text = data.get("long_text", default.long_text.value)
-        if long_text == LongTextMode.SPLIT.value and data.get("schema", 1) == 1:
-            # Written before AUTO existed, when "split" was everyone's default: not a choice.
-            long_text = LongTextMode.AUTO.value
-        language = data.get("language")
-        ui = data.get("ui_language", default.ui_language)
-        return cls(
-            use_code=flag("use_code", default.use_code),
-            use_yo=flag("use_yo", default.use_yo),
-            long_text=LongTextMode(long_text) if long_text in ("auto", "split", "file") else default.long_text,
-            dialogue=flag("dialogue", default.dialogue),
-            speaker_labels=flag("speaker_labels", default.speaker_labels),
-            language=language if isinstance(language, str) and language else None,
-            ui_language=ui if ui in ("ru", "en") else default.ui_language,
-        )
 
 
 @attrs.frozen

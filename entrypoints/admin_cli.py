@@ -31,7 +31,6 @@ from entrypoints.settings import (
 )
 
 ALLOWED_UPDATES = ("message", "callback_query", "pre_checkout_query")
-DEFAULT_TELEGRAM_API = "https://api.telegram.org"
 
 
 class CliError(Exception):
@@ -69,9 +68,9 @@ def cmd_check_config(settings: Settings, args: argparse.Namespace) -> str:
 def cmd_create_tables(settings: Settings, args: argparse.Namespace) -> str:
     _require(settings, tablestore_endpoint="TABLESTORE_ENDPOINT", tablestore_instance="TABLESTORE_INSTANCE",
              access_key_id="ALIBABA_ACCESS_KEY", access_key_secret="ALIBABA_SECRET_KEY")
-    ts = _adapter("adapters.alibaba.tablestore_repositories", "create-tables")
+    ts = _adapter("adapters.alibaba.tablestore", "create-tables")
     if not hasattr(ts, "create_tables") or not hasattr(ts, "TablestoreRepositories"):
-        raise CliError("adapters.alibaba.tablestore_repositories has no create_tables/TablestoreRepositories")
+        raise CliError("adapters.alibaba.tablestore has no create_tables/TablestoreRepositories")
     repositories = ts.TablestoreRepositories(
         settings.tablestore_endpoint, settings.access_key_id, settings.access_key_secret,
         settings.tablestore_instance, security_token=settings.security_token or None,
@@ -99,11 +98,7 @@ def cmd_set_webhook(settings: Settings, args: argparse.Namespace) -> str:
     if not args.url.startswith("https://"):
         raise CliError("Telegram accepts only https:// webhook URLs")
     telegram = _adapter("adapters.telegram.telegram_chat", "set-webhook")
-    kwargs = {}
-    if settings.telegram_api_base_url.rstrip("/") != DEFAULT_TELEGRAM_API:
-        kwargs = {"base_url": f"{settings.telegram_api_base_url}/bot",
-                  "base_file_url": f"{settings.telegram_api_base_url}/file/bot"}
-    chat = telegram.TelegramChat(settings.telegram_token, **kwargs)
+    chat = telegram.TelegramChat(settings.telegram_token, **_telegram_urls(settings))
     if not hasattr(chat, "set_webhook"):
         raise CliError("TelegramChat has no set_webhook")
     try:
@@ -119,11 +114,12 @@ def cmd_set_webhook(settings: Settings, args: argparse.Namespace) -> str:
 def _telegram_chat(settings: Settings, what: str):
     _require(settings, telegram_token="TELEGRAM_BOT_TOKEN")
     telegram = _adapter("adapters.telegram.telegram_chat", what)
-    kwargs = {}
-    if settings.telegram_api_base_url.rstrip("/") != DEFAULT_TELEGRAM_API:
-        kwargs = {"base_url": f"{settings.telegram_api_base_url}/bot",
-                  "base_file_url": f"{settings.telegram_api_base_url}/file/bot"}
-    return telegram.TelegramChat(settings.telegram_token, **kwargs)
+    return telegram.TelegramChat(settings.telegram_token, **_telegram_urls(settings))
+
+
+def _telegram_urls(settings: Settings) -> dict[str, str]:
+    root = settings.telegram_api_base_url
+    return {"base_url": f"{root}/bot", "base_file_url": f"{root}/file/bot"}
 
 
 def cmd_set_commands(settings: Settings, args: argparse.Namespace) -> str:

@@ -9,7 +9,6 @@ per-request state.
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 
 import attrs
@@ -34,7 +33,7 @@ from adapters.system import RandomIds, SystemClock
 from domain.costs import rates_for
 from domain.models import translation_languages
 from domain.policy import Policy
-from entrypoints.settings import Settings, recognition_languages
+from entrypoints.settings import Settings, invoice_key, recognition_languages
 from usecases.accept_update import AcceptUpdate
 from usecases.alerts import ModelMissingAlert, OwnerAlerts
 from usecases.budget import BudgetedPort, InlineAttempt, WithinBudget
@@ -136,7 +135,7 @@ def _translation_languages(settings: Settings) -> tuple[str, ...]:
 
 
 def _tablestore(settings: Settings, kind: str):
-    from adapters.alibaba import tablestore_repositories as ts
+    from adapters.alibaba import tablestore as ts
 
     # Values over a cell's limit spill to the bucket (the 2 MB Tablestore cell, provider-contracts).
     overflow = _oss(settings) if settings.oss_endpoint and settings.oss_bucket else None
@@ -181,13 +180,6 @@ def _telegram(settings: Settings, inline: bool = False):
 
 def _recording_chat(settings: Settings) -> RecordingChat:
     return RecordingChat(file_dir=Path(settings.local_media_dir) if settings.local_media_dir else None)
-
-
-def _payload_secret(settings: Settings) -> bytes:
-    # Derived from secrets the deployment already has, so no extra variable is needed; a local
-    # run without them still signs (and checks) its own invoices consistently.
-    seed = f"{settings.telegram_token}|{settings.telegram_webhook_secret}|invoice-payload"
-    return hashlib.sha256(seed.encode()).digest()
 
 
 def _retrying(port, clock, policy) -> RetryingPort:
@@ -305,7 +297,7 @@ class Container(containers.DeclarativeContainer):
         BotServices, users=r_users, jobs=r_jobs, keys=r_keys, logs=r_logs, trials=r_trials, results=r_results,
         state=r_state, queue=r_queue, chat=r_chat, clock=clock, ids=ids, policy=policy,
         owner_id=providers.Callable(lambda s: s.owner_id, settings),
-        payload_secret=providers.Callable(_payload_secret, settings),
+        payload_secret=providers.Callable(invoice_key, settings),
         bot_username=providers.Callable(lambda s: s.bot_username, settings),
         recognition_languages=providers.Callable(recognition_languages, settings),
         cost_rates=providers.Callable(

@@ -189,7 +189,7 @@ class Doctor:
 
     # -- Alibaba Cloud --------------------------------------------------------------------------------
     def check_tables(self) -> None:
-        from adapters.alibaba import tablestore_repositories as ts
+        from adapters.alibaba import tablestore as ts
 
         s, t = self.settings, self.settings.policy.timeouts
         repositories = ts.TablestoreRepositories(

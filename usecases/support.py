@@ -25,7 +25,7 @@ from usecases.catalogue import say
 from usecases.services import BotServices
 
 DAY_S = 86400
-# Lifetimes of stored rows (adapters.alibaba.tablestore_repositories.TABLES; a test keeps them equal).
+# Lifetimes of stored rows (adapters.alibaba.tablestore.TABLES; a test keeps them equal).
 JOB_RECORD_DAYS = 7
 USAGE_LOG_DAYS = 90
 

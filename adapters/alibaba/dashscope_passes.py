@@ -36,7 +36,6 @@ from typing import Any
 from adapters import dashscope_results
 from adapters.alibaba.dashscope_calls import DashScopeClient, checked_call, fetch_task, plain
 from adapters.alibaba.dashscope_config import (
-    INTL_HTTP_BASE_URL,
     audio_url_problem,
     failure_from_exception,
     failure_from_response,
@@ -97,7 +96,7 @@ class _AsyncPass(DashScopeClient):
         *,
         clock: Clock,
         model: str,
-        base_url: str = INTL_HTTP_BASE_URL,
+        base_url: str,
         poll_interval_s: float = 5.0,
         poll_timeout_s: float = 240.0,
         request_timeout_s: float = 25.0,
@@ -238,7 +237,7 @@ class DashScopeSpeakerPass(_AsyncPass, SpeakerPass):
 
     provider = "dashscope-speaker-pass"
 
-    def __init__(self, api_key: str, *, clock: Clock, model: str = models.DEFAULT_MODELS[models.SPEAKER_PASS],
+    def __init__(self, api_key: str, *, clock: Clock, model: str,
                  **settings: Any) -> None:
         """``settings``: ``base_url`` and the poll and request timings of ``_AsyncPass``."""
         super().__init__(api_key, clock=clock, model=model, **settings)
@@ -278,7 +277,7 @@ class DashScopeTimedTextPass(_AsyncPass, TimedTextPass):
 
     provider = "dashscope-text-pass"
 
-    def __init__(self, api_key: str, *, clock: Clock, model: str = models.DEFAULT_MODELS[models.TEXT_PASS],
+    def __init__(self, api_key: str, *, clock: Clock, model: str,
                  enable_itn: bool = False, **settings: Any) -> None:
         """``settings``: ``base_url`` and the poll and request timings of ``_AsyncPass``."""
         super().__init__(api_key, clock=clock, model=model, **settings)

@@ -36,7 +36,6 @@ from urllib.parse import quote
 
 from adapters.alibaba.dashscope_config import (
     INTL_HTTP_BASE_URL,
-    INTL_WS_BASE_URL,
     check_dashscope_config,
     failure_from_exception,
     failure_from_status,
@@ -62,8 +61,8 @@ class DashScopeRealtimeRecognizer(SpeechRecognizer):
         api_key: str,
         pcm_decoder: Callable[[AudioClip], bytes],
         *,
-        ws_base_url: str = INTL_WS_BASE_URL,
-        model: str = "qwen3-asr-flash-realtime",
+        ws_base_url: str,
+        model: str,
         timeout_s: float = 60.0,
         chunk_bytes: int = CHUNK_BYTES,
     ) -> None:

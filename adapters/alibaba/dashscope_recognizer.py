@@ -16,7 +16,7 @@ from typing import Any
 
 from adapters import dashscope_results
 from adapters.alibaba.dashscope_calls import DashScopeClient, checked_call, plain
-from adapters.alibaba.dashscope_config import INTL_HTTP_BASE_URL, sdk_base_kwargs
+from adapters.alibaba.dashscope_config import sdk_base_kwargs
 from domain import models
 from ports.errors import PermanentFailure
 from ports.speech import AudioClip, Recognition, SpeechRecognizer
@@ -37,8 +37,8 @@ class DashScopeRecognizer(DashScopeClient, SpeechRecognizer):
         self,
         api_key: str,
         *,
-        base_url: str = INTL_HTTP_BASE_URL,
-        model: str = "qwen3-asr-flash",
+        base_url: str,
+        model: str,
         request_timeout_s: float = 50.0,
         connect_timeout_s: float = 2.0,
         enable_itn: bool = True,

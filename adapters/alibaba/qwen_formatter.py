@@ -18,10 +18,9 @@ from __future__ import annotations
 from typing import Any
 
 from adapters.alibaba.dashscope_calls import DashScopeClient, checked_call
-from adapters.alibaba.dashscope_config import INTL_HTTP_BASE_URL, sdk_base_kwargs
+from adapters.alibaba.dashscope_config import sdk_base_kwargs
 from adapters.formatting_prompt import apply_yo, build_format_prompt, clean_llm_output, rejection_reason
 from adapters.text_task_prompts import build_task_prompt
-from domain import models
 from ports.errors import PermanentFailure
 from ports.formatter import FormatRequest, TextFormatter
 from ports.text_tasks import TextTask, TextTasks
@@ -51,8 +50,8 @@ class QwenFormatter(DashScopeClient, TextFormatter, TextTasks):
         self,
         api_key: str,
         *,
-        base_url: str = INTL_HTTP_BASE_URL,
-        model: str = models.DEFAULT_MODELS[models.LLM],
+        base_url: str,
+        model: str,
         request_timeout_s: float = 50.0,
         connect_timeout_s: float = 2.0,
         temperature: float = 0.3,

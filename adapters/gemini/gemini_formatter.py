@@ -33,7 +33,6 @@ from typing import TYPE_CHECKING, Any
 
 from adapters.formatting_prompt import apply_yo, build_format_prompt, clean_llm_output, rejection_reason
 from adapters.text_task_prompts import build_task_prompt
-from domain import models
 from ports.errors import ContentRejected, ModelUnavailable, PermanentFailure, TransientFailure
 from ports.formatter import FormatRequest, TextFormatter
 from ports.text_tasks import TextTask, TextTasks
@@ -41,10 +40,8 @@ from ports.text_tasks import TextTask, TextTasks
 if TYPE_CHECKING:
     import httpx
 
-__all__ = ["DEFAULT_BASE_URL", "DEFAULT_MODEL", "GeminiFormatter"]
+__all__ = ["GeminiFormatter"]
 
-DEFAULT_BASE_URL = "https://generativelanguage.googleapis.com"
-DEFAULT_MODEL = models.DEFAULT_MODELS[models.GEMINI]
 PROVIDER = "gemini"
 
 _SAFETY_STOPS = frozenset({"SAFETY", "RECITATION", "BLOCKLIST", "PROHIBITED_CONTENT", "SPII", "IMAGE_SAFETY"})
@@ -61,8 +58,8 @@ class GeminiFormatter(TextFormatter, TextTasks):
         self,
         api_key: str,
         *,
-        model: str = DEFAULT_MODEL,
-        base_url: str = DEFAULT_BASE_URL,
+        model: str,
+        base_url: str,
         api_version: str = "v1beta",
         timeout_s: float = 50.0,
         connect_timeout_s: float = 2.0,

@@ -74,10 +74,8 @@ if TYPE_CHECKING:
     from telegram import Bot
     from telegram.request import HTTPXRequest
 
-__all__ = ["DEFAULT_BASE_FILE_URL", "DEFAULT_BASE_URL", "TelegramChat"]
+__all__ = ["TelegramChat"]
 
-DEFAULT_BASE_URL = "https://api.telegram.org/bot"
-DEFAULT_BASE_FILE_URL = "https://api.telegram.org/file/bot"
 PROVIDER = "telegram"
 
 _log = logging.getLogger(__name__)
@@ -151,8 +149,8 @@ class TelegramChat(Chat):
         self,
         token: str,
         *,
-        base_url: str = DEFAULT_BASE_URL,
-        base_file_url: str = DEFAULT_BASE_FILE_URL,
+        base_url: str,
+        base_file_url: str,
         connect_timeout_s: float = 3.0,
         read_timeout_s: float = 5.0,
         write_timeout_s: float = 5.0,

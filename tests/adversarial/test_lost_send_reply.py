@@ -113,7 +113,8 @@ def test_a_send_that_never_left_is_still_retried(world, tg, telegram):
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         closed = sock.getsockname()[1]
-    dead = TelegramChat(TOKEN, base_url=f"http://127.0.0.1:{closed}/bot", connect_timeout_s=0.5)
+    dead = TelegramChat(TOKEN, base_url=f"http://127.0.0.1:{closed}/bot",
+                        base_file_url=f"http://127.0.0.1:{closed}/file/bot", connect_timeout_s=0.5)
     try:
         with pytest.raises(TransientFailure) as caught:
             dead.send_text(USER, "hello")

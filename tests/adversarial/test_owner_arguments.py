@@ -16,7 +16,7 @@ import json
 import attrs
 import pytest
 
-import adapters.alibaba.tablestore_repositories as ts
+import adapters.alibaba.tablestore as ts
 from domain.users import User
 from entrypoints.webhook_http import handle_webhook
 from tests.adversarial import telegram

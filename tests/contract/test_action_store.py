@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import attrs
 import pytest
 
-import adapters.alibaba.tablestore_repositories as ts
+import adapters.alibaba.tablestore as ts
 from adapters.memory.action_store import InMemoryActionStore
 from domain.transcript_actions import ActionKind, ActionRecord, ActionStatus, SpeakerNames, action_id
 from ports.action_store import ActionStore

@@ -381,7 +381,8 @@ def test_the_token_never_appears_in_errors_or_logs(caplog: pytest.LogCaptureFixt
         chat = TelegramChat(TOKEN, base_url=tg.base_url, base_file_url=tg.base_file_url)
         wrong = TelegramChat("999:WRONG-token", base_url=tg.base_url, base_file_url=tg.base_file_url)
         slow = TelegramChat(TOKEN, base_url=tg.base_url, base_file_url=tg.base_file_url, read_timeout_s=0.2)
-        dead = TelegramChat(TOKEN, base_url=f"http://127.0.0.1:{_closed_port()}/bot",
+        closed = f"http://127.0.0.1:{_closed_port()}"
+        dead = TelegramChat(TOKEN, base_url=f"{closed}/bot", base_file_url=f"{closed}/file/bot",
                             connect_timeout_s=1.0)
         tg.add_file("F", b"abc")
         chat.download("F", 10)

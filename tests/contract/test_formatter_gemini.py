@@ -15,10 +15,12 @@ import pytest
 
 from adapters.gemini.gemini_formatter import GeminiFormatter
 from adapters.memory.formatter import ScriptedFormatter
+from domain.models import DEFAULT_MODELS, GEMINI
 from ports.errors import ContentRejected, ModelUnavailable, PermanentFailure, PortError, TransientFailure
 from ports.formatter import FormatRequest, TextFormatter
 from tests.loopback.gemini_server import GeminiLoopback, running_gemini_server
 
+MODEL = DEFAULT_MODELS[GEMINI]
 KEY = "AIzaSy-TEST-KEY-do-not-leak"
 ROOT = Path(__file__).resolve().parents[2]
 RAW = ("ну вот значит мы встретились вчера с командой и обсудили план на следующий квартал "
@@ -51,7 +53,7 @@ def _scripted() -> Iterator[Harness]:
 
 def _gemini(**kwargs) -> Iterator[Harness]:
     with running_gemini_server(KEY) as gm:
-        formatter = GeminiFormatter(KEY, base_url=gm.base_url, **kwargs)
+        formatter = GeminiFormatter(KEY, base_url=gm.base_url, **{"model": MODEL, **kwargs})
         try:
             yield Harness("gemini", formatter, answer=gm.reply_text,
                           outage=lambda: gm.reply_error(503, "UNAVAILABLE", "The model is overloaded."),
@@ -210,7 +212,7 @@ def test_connection_refused_is_transient() -> None:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    formatter = GeminiFormatter(KEY, base_url=f"http://127.0.0.1:{port}", connect_timeout_s=1.0)
+    formatter = GeminiFormatter(KEY, base_url=f"http://127.0.0.1:{port}", model=MODEL, connect_timeout_s=1.0)
     with pytest.raises(TransientFailure) as caught:
         formatter.format(FormatRequest(RAW))
     assert caught.value.code == "network"
@@ -218,7 +220,7 @@ def test_connection_refused_is_transient() -> None:
 
 def test_the_key_never_appears_in_errors() -> None:
     with running_gemini_server("the-right-key") as gm:
-        formatter = GeminiFormatter(KEY, base_url=gm.base_url)
+        formatter = GeminiFormatter(KEY, base_url=gm.base_url, model=MODEL)
         with pytest.raises(PermanentFailure) as wrong_key:
             formatter.format(FormatRequest(RAW))
         gm.api_key = KEY
@@ -235,7 +237,7 @@ def test_the_key_never_appears_in_errors() -> None:
 
 def test_missing_key_is_refused_at_construction() -> None:
     with pytest.raises(ValueError):
-        GeminiFormatter("  ")
+        GeminiFormatter("  ", base_url="https://generativelanguage.googleapis.com", model=MODEL)
 
 
 def test_importing_the_formatter_does_not_import_httpx() -> None:

@@ -12,6 +12,7 @@ import pytest
 from adapters.alibaba.qwen_formatter import QwenFormatter
 from adapters.formatting_prompt import apply_yo, build_format_prompt, clean_llm_output, rejection_reason
 from adapters.memory.formatter import ScriptedFormatter
+from domain.models import DEFAULT_MODELS, LLM
 from ports.errors import ContentRejected, ModelUnavailable, PermanentFailure, PortError, TransientFailure
 from ports.formatter import FormatRequest, TextFormatter
 from tests.loopback.dashscope_server import (
@@ -53,7 +54,7 @@ def punctuate(text: str) -> str:
 
 
 def make(server, **kwargs) -> QwenFormatter:
-    return QwenFormatter(API_KEY, base_url=server.base_url, **kwargs)
+    return QwenFormatter(API_KEY, base_url=server.base_url, **{"model": DEFAULT_MODELS[LLM], **kwargs})
 
 
 # --------------------------------------------------------------------------------- the contract
@@ -242,7 +243,7 @@ def test_dropped_connection_and_timeout_are_transient(server):
 
 def test_config_refuses_beijing_and_repr_hides_the_key(server):
     with pytest.raises(ValueError, match="dashscope-intl"):
-        QwenFormatter(API_KEY, base_url="https://dashscope.aliyuncs.com/api/v1")
+        QwenFormatter(API_KEY, base_url="https://dashscope.aliyuncs.com/api/v1", model=DEFAULT_MODELS[LLM])
     assert API_KEY not in repr(make(server))
 
 

@@ -13,9 +13,11 @@ from typing import Any
 import pytest
 
 from adapters import dashscope_results
+from adapters.alibaba.dashscope_config import INTL_HTTP_BASE_URL
 from adapters.alibaba.dashscope_passes import DashScopeSpeakerPass, DashScopeTimedTextPass
 from adapters.memory.clock import FakeClock
 from adapters.memory.speech import ScriptedSpeakerPass, ScriptedTimedTextPass
+from domain.models import DEFAULT_MODELS, SPEAKER_PASS, TEXT_PASS
 from ports.errors import ContentRejected, ModelUnavailable, PermanentFailure, PortError, TransientFailure
 from tests.loopback.dashscope_server import (
     FILETRANS_DOCUMENT,
@@ -68,13 +70,15 @@ def clock():
 def speaker_pass(server, clock, **kwargs) -> DashScopeSpeakerPass:
     kwargs.setdefault("poll_interval_s", 5.0)
     kwargs.setdefault("poll_timeout_s", 240.0)
-    return DashScopeSpeakerPass(API_KEY, clock=clock, base_url=server.base_url, **kwargs)
+    return DashScopeSpeakerPass(API_KEY, clock=clock, base_url=server.base_url,
+                                **{"model": DEFAULT_MODELS[SPEAKER_PASS], **kwargs})
 
 
 def text_pass(server, clock, **kwargs) -> DashScopeTimedTextPass:
     kwargs.setdefault("poll_interval_s", 5.0)
     kwargs.setdefault("poll_timeout_s", 240.0)
-    return DashScopeTimedTextPass(API_KEY, clock=clock, base_url=server.base_url, **kwargs)
+    return DashScopeTimedTextPass(API_KEY, clock=clock, base_url=server.base_url,
+                                  **{"model": DEFAULT_MODELS[TEXT_PASS], **kwargs})
 
 
 def run_pass(which: str, implementation, **kwargs):
@@ -221,7 +225,7 @@ def test_a_model_the_provider_does_not_serve_is_model_unavailable(server, clock,
 
 def test_fun_asr_mtl_is_refused_because_it_documents_no_russian(clock):
     with pytest.raises(ValueError, match="Russian") as caught:
-        DashScopeSpeakerPass(API_KEY, clock=clock, model="fun-asr-mtl")
+        DashScopeSpeakerPass(API_KEY, clock=clock, base_url=INTL_HTTP_BASE_URL, model="fun-asr-mtl")
     assert "fun-asr" in str(caught.value)
 
 
@@ -434,7 +438,8 @@ def test_submit_errors_translate(server, clock, which, reply, expected):
 
 def test_wrong_key_is_permanent_and_not_shown(server, clock):
     wrong = "sk-WRONG-pass-key-8080"
-    implementation = DashScopeSpeakerPass(wrong, clock=clock, base_url=server.base_url)
+    implementation = DashScopeSpeakerPass(wrong, clock=clock, base_url=server.base_url,
+                                          model=DEFAULT_MODELS[SPEAKER_PASS])
     with pytest.raises(PermanentFailure) as caught:
         implementation.speaker_turns(AUDIO_URL)
     assert caught.value.code == "InvalidApiKey"
@@ -481,13 +486,14 @@ def test_sentences_without_speaker_are_skipped_by_the_speaker_pass(server, clock
                                         (DashScopeTimedTextPass, "paraformer-v1")])
 def test_china_only_models_are_refused(clock, cls, model):
     with pytest.raises(ValueError, match="fun-asr"):
-        cls(API_KEY, clock=clock, model=model)
+        cls(API_KEY, clock=clock, base_url=INTL_HTTP_BASE_URL, model=model)
 
 
 @pytest.mark.parametrize("cls", [DashScopeSpeakerPass, DashScopeTimedTextPass])
 def test_beijing_host_is_refused(clock, cls):
     with pytest.raises(ValueError, match="dashscope-intl"):
-        cls(API_KEY, clock=clock, base_url="https://dashscope.aliyuncs.com/api/v1")
+        cls(API_KEY, clock=clock, base_url="https://dashscope.aliyuncs.com/api/v1",
+            model=DEFAULT_MODELS[SPEAKER_PASS if cls is DashScopeSpeakerPass else TEXT_PASS])
 
 
 def test_repr_never_shows_the_key(server, clock):

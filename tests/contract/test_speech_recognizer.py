@@ -17,10 +17,11 @@ from typing import Any
 import pytest
 
 from adapters import dashscope_results
-from adapters.alibaba.dashscope_config import check_dashscope_config
+from adapters.alibaba.dashscope_config import INTL_HTTP_BASE_URL, INTL_WS_BASE_URL, check_dashscope_config
 from adapters.alibaba.dashscope_realtime import DashScopeRealtimeRecognizer
 from adapters.alibaba.dashscope_recognizer import DashScopeRecognizer
 from adapters.memory.speech import ScriptedRecognizer
+from domain.models import ASR, DEFAULT_MODELS, REALTIME_ASR
 from ports.errors import ContentRejected, ModelUnavailable, PermanentFailure, PortError, TransientFailure
 from ports.speech import AudioClip, Recognition, SpeechRecognizer
 from tests.loopback.dashscope_server import (
@@ -35,6 +36,7 @@ from tests.loopback.dashscope_server import (
 )
 from tests.loopback.realtime_ws_server import running_realtime_server
 
+ASR_MODEL, REALTIME_MODEL = DEFAULT_MODELS[ASR], DEFAULT_MODELS[REALTIME_ASR]
 API_KEY = "sk-SECRET-never-in-messages-7f3a9c"
 ROOT = Path(__file__).resolve().parents[2]
 CLIP = AudioClip(data=b"OggS\x00fake-voice-note-bytes", mime_type="audio/ogg", duration_ms=2000)
@@ -90,7 +92,7 @@ class SyncAdapter:
         self.server.script("asr", INVALID if kind == "permanent" else THROTTLED)
 
     def build(self) -> SpeechRecognizer:
-        return DashScopeRecognizer(API_KEY, base_url=self.server.base_url, request_timeout_s=5)
+        return DashScopeRecognizer(API_KEY, base_url=self.server.base_url, model=ASR_MODEL, request_timeout_s=5)
 
 
 class RealtimeAdapter:
@@ -108,7 +110,8 @@ class RealtimeAdapter:
                                    "code": "invalid_value" if kind == "permanent" else "InternalError"}
 
     def build(self) -> SpeechRecognizer:
-        inner = DashScopeRealtimeRecognizer(API_KEY, lambda clip: PCM, ws_base_url=self.server.ws_base, timeout_s=5)
+        inner = DashScopeRealtimeRecognizer(API_KEY, lambda clip: PCM, ws_base_url=self.server.ws_base,
+                                            model=REALTIME_MODEL, timeout_s=5)
         harness = self
 
         class OneBodyPerCall(SpeechRecognizer):
@@ -178,7 +181,7 @@ def test_sync_adapter_matches_memory_twin_field_for_field(server, case):
 # ------------------------------------------------------------------- qwen3-asr-flash pitfalls
 
 def make(server, **kwargs) -> DashScopeRecognizer:
-    return DashScopeRecognizer(API_KEY, base_url=server.base_url, **kwargs)
+    return DashScopeRecognizer(API_KEY, base_url=server.base_url, **{"model": ASR_MODEL, **kwargs})
 
 
 def test_request_is_the_documented_wire_format(server):
@@ -304,7 +307,7 @@ def test_request_timeout_is_transient(server):
 def test_wrong_key_is_permanent_and_not_shown(server):
     wrong = "sk-WRONG-key-also-secret-1234"
     with pytest.raises(PermanentFailure) as caught:
-        DashScopeRecognizer(wrong, base_url=server.base_url).recognize(CLIP)
+        DashScopeRecognizer(wrong, base_url=server.base_url, model=ASR_MODEL).recognize(CLIP)
     assert caught.value.code == "InvalidApiKey"
     assert wrong not in str(caught.value) and wrong not in repr(caught.value)
 
@@ -343,7 +346,7 @@ def test_beijing_host_is_refused_with_the_international_one_named(url):
     with pytest.raises(ValueError, match="https://dashscope-intl.aliyuncs.com/api/v1"):
         check_dashscope_config(url, {"asr": "qwen3-asr-flash"})
     with pytest.raises(ValueError, match="dashscope-intl"):
-        DashScopeRecognizer(API_KEY, base_url=url)
+        DashScopeRecognizer(API_KEY, base_url=url, model=ASR_MODEL)
 
 
 @pytest.mark.parametrize("model", ["paraformer-v2", "paraformer-realtime-v2", "Paraformer-8k-v1", "speech-to-text"])
@@ -352,7 +355,7 @@ def test_china_only_or_retired_models_are_refused(model):
         check_dashscope_config("https://dashscope-intl.aliyuncs.com/api/v1", {"asr": model})
     assert "fun-asr" in str(caught.value)
     with pytest.raises(ValueError):
-        DashScopeRecognizer(API_KEY, model=model)
+        DashScopeRecognizer(API_KEY, base_url=INTL_HTTP_BASE_URL, model=model)
 
 
 @pytest.mark.parametrize("url", ["https://dashscope-intl.aliyuncs.com/api/v1", "http://127.0.0.1:8080/api/v1",
@@ -381,7 +384,8 @@ def test_adapter_modules_import_without_the_sdk():
 # ------------------------------------------------------------------ qwen3-asr-flash-realtime
 
 def make_realtime(realtime, decoder=lambda clip: PCM, key: str = API_KEY, **kwargs) -> DashScopeRealtimeRecognizer:
-    return DashScopeRealtimeRecognizer(key, decoder, ws_base_url=realtime.ws_base, timeout_s=5, **kwargs)
+    return DashScopeRealtimeRecognizer(key, decoder, ws_base_url=realtime.ws_base, timeout_s=5,
+                                       **{"model": REALTIME_MODEL, **kwargs})
 
 
 def test_realtime_speaks_the_seed_protocol(realtime):
@@ -458,7 +462,7 @@ def test_realtime_unreachable_server_is_transient():
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]  # nothing listens here once the probe closes
     recognizer = DashScopeRealtimeRecognizer(API_KEY, lambda clip: PCM, ws_base_url=f"ws://127.0.0.1:{port}",
-                                             timeout_s=1)
+                                             model=REALTIME_MODEL, timeout_s=1)
     with pytest.raises(TransientFailure) as caught:
         recognizer.recognize(CLIP)
     assert_no_key(caught.value)
@@ -483,6 +487,7 @@ def test_realtime_decoder_failures(realtime):
 @pytest.mark.parametrize("ws", ["wss://dashscope.aliyuncs.com", "ws://dashscope-intl.aliyuncs.com"])
 def test_realtime_refuses_beijing_or_unencrypted_hosts(ws):
     with pytest.raises(ValueError):
-        DashScopeRealtimeRecognizer(API_KEY, lambda clip: PCM, ws_base_url=ws)
+        DashScopeRealtimeRecognizer(API_KEY, lambda clip: PCM, ws_base_url=ws, model=REALTIME_MODEL)
     with pytest.raises(ValueError):
-        DashScopeRealtimeRecognizer(API_KEY, lambda clip: PCM, model="paraformer-realtime-v2")
+        DashScopeRealtimeRecognizer(API_KEY, lambda clip: PCM, ws_base_url=INTL_WS_BASE_URL,
+                                    model="paraformer-realtime-v2")

@@ -15,6 +15,8 @@ from adapters.alibaba.qwen_formatter import QwenFormatter
 from adapters.gemini.gemini_formatter import GeminiFormatter
 from adapters.memory.text_tasks import OfflineTextTasks, ScriptedTextTasks
 from adapters.text_task_prompts import build_task_prompt
+from domain.models import DEFAULT_MODELS, LLM
+from domain.models import GEMINI as GEMINI_ROLE
 from domain.transcript_actions import ActionStatus
 from ports.errors import PermanentFailure, TransientFailure
 from ports.text_tasks import TaskKind, TextTask, TextTasks
@@ -22,6 +24,7 @@ from tests.loopback.dashscope_server import THROTTLED, Reply, llm_body
 from tests.loopback.gemini_server import running_gemini_server
 
 API_KEY = "sk-SECRET-text-tasks-never-shown-42"
+QWEN, GEMINI = DEFAULT_MODELS[LLM], DEFAULT_MODELS[GEMINI_ROLE]
 GEMINI_KEY = "AIzaSy-TEXT-TASKS-do-not-leak"
 DIALOGUE = ("— Спикер 1: Доброе утро. Обсудим запуск в марте.\n"
             "— Спикер 2: Да. Я подготовлю смету до пятницы.\n"
@@ -55,14 +58,14 @@ def h(request, server) -> Iterator[Harness]:
                       truncated=lambda: scripted.fail_next(permanent=True))
     elif request.param == "qwen":
         server.llm_transform = model
-        yield Harness("qwen", QwenFormatter(API_KEY, base_url=server.base_url),
+        yield Harness("qwen", QwenFormatter(API_KEY, base_url=server.base_url, model=QWEN),
                       outage=lambda: server.script("llm", THROTTLED),
                       truncated=lambda: server.script("llm", Reply(200, llm_body("HALF", finish_reason="length"))))
     else:
         with running_gemini_server(GEMINI_KEY) as gm:
             gm.default = lambda r: __import__("tests.loopback.gemini_server", fromlist=["text_reply"]).text_reply(
                 model(r.user_text), model=r.model)
-            gemini = GeminiFormatter(GEMINI_KEY, base_url=gm.base_url)
+            gemini = GeminiFormatter(GEMINI_KEY, base_url=gm.base_url, model=GEMINI)
             try:
                 yield Harness("gemini", gemini,
                               outage=lambda: gm.reply_error(503, "UNAVAILABLE", "The model is overloaded."),
@@ -92,7 +95,7 @@ def test_an_outage_is_transient_and_a_cut_answer_permanent(h):
 
 
 def test_qwen_sends_the_task_prompt_as_system_and_the_transcript_alone_as_user(server):
-    QwenFormatter(API_KEY, base_url=server.base_url).run_task(TASKS["translate"])
+    QwenFormatter(API_KEY, base_url=server.base_url, model=QWEN).run_task(TASKS["translate"])
     (call,) = server.calls("llm")
     assert call.path == "/api/v1/services/aigc/text-generation/generation"
     params = call.body["parameters"]
@@ -106,7 +109,7 @@ def test_qwen_sends_the_task_prompt_as_system_and_the_transcript_alone_as_user(s
 
 def test_gemini_sends_the_task_prompt_as_system_instruction():
     with running_gemini_server(GEMINI_KEY) as gm:
-        gemini = GeminiFormatter(GEMINI_KEY, base_url=gm.base_url)
+        gemini = GeminiFormatter(GEMINI_KEY, base_url=gm.base_url, model=GEMINI)
         try:
             gemini.run_task(TASKS["points"])
         finally:
@@ -121,7 +124,7 @@ def test_gemini_sends_the_task_prompt_as_system_instruction():
 
 def test_reasoning_and_fences_are_stripped_from_task_answers(server):
     server.script("llm", Reply(200, llm_body("<think>plan</think>\n```\n• Пункт.\n```")))
-    assert QwenFormatter(API_KEY, base_url=server.base_url).run_task(TASKS["points"]) == "• Пункт."
+    assert QwenFormatter(API_KEY, base_url=server.base_url, model=QWEN).run_task(TASKS["points"]) == "• Пункт."
 
 
 def test_offline_answers_say_they_are_offline_and_keep_turns():
@@ -138,8 +141,8 @@ def test_offline_answers_say_they_are_offline_and_keep_turns():
 
 
 def _world_on_real_models(world, server, gm):
-    qwen = QwenFormatter(API_KEY, base_url=server.base_url)
-    gemini = GeminiFormatter(GEMINI_KEY, base_url=gm.base_url)
+    qwen = QwenFormatter(API_KEY, base_url=server.base_url, model=QWEN)
+    gemini = GeminiFormatter(GEMINI_KEY, base_url=gm.base_url, model=GEMINI)
     world.text_primary, world.text_fallback = qwen, gemini
     world.rebuild()
     return gemini

@@ -11,7 +11,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from adapters.alibaba.tablestore_repositories import TablestoreRepositories, create_tables
+from adapters.alibaba.tablestore import TablestoreRepositories, create_tables
 from entrypoints import admin_cli
 from entrypoints.webhook_http import handle_webhook
 from tests.loopback.dashscope_server import running_dashscope_server
@@ -85,6 +85,7 @@ class Stack:
             env.delenv(name, raising=False)
         for name, value in {
             "APP_PROFILE": "production", "TELEGRAM_BOT_TOKEN": TOKEN, "TELEGRAM_WEBHOOK_SECRET": SECRET,
+            "INVOICE_SECRET": "loopback-invoice-key-" + "x" * 24,
             "TELEGRAM_API_BASE_URL": self.telegram.base_url.removesuffix("/bot"),
             "DASHSCOPE_API_KEY": DASHSCOPE_KEY, "DASHSCOPE_HTTP_BASE_URL": self.dashscope.base_url,
             "GOOGLE_API_KEY": GOOGLE_KEY, "GEMINI_BASE_URL": self.gemini.base_url,

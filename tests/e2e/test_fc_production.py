@@ -15,7 +15,7 @@ import json
 
 import pytest
 
-from adapters.alibaba.tablestore_repositories import TablestoreRepositories, create_tables
+from adapters.alibaba.tablestore import TablestoreRepositories, create_tables
 from tests.audio_factory import make_audio
 from tests.e2e.test_fc_handlers import cloud_event, http_event
 from tests.fc_events import FunctionMeta, Python312Context, sts_environment
@@ -62,6 +62,7 @@ def deployed(monkeypatch, restore_logging):
             monkeypatch.delenv(name)
         env = {
             "APP_PROFILE": "production", "TELEGRAM_BOT_TOKEN": TOKEN, "TELEGRAM_WEBHOOK_SECRET": SECRET,
+            "INVOICE_SECRET": "loopback-invoice-key-" + "x" * 24,
             "TELEGRAM_API_BASE_URL": telegram.base_url.removesuffix("/bot"), "OWNER_ID": str(OWNER),
             "DASHSCOPE_API_KEY": DASHSCOPE_KEY, "DASHSCOPE_HTTP_BASE_URL": dashscope.base_url,
             "ALIBABA_ACCESS_KEY": "", "ALIBABA_SECRET_KEY": "", "ALIBABA_SECURITY_TOKEN": "",

@@ -12,7 +12,7 @@ import json
 
 import pytest
 
-from adapters.alibaba.tablestore_repositories import create_tables
+from adapters.alibaba.tablestore import create_tables
 from domain.users import User
 from entrypoints.container import build_container
 from entrypoints.settings import check_settings, load_settings
@@ -47,6 +47,7 @@ class Cloud:
         self.dashscope.loopback_audio_prefixes.append(self.oss.endpoint)
         env = {
             "APP_PROFILE": "production", "TELEGRAM_BOT_TOKEN": TOKEN, "TELEGRAM_WEBHOOK_SECRET": SECRET,
+            "INVOICE_SECRET": "loopback-invoice-key-" + "x" * 24,
             "TELEGRAM_API_BASE_URL": self.telegram.base_url.removesuffix("/bot"),
             "DASHSCOPE_API_KEY": DASHSCOPE_KEY, "DASHSCOPE_HTTP_BASE_URL": self.dashscope.base_url,
             "ALIBABA_ACCESS_KEY": AK, "ALIBABA_SECRET_KEY": SK,
@@ -59,7 +60,7 @@ class Cloud:
         self.settings = load_settings(env)
         check_settings(self.settings)
         self.container = build_container(self.settings)
-        from adapters.alibaba.tablestore_repositories import TablestoreRepositories
+        from adapters.alibaba.tablestore import TablestoreRepositories
 
         create_tables(TablestoreRepositories(self.tablestore.endpoint, AK, SK, "bot"))
         self._update_ids = iter(range(1, 10_000))

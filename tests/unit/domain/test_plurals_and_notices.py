@@ -46,10 +46,6 @@ def test_balance_warning_once_per_crossing(balance, in_force, before, expected):
     assert balance_warning(balance, 5, in_force, before) == expected
 
 
-def test_long_text_default_is_auto_and_old_rows_saying_split_never_chose():
+def test_long_text_default_is_auto():
+    # Stored rows saying "split" from before AUTO existed: tests/contract/test_tablestore_rows.py.
     assert UserSettings().long_text is LongTextMode.AUTO
-    # Rows written before AUTO existed said "split" for everyone who never chose.
-    assert UserSettings.from_dict({"long_text": "split"}).long_text is LongTextMode.AUTO
-    assert UserSettings.from_dict({"long_text": "file"}).long_text is LongTextMode.FILE
-    for mode in LongTextMode:
-        assert UserSettings.from_dict(UserSettings(long_text=mode).to_dict()).long_text is mode

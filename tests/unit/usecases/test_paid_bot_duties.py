@@ -10,7 +10,7 @@ import time
 import attrs
 import pytest
 
-from adapters.alibaba.tablestore_repositories import TABLES
+from adapters.alibaba.tablestore import TABLES
 from domain.audio import MediaKind
 from domain.job import JobStatus
 from domain.users import UserSettings

@@ -1,10 +1,10 @@
-"""``ActionStore`` on Tablestore: one table, ``transcript_actions`` (primary key ``key``), for the
-rows of the actions on transcripts and the speakers' names.
+"""The transcript_actions table: the rows of the actions on transcripts and the speakers' names.
 
-Row keys: an action's id (``act.sum.<job>``), ``names.<job>`` for a transcript's speaker names,
-and ``asking.<user>`` naming the transcript whose speaker names the bot is asking that user for
-(so a text message finds it with one read, not a scan). Writes are conditional on ``version``
-like the jobs table's; the table's time to live is the results cache's (30 days), after which a
+Row keys: an action's id (``act.sum.<job>``: every ``ActionRecord`` field a column, ``rows``),
+``names.<job>`` for a transcript's speaker names (the names as a JSON object), and
+``asking.<user>`` naming the transcript whose speaker names the bot is asking that user for (so a
+text message finds it with one read, not a scan). Writes are conditional on ``version`` like the
+jobs table's; the table's time to live is the results cache's (30 days), after which a
 transcript's summary is made (and paid) again.
 """
 
@@ -16,36 +16,19 @@ from typing import Any
 
 import attrs
 
-from adapters.alibaba.tablestore_repositories import (
-    _BOOL,
-    _FLOAT,
-    _INT,
-    _OPT_FLOAT,
-    _OPT_INT,
-    _OPT_STR,
-    _STR,
-    TablestoreRepositories,
-    _ConditionFailed,
-    _enum,
-    _read,
-    _Schema,
-    _write,
-)
 from domain.transcript_actions import ActionKind, ActionRecord, ActionStatus, SpeakerNames
 from ports.action_store import ActionStore
 from ports.errors import ConflictError
 
-TABLE = "transcript_actions"
+from .client import Store
+from .errors import ConditionFailed
+from .rows import RowFormat
 
-_RECORD: _Schema = {
-    "job_id": _STR, "user_id": _INT, "chat_id": _INT,
-    "kind": _enum(ActionKind, ActionKind.SUMMARY, ActionKind.SUMMARY),
-    "price": _INT, "created_at": _FLOAT, "target_language": _OPT_STR, "status_message_id": _OPT_INT,
-    "status": _enum(ActionStatus, ActionStatus.QUEUED, ActionStatus.FAILED),
-    "round": _INT, "attempts": _INT, "steps": _INT, "lease_until": _FLOAT, "steps_json": _OPT_STR,
-    "result_text": _OPT_STR, "model": _OPT_STR, "delivered": _BOOL, "delivered_parts": _INT,
-    "charged": _OPT_INT, "error": _OPT_STR, "finished_at": _OPT_FLOAT, "version": _INT,
-}
+TABLE = "transcript_actions"
+ACTION = RowFormat(ActionRecord, key="action_id")
+# A status this code cannot name is over; a row always has its kind.
+_FALLBACK = {"status": ActionStatus.FAILED, "kind": ActionKind.SUMMARY}
+_FINISHED = (ActionStatus.COMPLETED.value, ActionStatus.FAILED.value)
 
 
 def _names_row(names: SpeakerNames) -> list[tuple[str, Any]]:
@@ -66,33 +49,32 @@ def _names_from(row: dict[str, Any]) -> SpeakerNames:
                         speakers=tuple(str(s) for s in speakers) if isinstance(speakers, list) else (),
                         asked=None if row.get("asked") is None else str(row.get("asked")),
                         updated_at=float(row.get("updated_at", 0.0)),
-                        message_id=None if row.get("message_id") is None else int(row.get("message_id")),
+                        message_id=None if row.get("message_id") is None else int(row["message_id"]),
                         version=int(row.get("version", 0)))
 
 
-class TablestoreActionStore(ActionStore):
-    def __init__(self, tables: TablestoreRepositories) -> None:
-        self._t = tables
+class TablestoreActionStore(Store, ActionStore):
+    TABLE = TABLE
 
     def create(self, record: ActionRecord) -> bool:
-        return self._t.insert(TABLE, record.action_id, _write(attrs.evolve(record, version=1), _RECORD))
+        return self._t.insert(TABLE, record.action_id, ACTION.write(attrs.evolve(record, version=1)))
 
     def get(self, action_id: str) -> ActionRecord | None:
         row = self._t.get(TABLE, action_id)
-        return None if row is None else ActionRecord(action_id=action_id, **_read(row, _RECORD))
+        return None if row is None else ACTION.read(row, action_id, fallback=_FALLBACK)
 
     def save(self, record: ActionRecord) -> ActionRecord:
         stored = attrs.evolve(record, version=record.version + 1)
         try:
-            self._t.put(TABLE, record.action_id, _write(stored, _RECORD), self._t.expect_version(record.version))
-        except _ConditionFailed:
+            self._t.put(TABLE, record.action_id, ACTION.write(stored), self._t.expect_version(record.version))
+        except ConditionFailed:
             raise ConflictError(f"action {record.action_id} changed") from None
         return stored
 
     def scan(self) -> Iterator[ActionRecord]:
         for key, row in self._t.scan(TABLE):
             if key.startswith("act."):
-                yield ActionRecord(action_id=key, **_read(row, _RECORD))
+                yield ACTION.read(row, key, fallback=_FALLBACK)
 
     def names(self, job_id: str) -> SpeakerNames | None:
         row = self._t.get(TABLE, f"names.{job_id}")
@@ -100,11 +82,10 @@ class TablestoreActionStore(ActionStore):
 
     def put_names(self, names: SpeakerNames) -> SpeakerNames:
         stored = attrs.evolve(names, version=names.version + 1)
-        key = f"names.{names.job_id}"
         condition = self._t.expect_absent() if names.version == 0 else self._t.expect_version(names.version)
         try:
-            self._t.put(TABLE, key, _names_row(stored), condition)
-        except _ConditionFailed:
+            self._t.put(TABLE, f"names.{names.job_id}", _names_row(stored), condition)
+        except ConditionFailed:
             raise ConflictError(f"speaker names of {names.job_id} changed") from None
         pointer = f"asking.{names.user_id}"
         if stored.asked is not None:
@@ -126,8 +107,7 @@ class TablestoreActionStore(ActionStore):
         deleted = 0
         user_filter = self._t.column_filter("user_id", int(user_id), "EQUAL")
         for key, row in list(self._t.scan(TABLE, user_filter, columns=["user_id", "status"])):
-            if key.startswith("act.") and row.get("status") not in (ActionStatus.COMPLETED.value,
-                                                                     ActionStatus.FAILED.value):
+            if key.startswith("act.") and row.get("status") not in _FINISHED:
                 continue  # still running: it settles first (ports.action_store)
             self._t.delete(TABLE, key)
             deleted += 0 if key.startswith("asking.") else 1
