@@ -149,7 +149,7 @@ def _dedupe_seam(left: str, right: str, window: int) -> tuple[str, str]:
     ``_MIN_MATCH_WORDS`` matched, both sides are kept whole: a duplicate beats a lost word.
     """
     left_tokens = list(_TOKEN.finditer(left))[-window:]
-    right_tokens = []
+    right_tokens: list[re.Match[str]] = []
     for token in _TOKEN.finditer(right):
         if len(right_tokens) == window:
             break

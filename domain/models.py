@@ -92,9 +92,9 @@ def refusal(model: str, role: str | None = None) -> Refusal | None:
     if name in _REFUSED:
         replacement, reason = _REFUSED[name]
         return Refusal(model, replacement, reason)
-    for prefix, replacement, reason in _REFUSED_PREFIXES:
+    for prefix, prefix_replacement, reason in _REFUSED_PREFIXES:
         if name.startswith(prefix):
-            instead = replacement or DEFAULT_MODELS.get(role or "", "") or (
+            instead = prefix_replacement or DEFAULT_MODELS.get(role or "", "") or (
                 f"{DEFAULT_MODELS[ASR]} (text) / {DEFAULT_MODELS[SPEAKER_PASS]} (speakers)")
             return Refusal(model, instead, reason)
     return None

@@ -1,5 +1,14 @@
 """Composition root: the one dependency-injector container, wiring ports to adapters by configuration.
 
+This module is the only place that builds the bot's object graph. The FC handlers
+(``entrypoints.fc_runtime``), the local runner (``entrypoints.local``) and the tests
+(``tests/world.py``, the FC handler tests) all take their use cases from ``build_container``.
+Use cases never build each other: each constructor names the ports and values it needs
+(keyword arguments), and the container builds every use case once and hands it to those that
+use it. Tests do not rewire: they override adapter providers on this same container (a fake
+clock, scripted recognizers and formatters, a recording chat, a policy) with
+``provider.override(providers.Object(...))``, so the wiring they exercise is production's.
+
 Every port is a ``Selector`` keyed by its backend in ``Settings.backends`` (profile default or
 a ``*_BACKEND`` override). Real adapters are built by small functions that import their module
 only when chosen, so a handler pays the import of exactly the SDKs its configuration needs
@@ -10,6 +19,7 @@ per-request state.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any, TypeVar, cast
 
 import attrs
 from dependency_injector import containers, providers
@@ -34,18 +44,27 @@ from domain.costs import rates_for
 from domain.models import translation_languages
 from domain.policy import Policy
 from entrypoints.settings import Settings, invoice_key, recognition_languages
+from ports.clock import Clock
+from usecases.accept_media import AcceptMedia
 from usecases.accept_update import AcceptUpdate
 from usecases.alerts import ModelMissingAlert, OwnerAlerts
 from usecases.budget import BudgetedPort, InlineAttempt, WithinBudget
+from usecases.exports import TranscriptExports
 from usecases.formatting import FormattingChain
-from usecases.queue_work import QueueWork
+from usecases.owner import OwnerCommands
+from usecases.payments import Payments
+from usecases.refunds import PaymentRefunds
 from usecases.reports import DailyReport
-from usecases.retrying import RetryingPort
-from usecases.services import BotServices
+from usecases.retrying import retrying
+from usecases.settings_menu import SettingsMenu
+from usecases.support import SupportPages
 from usecases.sweep_jobs import SweepJobs
 from usecases.transcribe_job import TranscribeJob
 from usecases.transcript_actions import TranscriptActions
 from usecases.transcription import Transcriber
+from usecases.trial import TrialRequests
+from usecases.user_requests import UserRequests
+from usecases.worker_loop import Worker
 
 # -- builders of real adapters (imported lazily) --------------------------------------------------
 
@@ -122,7 +141,7 @@ def _formatters(settings: Settings, inline: bool = False) -> list:
     return chain
 
 
-def _text_models(formatters: list) -> list:
+def _text_models(formatters: list[Any]) -> list[Any]:
     """The text models of the actions on a transcript: the configured LLM formatters (each also
     answers text tasks); offline (the identity formatter) a deterministic stand-in that says so."""
     models = [f for f in formatters if hasattr(f, "run_task")]
@@ -182,8 +201,17 @@ def _recording_chat(settings: Settings) -> RecordingChat:
     return RecordingChat(file_dir=Path(settings.local_media_dir) if settings.local_media_dir else None)
 
 
-def _retrying(port, clock, policy) -> RetryingPort:
-    return RetryingPort(port, clock=clock, attempts=policy.retry_attempts, base_delay_s=policy.retry_base_delay_s)
+P = TypeVar("P")
+
+
+def _retrying(port: P, clock: Clock, policy: Policy) -> P:
+    return retrying(port, clock=clock, attempts=policy.retry_attempts, base_delay_s=policy.retry_base_delay_s)
+
+
+def retried_port(port: P, clock: Clock, policy: Policy) -> P:
+    """A port as the container hands it to use cases (``Container.r_*``), for tools and tests that
+    run a use case over an adapter of their own."""
+    return _retrying(cast(P, BudgetedPort(port)), clock, policy)  # the proxy answers as the port
 
 
 def _inline_policy(policy: Policy) -> Policy:
@@ -205,30 +233,39 @@ class Container(containers.DeclarativeContainer):
     clock = providers.ThreadSafeSingleton(SystemClock)
     ids = providers.ThreadSafeSingleton(RandomIds)
 
+    # The adapters built from the Alibaba credentials (STS, rotated during an instance's life):
+    # ``credential_holders`` lists them for ``FcRuntime``, which resets them and what holds them.
+    tablestore_users = providers.ThreadSafeSingleton(_tablestore, settings, "users")
+    tablestore_jobs = providers.ThreadSafeSingleton(_tablestore, settings, "jobs")
+    tablestore_keys = providers.ThreadSafeSingleton(_tablestore, settings, "keys")
+    tablestore_logs = providers.ThreadSafeSingleton(_tablestore, settings, "logs")
+    tablestore_trials = providers.ThreadSafeSingleton(_tablestore, settings, "trials")
+    tablestore_results = providers.ThreadSafeSingleton(_tablestore, settings, "results")
+    tablestore_state = providers.ThreadSafeSingleton(_tablestore, settings, "state")
+    tablestore_actions = providers.ThreadSafeSingleton(_tablestore, settings, "actions")
+    mns_queue = providers.ThreadSafeSingleton(_mns, settings)
+    oss_blobs = providers.ThreadSafeSingleton(_oss, settings)
+
     _storage = providers.Callable(_backend("storage"), settings)
     users = providers.Selector(_storage, memory=providers.ThreadSafeSingleton(InMemoryUsers),
-                               tablestore=providers.ThreadSafeSingleton(_tablestore, settings, "users"))
-    jobs = providers.Selector(_storage, memory=providers.ThreadSafeSingleton(InMemoryJobs),
-                              tablestore=providers.ThreadSafeSingleton(_tablestore, settings, "jobs"))
+                               tablestore=tablestore_users)
+    jobs = providers.Selector(_storage, memory=providers.ThreadSafeSingleton(InMemoryJobs), tablestore=tablestore_jobs)
     keys = providers.Selector(_storage, memory=providers.ThreadSafeSingleton(InMemoryIdempotencyKeys),
-                              tablestore=providers.ThreadSafeSingleton(_tablestore, settings, "keys"))
-    logs = providers.Selector(_storage, memory=providers.ThreadSafeSingleton(InMemoryLogs),
-                              tablestore=providers.ThreadSafeSingleton(_tablestore, settings, "logs"))
+                              tablestore=tablestore_keys)
+    logs = providers.Selector(_storage, memory=providers.ThreadSafeSingleton(InMemoryLogs), tablestore=tablestore_logs)
     trials = providers.Selector(_storage, memory=providers.ThreadSafeSingleton(InMemoryTrials),
-                                tablestore=providers.ThreadSafeSingleton(_tablestore, settings, "trials"))
+                                tablestore=tablestore_trials)
     results = providers.Selector(_storage, memory=providers.ThreadSafeSingleton(InMemoryResults),
-                                 tablestore=providers.ThreadSafeSingleton(_tablestore, settings, "results"))
+                                 tablestore=tablestore_results)
     state = providers.Selector(_storage, memory=providers.ThreadSafeSingleton(InMemoryBotState),
-                               tablestore=providers.ThreadSafeSingleton(_tablestore, settings, "state"))
+                               tablestore=tablestore_state)
     actions_store = providers.Selector(_storage, memory=providers.ThreadSafeSingleton(InMemoryActionStore),
-                                       tablestore=providers.ThreadSafeSingleton(_tablestore, settings, "actions"))
+                                       tablestore=tablestore_actions)
 
     queue = providers.Selector(providers.Callable(_backend("queue"), settings),
-                               memory=providers.ThreadSafeSingleton(InMemoryJobQueue, clock),
-                               mns=providers.ThreadSafeSingleton(_mns, settings))
+                               memory=providers.ThreadSafeSingleton(InMemoryJobQueue, clock), mns=mns_queue)
     blobs = providers.Selector(providers.Callable(_backend("blobs"), settings),
-                               memory=providers.ThreadSafeSingleton(InMemoryBlobStore, clock),
-                               oss=providers.ThreadSafeSingleton(_oss, settings))
+                               memory=providers.ThreadSafeSingleton(InMemoryBlobStore, clock), oss=oss_blobs)
     _chat_backend = providers.Callable(_backend("chat"), settings)
     _recording = providers.ThreadSafeSingleton(_recording_chat, settings)
     chat = providers.Selector(_chat_backend, recording=_recording,
@@ -252,7 +289,8 @@ class Container(containers.DeclarativeContainer):
     # failures (usecases.retrying.RetryingPort); the raw adapters above stay reachable for tools.
     # Under them, ``BudgetedPort``: no call starts once the request's time budget is spent
     # (usecases.budget; only the webhook runs under one).
-    def _retried(port, clock=clock, policy=policy):  # noqa: N805 - runs once, in the class body
+    @staticmethod  # a plain function called in the class body (not a method of the container)
+    def _retried(port, clock=clock, policy=policy):
         return providers.ThreadSafeSingleton(_retrying, providers.ThreadSafeSingleton(BudgetedPort, port),
                                              clock, policy)
 
@@ -268,8 +306,8 @@ class Container(containers.DeclarativeContainer):
                                      telegram=providers.ThreadSafeSingleton(_telegram, settings, True))
     r_inline_chat = _retried(inline_chat)
     del _retried
-    inline_audio_tools = providers.ThreadSafeSingleton(
-        BudgetedPort, providers.ThreadSafeSingleton(_audio_tools, settings, True))
+    inline_audio_adapter = providers.ThreadSafeSingleton(_audio_tools, settings, True)
+    inline_audio_tools = providers.ThreadSafeSingleton(BudgetedPort, inline_audio_adapter)
     inline_recognizer = providers.ThreadSafeSingleton(BudgetedPort, providers.Selector(
         _asr_backend, scripted=recognizer,
         dashscope=providers.ThreadSafeSingleton(_dashscope_recognizer, settings, True),
@@ -293,26 +331,6 @@ class Container(containers.DeclarativeContainer):
         TranscribeJob, jobs=r_jobs, users=r_users, logs=r_logs, results=r_results, chat=r_chat,
         transcriber=transcriber, formatting=formatting, clock=clock, policy=policy, blobs=r_blobs, queue=r_queue,
     )
-    services = providers.ThreadSafeSingleton(
-        BotServices, users=r_users, jobs=r_jobs, keys=r_keys, logs=r_logs, trials=r_trials, results=r_results,
-        state=r_state, queue=r_queue, chat=r_chat, clock=clock, ids=ids, policy=policy,
-        owner_id=providers.Callable(lambda s: s.owner_id, settings),
-        payload_secret=providers.Callable(invoice_key, settings),
-        bot_username=providers.Callable(lambda s: s.bot_username, settings),
-        recognition_languages=providers.Callable(recognition_languages, settings),
-        cost_rates=providers.Callable(
-            lambda s: rates_for(s.asr_model, s.speaker_model, s.text_pass_model, s.llm_model), settings),
-        support_contact=providers.Callable(lambda s: s.support_contact, settings),
-        refund_window_days=providers.Callable(lambda s: s.refund_window_days, settings),
-    )
-    # Summary, key points, translation, speaker names (the worker runs the long part).
-    transcript_actions = providers.ThreadSafeSingleton(
-        TranscriptActions, jobs=r_jobs, users=r_users, actions=r_actions, chat=r_chat, queue=r_queue,
-        models=providers.Callable(_text_models, formatters), clock=clock, policy=policy,
-        translation_languages=providers.Callable(_translation_languages, settings),
-    )
-    # What the worker runs for one queue message: a job, or an action on a transcript.
-    queue_work = providers.ThreadSafeSingleton(QueueWork, transcribe_job, transcript_actions)
     inline_formatting = providers.ThreadSafeSingleton(FormattingChain, inline_formatters, inline_policy, clock,
                                                       model_missing)
     inline_transcriber = providers.ThreadSafeSingleton(
@@ -324,14 +342,75 @@ class Container(containers.DeclarativeContainer):
         transcriber=inline_transcriber, formatting=inline_formatting, clock=clock, policy=inline_policy,
         blobs=r_blobs, queue=r_queue,
     )
-    # The webhook's use case, under its request budget (WEBHOOK_BUDGET_S).
-    accept_update = providers.ThreadSafeSingleton(
-        WithinBudget, providers.ThreadSafeSingleton(AcceptUpdate, services, inline_transcribe_job,
-                                                   transcript_actions), clock,
-        providers.Callable(lambda p: p.timeouts.webhook_budget_s, policy))
+    # Summary, key points, translation, speaker names (the worker runs the long part).
+    transcript_actions = providers.ThreadSafeSingleton(
+        TranscriptActions, jobs=r_jobs, users=r_users, actions=r_actions, chat=r_chat, queue=r_queue,
+        models=providers.Callable(_text_models, formatters), clock=clock, policy=policy,
+        translation_languages=providers.Callable(_translation_languages, settings),
+    )
+    worker = providers.ThreadSafeSingleton(Worker, transcribe_job=transcribe_job, actions=transcript_actions)
     sweep_jobs = providers.ThreadSafeSingleton(SweepJobs, jobs=r_jobs, queue=r_queue, clock=clock, policy=policy,
                                                transcribe_job=transcribe_job)
-    daily_report = providers.ThreadSafeSingleton(DailyReport, services)
+
+    # -- the webhook's use cases: each gets the ports and values it names, nothing more ------------
+    owner_id = providers.Callable(lambda s: s.owner_id, settings)
+    payload_secret = providers.Callable(invoice_key, settings)
+    daily_report = providers.ThreadSafeSingleton(DailyReport, users=r_users, jobs=r_jobs, logs=r_logs, chat=r_chat,
+                                                 clock=clock, owner_id=owner_id)
+    payment_refunds = providers.ThreadSafeSingleton(PaymentRefunds, users=r_users, logs=r_logs, chat=r_chat)
+    trial_requests = providers.ThreadSafeSingleton(TrialRequests, users=r_users, trials=r_trials, chat=r_chat,
+                                                   clock=clock, policy=policy, owner_id=owner_id)
+    owner_commands = providers.ThreadSafeSingleton(
+        OwnerCommands, users=r_users, jobs=r_jobs, logs=r_logs, trials=r_trials, state=r_state, chat=r_chat,
+        clock=clock, cost_rates=providers.Callable(
+            lambda s: rates_for(s.asr_model, s.speaker_model, s.text_pass_model, s.llm_model), settings),
+        trial_requests=trial_requests, sweep=sweep_jobs, report=daily_report, refunds=payment_refunds)
+    # Media on the webhook: short audio runs inline (``inline_transcribe_job``), the rest is queued.
+    accept_media = providers.ThreadSafeSingleton(
+        AcceptMedia, users=r_users, jobs=r_jobs, results=r_results, queue=r_queue, chat=r_chat, clock=clock,
+        policy=policy, transcribe_job=inline_transcribe_job)
+    payments = providers.ThreadSafeSingleton(
+        Payments, users=r_users, keys=r_keys, logs=r_logs, chat=r_chat, clock=clock, ids=ids, policy=policy,
+        owner_id=owner_id, payload_secret=payload_secret)
+    settings_menu = providers.ThreadSafeSingleton(
+        SettingsMenu, users=r_users, chat=r_chat,
+        recognition_languages=providers.Callable(recognition_languages, settings))
+    transcript_exports = providers.ThreadSafeSingleton(
+        TranscriptExports, users=r_users, jobs=r_jobs, chat=r_chat,
+        speaker_names=providers.Callable(lambda actions: actions.speaker_names, transcript_actions))
+    support_pages = providers.ThreadSafeSingleton(
+        SupportPages, policy=policy, support_contact=providers.Callable(lambda s: s.support_contact, settings),
+        refund_window_days=providers.Callable(lambda s: s.refund_window_days, settings))
+    user_requests = providers.ThreadSafeSingleton(UserRequests, jobs=r_jobs, results=r_results, chat=r_chat)
+    # The webhook's use case, under its request budget (WEBHOOK_BUDGET_S).
+    accept_update = providers.ThreadSafeSingleton(
+        WithinBudget, providers.ThreadSafeSingleton(
+            AcceptUpdate, users=r_users, keys=r_keys, chat=r_chat, clock=clock, policy=policy, owner_id=owner_id,
+            bot_username=providers.Callable(lambda s: s.bot_username, settings), media=accept_media,
+            payments=payments, settings_menu=settings_menu, trial_requests=trial_requests,
+            exports=transcript_exports, support=support_pages, user_requests=user_requests, owner=owner_commands,
+            actions=transcript_actions),
+        clock, providers.Callable(lambda p: p.timeouts.webhook_budget_s, policy))
+
+
+def credential_holders(container: Container) -> list[providers.Provider[Any]]:
+    """The providers whose adapters carry the Alibaba credentials."""
+    return [container.tablestore_users, container.tablestore_jobs, container.tablestore_keys,
+            container.tablestore_logs, container.tablestore_trials, container.tablestore_results,
+            container.tablestore_state, container.tablestore_actions, container.mns_queue, container.oss_blobs]
+
+
+def reset_credentialed(container: Container) -> int:
+    """Forget every singleton built from the credentials: the holders and every singleton that holds
+    one of them (its retry wrapper, the use cases), so the next resolution builds them from the
+    settings now in force. Adapters without credentials (Telegram, recognizers, formatters) are
+    kept. Returns how many providers were reset."""
+    holders = set(credential_holders(container))
+    stale = [p for p in container.traverse(types=[providers.BaseSingleton])
+             if p in holders or any(d in holders for d in p.traverse(types=[providers.BaseSingleton]))]
+    for provider in stale:
+        provider.reset()
+    return len(stale)
 
 
 def build_container(settings: Settings) -> Container:

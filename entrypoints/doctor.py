@@ -20,6 +20,7 @@ in ``last_error_message`` after Telegram's next delivery, which this check repor
 
 from __future__ import annotations
 
+import functools
 import io
 import json
 import math
@@ -277,7 +278,7 @@ class Doctor:
         formatters = list(self._container.formatters())
         names = [("LLM_MODEL", s.llm_model), ("GEMINI_MODEL", s.gemini_model)]
         for formatter, (variable, model) in zip(formatters, names, strict=False):
-            self._model_call(f"formatter model {model}", variable, model, lambda f=formatter: self._format(f))
+            self._model_call(f"formatter model {model}", variable, model, functools.partial(self._format, formatter))
         if not formatters:
             self.note("formatter model", f"FORMATTER_BACKEND={backends['formatter']}: nothing to check")
         elif not s.google_api_key:
@@ -289,7 +290,7 @@ class Doctor:
                 for variable, model, port in (("SPEAKER_PASS_MODEL", s.speaker_model, "speaker_pass"),
                                               ("TEXT_PASS_MODEL", s.text_pass_model, "text_pass")):
                     self._model_call(f"dialogue pass model {model}", variable, model,
-                                     lambda p=port: self._submit(p, audio_url))
+                                     functools.partial(self._submit, port, audio_url))
                 self.note("dialogue pass models", "submitted only (a half-second clip; the tasks are not awaited)")
         else:
             self.note("dialogue pass models", f"PASSES_BACKEND={backends['passes']}: nothing to check")

@@ -10,8 +10,9 @@ Credentials are read on **every** invocation (``settings.invocation_credentials`
 ``ALIBABA_CLOUD_*`` variables FC sets (the only source on python3.12, whose context has no
 ``credentials`` field), else ``context.credentials`` (older runtimes). When they differ from
 the ones in use (FC rotates them during an instance's life), the settings are overridden and
-only the singletons built from them are reset: the Tablestore, MNS and OSS adapters and every
-use case that holds one. The Telegram adapter (and its event-loop thread), the recognizers and
+only the singletons built from them are reset (``entrypoints.container.reset_credentialed``: the
+Tablestore, MNS and OSS adapters the container declares as credential holders, and every
+singleton that holds one). The Telegram adapter (and its event-loop thread), the recognizers and
 the formatters are kept. Requests already running keep the objects they resolved, whose old
 credentials stay valid for a while. Providers are resolved under one lock (``resolve``), so a
 rotation never interleaves with a resolution.
@@ -25,9 +26,8 @@ from collections.abc import Mapping
 from typing import Any
 
 import attrs
-from dependency_injector import providers
 
-from entrypoints.container import Container, build_container
+from entrypoints.container import Container, build_container, reset_credentialed
 from entrypoints.observability import configure_logging
 from entrypoints.settings import (
     Credentials,
@@ -40,9 +40,6 @@ from entrypoints.settings import (
 
 log = logging.getLogger("fc")
 
-# Builders in entrypoints.container whose adapters carry the Alibaba credentials.
-CREDENTIAL_BUILDERS = frozenset({"_tablestore", "_mns", "_oss"})
-
 def request_id_of(context: Any) -> str | None:
     value = getattr(context, "request_id", None) if context is not None else None
     return str(value) if value else None
@@ -53,20 +50,6 @@ def with_credentials(settings: Settings, creds: Credentials | None) -> Settings:
         return settings
     key_id, secret, token = creds
     return attrs.evolve(settings, access_key_id=key_id, access_key_secret=secret, security_token=token)
-
-
-def _credential_singletons(container: Container) -> list[providers.Provider]:
-    """Singletons that hold credentials, and every singleton that depends on one of them."""
-    singletons = list(container.traverse(types=[providers.BaseSingleton]))
-    holders = {
-        p for p in singletons
-        if getattr(p.provides, "__name__", "") in CREDENTIAL_BUILDERS
-        and getattr(p.provides, "__module__", "") == "entrypoints.container"
-    }
-    if not holders:
-        return []
-    return [p for p in singletons
-            if p in holders or any(d in holders for d in p.traverse(types=[providers.BaseSingleton]))]
 
 
 class FcRuntime:
@@ -134,16 +117,11 @@ class FcRuntime:
     def _rotate(self, creds: Credentials) -> None:
         assert self._container is not None and self._settings is not None
         settings = with_credentials(self._settings, creds)
-        stale = _credential_singletons(self._container)
-        if stale:
-            # Override on top (never reset first: a concurrent resolution would find no settings).
-            self._container.settings.override(settings)
-            for provider in stale:
-                provider.reset()
-        else:  # the container no longer looks as expected: rebuild it whole
-            self._container = build_container(settings)
+        # Override on top (never reset first: a concurrent resolution would find no settings).
+        self._container.settings.override(settings)
+        stale = reset_credentialed(self._container)
         self._settings = settings
         self._credentials = creds
         self.rotations += 1
         configure_logging(settings, self._alerts, component=self.component)
-        log.info("credentials rotated", extra={"reset_providers": len(stale)})
+        log.info("credentials rotated", extra={"reset_providers": stale})

@@ -7,7 +7,7 @@ movement is keyed by an operation id so that it happens exactly once however oft
 from __future__ import annotations
 
 from abc import abstractmethod
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import Protocol
 
 import attrs
@@ -190,6 +190,11 @@ class Trials(Protocol):
         """Every request still waiting for the owner."""
 
 
+def _user_ids(values: Iterable[int]) -> tuple[int, ...]:
+    # A named converter (not bare ``tuple``) so the attrs plugin types ``paid_by`` as int ids.
+    return tuple(values)
+
+
 @attrs.frozen
 class CachedResult:
     """A finished transcript kept by file, mode and recognition language, so a re-sent file is
@@ -209,7 +214,7 @@ class CachedResult:
     duration_ms: int
     segments_json: str | None = None
     language: str | None = None
-    paid_by: tuple[int, ...] = attrs.field(default=(), converter=tuple)
+    paid_by: tuple[int, ...] = attrs.field(default=(), converter=_user_ids)
     created_at: float = 0.0
 
     def fresh(self, now: float, ttl_s: float) -> bool:

@@ -1,41 +1,34 @@
-"""A whole bot built by hand from memory adapters and the real ffmpeg, for use-case tests.
+"""A whole bot for use-case tests: the production container with memory backends, the real ffmpeg
+and fakes plugged in.
 
-Nothing here goes through the container: tests see exactly which adapter plays which port,
-and assert on state (what the chat shows, what the ledger holds, the job's state).
+The object graph is ``entrypoints.container``'s: the world builds it with ``build_container`` and
+overrides adapter providers only (a fake clock and ids, scripted recognizers and formatters, the
+recording chat in the test's media dir, the shared ffmpeg tools, the policy in the settings).
+Tests see which adapter plays which port (``world.users``, ``world.chat``…) and assert on state
+(what the chat shows, what the ledger holds, the job's state). A test that swaps an adapter
+(``world.chat = Wrapped(...)``) calls ``rebuild()``: a fresh container over the world's adapters.
 """
 
 from __future__ import annotations
 
 import itertools
 from pathlib import Path
+from typing import Any
 
 import attrs
+from dependency_injector import providers
 
 from adapters.ffmpeg.ffmpeg_audio_tools import FfmpegAudioTools
-from adapters.memory.action_store import InMemoryActionStore
-from adapters.memory.blob_store import InMemoryBlobStore
-from adapters.memory.chat import RecordingChat
 from adapters.memory.clock import FakeClock, SequentialIds
 from adapters.memory.formatter import ScriptedFormatter
-from adapters.memory.job_queue import InMemoryJobQueue
-from adapters.memory.repositories import (
-    InMemoryBotState,
-    InMemoryIdempotencyKeys,
-    InMemoryJobs,
-    InMemoryLogs,
-    InMemoryResults,
-    InMemoryTrials,
-    InMemoryUsers,
-)
 from adapters.memory.speech import ScriptedRecognizer, ScriptedSpeakerPass, ScriptedTimedTextPass
 from adapters.memory.text_tasks import ScriptedTextTasks
 from domain.audio import MediaKind
 from domain.policy import Policy
 from domain.users import User
-from ports.errors import TransientFailure
+from entrypoints.container import Container, build_container, retried_port
+from entrypoints.settings import DEFAULT_BACKENDS, Settings
 from usecases.accept_media import job_id_for
-from usecases.accept_update import AcceptUpdate
-from usecases.formatting import FormattingChain
 from usecases.inbound import (
     IncomingCallback,
     IncomingMessage,
@@ -44,15 +37,16 @@ from usecases.inbound import (
     Sender,
     SuccessfulPayment,
 )
-from usecases.queue_work import QueueWork
-from usecases.retrying import RetryingPort
-from usecases.services import BotServices
-from usecases.transcribe_job import TranscribeJob
-from usecases.transcript_actions import TranscriptActions
-from usecases.transcription import Transcriber
 
 OWNER = 42
+TRANSLATION_LANGUAGES = ("en", "ru", "uk", "de", "es", "fr", "it", "zh")
 USER = 777
+BOT_USERNAME = "TranscriberBot"
+PAYLOAD_SECRET = b"test-secret"
+# The memory adapters the container builds (its ``memory`` backends), kept by the world across
+# rebuilds; ``chat`` is the recording chat (its ``recording`` backend).
+STORED_PORTS = ("users", "jobs", "keys", "logs", "trials", "results", "state", "queue", "blobs", "chat",
+                "actions_store")
 _audio_tools = None
 
 
@@ -71,60 +65,77 @@ class World:
         self.policy = policy or Policy(retry_base_delay_s=0.01)
         self.clock = FakeClock()
         self.ids = SequentialIds("id")
-        self.users = InMemoryUsers()
-        self.jobs = InMemoryJobs()
-        self.keys = InMemoryIdempotencyKeys()
-        self.logs = InMemoryLogs()
-        self.trials = InMemoryTrials()
-        self.results = InMemoryResults()
-        self.state = InMemoryBotState()
-        self.queue = InMemoryJobQueue(self.clock)
-        self.blobs = InMemoryBlobStore(self.clock)
-        self.chat = RecordingChat(file_dir=media_dir)
         self.recognizer = ScriptedRecognizer()
         self.speaker_pass = ScriptedSpeakerPass()
         self.text_pass = ScriptedTimedTextPass()
         self.primary = ScriptedFormatter(name="primary")
         self.fallback = ScriptedFormatter(name="fallback")
-        # The actions on transcripts: their own store and two scripted text models (offline answers).
-        self.actions_store = InMemoryActionStore()
+        # The text models of the actions on transcripts (offline answers unless a test scripts them).
         self.text_primary = ScriptedTextTasks(name="qwen-llm:qwen-flash")
         self.text_fallback = ScriptedTextTasks(name="gemini:gemini-3.8-flash")
         self.audio = audio_tools or shared_audio_tools()
+        self._configured: dict[str, Any] = {}
         self._updates = itertools.count(1)
         self._messages = itertools.count(1)
         self.rebuild(owner_id)
 
+    # -- the container ------------------------------------------------------------------------------
+    def settings(self, owner_id: int | None) -> Settings:
+        """The settings of a local deployment (memory backends), with the world's policy."""
+        return Settings(profile="local", backends=dict(DEFAULT_BACKENDS["local"]), policy=self.policy,
+                        owner_id=owner_id, bot_username=BOT_USERNAME, local_media_dir=str(self.media_dir),
+                        **self._configured)
+
+    def plugged(self, port):
+        """The adapter as plugged into the container for one of ``STORED_PORTS`` (a subclass may wrap it)."""
+        return port
+
     def rebuilt_port(self, port):
         """The port as the container hands it to use cases (retried on transient failures)."""
-        return RetryingPort(port, clock=self.clock, attempts=self.policy.retry_attempts,
-                            base_delay_s=self.policy.retry_base_delay_s)
+        return retried_port(self.plugged(port), self.clock, self.policy)
+
+    def container_with(self, owner_id: int | None = OWNER, **adapters) -> Container:
+        """A container over the world's adapters; ``adapters`` (port name → adapter) replace some."""
+        container = build_container(self.settings(owner_id))
+        fixed = {"clock": self.clock, "ids": self.ids, "recognizer": self.recognizer,
+                 "speaker_pass": self.speaker_pass, "text_pass": self.text_pass, "audio_tools": self.audio,
+                 "inline_audio_adapter": self.audio}
+        for name, adapter in fixed.items():
+            getattr(container, name).override(providers.Object(adapter))
+        # The invoice-signing key the tests sign their own payloads with.
+        container.payload_secret.override(providers.Object(PAYLOAD_SECRET))
+        # Both paths format with the scripted pair (the webhook's inline path too).
+        # The actions' text models, and their translation targets (the defaults' short list).
+        container.transcript_actions.add_kwargs(models=[self.text_primary, self.text_fallback],
+                                                translation_languages=TRANSLATION_LANGUAGES)
+        for name in ("formatters", "inline_formatters"):
+            getattr(container, name).override(providers.Object([self.primary, self.fallback]))
+        for name in STORED_PORTS:
+            adapter = adapters[name] if name in adapters else getattr(self, name, None)
+            if adapter is None:  # the first build: the container's memory adapter becomes the world's
+                adapter = getattr(container, name)()
+                setattr(self, name, adapter)
+            getattr(container, name).override(providers.Object(self.plugged(adapter)))
+            if name == "chat":
+                container.inline_chat.override(providers.Object(self.plugged(adapter)))
+        return container
 
     def rebuild(self, owner_id: int | None = OWNER) -> None:
-        r = self.rebuilt_port
-        self.formatting = FormattingChain([self.primary, self.fallback], self.policy, self.clock)
-        self.transcriber = Transcriber(
-            audio=self.audio, recognizer=self.recognizer, speaker_pass=self.speaker_pass,
-            text_pass=self.text_pass, blobs=r(self.blobs), clock=self.clock, policy=self.policy,
-        )
-        self.transcribe_job = TranscribeJob(
-            jobs=r(self.jobs), users=r(self.users), logs=r(self.logs), results=r(self.results), chat=r(self.chat),
-            transcriber=self.transcriber, formatting=self.formatting, clock=self.clock, policy=self.policy,
-            blobs=r(self.blobs), queue=r(self.queue),
-        )
-        self.services = BotServices(
-            users=r(self.users), jobs=r(self.jobs), keys=r(self.keys), logs=r(self.logs), trials=r(self.trials),
-            results=r(self.results), state=r(self.state), queue=r(self.queue), chat=r(self.chat), clock=self.clock,
-            ids=self.ids, policy=self.policy, owner_id=owner_id, payload_secret=b"test-secret",
-            bot_username="TranscriberBot",
-        )
-        self.actions = TranscriptActions(
-            jobs=r(self.jobs), users=r(self.users), actions=r(self.actions_store), chat=r(self.chat),
-            queue=r(self.queue), models=[self.text_primary, self.text_fallback], clock=self.clock,
-            policy=self.policy, translation_languages=("en", "ru", "uk", "de", "es", "fr", "it", "zh"),
-        )
-        self.worker = QueueWork(self.transcribe_job, self.actions)
-        self.accept = AcceptUpdate(self.services, self.transcribe_job, self.actions)
+        """A fresh container over the world's adapters (after a test swapped one, or the policy)."""
+        self.owner_id = owner_id
+        c = self.container = self.container_with(owner_id)
+        self.formatting = c.formatting()
+        self.transcriber = c.transcriber()
+        self.transcribe_job = c.transcribe_job()
+        self.accept = c.accept_update()
+        self.actions = c.transcript_actions()
+        self.worker = c.worker()
+        self.payload_secret = c.payload_secret()
+
+    def configure(self, **settings_changes) -> None:
+        """Deployment settings (``SUPPORT_CONTACT``, the models…) as the container passes them on."""
+        self._configured.update(settings_changes)
+        self.rebuild(self.owner_id)
 
     # -- people -----------------------------------------------------------------------------------
     def user(self, user_id: int = USER, balance: int = 0, **fields) -> User:
@@ -176,21 +187,11 @@ class World:
         return self.jobs.get(job_id_for(update_id))
 
     def drain(self, max_rounds: int = 50) -> int:
-        """The worker: consume the queue like the MNS trigger would (redelivering on failure)."""
-        done = 0
-        for _ in range(max_rounds):
-            message = self.queue.receive()
-            if message is None:
-                break
-            try:
-                self.worker(message.job_id)
-            except TransientFailure:
-                self.clock.advance(self.policy.job_lease_s + 1)
-                self.queue.release(message.receipt)
-                continue
-            self.queue.ack(message.receipt)
-            done += 1
-        return done
+        """The worker: consume the queue like the MNS trigger would (redelivering on failure, once
+        the job's lease has run out)."""
+        return self.container.worker().drain(
+            self.queue, before_redelivery=lambda _: self.clock.advance(self.policy.job_lease_s + 1),
+            max_rounds=max_rounds)
 
     def texts(self, chat_id: int = USER) -> list[str]:
         return self.chat.texts(chat_id)

@@ -24,15 +24,18 @@ import attrs
 from domain.audio import MediaKind
 from domain.billing import minutes_for
 from domain.job import Job
+from domain.policy import Policy
 from domain.users import User
+from ports.chat import Chat
+from ports.clock import Clock
 from ports.errors import TransientFailure
-from ports.repositories import CachedResult
+from ports.job_queue import JobQueue
+from ports.repositories import CachedResult, Jobs, Results, Users
 from usecases.billing import JobBilling
 from usecases.catalogue import say
 from usecases.delivery import deliver_text
 from usecases.inbound import IncomingMessage, MediaRef
 from usecases.progress import StatusMessage
-from usecases.services import BotServices
 from usecases.steps import Deadline
 from usecases.transcribe_job import TranscribeJob
 
@@ -50,34 +53,41 @@ def job_id_for(update_id: int) -> str:
 
 
 class AcceptMedia:
-    def __init__(self, services: BotServices, transcribe_job: TranscribeJob) -> None:
-        self._s = services
+    def __init__(self, *, users: Users, jobs: Jobs, results: Results, queue: JobQueue, chat: Chat,
+                 clock: Clock, policy: Policy, transcribe_job: TranscribeJob) -> None:
+        self._users = users
+        self._jobs = jobs
+        self._results = results
+        self._queue = queue
+        self._chat = chat
+        self._clock = clock
+        self._policy = policy
         self._transcribe_job = transcribe_job
 
     def __call__(self, message: IncomingMessage, user: User) -> str:
         media = message.media
         assert media is not None
-        s, policy, lang = self._s, self._s.policy, user.settings.ui_language
+        policy, lang = self._policy, user.settings.ui_language
         job_id = job_id_for(message.update_id)
-        if s.jobs.get(job_id) is not None:
+        if self._jobs.get(job_id) is not None:
             return "duplicate"
         if media.file_size == 0:
-            s.chat.send_text(message.chat_id, say(lang, "empty_file"), reply_to=message.message_id)
+            self._chat.send_text(message.chat_id, say(lang, "empty_file"), reply_to=message.message_id)
             return "empty"
         if media.file_size is not None and media.file_size > policy.download_limit_bytes:
-            s.chat.send_text(message.chat_id, say(lang, "too_big"), reply_to=message.message_id)
+            self._chat.send_text(message.chat_id, say(lang, "too_big"), reply_to=message.message_id)
             return "too_big"
         if media.duration_s is not None and media.duration_s > policy.max_duration_s:
-            s.chat.send_text(message.chat_id, say(lang, "too_long", max_minutes=int(policy.max_duration_s // 60)),
+            self._chat.send_text(message.chat_id, say(lang, "too_long", max_minutes=int(policy.max_duration_s // 60)),
                              reply_to=message.message_id)
             return "too_long"
         mode = "dialogue" if user.settings.dialogue else "plain"
         cached = self._cached(media, mode, user)
         if cached is not None and user.user_id in cached.paid_by:
             # Its payer sends the file again: the transcript they paid for, at once and free.
-            status = StatusMessage(s.chat, message.chat_id,
-                                   s.chat.send_text(message.chat_id, say(lang, "cached_result"), reply_to=message.message_id))
-            deliver_text(s.chat, status, cached.text, user.settings, policy)
+            status = StatusMessage(self._chat, message.chat_id,
+                                   self._chat.send_text(message.chat_id, say(lang, "cached_result"), reply_to=message.message_id))
+            deliver_text(self._chat, status, cached.text, user.settings, policy)
             return "cached"
         if cached is not None:
             # Anyone else pays for what the transcript is: its measured duration.
@@ -86,20 +96,20 @@ class AcceptMedia:
             # Telegram's duration decides the reservation; documents (no duration) reserve one minute
             # and the worker charges the rest once ffmpeg has measured the real duration.
             cost = max(1, minutes_for(media.duration_s or 0))
-        change = JobBilling(s.users).reserve(user.user_id, job_id, cost)
+        change = JobBilling(self._users).reserve(user.user_id, job_id, cost)
         if change.insufficient:
-            s.chat.send_text(message.chat_id, say(lang, "no_minutes", cost=cost, balance=change.balance),
+            self._chat.send_text(message.chat_id, say(lang, "no_minutes", cost=cost, balance=change.balance),
                              reply_to=message.message_id)
             return "no_minutes"
         video = _is_video(media)
-        status_id = s.chat.send_text(
+        status_id = self._chat.send_text(
             message.chat_id, say(lang, "cached_sale" if cached else "received_video" if video else "received"),
             reply_to=message.message_id)
         job = Job(
             job_id=job_id, user_id=user.user_id, chat_id=message.chat_id, message_id=message.message_id,
             file_id=media.file_id, file_unique_id=media.file_unique_id, kind=media.kind,
             declared_duration_s=media.duration_s or 0.0, file_size=media.file_size, reserved_minutes=cost,
-            status_message_id=status_id, created_at=s.clock.now(), dialogue=user.settings.dialogue,
+            status_message_id=status_id, created_at=self._clock.now(), dialogue=user.settings.dialogue,
             language=user.settings.language,
         )
         if cached is not None:
@@ -108,20 +118,20 @@ class AcceptMedia:
             job = attrs.evolve(job, real_duration_ms=cached.duration_ms, result_text=cached.text,
                                segments_json=cached.segments_json, result_mode=mode,
                                result_language=cached.language)
-        if not s.jobs.create(job):
+        if not self._jobs.create(job):
             return "duplicate"
         if cached is not None or self._inline(media, user):
             try:
-                deadline = Deadline.after(s.clock, policy.inline_step_budget_s)
+                deadline = Deadline.after(self._clock, policy.inline_step_budget_s)
                 route = "cached_sale" if cached is not None else "inline"
                 return f"{route}:{self._transcribe_job(job_id, deadline).status}"
             except TransientFailure as exc:
                 # A provider hiccup inside the webhook's short budget: hand the job to the worker,
                 # which retries with its longer budget, instead of failing the user.
                 log.warning("inline transcription deferred to the worker", extra={"job_id": job_id, "error": str(exc)})
-        StatusMessage(s.chat, message.chat_id, status_id).show(say(lang, "queued_video" if video else "queued"))
+        StatusMessage(self._chat, message.chat_id, status_id).show(say(lang, "queued_video" if video else "queued"))
         try:
-            s.queue.publish(job_id)
+            self._queue.publish(job_id)
         except TransientFailure:
             # The job row exists in "queued"; the sweeper republishes queued jobs that never started.
             log.error("job not published; the sweeper will retry", extra={"job_id": job_id})
@@ -131,8 +141,8 @@ class AcceptMedia:
         """A fresh cached transcript of this file in the user's mode and recognition language."""
         if not media.file_unique_id:
             return None
-        cached = self._s.results.get(media.file_unique_id, mode, user.settings.language)
-        if cached is None or not cached.text or not cached.fresh(self._s.clock.now(), self._s.policy.results_ttl_s):
+        cached = self._results.get(media.file_unique_id, mode, user.settings.language)
+        if cached is None or not cached.text or not cached.fresh(self._clock.now(), self._policy.results_ttl_s):
             return None
         return cached
 
@@ -140,6 +150,6 @@ class AcceptMedia:
         return (
             media.kind is not MediaKind.DOCUMENT
             and media.duration_s is not None
-            and 0 < media.duration_s < self._s.policy.sync_threshold_s
+            and 0 < media.duration_s < self._policy.sync_threshold_s
             and not user.settings.dialogue
         )

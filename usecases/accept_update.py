@@ -26,9 +26,14 @@ Routing (the order matters):
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
+from domain.policy import Policy
 from domain.users import User
+from ports.chat import Chat
+from ports.clock import Clock
 from ports.errors import OutcomeUnknown, PortError, TransientFailure
+from ports.repositories import IdempotencyKeys, Users
 from usecases.accept_media import AcceptMedia
 from usecases.action_texts import action_say
 from usecases.catalogue import LANGUAGES, say
@@ -36,11 +41,8 @@ from usecases.exports import TranscriptExports
 from usecases.inbound import Incoming, IncomingCallback, IncomingMessage, IncomingPreCheckout
 from usecases.owner import OwnerCommands
 from usecases.payments import Payments
-from usecases.services import BotServices
 from usecases.settings_menu import SettingsMenu
 from usecases.support import SupportPages
-from usecases.sweep_jobs import SweepJobs
-from usecases.transcribe_job import TranscribeJob
 from usecases.transcript_actions import CALLBACK_PREFIX as ACTIONS_PREFIX
 from usecases.transcript_actions import TranscriptActions
 from usecases.trial import TrialRequests
@@ -65,21 +67,43 @@ def parse_command(text: str, bot_username: str) -> tuple[str, list[str]] | None:
     return name.lower(), args
 
 
+# One user command: (the message, its sender's row, the words after the command).
+Command = Callable[[IncomingMessage, User, list[str]], None]
+
+
 class AcceptUpdate:
-    def __init__(self, services: BotServices, transcribe_job: TranscribeJob,
+    def __init__(self, *, users: Users, keys: IdempotencyKeys, chat: Chat, clock: Clock, policy: Policy,
+                 owner_id: int | None, bot_username: str, media: AcceptMedia, payments: Payments,
+                 settings_menu: SettingsMenu, trial_requests: TrialRequests, exports: TranscriptExports,
+                 support: SupportPages, user_requests: UserRequests, owner: OwnerCommands,
                  actions: TranscriptActions | None = None) -> None:
-        self._s = services
-        self._media = AcceptMedia(services, transcribe_job)
-        self._payments = Payments(services)
-        self._settings = SettingsMenu(services)
-        self._trial = TrialRequests(services)
+        """``actions``: the summary, key points, translation and speaker-name buttons under a
+        transcript, and the replies that name speakers (``usecases.transcript_actions``)."""
+        self._users = users
+        self._keys = keys
+        self._chat = chat
+        self._clock = clock
+        self._policy = policy
+        self._owner_id = owner_id
+        self._bot_username = bot_username
+        self._media = media
+        self._payments = payments
+        self._settings = settings_menu
+        self._trial = trial_requests
+        self._exports = exports
+        self._support = support
+        self._requests = user_requests
+        self._owner = owner
         self._actions = actions
-        self._exports = TranscriptExports(services, actions.speaker_names if actions else None)
-        self._support = SupportPages(services)
-        self._requests = UserRequests(services)
-        sweep = SweepJobs(jobs=services.jobs, queue=services.queue, clock=services.clock, policy=services.policy,
-                          transcribe_job=transcribe_job)
-        self._owner = OwnerCommands(services, self._trial, sweep)
+        # Users' commands, by name (the route is ``command:<name>``); any other is "unknown".
+        self._commands: dict[str, Command] = {
+            "start": self._cmd_start, "help": self._cmd_help, "balance": self._cmd_balance,
+            "settings": self._cmd_settings, "code": self._cmd_code, "yo": self._cmd_yo, "output": self._cmd_output,
+            "dialogue": self._cmd_dialogue, "speakers": self._cmd_speakers, "language": self._cmd_language,
+            "trial": self._cmd_trial, "buy_minutes": self._cmd_buy_minutes, "paysupport": self._cmd_paysupport,
+            "terms": self._cmd_terms, "privacy": self._cmd_privacy, "cancel": self._cmd_cancel,
+            "forget": self._cmd_forget,
+        }
 
     def __call__(self, update: Incoming) -> str:
         """Handle one update; returns a short route name for logs and tests."""
@@ -90,10 +114,10 @@ class AcceptUpdate:
         if update.chat_type not in PRIVATE:
             return "ignored"  # groups and channels (see the module doc)
         if isinstance(update, IncomingMessage) and update.media is not None:
-            user = ensure_user(self._s.users, update.sender, self._s.clock)
+            user = ensure_user(self._users, update.sender, self._clock)
             return "media:" + self._media(update, user)
         key = f"update:{update.update_id}"
-        if not self._s.keys.claim(key, self._s.clock.now()):
+        if not self._keys.claim(key, self._clock.now()):
             return "duplicate"
         try:
             if isinstance(update, IncomingCallback):
@@ -109,7 +133,7 @@ class AcceptUpdate:
 
     def _release(self, key: str) -> None:
         try:
-            self._s.keys.release(key)
+            self._keys.release(key)
         except PortError as exc:
             log.error("update claim not released; its redelivery will be dropped", extra={"key": key, "error": str(exc)})
 
@@ -117,7 +141,7 @@ class AcceptUpdate:
     def _message(self, message: IncomingMessage) -> str:
         text = (message.text or "").strip()
         if not text.startswith("/"):
-            user = ensure_user(self._s.users, message.sender, self._s.clock)
+            user = ensure_user(self._users, message.sender, self._clock)
             if text and self._actions is not None:
                 # The answer to "what is the name of Speaker 1?" (usecases.transcript_actions).
                 route = self._actions.reply(user.user_id, message.chat_id, text, user.settings.ui_language)
@@ -126,17 +150,17 @@ class AcceptUpdate:
             # Plain text, a photo, a sticker, a file that is not audio: say what the bot is for.
             self._reply(message, user, "text_hint")
             return "hint"
-        parsed = parse_command(text, self._s.bot_username)
+        parsed = parse_command(text, self._bot_username)
         if parsed is None:
             return "ignored"  # addressed to another bot
         name, args = parsed
         if self._owner.handles(name):
-            if self._s.owner_id is None or message.sender.user_id != self._s.owner_id:
+            if self._owner_id is None or message.sender.user_id != self._owner_id:
                 return "ignored"  # no reaction at all for non-owners
             self._owner.command(name, args, message.chat_id, message.update_id)
             return f"owner:{name}"
-        user = ensure_user(self._s.users, message.sender, self._s.clock)
-        handler = getattr(self, f"_cmd_{name}", None)
+        user = ensure_user(self._users, message.sender, self._clock)
+        handler = self._commands.get(name)
         if handler is None:
             self._reply(message, user, "unknown_command")
             return "unknown"
@@ -144,101 +168,101 @@ class AcceptUpdate:
         return f"command:{name}"
 
     def _reply(self, message: IncomingMessage, user: User, key: str, **params: object) -> None:
-        self._s.chat.send_text(message.chat_id, say(user.settings.ui_language, key, **params))
+        self._chat.send_text(message.chat_id, say(user.settings.ui_language, key, **params))
 
-    def _cmd_start(self, message, user, args) -> None:
+    def _cmd_start(self, message: IncomingMessage, user: User, args: list[str]) -> None:
         self._reply(message, user, "start")
 
-    def _cmd_help(self, message, user, args) -> None:
+    def _cmd_help(self, message: IncomingMessage, user: User, args: list[str]) -> None:
         lang = user.settings.ui_language
-        self._s.chat.send_text(message.chat_id, say(lang, "help", trial=self._s.policy.trial_minutes) + "\n\n"
+        self._chat.send_text(message.chat_id, say(lang, "help", trial=self._policy.trial_minutes) + "\n\n"
                                + say(lang, "help_more"))
 
-    def _cmd_balance(self, message, user, args) -> None:
+    def _cmd_balance(self, message: IncomingMessage, user: User, args: list[str]) -> None:
         self._reply(message, user, "balance", minutes=user.balance_minutes)
 
-    def _cmd_settings(self, message, user, args) -> None:
+    def _cmd_settings(self, message: IncomingMessage, user: User, args: list[str]) -> None:
         self._settings.show(message.chat_id, user)
 
-    def _toggle(self, message, user, field: str) -> None:
+    def _toggle(self, message: IncomingMessage, user: User, field: str) -> None:
         user = self._settings.toggle(user, field)
         # Toggled and stored: a retry of this update would toggle it back, so the answer is best effort.
         try:
-            self._s.chat.send_text(message.chat_id, self._settings.describe(user, field))
+            self._chat.send_text(message.chat_id, self._settings.describe(user, field))
         except PortError as exc:
             log.warning("setting changed, answer not sent", extra={"user_id": user.user_id, "error": str(exc)})
 
-    def _cmd_code(self, message, user, args) -> None:
+    def _cmd_code(self, message: IncomingMessage, user: User, args: list[str]) -> None:
         self._toggle(message, user, "use_code")
 
-    def _cmd_yo(self, message, user, args) -> None:
+    def _cmd_yo(self, message: IncomingMessage, user: User, args: list[str]) -> None:
         self._toggle(message, user, "use_yo")
 
-    def _cmd_output(self, message, user, args) -> None:
+    def _cmd_output(self, message: IncomingMessage, user: User, args: list[str]) -> None:
         self._toggle(message, user, "long_text")
 
-    def _cmd_dialogue(self, message, user, args) -> None:
+    def _cmd_dialogue(self, message: IncomingMessage, user: User, args: list[str]) -> None:
         self._toggle(message, user, "dialogue")
 
-    def _cmd_speakers(self, message, user, args) -> None:
+    def _cmd_speakers(self, message: IncomingMessage, user: User, args: list[str]) -> None:
         self._toggle(message, user, "speaker_labels")
 
-    def _cmd_language(self, message, user, args) -> None:
+    def _cmd_language(self, message: IncomingMessage, user: User, args: list[str]) -> None:
         """``/language`` (a picker), ``/language auto``, ``/language <documented code>``, ``/language ui <ru|en>``."""
         words = [a.lower() for a in args]
         lang = user.settings.ui_language
         if not words:
-            self._s.chat.send_text(message.chat_id, say(lang, "language_title") + "\n\n" + say(lang, "language_usage"),
+            self._chat.send_text(message.chat_id, say(lang, "language_title") + "\n\n" + say(lang, "language_usage"),
                                    keyboard=self._settings.language_keyboard(user))
             return
         if "ui" in words and len(words) == 2:
             code = words[1] if words[0] == "ui" else words[0]
             if code in LANGUAGES:
                 user = self._settings.set_ui_language(user, code)
-                self._s.chat.send_text(message.chat_id, self._settings.describe(user, "ui_language"))
+                self._chat.send_text(message.chat_id, self._settings.describe(user, "ui_language"))
                 return
         elif len(words) == 1 and (words[0] == "auto" or self._settings.accepts_language(words[0])):
             user = self._settings.set_language(user, None if words[0] == "auto" else words[0])
-            self._s.chat.send_text(message.chat_id, self._settings.describe(user, "language"))
+            self._chat.send_text(message.chat_id, self._settings.describe(user, "language"))
             return
         elif len(words) == 1:
             # Only codes the configured recognizers document: say which ones.
-            self._s.chat.send_text(message.chat_id, self._settings.unknown_language(user, words[0]))
+            self._chat.send_text(message.chat_id, self._settings.unknown_language(user, words[0]))
             return
         self._reply(message, user, "language_usage")
 
-    def _cmd_trial(self, message, user, args) -> None:
+    def _cmd_trial(self, message: IncomingMessage, user: User, args: list[str]) -> None:
         self._trial.request(message.chat_id, user)
 
-    def _cmd_buy_minutes(self, message, user, args) -> None:
+    def _cmd_buy_minutes(self, message: IncomingMessage, user: User, args: list[str]) -> None:
         self._payments.packages_message(message.chat_id, user.user_id, user.settings.ui_language)
 
     # -- what a paid bot owes its users (usecases.support, usecases.user_requests) -------------------
-    def _cmd_paysupport(self, message, user, args) -> None:
-        self._s.chat.send_text(message.chat_id, self._support.paysupport(user.settings.ui_language))
+    def _cmd_paysupport(self, message: IncomingMessage, user: User, args: list[str]) -> None:
+        self._chat.send_text(message.chat_id, self._support.paysupport(user.settings.ui_language))
 
-    def _cmd_terms(self, message, user, args) -> None:
-        self._s.chat.send_text(message.chat_id, self._support.terms(user.settings.ui_language))
+    def _cmd_terms(self, message: IncomingMessage, user: User, args: list[str]) -> None:
+        self._chat.send_text(message.chat_id, self._support.terms(user.settings.ui_language))
 
-    def _cmd_privacy(self, message, user, args) -> None:
-        self._s.chat.send_text(message.chat_id, self._support.privacy(user.settings.ui_language))
+    def _cmd_privacy(self, message: IncomingMessage, user: User, args: list[str]) -> None:
+        self._chat.send_text(message.chat_id, self._support.privacy(user.settings.ui_language))
 
-    def _cmd_cancel(self, message, user, args) -> None:
+    def _cmd_cancel(self, message: IncomingMessage, user: User, args: list[str]) -> None:
         self._requests.cancel(message.chat_id, user)
 
-    def _cmd_forget(self, message, user, args) -> None:
+    def _cmd_forget(self, message: IncomingMessage, user: User, args: list[str]) -> None:
         self._requests.forget(message.chat_id, user)
         if self._actions is not None:
             count = self._actions.forget(user.user_id)
             if count:
-                self._s.chat.send_text(message.chat_id,
-                                       action_say(user.settings.ui_language, "forget_actions", count=count))
+                self._chat.send_text(message.chat_id,
+                                     action_say(user.settings.ui_language, "forget_actions", count=count))
 
     # -- buttons ----------------------------------------------------------------------------------
     def _callback(self, callback: IncomingCallback) -> str:
         data = callback.data
         if self._owner.handles_callback(data):
-            if self._s.owner_id is None or callback.sender.user_id != self._s.owner_id:
+            if self._owner_id is None or callback.sender.user_id != self._owner_id:
                 return "ignored"  # not even the button is answered
             try:
                 return "owner:" + self._owner.callback(data, callback.chat_id, callback.message_id)
@@ -246,7 +270,7 @@ class AcceptUpdate:
                 self._answer(callback, "")
         route, answer = "ignored", ""
         try:
-            user = ensure_user(self._s.users, callback.sender, self._s.clock)
+            user = ensure_user(self._users, callback.sender, self._clock)
             lang = user.settings.ui_language
             if callback.chat_id is None:
                 return route  # a button under an inline-mode message: nothing of ours
@@ -266,6 +290,6 @@ class AcceptUpdate:
 
     def _answer(self, callback: IncomingCallback, text: str) -> None:
         try:
-            self._s.chat.answer_callback(callback.callback_id, text)
+            self._chat.answer_callback(callback.callback_id, text)
         except PortError:
             log.info("callback not answered", extra={"callback_id": callback.callback_id})

@@ -597,7 +597,8 @@ class _Messages(string.Formatter):
                 raise TypeError(f"a plural needs a number, got {value!r}")
             form = choose(self._lang, value, format_spec.removeprefix("plural:").split("|"))
             return form.replace("#", str(value))
-        return super().format_field(value, format_spec)
+        field: str = super().format_field(value, format_spec)  # typeshed: Any
+        return field
 
 
 _FORMATTERS = {lang: _Messages(lang) for lang in CATALOGUES}

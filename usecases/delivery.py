@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from typing import TypeVar
+from typing import Protocol, TypeVar
 
 from domain.policy import Policy
 from domain.splitting import escape_html, split_code_message, split_message
@@ -41,11 +41,21 @@ T = TypeVar("T")
 log = logging.getLogger(__name__)
 
 
+class Attempt(Protocol):
+    """Runs one send or edit (the worker may retry it there); generic, as it wraps both."""
+
+    def __call__(self, call: Callable[[], T], /) -> T: ...
+
+
+def _once(call: Callable[[], T]) -> T:
+    return call()
+
+
 def deliver_text(
     chat: Chat, status: StatusMessage, text: str, settings: UserSettings, policy: Policy,
     *, keyboard: Keyboard | None = None, sent_parts: int = 0,
     on_part_sent: Callable[[int], None] | None = None,
-    attempt: Callable[[Callable[[], T]], T] | None = None, note: str | None = None,
+    attempt: Attempt | None = None, note: str | None = None,
 ) -> list[int]:
     """Send ``text`` to the status message's chat; returns the ids of the messages it sent now.
 
@@ -53,7 +63,7 @@ def deliver_text(
     ``on_part_sent(n)`` records each new one (the worker checkpoints it on the job row);
     ``attempt`` wraps every send (the worker retries transient failures there).
     """
-    attempt = attempt or (lambda call: call())
+    attempt = attempt or _once
     on_part_sent = on_part_sent or (lambda n: None)
     chat_id = status.chat_id
     unsure: list[int] = []  # parts whose send had no answer
@@ -71,11 +81,12 @@ def deliver_text(
     shown = _shown(text, settings)
     how = _how(text, settings, policy)
     if how == "edit":
-        if status.message_id is not None and note is None:
-            outcome = attempt(lambda: chat.edit_text(chat_id, status.message_id, shown, html=settings.use_code,
+        message_id = status.message_id
+        if message_id is not None and note is None:
+            outcome = attempt(lambda: chat.edit_text(chat_id, message_id, shown, html=settings.use_code,
                                                      keyboard=keyboard))
             if outcome in (EditOutcome.EDITED, EditOutcome.NOT_MODIFIED):
-                return [status.message_id]
+                return [message_id]
         parts = [shown]
     elif how in ("file", "preview"):
         caption = say(settings.ui_language, "file_caption", chars=len(text))
@@ -100,15 +111,17 @@ def deliver_text(
         if i < sent_parts:
             continue
         markup = keyboard if i == len(parts) - 1 else None
-        ids += send(i + 1, lambda part=part, markup=markup: chat.send_text(
-            chat_id, part, html=settings.use_code, keyboard=markup))
+        def send_part(part: str = part, markup: Keyboard | None = markup) -> int:
+            return chat.send_text(chat_id, part, html=settings.use_code, keyboard=markup)
+
+        ids += send(i + 1, send_part)
         on_part_sent(i + 1)
     _close_status(chat, status, settings, keyboard, unsure, attempt, note)
     return ids
 
 
 def _close_status(chat: Chat, status: StatusMessage, settings: UserSettings, keyboard: Keyboard | None,
-                  unsure: list[int], attempt: Callable[[Callable[[], EditOutcome]], EditOutcome],
+                  unsure: list[int], attempt: Attempt,
                   note: str | None = None) -> None:
     """Remove the status message (it stays when it carries a ``note``); after a send without
     answer, keep it as the way to the whole text."""

@@ -18,6 +18,7 @@ import datetime as dt
 import json
 import logging
 from collections.abc import Callable, Mapping
+from typing import Any
 
 import attrs
 
@@ -33,8 +34,9 @@ from domain.exports import (
 )
 from domain.job import Job, JobStatus
 from domain.splitting import replace_yo
+from ports.chat import Chat
+from ports.repositories import Jobs, Users
 from usecases.catalogue import say
-from usecases.services import BotServices
 
 log = logging.getLogger(__name__)
 
@@ -48,7 +50,7 @@ class ExportFile:
     estimated: bool
 
 
-def _segments(job: Job) -> list[dict]:
+def _segments(job: Job) -> list[dict[str, Any]]:  # Any: decoded JSON
     if not job.segments_json:
         return []
     try:
@@ -78,10 +80,12 @@ def export_file(job: Job, fmt: str, *, label_word: str, use_yo: bool = True,
 
 
 class TranscriptExports:
-    def __init__(self, services: BotServices,
+    def __init__(self, *, users: Users, jobs: Jobs, chat: Chat,
                  speaker_names: Callable[[str], Mapping[str, str]] | None = None) -> None:
         """``speaker_names(job_id)``: the names the user gave the job's speakers (none when absent)."""
-        self._s = services
+        self._users = users
+        self._jobs = jobs
+        self._chat = chat
         self._names = speaker_names or (lambda job_id: {})
 
     def press(self, presser_id: int, lang: str, data: str, chat_id: int | None) -> tuple[str, str]:
@@ -90,12 +94,12 @@ class TranscriptExports:
         if len(parts) != 3 or parts[2] not in FORMATS or chat_id is None:
             return "ignored", ""
         job_id, fmt = parts[1], parts[2]
-        job = self._s.jobs.get(job_id) if job_id else None
+        job = self._jobs.get(job_id) if job_id else None
         if job is None or job.user_id != presser_id or job.status is not JobStatus.COMPLETED or not job.result_text:
             return "export:unavailable", say(lang, "export_unavailable")
-        user = self._s.users.get(presser_id)
+        user = self._users.get(presser_id)
         use_yo = user.settings.use_yo if user else True
         file = export_file(job, fmt, label_word=say(lang, "speaker"), use_yo=use_yo, names=self._names(job_id))
         caption = say(lang, "export_caption_estimated" if file.estimated else "export_caption", fmt=fmt)
-        self._s.chat.send_document(chat_id, file.filename, file.data, caption=caption)
+        self._chat.send_document(chat_id, file.filename, file.data, caption=caption)
         return f"export:{fmt}", ""

@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 from collections.abc import Callable, Mapping, Sequence
@@ -85,7 +86,7 @@ class FormattingChain:
         for formatter in self._formatters:
             try:
                 result = with_retries(
-                    lambda f=formatter: f.format(request), clock=self._clock,
+                    functools.partial(formatter.format, request), clock=self._clock,
                     attempts=2, base_delay_s=self._policy.retry_base_delay_s,
                 )
             except ModelUnavailable as exc:

@@ -20,10 +20,15 @@ from __future__ import annotations
 
 import html
 import logging
+from collections.abc import Callable, Sequence
 
+from domain.costs import CostRates
+from domain.job import Job
 from domain.users import TrialStatus, User
-from ports.chat import Button, Keyboard
+from ports.chat import Button, Chat, Keyboard
+from ports.clock import Clock
 from ports.errors import PortError
+from ports.repositories import BotState, Jobs, Logs, Trials, Users
 from usecases.catalogue import OWNER, owner_say, say, utc_time
 from usecases.owner_stats import (
     DAY_S,
@@ -36,11 +41,13 @@ from usecases.owner_stats import (
 )
 from usecases.refunds import PaymentRefunds
 from usecases.reports import DailyReport
-from usecases.services import BotServices
 from usecases.sweep_jobs import SweepJobs
 from usecases.trial import TrialRequests, decision_keyboard
 
 log = logging.getLogger(__name__)
+
+# One owner command: (its arguments, the owner's chat, the update's id).
+OwnerCommand = Callable[[list[str], int, int], None]
 
 MUTE_KEY = "owner_mute_until"
 USERS_PER_PAGE = 20
@@ -117,28 +124,45 @@ class OwnerCommands:
                 "batch", "mute", "export", "report", "refund")
     CALLBACK_PREFIXES = ("trial:", "users:")
 
-    def __init__(self, services: BotServices, trials: TrialRequests, sweep: SweepJobs) -> None:
-        self._s = services
+    def __init__(self, *, users: Users, jobs: Jobs, logs: Logs, trials: Trials, state: BotState, chat: Chat,
+                 clock: Clock, cost_rates: CostRates, trial_requests: TrialRequests, sweep: SweepJobs,
+                 report: DailyReport, refunds: PaymentRefunds) -> None:
+        self._users = users
+        self._jobs = jobs
+        self._logs = logs
         self._trials = trials
+        self._state = state
+        self._chat = chat
+        self._clock = clock
+        self._cost_rates = cost_rates
+        self._trial_requests = trial_requests
         self._sweep = sweep
-        self._report = DailyReport(services)
-        self._refunds = PaymentRefunds(services)
+        self._report = report
+        self._refunds = refunds
+        # The owner's commands, by name (the route is ``owner:<name>``).
+        self._commands: dict[str, OwnerCommand] = {
+            "admin": self._cmd_admin, "user": self._cmd_user, "credit": self._cmd_credit,
+            "review_trials": self._cmd_review_trials, "stat": self._cmd_stat, "cost": self._cmd_cost,
+            "metrics": self._cmd_metrics, "status": self._cmd_status, "flush": self._cmd_flush,
+            "batch": self._cmd_batch, "mute": self._cmd_mute, "export": self._cmd_export, "report": self._cmd_report,
+            "refund": self._cmd_refund,
+        }
 
     def handles(self, name: str) -> bool:
-        return name in self.COMMANDS
+        return name in self._commands
 
     def handles_callback(self, data: str) -> bool:
         return data.startswith(self.CALLBACK_PREFIXES)
 
     def command(self, name: str, args: list[str], chat_id: int, update_id: int) -> None:
-        getattr(self, f"_cmd_{name}")(args, chat_id, update_id)
+        self._commands[name](args, chat_id, update_id)
 
     def callback(self, data: str, chat_id: int | None, message_id: int | None) -> str:
         parts = data.split(":")
         if len(parts) == 3 and parts[0] == "trial" and parts[1] in ("approve", "deny") and _digits(parts[2]):
-            line = self._trials.decide(int(parts[2]), parts[1] == "approve")
+            line = self._trial_requests.decide(int(parts[2]), parts[1] == "approve")
             if chat_id is not None and message_id is not None:
-                self._s.chat.edit_text(chat_id, message_id, line)
+                self._chat.edit_text(chat_id, message_id, line)
             elif chat_id is not None:
                 self._send(chat_id, line)
             return f"trial:{parts[1]}"
@@ -146,21 +170,21 @@ class OwnerCommands:
             query = ":".join(parts[3:])
             text, keyboard = self._users_page(query, int(parts[2]))
             if message_id is not None:
-                self._s.chat.edit_text(chat_id, message_id, text, html=True, keyboard=keyboard)
+                self._chat.edit_text(chat_id, message_id, text, html=True, keyboard=keyboard)
             else:
                 self._send(chat_id, text, html=True, keyboard=keyboard)
             return "users:page"
         return "ignored"
 
-    def _send(self, chat_id: int, text: str, **kw) -> None:
-        self._s.chat.send_text(chat_id, text[:MAX_OWNER_TEXT], **kw)
+    def _send(self, chat_id: int, text: str, *, html: bool = False, keyboard: Keyboard | None = None) -> None:
+        self._chat.send_text(chat_id, text[:MAX_OWNER_TEXT], html=html, keyboard=keyboard)
 
     # -- /admin ------------------------------------------------------------------------------------
-    def _cmd_admin(self, args, chat_id, update_id) -> None:
+    def _cmd_admin(self, args: list[str], chat_id: int, update_id: int) -> None:
         self._send(chat_id, OWNER["admin"] + "\n" + OWNER["admin_refund"])
 
     # -- /refund <charge_id> ---------------------------------------------------------------------------
-    def _cmd_refund(self, args, chat_id, update_id) -> None:
+    def _cmd_refund(self, args: list[str], chat_id: int, update_id: int) -> None:
         if len(args) != 1 or not args[0].isprintable() or len(args[0]) > 256:
             self._send(chat_id, owner_say("refund_usage"))
             return
@@ -169,7 +193,7 @@ class OwnerCommands:
 
     # -- /user [query] -----------------------------------------------------------------------------
     def _users_page(self, query: str, page: int) -> tuple[str, Keyboard | None]:
-        found = sorted((u for u in self._s.users.scan() if matches(u, query)),
+        found = sorted((u for u in self._users.scan() if matches(u, query)),
                        key=lambda u: (-u.created_at, u.user_id))
         pages = max(1, -(-len(found) // USERS_PER_PAGE))
         page = min(max(page, 1), pages)
@@ -195,7 +219,7 @@ class OwnerCommands:
         head = f"users:page:{page}"
         return head + (f":{query}" if query else "")
 
-    def _cmd_user(self, args, chat_id, update_id) -> None:
+    def _cmd_user(self, args: list[str], chat_id: int, update_id: int) -> None:
         page = 1
         if len(args) >= 2 and args[0] in ("--page", "-p") and _digits(args[1]):
             page, args = int(args[1]), args[2:]
@@ -205,7 +229,7 @@ class OwnerCommands:
         self._send(chat_id, text, html=True, keyboard=keyboard)
 
     # -- /credit <id> <minutes> ------------------------------------------------------------------------
-    def _cmd_credit(self, args, chat_id, update_id) -> None:
+    def _cmd_credit(self, args: list[str], chat_id: int, update_id: int) -> None:
         user_id = _whole(args[0]) if len(args) == 2 else None
         minutes = _whole(args[1]) if len(args) == 2 else None
         if user_id is None or minutes is None or minutes == 0:
@@ -214,18 +238,18 @@ class OwnerCommands:
         if abs(minutes) > MAX_CREDIT_MINUTES:
             self._send(chat_id, owner_say("credit_too_big", max_minutes=MAX_CREDIT_MINUTES))
             return
-        user = self._s.users.get(user_id)
+        user = self._users.get(user_id)
         if user is None:
             self._send(chat_id, owner_say("user_not_found", user_id=user_id))
             return
         op_key = f"credit:{update_id}"
-        change = self._s.users.apply_balance(user_id, op_key, minutes)
+        change = self._users.apply_balance(user_id, op_key, minutes)
         moved = minutes
         for _ in range(5):  # a debit larger than the balance takes it to zero, not below
             if not change.insufficient:
                 break
             moved = -change.balance
-            change = self._s.users.apply_balance(user_id, op_key, moved)
+            change = self._users.apply_balance(user_id, op_key, moved)
         if change.duplicate:
             # This update was applied by an earlier delivery that met an outage before it could
             # answer (the webhook then asks Telegram to retry): say so instead of staying silent.
@@ -241,28 +265,28 @@ class OwnerCommands:
             return
         key = "credited_by_admin" if moved > 0 else "debited_by_admin"
         try:
-            self._s.chat.send_text(user_id, say(user.settings.ui_language, key, minutes=abs(moved),
+            self._chat.send_text(user_id, say(user.settings.ui_language, key, minutes=abs(moved),
                                                 balance=change.balance))
         except PortError:
             log.warning("user not told about a credit", extra={"user_id": user_id})
 
     # -- /review_trials ---------------------------------------------------------------------------------
-    def _cmd_review_trials(self, args, chat_id, update_id) -> None:
-        pending = list(self._s.trials.pending())
+    def _cmd_review_trials(self, args: list[str], chat_id: int, update_id: int) -> None:
+        pending = list(self._trials.pending())
         if not pending:
             self._send(chat_id, owner_say("trials_none"))
             return
         self._send(chat_id, owner_say("trials_count", count=len(pending)))
         for request in pending[:MAX_TRIAL_CARDS]:  # Telegram allows about 30 messages a second
-            user = self._s.users.get(request.user_id)
-            self._send(chat_id, self._trials.card(user, request), keyboard=decision_keyboard(request.user_id))
+            user = self._users.get(request.user_id)
+            self._send(chat_id, self._trial_requests.card(user, request), keyboard=decision_keyboard(request.user_id))
         if len(pending) > MAX_TRIAL_CARDS:
             self._send(chat_id, owner_say("trials_more", count=len(pending) - MAX_TRIAL_CARDS))
 
     # -- statistics --------------------------------------------------------------------------------------
-    def _cmd_stat(self, args, chat_id, update_id) -> None:
-        now = self._s.clock.now()
-        st = usage_stats(self._s, now - STAT_DAYS * DAY_S, now)
+    def _cmd_stat(self, args: list[str], chat_id: int, update_id: int) -> None:
+        now = self._clock.now()
+        st = usage_stats(self._users, self._logs, now - STAT_DAYS * DAY_S, now)
         lines = [
             owner_say("stat_title", days=STAT_DAYS),
             owner_say("stat_users", total=st.users_total, new=st.users_new, active=st.users_active),
@@ -276,10 +300,10 @@ class OwnerCommands:
                   for i, u in enumerate(st.top_users, start=1)] or [owner_say("stat_top_none")]
         self._send(chat_id, _fit_lines(lines), html=True)
 
-    def _cmd_cost(self, args, chat_id, update_id) -> None:
-        now = self._s.clock.now()
-        st = usage_stats(self._s, now - STAT_DAYS * DAY_S, now)
-        rates = self._s.cost_rates
+    def _cmd_cost(self, args: list[str], chat_id: int, update_id: int) -> None:
+        now = self._clock.now()
+        st = usage_stats(self._users, self._logs, now - STAT_DAYS * DAY_S, now)
+        rates = self._cost_rates
         cost = estimate_cost(st, rates)
         unpriced = owner_say("cost_unpriced", models=", ".join(rates.unpriced)) if rates.unpriced else ""
         self._send(chat_id, owner_say(
@@ -289,34 +313,34 @@ class OwnerCommands:
             dialogue_rate=rates.dialogue_usd_per_s, llm_model=rates.llm_model, llm_in=rates.llm_input_usd_per_mtok,
             llm_out=rates.llm_output_usd_per_mtok, infra_rate=rates.infra_usd_per_30_days) + unpriced)
 
-    def _cmd_metrics(self, args, chat_id, update_id) -> None:
+    def _cmd_metrics(self, args: list[str], chat_id: int, update_id: int) -> None:
         hours = _number(args[0]) if args else 24.0
         if hours is None or not 0 < hours <= MAX_METRICS_HOURS:
             self._send(chat_id, owner_say("metrics_usage", max_hours=MAX_METRICS_HOURS))
             return
-        now = self._s.clock.now()
+        now = self._clock.now()
         text = self._report.build(now - hours * 3600, now, owner_say("metrics_title", hours=hours))
-        text += "\n\n" + owner_say("metrics_queue", active=len(active_jobs(self._s)))
+        text += "\n\n" + owner_say("metrics_queue", active=len(active_jobs(self._jobs)))
         self._send(chat_id, text, html=True)
 
-    def _cmd_report(self, args, chat_id, update_id) -> None:
+    def _cmd_report(self, args: list[str], chat_id: int, update_id: int) -> None:
         kind = args[0].lower() if args else "daily"
         days = {"daily": 1, "weekly": 7}.get(kind)
         if days is None:
             self._send(chat_id, owner_say("report_usage"))
             return
-        now = self._s.clock.now()
+        now = self._clock.now()
         self._send(chat_id, self._report.build(now - days * DAY_S, now, owner_say(f"report_{kind}")), html=True)
 
     # -- jobs ----------------------------------------------------------------------------------------------
-    def _job_lines(self, jobs) -> list[str]:
-        now = self._s.clock.now()
+    def _job_lines(self, jobs: Sequence[Job]) -> list[str]:
+        now = self._clock.now()
         return [owner_say("job_line", job=j.job_id[:8], user_id=j.user_id, status=j.status.value,
                           duration=(j.real_duration_ms or 0) / 1000 or j.declared_duration_s, age=(now - j.created_at) / 60, attempts=j.attempts)
                 for j in jobs[:10]]
 
-    def _cmd_status(self, args, chat_id, update_id) -> None:
-        jobs = active_jobs(self._s)
+    def _cmd_status(self, args: list[str], chat_id: int, update_id: int) -> None:
+        jobs = active_jobs(self._jobs)
         queued = sum(j.status.value == "queued" for j in jobs)
         lines = [owner_say("status", active=len(jobs), queued=queued, processing=len(jobs) - queued)]
         lines += self._job_lines(jobs)
@@ -324,28 +348,28 @@ class OwnerCommands:
             lines.append(owner_say("more", count=len(jobs) - 10))
         self._send(chat_id, "\n".join(lines))
 
-    def _cmd_batch(self, args, chat_id, update_id) -> None:
+    def _cmd_batch(self, args: list[str], chat_id: int, update_id: int) -> None:
         user_id = _whole(args[0]) if args else None
         if user_id is None:
             self._send(chat_id, owner_say("batch_usage"))
             return
-        jobs = active_jobs(self._s, user_id)
+        jobs = active_jobs(self._jobs, user_id)
         lines = [owner_say("batch", user_id=user_id, count=len(jobs)), *self._job_lines(jobs)]
         if len(jobs) > 10:
             lines.append(owner_say("more", count=len(jobs) - 10))
         self._send(chat_id, "\n".join(lines))
 
-    def _cmd_flush(self, args, chat_id, update_id) -> None:
+    def _cmd_flush(self, args: list[str], chat_id: int, update_id: int) -> None:
         report = self._sweep()
         lines = [owner_say("flush", republished=len(report.republished), failed=len(report.failed))]
         lines += [owner_say("flush_failed_line", job=j[:8]) for j in report.failed[:20]]
         self._send(chat_id, "\n".join(lines))
 
     # -- /mute ---------------------------------------------------------------------------------------------
-    def _cmd_mute(self, args, chat_id, update_id) -> None:
-        now = self._s.clock.now()
+    def _cmd_mute(self, args: list[str], chat_id: int, update_id: int) -> None:
+        now = self._clock.now()
         if args and args[0].lower() == "off":
-            self._s.state.set(MUTE_KEY, None)
+            self._state.set(MUTE_KEY, None)
             self._send(chat_id, owner_say("mute_off"))
             return
         if args:
@@ -353,11 +377,11 @@ class OwnerCommands:
             if hours is None or not 0 < hours <= MAX_MUTE_HOURS:
                 self._send(chat_id, owner_say("mute_usage", max_hours=MAX_MUTE_HOURS))
                 return
-            self._s.state.set(MUTE_KEY, repr(now + hours * 3600))
+            self._state.set(MUTE_KEY, repr(now + hours * 3600))
             self._send(chat_id, owner_say("mute_on", hours=hours, until=utc_time(now + hours * 3600)))
             return
         try:
-            until = float(self._s.state.get(MUTE_KEY) or 0)
+            until = float(self._state.get(MUTE_KEY) or 0)
         except ValueError:
             until = 0.0
         if until > now:
@@ -366,21 +390,21 @@ class OwnerCommands:
             self._send(chat_id, owner_say("mute_off"))
 
     # -- /export -------------------------------------------------------------------------------------------
-    def _cmd_export(self, args, chat_id, update_id) -> None:
+    def _cmd_export(self, args: list[str], chat_id: int, update_id: int) -> None:
         kind = args[0].lower() if args else ""
         days = _whole(args[1]) if len(args) > 1 else 30
         if kind not in ("users", "logs", "payments") or days is None or not 0 < days <= MAX_EXPORT_DAYS:
             self._send(chat_id, owner_say("export_usage"))
             return
-        now = self._s.clock.now()
+        now = self._clock.now()
         since = now - days * DAY_S
         if kind == "users":
-            data, rows = users_csv(self._s)
+            data, rows = users_csv(self._users)
         elif kind == "logs":
-            data, rows = logs_csv(self._s, since)
+            data, rows = logs_csv(self._logs, since)
         else:
-            data, rows = payments_csv(self._s, since)
+            data, rows = payments_csv(self._logs, since)
         stamp = utc_time(now).replace(" ", "_").replace(":", "")
         caption = owner_say("export_caption_all" if kind == "users" else "export_caption", kind=kind, rows=rows,
                             days=days)
-        self._s.chat.send_document(chat_id, f"{kind}_{stamp}.csv", data, caption=caption)
+        self._chat.send_document(chat_id, f"{kind}_{stamp}.csv", data, caption=caption)

@@ -19,12 +19,13 @@ import csv
 import datetime as dt
 import io
 from collections import defaultdict
+from collections.abc import Iterable
 
 import attrs
 
 from domain.costs import CostRates
 from domain.job import Job
-from usecases.services import BotServices
+from ports.repositories import Jobs, Logs, Users
 
 DAY_S = 24 * 3600.0
 CSV_BOM = "\ufeff"
@@ -54,20 +55,20 @@ class UsageStats:
     top_users: tuple[UserUsage, ...]
 
 
-def usage_stats(services: BotServices, since: float, until: float, top: int = 5) -> UsageStats:
+def usage_stats(users: Users, logs: Logs, since: float, until: float, top: int = 5) -> UsageStats:
     def inside(ts: float) -> bool:
         return since <= ts <= until
 
     users_total = users_new = 0
     names: dict[int, str] = {}
-    for user in services.users.scan():
+    for user in users.scan():
         users_total += 1
         users_new += inside(user.created_at)
         names[user.user_id] = user.display_name
     per_user: dict[int, list[float]] = defaultdict(lambda: [0, 0.0, 0])
     transcriptions = billed = chars = 0
     audio = dialogue = 0.0
-    for entry in services.logs.transcriptions(since):
+    for entry in logs.transcriptions(since):
         if not inside(entry.timestamp) or entry.status != "completed":
             continue
         transcriptions += 1
@@ -116,11 +117,11 @@ def estimate_cost(stats: UsageStats, rates: CostRates) -> CostEstimate:
 # -- jobs ------------------------------------------------------------------------------------------
 
 
-def active_jobs(services: BotServices, user_id: int | None = None) -> list[Job]:
+def active_jobs(jobs: Jobs, user_id: int | None = None) -> list[Job]:
     """Every unfinished job (of one user when given), oldest first."""
-    jobs = [j for j in services.jobs.scan()
-            if not j.status.is_terminal and (user_id is None or j.user_id == user_id)]
-    return sorted(jobs, key=lambda j: (j.created_at, j.job_id))
+    active = [j for j in jobs.scan()
+              if not j.status.is_terminal and (user_id is None or j.user_id == user_id)]
+    return sorted(active, key=lambda j: (j.created_at, j.job_id))
 
 
 # -- CSV exports -----------------------------------------------------------------------------------
@@ -148,7 +149,7 @@ def csv_safe(cell: object) -> object:
     return cell
 
 
-def _csv(header: list[str], rows) -> bytes:
+def _csv(header: list[str], rows: Iterable[Iterable[object]]) -> bytes:
     """Every export goes through here, so every text cell is neutralised (``csv_safe``)."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
@@ -158,27 +159,27 @@ def _csv(header: list[str], rows) -> bytes:
     return (CSV_BOM + buffer.getvalue()).encode("utf-8")
 
 
-def users_csv(services: BotServices) -> tuple[bytes, int]:
+def users_csv(users: Users) -> tuple[bytes, int]:
     rows = [
         [u.user_id, u.first_name, u.last_name, u.username, u.balance_minutes, u.trial.value, u.micro_purchases,
          u.settings.ui_language, iso(u.created_at), iso(u.last_activity)]
-        for u in sorted(services.users.scan(), key=lambda u: (u.created_at, u.user_id))
+        for u in sorted(users.scan(), key=lambda u: (u.created_at, u.user_id))
     ]
     header = ["user_id", "first_name", "last_name", "username", "balance_minutes", "trial_status",
               "micro_purchases", "ui_language", "created_at", "last_activity"]
     return _csv(header, rows), len(rows)
 
 
-def logs_csv(services: BotServices, since: float) -> tuple[bytes, int]:
-    entries = sorted(services.logs.transcriptions(since), key=lambda e: (e.timestamp, e.log_id))
+def logs_csv(logs: Logs, since: float) -> tuple[bytes, int]:
+    entries = sorted(logs.transcriptions(since), key=lambda e: (e.timestamp, e.log_id))
     rows = [[iso(e.timestamp), e.user_id, e.job_id, f"{e.duration_s:.1f}", e.minutes, e.chars, e.mode, e.status]
             for e in entries]
     header = ["timestamp", "user_id", "job_id", "duration_s", "minutes", "chars", "mode", "status"]
     return _csv(header, rows), len(rows)
 
 
-def payments_csv(services: BotServices, since: float) -> tuple[bytes, int]:
-    entries = sorted(services.logs.payments(since), key=lambda e: (e.timestamp, e.charge_id))
+def payments_csv(logs: Logs, since: float) -> tuple[bytes, int]:
+    entries = sorted(logs.payments(since), key=lambda e: (e.timestamp, e.charge_id))
     rows = [[iso(e.timestamp), e.user_id, e.package_id, e.minutes, e.stars, e.charge_id] for e in entries]
     header = ["timestamp", "user_id", "package", "minutes", "stars", "telegram_payment_charge_id"]
     return _csv(header, rows), len(rows)

@@ -45,14 +45,15 @@ import logging
 import attrs
 
 from domain.billing import PACKAGES, Package, find_package
+from domain.policy import Policy
 from domain.users import User
-from ports.chat import Button
+from ports.chat import Button, Chat
+from ports.clock import Clock, Ids
 from ports.errors import PermanentFailure, PortError
-from ports.repositories import PaymentLog
+from ports.repositories import IdempotencyKeys, Logs, PaymentLog, Users
 from usecases import budget
 from usecases.catalogue import owner_say, say
 from usecases.inbound import IncomingMessage, IncomingPreCheckout, Sender
-from usecases.services import BotServices
 from usecases.users import ensure_user
 
 log = logging.getLogger(__name__)
@@ -93,12 +94,21 @@ def package_title(lang: str, package: Package) -> str:
 
 
 class Payments:
-    def __init__(self, services: BotServices) -> None:
-        self._s = services
+    def __init__(self, *, users: Users, keys: IdempotencyKeys, logs: Logs, chat: Chat, clock: Clock, ids: Ids,
+                 policy: Policy, owner_id: int | None, payload_secret: bytes) -> None:
+        self._users = users
+        self._keys = keys
+        self._logs = logs
+        self._chat = chat
+        self._clock = clock
+        self._ids = ids
+        self._policy = policy
+        self._owner_id = owner_id
+        self._payload_secret = payload_secret
 
     # -- /buy_minutes and the buy:<package> button ---------------------------------------------------
     def packages_message(self, chat_id: int, user_id: int, lang: str) -> None:
-        user = self._s.users.get(user_id)
+        user = self._users.get(user_id)
         bought = user.micro_purchases if user else 0
         lines = [say(lang, "buy_title", balance=user.balance_minutes if user else 0), ""]
         rows = []
@@ -110,22 +120,22 @@ class Payments:
             lines.append(line)
             rows.append((Button(say(lang, "buy_button", title=title, minutes=p.minutes, stars=p.stars),
                                 f"buy:{p.id}"),))
-        self._s.chat.send_text(chat_id, "\n".join(lines), keyboard=tuple(rows))
+        self._chat.send_text(chat_id, "\n".join(lines), keyboard=tuple(rows))
 
     def send_invoice(self, chat_id: int, user_id: int, package_id: str, lang: str) -> str:
         package = find_package(package_id)
         if package is None:
             return "unknown"
-        user = self._s.users.get(user_id)
+        user = self._users.get(user_id)
         if package.purchase_limit is not None and user and user.micro_purchases >= package.purchase_limit:
-            self._s.chat.send_text(chat_id, say(lang, "micro_limit", limit=package.purchase_limit))
+            self._chat.send_text(chat_id, say(lang, "micro_limit", limit=package.purchase_limit))
             return "limit"
-        nonce = "".join(c for c in self._s.ids.new_id() if c.isalnum())[:16]
-        self._s.chat.send_invoice(
+        nonce = "".join(c for c in self._ids.new_id() if c.isalnum())[:16]
+        self._chat.send_invoice(
             chat_id, title=say(lang, "invoice_title", minutes=package.minutes)[:32],
             description=say(lang, "invoice_description", title=package_title(lang, package),
                             minutes=package.minutes)[:255],
-            payload=sign_payload(self._s.payload_secret, package.id, user_id, nonce), stars=package.stars,
+            payload=sign_payload(self._payload_secret, package.id, user_id, nonce), stars=package.stars,
         )
         return "invoice"
 
@@ -140,7 +150,7 @@ class Payments:
         ``domain.policy.pre_checkout_worst_case_s`` sums the path.
         """
         users: dict[int, User | None] = {}
-        with budget.within(self._s.clock, self._s.policy.timeouts.pre_checkout_budget_s):
+        with budget.within(self._clock, self._policy.timeouts.pre_checkout_budget_s):
             try:
                 refusal = self._refusal(query.sender, query.invoice_payload, query.currency, query.total_amount,
                                         users)
@@ -151,23 +161,23 @@ class Payments:
             if refusal:
                 error = say(self._lang_within_budget(query.sender.user_id, users), refusal[0], **refusal[1])
         # One attempt, not the retried port: a second one could not arrive within Telegram's 10 s.
-        chat = getattr(self._s.chat, "wrapped", self._s.chat)
+        chat = getattr(self._chat, "wrapped", self._chat)
         chat.answer_pre_checkout(query.query_id, refusal is None, error)
         return refusal is None
 
     def _lang_within_budget(self, user_id: int, users: dict[int, User | None]) -> str:
         if user_id not in users:
             try:
-                users[user_id] = self._s.users.get(user_id)
+                users[user_id] = self._users.get(user_id)
             except PortError:
                 users[user_id] = None
         user = users[user_id]
         return user.settings.ui_language if user else "ru"
 
     def _refusal(self, sender: Sender, payload: str, currency: str, amount: int,
-                 users: dict[int, User | None]) -> tuple[str, dict] | None:
+                 users: dict[int, User | None]) -> tuple[str, dict[str, object]] | None:
         """None when the payment may go ahead, else the catalogue key (and params) of the reason."""
-        parsed = parse_payload(self._s.payload_secret, payload)
+        parsed = parse_payload(self._payload_secret, payload)
         if parsed is None or parsed.user_id != sender.user_id:
             return "payment_invalid", {}
         if currency != "XTR" or amount != parsed.package.stars:
@@ -175,13 +185,13 @@ class Payments:
         limit = parsed.package.purchase_limit
         if limit is None:
             return None
-        user = users[sender.user_id] = self._s.users.get(sender.user_id)
+        user = users[sender.user_id] = self._users.get(sender.user_id)
         if user is None:
             return "payment_invalid", {}  # invoices are only ever sent to known users
         if not parsed.nonce:
             return None if user.micro_purchases < limit else ("micro_limit", {"limit": limit})
         # The reservation: counted now, once per invoice, never beyond the limit.
-        if not self._s.users.increment_micro_purchases(user.user_id, f"micro:{parsed.nonce}", limit):
+        if not self._users.increment_micro_purchases(user.user_id, f"micro:{parsed.nonce}", limit):
             return "micro_limit", {"limit": limit}
         return None
 
@@ -189,15 +199,15 @@ class Payments:
     def successful(self, message: IncomingMessage) -> str:
         payment = message.payment
         assert payment is not None
-        user = ensure_user(self._s.users, message.sender, self._s.clock)
+        user = ensure_user(self._users, message.sender, self._clock)
         lang = user.settings.ui_language
-        parsed = parse_payload(self._s.payload_secret, payment.invoice_payload)
+        parsed = parse_payload(self._payload_secret, payment.invoice_payload)
         charge = payment.telegram_payment_charge_id
         if parsed is None or parsed.user_id != message.sender.user_id or payment.currency != "XTR" \
                 or payment.total_amount != parsed.package.stars:
             # Telegram took the Stars, so a person must look at it; nothing is credited blindly.
             log.error("payment with an invalid payload", extra={"user_id": user.user_id})
-            if self._s.keys.claim(f"payment-review:{charge}", self._s.clock.now()):
+            if self._keys.claim(f"payment-review:{charge}", self._clock.now()):
                 self._notify_owner(owner_say("payment_unmatched", user_id=user.user_id, amount=payment.total_amount,
                                              currency=payment.currency, charge=charge))
                 self._tell(user.user_id, say(lang, "payment_review"))
@@ -206,19 +216,19 @@ class Payments:
         over_limit = False
         if package.purchase_limit is not None:
             reservation = f"micro:{parsed.nonce}" if parsed.nonce else None
-            over_limit = not self._s.users.count_paid_purchase(
+            over_limit = not self._users.count_paid_purchase(
                 user.user_id, f"micro-charge:{charge}", reservation, package.purchase_limit)
             if over_limit:
                 refunded = self._refund_over_limit(user, package, charge, payment.total_amount)
                 if refunded is not None:
                     return refunded
                 # No refund available: the user paid, so they get the minutes; the owner decides.
-        change = self._s.users.apply_balance(user.user_id, f"pay:{charge}", package.minutes)
-        logged = self._s.logs.add_payment(PaymentLog(charge, user.user_id, package.id, package.minutes,
-                                                     payment.total_amount, self._s.clock.now()))
+        change = self._users.apply_balance(user.user_id, f"pay:{charge}", package.minutes)
+        logged = self._logs.add_payment(PaymentLog(charge, user.user_id, package.id, package.minutes,
+                                                     payment.total_amount, self._clock.now()))
         if not (change.applied or logged):
             return "duplicate"  # a redelivered successful_payment: credited, logged and told already
-        balance = change.balance if change.applied else (self._s.users.get(user.user_id) or user).balance_minutes
+        balance = change.balance if change.applied else (self._users.get(user.user_id) or user).balance_minutes
         # The payer's private chat (its id is the user's): never an answer into a group.
         self._tell(user.user_id, say(lang, "payment_ok", minutes=package.minutes, balance=balance))
         self._notify_owner(owner_say("payment_owner", name=user.display_name, user_id=user.user_id,
@@ -240,9 +250,9 @@ class Payments:
         """
         lang = user.settings.ui_language
         try:
-            refunded = self._s.chat.refund_star_payment(user.user_id, charge)
+            refunded = self._chat.refund_star_payment(user.user_id, charge)
         except PermanentFailure as exc:
-            if not self._s.keys.claim(f"refund:{charge}", self._s.clock.now()):
+            if not self._keys.claim(f"refund:{charge}", self._clock.now()):
                 return "duplicate"  # refunded (or handed to the owner) by an earlier delivery
             log.error("refund over the purchase limit refused", extra={"user_id": user.user_id, "error": str(exc)})
             self._notify_owner(owner_say("micro_refund_failed", name=user.display_name, user_id=user.user_id,
@@ -252,7 +262,7 @@ class Payments:
         if not refunded:
             return None
         try:
-            first = self._s.keys.claim(f"refund:{charge}", self._s.clock.now())
+            first = self._keys.claim(f"refund:{charge}", self._clock.now())
         except PortError:
             first = True  # refunded for sure: better a repeated message than none
         if first:
@@ -265,15 +275,15 @@ class Payments:
     # -- helpers ---------------------------------------------------------------------------------------
     def _tell(self, chat_id: int, text: str) -> None:
         try:
-            self._s.chat.send_text(chat_id, text)
+            self._chat.send_text(chat_id, text)
         except PortError:
             log.warning("payment message not delivered", extra={"chat_id": chat_id})
 
     def _notify_owner(self, text: str) -> None:
-        if self._s.owner_id is None:
+        if self._owner_id is None:
             return
         try:
-            self._s.chat.send_text(self._s.owner_id, text)
+            self._chat.send_text(self._owner_id, text)
         except PortError:
             log.warning("owner notification failed")
 

@@ -21,10 +21,10 @@ from __future__ import annotations
 
 import logging
 
+from ports.chat import Chat
 from ports.errors import PermanentFailure, PortError, TransientFailure
-from ports.repositories import PaymentLog
+from ports.repositories import Logs, PaymentLog, Users
 from usecases.catalogue import owner_say, say
-from usecases.services import BotServices
 
 log = logging.getLogger(__name__)
 
@@ -37,21 +37,23 @@ def refund_op_key(charge_id: str) -> str:
 
 
 class PaymentRefunds:
-    def __init__(self, services: BotServices) -> None:
-        self._s = services
+    def __init__(self, *, users: Users, logs: Logs, chat: Chat) -> None:
+        self._users = users
+        self._logs = logs
+        self._chat = chat
 
     def find(self, charge_id: str) -> PaymentLog | None:
-        return next((p for p in self._s.logs.payments(0.0) if p.charge_id == charge_id), None)
+        return next((p for p in self._logs.payments(0.0) if p.charge_id == charge_id), None)
 
     def refund(self, charge_id: str) -> tuple[str, str]:
         """Refund one payment; returns (route, the owner's report)."""
         payment = self.find(charge_id)
         if payment is None:
             return "unknown", owner_say("refund_unknown", charge=charge_id)
-        user = self._s.users.get(payment.user_id)
+        user = self._users.get(payment.user_id)
         name = user.display_name if user else str(payment.user_id)
         try:
-            refunded = self._s.chat.refund_star_payment(payment.user_id, charge_id)
+            refunded = self._chat.refund_star_payment(payment.user_id, charge_id)
         except PermanentFailure as exc:
             log.warning("refund refused", extra={"user_id": payment.user_id, "error": str(exc)})
             return "refused", owner_say("refund_refused", charge=charge_id, name=name, user_id=payment.user_id,
@@ -59,13 +61,13 @@ class PaymentRefunds:
         if not refunded:
             return "unavailable", owner_say("refund_unavailable")
         key = refund_op_key(charge_id)
-        change = self._s.users.apply_balance(payment.user_id, key, -payment.minutes)
+        change = self._users.apply_balance(payment.user_id, key, -payment.minutes)
         taken = payment.minutes
         for _ in range(DEBIT_ATTEMPTS):
             if not change.insufficient:
                 break
             taken = change.balance  # some were used: take what is left, down to zero
-            change = self._s.users.apply_balance(payment.user_id, key, -taken)
+            change = self._users.apply_balance(payment.user_id, key, -taken)
         if change.duplicate:
             return "repeat", owner_say("refund_repeat", charge=charge_id, name=name, user_id=payment.user_id,
                                        balance=change.balance)
@@ -80,7 +82,7 @@ class PaymentRefunds:
                     balance=change.balance) if missing else
                 say(lang, "refunded_by_owner", stars=payment.stars, minutes=taken, balance=change.balance))
         try:
-            self._s.chat.send_text(payment.user_id, text)
+            self._chat.send_text(payment.user_id, text)
         except PortError:
             log.warning("user not told about a refund", extra={"user_id": payment.user_id})
         return "refunded", report

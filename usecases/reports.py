@@ -17,7 +17,9 @@ import logging
 import attrs
 
 from domain.job import JobStatus
-from usecases.services import BotServices
+from ports.chat import Chat
+from ports.clock import Clock
+from ports.repositories import Jobs, Logs, Users
 
 log = logging.getLogger(__name__)
 
@@ -69,22 +71,28 @@ def _utc(ts: float) -> str:
 
 
 class DailyReport:
-    def __init__(self, services: BotServices) -> None:
-        self._s = services
+    def __init__(self, *, users: Users, jobs: Jobs, logs: Logs, chat: Chat, clock: Clock,
+                 owner_id: int | None) -> None:
+        self._users = users
+        self._jobs = jobs
+        self._logs = logs
+        self._chat = chat
+        self._clock = clock
+        self._owner_id = owner_id
 
     def figures(self, since: float, until: float) -> ReportFigures:
         def inside(ts: float) -> bool:
             return since <= ts < until
 
         users_total = users_new = balances = 0
-        for user in self._s.users.scan():
+        for user in self._users.scan():
             users_total += 1
             balances += user.balance_minutes
             users_new += inside(user.created_at)
         active: set[int] = set()
         transcriptions = billed = chars = 0
         audio_s = 0.0
-        for entry in self._s.logs.transcriptions(since):
+        for entry in self._logs.transcriptions(since):
             if not inside(entry.timestamp) or entry.status != "completed":
                 continue
             transcriptions += 1
@@ -93,13 +101,13 @@ class DailyReport:
             billed += entry.minutes
             chars += entry.chars
         payments = stars = sold = 0
-        for payment in self._s.logs.payments(since):
+        for payment in self._logs.payments(since):
             if inside(payment.timestamp):
                 payments += 1
                 stars += payment.stars
                 sold += payment.minutes
         failed = unfinished = 0
-        for job in self._s.jobs.scan():
+        for job in self._jobs.scan():
             if not inside(job.created_at):
                 continue
             failed += job.status is JobStatus.FAILED
@@ -138,16 +146,16 @@ class DailyReport:
         A failure to build the report is reported to the owner instead of the figures; a failure
         to send propagates (TransientFailure lets the timer's retry try again).
         """
-        owner = self._s.owner_id
+        owner = self._owner_id
         if owner is None:
             log.warning("daily report skipped: OWNER_ID is not set")
             return None
-        until = self._s.clock.now()
+        until = self._clock.now()
         try:
             text = self.build(until - DAY_S, until, OWNER_TEXTS["daily_title"])
         except Exception as exc:  # noqa: BLE001 - the owner hears about it either way
             log.warning("daily report could not be built", exc_info=True)
             error = f"{type(exc).__name__}: {exc}"[:500]
             text = OWNER_TEXTS["failed"].format(error=html.escape(error))
-        self._s.chat.send_text(owner, text, html=True)
+        self._chat.send_text(owner, text, html=True)
         return text

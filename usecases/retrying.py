@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable
-from typing import TypeVar
+from typing import Any, TypeVar, cast
 
 from ports.clock import Clock
 from ports.errors import OutcomeUnknown, TransientFailure
 from usecases import budget
 
 T = TypeVar("T")
+P = TypeVar("P")
 
 MAX_DELAY_S = 30.0
 
@@ -69,13 +70,24 @@ class RetryingPort:
     def wrapped(self) -> object:
         return self._target
 
-    def __getattr__(self, name: str):
+    # Any: a proxy for whatever port it wraps; ``retrying`` gives callers the port's own type.
+    def __getattr__(self, name: str) -> Any:
         attribute = getattr(self._target, name)
         if name.startswith("_") or not callable(attribute):
             return attribute
 
-        def call(*args, **kwargs):
+        def call(*args: Any, **kwargs: Any) -> Any:
             return with_retries(lambda: attribute(*args, **kwargs), clock=self._clock,
                                 attempts=self._attempts, base_delay_s=self._base_delay_s)
 
         return call
+
+
+def retrying(port: P, *, clock: Clock, attempts: int, base_delay_s: float) -> P:
+    """``port`` wrapped in a ``RetryingPort``, typed as ``port`` itself.
+
+    The proxy answers every public attribute of ``port``, and each method with the same arguments
+    and result (only retried), so callers keep the port's type (a ``Users`` stays a ``Users``)
+    instead of the proxy's ``Any``.
+    """
+    return cast(P, RetryingPort(port, clock=clock, attempts=attempts, base_delay_s=base_delay_s))

@@ -9,7 +9,7 @@ Buttons (callback data):
   (or ``set:lang:auto``) chooses one and returns to the menu, ``set:back`` returns without a change.
 
 Recognition languages: the picker and ``/language <code>`` offer exactly the codes the configured
-recognizers document (``BotServices.recognition_languages``, from ``domain.models``); any other
+recognizers document (``recognition_languages``, given by the container from ``domain.models``); any other
 code is refused with the list of accepted ones.
 """
 
@@ -18,10 +18,10 @@ from __future__ import annotations
 import logging
 
 from domain.users import LongTextMode, User
-from ports.chat import Button, Keyboard
+from ports.chat import Button, Chat, Keyboard
 from ports.errors import PortError
+from ports.repositories import Users
 from usecases.catalogue import CATALOGUES, LANGUAGES, say
-from usecases.services import BotServices
 from usecases.users import update_settings
 
 log = logging.getLogger(__name__)
@@ -41,36 +41,38 @@ def language_name(lang: str, code: str | None) -> str:
 
 
 class SettingsMenu:
-    def __init__(self, services: BotServices) -> None:
-        self._s = services
+    def __init__(self, *, users: Users, chat: Chat, recognition_languages: tuple[str, ...]) -> None:
+        self._users = users
+        self._chat = chat
+        self._recognition_languages = recognition_languages
 
     # -- changes ---------------------------------------------------------------------------------
     def toggle(self, user: User, field: str) -> User:
         st = user.settings
         if field == "long_text":
-            return update_settings(self._s.users, user, long_text=NEXT_LONG_TEXT[st.long_text])
+            return update_settings(self._users, user, long_text=NEXT_LONG_TEXT[st.long_text])
         if field == "ui_language":
             index = LANGUAGES.index(st.ui_language) if st.ui_language in LANGUAGES else 0
-            return update_settings(self._s.users, user, ui_language=LANGUAGES[(index + 1) % len(LANGUAGES)])
-        return update_settings(self._s.users, user, **{field: not getattr(st, field)})
+            return update_settings(self._users, user, ui_language=LANGUAGES[(index + 1) % len(LANGUAGES)])
+        return update_settings(self._users, user, **{field: not getattr(st, field)})
 
     def set_language(self, user: User, code: str | None) -> User:
-        return update_settings(self._s.users, user, language=code)
+        return update_settings(self._users, user, language=code)
 
     def set_ui_language(self, user: User, code: str) -> User:
-        return update_settings(self._s.users, user, ui_language=code)
+        return update_settings(self._users, user, ui_language=code)
 
     # -- recognition languages ---------------------------------------------------------------------
     def language_choices(self) -> tuple[str | None, ...]:
         """``None`` (auto-detect) and every code the configured recognizers document."""
-        return (None, *self._s.recognition_languages)
+        return (None, *self._recognition_languages)
 
     def accepts_language(self, code: str) -> bool:
-        return code in self._s.recognition_languages
+        return code in self._recognition_languages
 
     def unknown_language(self, user: User, code: str) -> str:
         """The answer to a code no configured recognizer documents: what is accepted instead."""
-        codes = ", ".join(self._s.recognition_languages) or "—"
+        codes = ", ".join(self._recognition_languages) or "—"
         return say(user.settings.ui_language, "language_unknown", code=code[:16], codes=codes)
 
     # -- texts -----------------------------------------------------------------------------------
@@ -119,7 +121,7 @@ class SettingsMenu:
 
     # -- the message -----------------------------------------------------------------------------
     def show(self, chat_id: int, user: User) -> None:
-        self._s.chat.send_text(chat_id, self.text(user), keyboard=self.keyboard(user))
+        self._chat.send_text(chat_id, self.text(user), keyboard=self.keyboard(user))
 
     def press(self, user: User, data: str, chat_id: int, message_id: int | None) -> bool:
         """Apply a ``set:`` button and redraw the same message; False for data it does not know."""
@@ -149,6 +151,6 @@ class SettingsMenu:
 
     def _redraw(self, chat_id: int, message_id: int | None, text: str, keyboard: Keyboard) -> None:
         if message_id is not None:
-            self._s.chat.edit_text(chat_id, message_id, text, keyboard=keyboard)
+            self._chat.edit_text(chat_id, message_id, text, keyboard=keyboard)
         else:
-            self._s.chat.send_text(chat_id, text, keyboard=keyboard)
+            self._chat.send_text(chat_id, text, keyboard=keyboard)

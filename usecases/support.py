@@ -21,8 +21,8 @@ from __future__ import annotations
 
 import attrs
 
+from domain.policy import Policy
 from usecases.catalogue import say
-from usecases.services import BotServices
 
 DAY_S = 86400
 # Lifetimes of stored rows (adapters.alibaba.tablestore.TABLES; a test keeps them equal).
@@ -50,18 +50,20 @@ def command_menus() -> tuple[CommandMenu, ...]:
 
 
 class SupportPages:
-    def __init__(self, services: BotServices) -> None:
-        self._s = services
+    def __init__(self, *, policy: Policy, support_contact: str, refund_window_days: int) -> None:
+        self._policy = policy
+        self._support_contact = support_contact
+        self._refund_window_days = refund_window_days
 
     def contact(self, lang: str) -> str:
-        return self._s.support_contact or say(lang, "support_contact_unset")
+        return self._support_contact or say(lang, "support_contact_unset")
 
     def refund_policy(self, lang: str) -> str:
-        days = self._s.refund_window_days
+        days = self._refund_window_days
         return say(lang, "refund_policy", days=days) if days > 0 else say(lang, "refund_policy_none")
 
     def retention(self, lang: str) -> str:
-        cache_days = max(1, round(self._s.policy.results_ttl_s / DAY_S))
+        cache_days = max(1, round(self._policy.results_ttl_s / DAY_S))
         return say(lang, "retention", job_days=JOB_RECORD_DAYS, cache_days=cache_days, log_days=USAGE_LOG_DAYS)
 
     def paysupport(self, lang: str) -> str:

@@ -213,8 +213,8 @@ class TranscribeJob:
     def _run(self, job: Job, settings: UserSettings, status: StatusMessage, deadline: Deadline) -> JobOutcome:
         lang = settings.ui_language
 
-        def progress(key: str, **params: object) -> None:
-            status.show(progress_text(lang, key, **params))
+        def progress(key: str, eta_s: float | None = None, **params: object) -> None:
+            status.show(progress_text(lang, key, eta_s, **params))
 
         if job.cancel_requested:  # /cancel before this step began: refunded by _fail
             raise UserFacingError("job_cancelled")
@@ -230,18 +230,19 @@ class TranscribeJob:
             note = say(lang, "dialogue_fallback") if job.dialogue and job.result_mode == "plain" else None
             if note is None:
                 progress("stage_deliver")
-            if not job.result_text:
+            text = job.result_text  # saving planned_parts below leaves it as it is
+            if not text:
                 raise UserFacingError("err_no_speech")
             if not job.planned_parts:
                 job = self._jobs.save(attrs.evolve(
-                    job, planned_parts=planned_parts(job.result_text, settings, self._policy)))
+                    job, planned_parts=planned_parts(text, settings, self._policy)))
             checkpoint = {"job": job}
 
             def part_sent(count: int) -> None:
                 checkpoint["job"] = self._jobs.save(attrs.evolve(checkpoint["job"], delivered_parts=count))
 
             try:
-                deliver_text(self._chat, status, job.result_text, settings, self._policy,
+                deliver_text(self._chat, status, text, settings, self._policy,
                              keyboard=transcript_keyboard(job.job_id, lang, dialogue=job.result_mode == "dialogue"),
                              sent_parts=job.delivered_parts,
                              on_part_sent=part_sent, note=note)
@@ -452,10 +453,11 @@ class TranscribeJob:
                                                    user.balance_notice, before)
                 if notice is None and in_force == user.balance_notice:
                     return
-                changes: dict[str, object] = {"balance_notice": in_force}
                 if notice is not None:
-                    changes["balance_notice_at"] = self._clock.now()
-                self._users.save(attrs.evolve(user, **changes))
+                    updated = attrs.evolve(user, balance_notice=in_force, balance_notice_at=self._clock.now())
+                else:
+                    updated = attrs.evolve(user, balance_notice=in_force)
+                self._users.save(updated)
                 break
             except ConflictError:
                 continue  # the row moved (a payment, another job): decide again on the fresh row

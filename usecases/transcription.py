@@ -40,7 +40,7 @@ from ports.audio_tools import AudioTools
 from ports.blob_store import BlobStore
 from ports.clock import Clock
 from ports.errors import PermanentFailure, PortError, SilentVideo, TransientFailure
-from ports.speech import AudioClip, SpeakerPass, SpeechRecognizer, TimedTextPass
+from ports.speech import AudioClip, Recognition, SpeakerPass, SpeechRecognizer, TimedTextPass
 from usecases.errors import DecodeLimitReached
 from usecases.retrying import with_retries
 from usecases.steps import Deadline, StepInterrupted
@@ -165,7 +165,7 @@ class Transcriber:
                            fallback="both_passes_failed" if dialogue else None)
 
     # -- plain ----------------------------------------------------------------------------------
-    def _recognize(self, clip: AudioClip, language: str | None):
+    def _recognize(self, clip: AudioClip, language: str | None) -> Recognition:
         return with_retries(
             lambda: self._recognizer.recognize(clip, language=language), clock=self._clock,
             attempts=self._policy.retry_attempts, base_delay_s=self._policy.retry_base_delay_s,

@@ -17,12 +17,13 @@ import logging
 
 import attrs
 
+from domain.policy import Policy
 from domain.users import TrialStatus, User
-from ports.chat import Button, Keyboard
+from ports.chat import Button, Chat, Keyboard
+from ports.clock import Clock
 from ports.errors import ConflictError, PortError
-from ports.repositories import TrialRequest
+from ports.repositories import TrialRequest, Trials, Users
 from usecases.catalogue import owner_say, say, utc_time
-from usecases.services import BotServices
 
 log = logging.getLogger(__name__)
 
@@ -33,36 +34,42 @@ def decision_keyboard(user_id: int) -> Keyboard:
 
 
 class TrialRequests:
-    def __init__(self, services: BotServices) -> None:
-        self._s = services
+    def __init__(self, *, users: Users, trials: Trials, chat: Chat, clock: Clock, policy: Policy,
+                 owner_id: int | None) -> None:
+        self._users = users
+        self._trials = trials
+        self._chat = chat
+        self._clock = clock
+        self._policy = policy
+        self._owner_id = owner_id
 
     # -- the user's side -------------------------------------------------------------------------
     def request(self, chat_id: int, user: User) -> str:
         """Handle ``/trial``; returns what happened (requested, pending, used, denied)."""
         lang = user.settings.ui_language
-        existing = self._s.trials.get(user.user_id)
+        existing = self._trials.get(user.user_id)
         status = existing.status if existing else None
         if user.trial is TrialStatus.APPROVED or status == "approved":
-            self._s.chat.send_text(chat_id, say(lang, "trial_used"))
+            self._chat.send_text(chat_id, say(lang, "trial_used"))
             return "used"
         if user.trial is TrialStatus.DENIED or status == "denied":
-            self._s.chat.send_text(chat_id, say(lang, "trial_denied_before"))
+            self._chat.send_text(chat_id, say(lang, "trial_denied_before"))
             return "denied"
         if status == "pending" and existing is not None and user.trial is TrialStatus.NONE:
             # An earlier delivery of /trial stored the request, then met an outage before the user
             # was marked pending (its webhook answered 503): this delivery finishes it.
             return self._requested(chat_id, user, existing)
         if status == "pending":
-            self._s.chat.send_text(chat_id, say(lang, "trial_pending"))
+            self._chat.send_text(chat_id, say(lang, "trial_pending"))
             return "pending"
-        if self._s.owner_id is None:
+        if self._owner_id is None:
             # Nobody could ever approve it: say so instead of "we will let you know".
-            self._s.chat.send_text(chat_id, say(lang, "trial_no_owner"))
+            self._chat.send_text(chat_id, say(lang, "trial_no_owner"))
             return "unavailable"
         try:
-            request = self._s.trials.put(TrialRequest(user.user_id, user.display_name, self._s.clock.now()))
+            request = self._trials.put(TrialRequest(user.user_id, user.display_name, self._clock.now()))
         except ConflictError:
-            self._s.chat.send_text(chat_id, say(lang, "trial_pending"))
+            self._chat.send_text(chat_id, say(lang, "trial_pending"))
             return "pending"
         return self._requested(chat_id, user, request)
 
@@ -72,7 +79,7 @@ class TrialRequests:
         messages are best effort, so a retry never files the request twice."""
         self._set_status(user.user_id, TrialStatus.PENDING)
         try:
-            self._s.chat.send_text(chat_id, say(user.settings.ui_language, "trial_requested"))
+            self._chat.send_text(chat_id, say(user.settings.ui_language, "trial_requested"))
         except PortError:
             log.warning("user not told the trial was requested", extra={"user_id": user.user_id})
         self.notify_owner(user, request)
@@ -86,40 +93,40 @@ class TrialRequests:
                          requested=utc_time(request.requested_at), balance=balance)
 
     def notify_owner(self, user: User, request: TrialRequest) -> None:
-        if self._s.owner_id is None:
+        if self._owner_id is None:
             return
         text = owner_say("trial_new") + "\n" + self.card(user, request)
         try:
-            self._s.chat.send_text(self._s.owner_id, text, keyboard=decision_keyboard(user.user_id))
+            self._chat.send_text(self._owner_id, text, keyboard=decision_keyboard(user.user_id))
         except PortError:
             log.warning("owner not notified of a trial request", extra={"user_id": user.user_id})
 
     def decide(self, user_id: int, approve: bool) -> str:
         """Apply the owner's decision; returns the new text of the owner's card."""
-        user = self._s.users.get(user_id)
+        user = self._users.get(user_id)
         if user is None:
             return owner_say("user_not_found", user_id=user_id)
-        request = self._s.trials.get(user_id)
+        request = self._trials.get(user_id)
         if request is None and user.trial is not TrialStatus.PENDING:
             return owner_say("trial_none", name=user.display_name, user_id=user_id)
         wanted = "approved" if approve else "denied"
         won = request is None  # no request row (expired) but the user is still pending
         if request is not None and request.status == "pending":
             try:
-                request = self._s.trials.put(attrs.evolve(request, status=wanted, decided_at=self._s.clock.now()))
+                request = self._trials.put(attrs.evolve(request, status=wanted, decided_at=self._clock.now()))
                 won = True
             except ConflictError:
-                request = self._s.trials.get(user_id)  # decided meanwhile (a second press)
+                request = self._trials.get(user_id)  # decided meanwhile (a second press)
         decided = request.status if request is not None else wanted
         if decided != wanted:
             return owner_say("trial_already", status=decided, name=user.display_name, user_id=user_id)
         return self._approve(user) if approve else self._deny(user, won)
 
     def _approve(self, user: User) -> str:
-        minutes = self._s.policy.trial_minutes
+        minutes = self._policy.trial_minutes
         if user.trial is TrialStatus.APPROVED:
             return owner_say("trial_already", status="approved", name=user.display_name, user_id=user.user_id)
-        change = self._s.users.apply_balance(user.user_id, f"trial:{user.user_id}", minutes)
+        change = self._users.apply_balance(user.user_id, f"trial:{user.user_id}", minutes)
         self._set_status(user.user_id, TrialStatus.APPROVED)
         if not change.applied:
             return owner_say("trial_already", status="approved", name=user.display_name, user_id=user.user_id)
@@ -136,17 +143,17 @@ class TrialRequests:
 
     def _tell(self, user: User, text: str) -> None:
         try:
-            self._s.chat.send_text(user.user_id, text)
+            self._chat.send_text(user.user_id, text)
         except PortError:
             log.warning("user not told about the trial decision", extra={"user_id": user.user_id})
 
     def _set_status(self, user_id: int, status: TrialStatus) -> None:
         for _ in range(5):
-            user = self._s.users.get(user_id)
+            user = self._users.get(user_id)
             if user is None or user.trial is status:
                 return
             try:
-                self._s.users.save(attrs.evolve(user, trial=status))
+                self._users.save(attrs.evolve(user, trial=status))
                 return
             except ConflictError:
                 continue

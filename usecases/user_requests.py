@@ -24,10 +24,11 @@ import attrs
 
 from domain.job import Job
 from domain.users import User
+from ports.chat import Chat
 from ports.errors import ConflictError, PortError
+from ports.repositories import Jobs, Results
 from usecases.catalogue import say
 from usecases.owner_stats import active_jobs
-from usecases.services import BotServices
 from usecases.support import USAGE_LOG_DAYS
 
 log = logging.getLogger(__name__)
@@ -47,18 +48,20 @@ def _has_text(job: Job) -> bool:
 
 
 class UserRequests:
-    def __init__(self, services: BotServices) -> None:
-        self._s = services
+    def __init__(self, *, jobs: Jobs, results: Results, chat: Chat) -> None:
+        self._jobs = jobs
+        self._results = results
+        self._chat = chat
 
     # -- /cancel ---------------------------------------------------------------------------------
     def cancel(self, chat_id: int, user: User) -> str:
         lang = user.settings.ui_language
         requested: list[Job] = []
         finishing = busy = 0
-        for job in active_jobs(self._s, user.user_id):
-            outcome, job = self._request_cancel(job.job_id)
-            if outcome == "requested":
-                requested.append(job)
+        for job in active_jobs(self._jobs, user.user_id):
+            outcome, stored = self._request_cancel(job.job_id)
+            if outcome == "requested" and stored is not None:  # "requested" always comes with the job
+                requested.append(stored)
             elif outcome == "finishing":
                 finishing += 1
             elif outcome == "busy":
@@ -71,7 +74,7 @@ class UserRequests:
             lines.append(say(lang, "cancel_finishing", count=finishing))
         if busy:
             lines.append(say(lang, "cancel_retry"))
-        self._s.chat.send_text(chat_id, "\n\n".join(lines) or say(lang, "cancel_none"))
+        self._chat.send_text(chat_id, "\n\n".join(lines) or say(lang, "cancel_none"))
         if busy and not requested:
             return "busy"
         return "requested" if requested else ("finishing" if finishing else "none")
@@ -79,7 +82,7 @@ class UserRequests:
     def _request_cancel(self, job_id: str) -> tuple[str, Job | None]:
         """requested | already | finishing | gone | busy, and the job as stored."""
         for _ in range(SAVE_ATTEMPTS):
-            job = self._s.jobs.get(job_id)
+            job = self._jobs.get(job_id)
             if job is None or job.status.is_terminal:
                 return "gone", job
             if job.result_text is not None or job.delivered or job.delivered_parts:
@@ -87,7 +90,7 @@ class UserRequests:
             if job.cancel_requested:
                 return "requested", job  # an earlier /cancel (or a redelivery of this one)
             try:
-                return "requested", self._s.jobs.save(attrs.evolve(job, cancel_requested=True))
+                return "requested", self._jobs.save(attrs.evolve(job, cancel_requested=True))
             except ConflictError:
                 continue  # the worker saved a checkpoint meanwhile: look again
         log.warning("cancel not recorded: the job kept changing", extra={"job_id": job_id})
@@ -97,13 +100,13 @@ class UserRequests:
     def forget(self, chat_id: int, user: User) -> str:
         lang = user.settings.ui_language
         cleared = running = 0
-        for job in [j for j in self._s.jobs.scan() if j.user_id == user.user_id]:
+        for job in [j for j in self._jobs.scan() if j.user_id == user.user_id]:
             if not job.status.is_terminal:
                 running += 1
                 continue
             if self._clear(job.job_id):
                 cleared += 1
-        deleted, shared = self._s.results.drop_payer(user.user_id)
+        deleted, shared = self._results.drop_payer(user.user_id)
         lines = [say(lang, "forget_done", jobs=cleared, cached=deleted, log_days=USAGE_LOG_DAYS)]
         if shared:
             lines.append(say(lang, "forget_shared", count=shared))
@@ -111,18 +114,18 @@ class UserRequests:
             lines.append(say(lang, "forget_running", count=running))
         # Deleted already: a redelivery would find nothing and say so, so the answer is best effort.
         try:
-            self._s.chat.send_text(chat_id, "\n\n".join(lines))
+            self._chat.send_text(chat_id, "\n\n".join(lines))
         except PortError as exc:
             log.warning("forgotten, answer not sent", extra={"user_id": user.user_id, "error": str(exc)})
         return "forgotten"
 
     def _clear(self, job_id: str) -> bool:
         for _ in range(SAVE_ATTEMPTS):
-            job = self._s.jobs.get(job_id)
+            job = self._jobs.get(job_id)
             if job is None or not _has_text(job):
                 return False
             try:
-                self._s.jobs.save(forgotten(job))
+                self._jobs.save(forgotten(job))
                 return True
             except ConflictError:
                 continue

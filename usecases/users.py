@@ -36,7 +36,9 @@ def update_settings(users: Users, user: User, **changes: object) -> User:
     """Change settings with optimistic locking, retrying a few times on a concurrent write."""
     for _ in range(5):
         try:
-            return users.save(attrs.evolve(user, settings=attrs.evolve(user.settings, **changes)))
+            # ``changes`` name UserSettings fields chosen at run time (the menu toggles one by name);
+            # attrs.evolve rejects an unknown name, the static check cannot see which it is.
+            return users.save(attrs.evolve(user, settings=attrs.evolve(user.settings, **changes)))  # type: ignore[arg-type]
         except ConflictError:
             fresh = users.get(user.user_id)
             if fresh is None:

@@ -20,7 +20,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, TypedDict
 from urllib.parse import urlsplit
 
 from domain import models as catalogue
@@ -96,7 +96,13 @@ def audio_url_problem(url: str) -> str | None:
     return "the async ASR service only fetches https:// audio URLs (sign the OSS URL with an https endpoint)"
 
 
-def sdk_base_kwargs(base_url: str) -> dict[str, str]:
+class SdkBase(TypedDict):
+    """The SDK's per-call base address keyword (a TypedDict so ``**`` names exactly this keyword)."""
+
+    base_address: str
+
+
+def sdk_base_kwargs(base_url: str) -> SdkBase:
     """The per-call keyword that points the SDK at ``base_url`` instead of its Beijing default."""
     return {"base_address": base_url.rstrip("/")}
 

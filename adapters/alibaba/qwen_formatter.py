@@ -76,7 +76,9 @@ class QwenFormatter(DashScopeClient, TextFormatter, TextTasks):
         response = checked_call(PROVIDER, lambda: dashscope.Generation.call(
             api_key=self._api_key,
             model=self._model,
-            messages=[{"role": "system", "content": system}, {"role": "user", "content": user}],
+            # The SDK's stub types messages as its Message class, a dict subclass; its documented
+            # calls pass plain role/content dicts, as here.
+            messages=[{"role": "system", "content": system}, {"role": "user", "content": user}],  # type: ignore[list-item]
             result_format="message",
             enable_thinking=False,
             temperature=self._temperature,

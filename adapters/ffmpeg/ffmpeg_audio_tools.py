@@ -345,7 +345,7 @@ class FfmpegAudioTools(AudioTools):
 
     def _timeout(self, duration_ms: int | None, source: Path) -> float:
         if duration_ms is None:
-            duration_ms = source.stat().st_size / _UNKNOWN_LENGTH_BYTES_PER_S * 1000
+            return self.timeout_s + self._per_minute(source.stat().st_size / _UNKNOWN_LENGTH_BYTES_PER_S * 1000)
         return self.timeout_s + self._per_minute(duration_ms)
 
     def _run(

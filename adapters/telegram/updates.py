@@ -29,7 +29,7 @@ decide whether to answer with a hint.
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Any, cast
 
 from domain.audio import MediaKind
 from usecases.inbound import (
@@ -223,7 +223,7 @@ def _number(parent: dict, key: str, where: str) -> float:
         raise MalformedUpdate(f"{where}.{key}: expected a number, got {_kind(value)}")
     if type(value) is int and abs(value) > MAX_DURATION_S:  # before float(): huge ints overflow
         raise MalformedUpdate(f"{where}.{key}: number out of range")
-    number = float(value)
+    number = float(cast(float, value))  # the exact type check above admits int and float only
     if not math.isfinite(number) or not 0 <= number <= MAX_DURATION_S:
         raise MalformedUpdate(f"{where}.{key}: number out of range")
     return number

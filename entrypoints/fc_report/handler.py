@@ -4,18 +4,15 @@ The event is ``{"triggerTime", "triggerName", "payload"}`` (api-contracts §5.3)
 string configured on the trigger. ``{"actions": ["sweep"]}`` runs only the sweeper (a frequent
 timer), ``{"actions": ["sweep", "report"]}`` both; an empty or unreadable payload means both.
 
-- The sweeper (``usecases.sweep_jobs.SweepJobs``) runs first when that module exists, so the
-  report counts the jobs it settled. The container's ``sweep_jobs`` provider is used when it has
-  one; otherwise ``SweepJobs`` is wired here by parameter name from the container's providers.
-  A sweeper failure is logged (the owner is alerted) and does not stop the report.
+- The sweeper (the container's ``sweep_jobs``, ``usecases.sweep_jobs.SweepJobs``) runs first, so
+  the report counts the jobs it settled. A sweeper failure is logged (the owner is alerted) and
+  does not stop the report.
 - The report (``usecases.reports.DailyReport.send_daily``) goes to ``OWNER_ID``. A failure to send
   it propagates, so the timer's retry sends it later.
 """
 
 from __future__ import annotations
 
-import importlib.util
-import inspect
 import json
 import logging
 from typing import Any
@@ -52,27 +49,6 @@ def actions_of(event: bytes | str | dict | None) -> tuple[str, ...]:
     return ALL_ACTIONS
 
 
-def _sweeper() -> Any | None:
-    """The SweepJobs use case, or None when the module does not exist (yet) or cannot be wired."""
-    container = runtime.container()
-    if "sweep_jobs" in getattr(container, "providers", {}):
-        return runtime.resolve("sweep_jobs")
-    if importlib.util.find_spec("usecases.sweep_jobs") is None:
-        return None
-    from usecases.sweep_jobs import SweepJobs
-
-    kwargs: dict[str, Any] = {}
-    for name, parameter in inspect.signature(SweepJobs).parameters.items():
-        if parameter.kind in (parameter.VAR_POSITIONAL, parameter.VAR_KEYWORD):
-            continue
-        if name in container.providers:
-            kwargs[name] = runtime.resolve(name)
-        elif parameter.default is parameter.empty:
-            log.warning("sweeper skipped: the container has nothing for its parameter", extra={"parameter": name})
-            return None
-    return SweepJobs(**kwargs)
-
-
 def _plain(value: Any) -> Any:
     if attrs.has(type(value)):
         return attrs.asdict(value)
@@ -88,13 +64,9 @@ def handler(event: bytes, context: Any) -> dict[str, Any]:
         result: dict[str, Any] = {"actions": list(actions)}
         if "sweep" in actions:
             try:
-                sweeper = _sweeper()
-                if sweeper is None:
-                    result["sweep"] = "unavailable"
-                else:
-                    summary = _plain(sweeper())
-                    log.info("stuck jobs swept", extra={"sweep": summary})
-                    result["sweep"] = summary
+                summary = _plain(runtime.resolve("sweep_jobs")())
+                log.info("stuck jobs swept", extra={"sweep": summary})
+                result["sweep"] = summary
             except Exception:
                 log.exception("stuck-job sweep failed")
                 result["sweep"] = "failed"

@@ -1,5 +1,5 @@
-"""FC 3.0 MNS queue trigger (EventBridge) → ``TranscribeJob`` for each message (or
-``TranscriptActions`` for an action's id, ``usecases.queue_work``). Translate only.
+"""FC 3.0 MNS queue trigger (EventBridge) → ``Worker.deliver`` for each message (a transcription
+job, or an action on a transcript). Translate only.
 
 The event (api-contracts §5.2) is one CloudEvents object, or a JSON array of them with batch
 push; ``data.messageBody`` holds ``{"job_id": "..."}``, already base64-decoded by the trigger
@@ -132,7 +132,7 @@ def handler(event: bytes, context: Any) -> dict[str, Any]:
     with log_context(request_id=request_id_of(context)):
         messages = parse_queue_event(event)
         runtime.container(context)
-        transcribe_job = runtime.resolve("queue_work")  # jobs and actions on transcripts
+        worker = runtime.resolve("worker")
         deadline = Deadline.after(runtime.resolve("clock"), step_budget_s(runtime.resolve("policy"), context))
         outcomes: list[dict[str, str]] = []
         failures: list[BaseException] = []
@@ -148,17 +148,19 @@ def handler(event: bytes, context: Any) -> dict[str, Any]:
                     outcomes.append({"job_id": message.job_id, "status": "retry"})
                     continue
                 try:
-                    outcome = transcribe_job(message.job_id, deadline)
-                except TransientFailure as exc:
-                    log.warning("job will be delivered again", extra={"error": str(exc)})
-                    failures.append(exc)
-                    outcomes.append({"job_id": message.job_id, "status": "retry"})
-                    continue
+                    delivered = worker.deliver(message.job_id, deadline)
                 except Exception as exc:
                     log.exception("job crashed; it will be delivered again")
                     failures.append(exc)
                     outcomes.append({"job_id": message.job_id, "status": "retry"})
                     continue
+                if delivered.failure is not None:
+                    log.warning("job will be delivered again", extra={"error": str(delivered.failure)})
+                    failures.append(delivered.failure)
+                    outcomes.append({"job_id": message.job_id, "status": "retry"})
+                    continue
+                outcome = delivered.outcome
+                assert outcome is not None
                 log.info("job processed", extra={
                     "status": outcome.status, "detail": outcome.detail,
                     "elapsed_ms": round((time.perf_counter() - start) * 1000, 1),

@@ -209,7 +209,7 @@ class LocalBot:
         """Create the local user (speaking ``ui``) with minutes to spend, once per process."""
         users = self.container.users()
         settings = UserSettings(ui_language=self.ui) if self.ui else UserSettings()
-        users.create(User(user_id=user_id, first_name=first_name, username=username,
+        users.create(User(user_id=user_id, first_name=first_name, username=username or "",  # "": none
                           created_at=self.container.clock().now(), settings=settings))
         minutes = self.grant_minutes if minutes is None else minutes
         if minutes > 0:
@@ -303,6 +303,7 @@ class LocalBot:
             duration = max(1, round(self.container.audio_tools().probe(path).duration_ms / 1000))
         except PortError:  # an unreadable file: let the bot find out, as it would from Telegram
             duration = 1
+        extra: dict[str, str | int]
         if suffix in VOICE_EXTENSIONS:
             kind, extra = "voice", {"mime_type": "audio/ogg"}
         elif suffix in VIDEO_EXTENSIONS:
@@ -318,22 +319,13 @@ class LocalBot:
         queue = self.container.queue()
         if not isinstance(queue, InMemoryJobQueue):
             return 0
-        worker = self.container.queue_work()  # transcription jobs and actions on transcripts
-        processed = 0
-        for _ in range(max_rounds):
-            message = queue.receive()
-            if message is None:
-                return processed
-            try:
-                worker(message.job_id)
-            except TransientFailure as exc:
-                log.warning("job will be retried: %s", exc)
-                self.container.clock().sleep(1.0)
-                queue.release(message.receipt)
-                continue
-            queue.ack(message.receipt)
-            processed += 1
-        return processed
+        clock = self.container.clock()
+
+        def before_redelivery(exc: TransientFailure) -> None:
+            log.warning("job will be retried: %s", exc)
+            clock.sleep(1.0)
+
+        return self.container.worker().drain(queue, before_redelivery=before_redelivery, max_rounds=max_rounds)
 
     # -- one file, end to end ---------------------------------------------------------------------
     def transcribe(self, path: Path, *, dialogue: bool = False, as_document: bool = False,

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 
-import attrs
 import pytest
 
 import adapters.alibaba.tablestore as ts
@@ -23,7 +22,6 @@ from tests.adversarial import telegram
 from tests.ledger import assert_ledger
 from tests.loopback.tablestore_server import running_tablestore_server
 from tests.world import OWNER, USER
-from usecases.accept_update import AcceptUpdate
 from usecases.catalogue import owner_say
 from usecases.owner import MAX_CREDIT_MINUTES
 
@@ -78,8 +76,7 @@ def test_a_value_tablestore_cannot_store_is_permanent_so_the_webhook_does_not_as
         repos = ts.TablestoreRepositories(server.endpoint, "ak", "sk", "inst")
         ts.create_tables(repos)
         repos.users.create(User(USER, balance_minutes=2**63 - 5))
-        services = attrs.evolve(world.services, users=world.rebuilt_port(repos.users))
-        accept = AcceptUpdate(services, world.transcribe_job)
+        accept = world.container_with(OWNER, users=repos.users).accept_update()
         update = telegram.text(500, OWNER, f"/credit {USER} 100")
         answer = handle_webhook("POST", {}, json.dumps(update).encode(), secret="", accept_update=accept)
         assert answer.status == 200 and answer.body == {"ok": False}  # logged, not retried

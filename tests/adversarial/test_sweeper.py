@@ -44,8 +44,7 @@ IDLE_POLL_S = 5.0
 
 
 def sweeper(world) -> SweepJobs:
-    return SweepJobs(jobs=world.rebuilt_port(world.jobs), queue=world.rebuilt_port(world.queue),
-                     clock=world.clock, policy=world.policy, transcribe_job=world.transcribe_job)
+    return world.container.sweep_jobs()
 
 
 # -- a worker holds a live lease ---------------------------------------------------------------------

@@ -6,27 +6,21 @@ import attrs
 import pytest
 
 from adapters.memory.chat import RecordingChat
-from adapters.memory.clock import FakeClock, SequentialIds
-from adapters.memory.job_queue import InMemoryJobQueue
+from adapters.memory.clock import FakeClock
 from adapters.memory.repositories import (
     InMemoryBotState,
-    InMemoryIdempotencyKeys,
     InMemoryJobs,
     InMemoryLogs,
-    InMemoryResults,
-    InMemoryTrials,
     InMemoryUsers,
 )
 from domain.audio import MediaKind
 from domain.job import Job, JobStatus
-from domain.policy import Policy
 from domain.users import User
 from ports.errors import TransientFailure
 from ports.repositories import PaymentLog, TranscriptionLog
 from usecases.alerts import COOLDOWN_KEY, OwnerAlerts
 from usecases.owner import MUTE_KEY
 from usecases.reports import DAY_S, DailyReport
-from usecases.services import BotServices
 
 OWNER = 42
 
@@ -36,21 +30,34 @@ def clock():
     return FakeClock()
 
 
+@attrs.frozen
+class Adapters:
+    """The memory adapters these tests hand to OwnerAlerts and DailyReport."""
+
+    users: InMemoryUsers
+    jobs: InMemoryJobs
+    logs: InMemoryLogs
+    state: InMemoryBotState
+    chat: RecordingChat
+    clock: FakeClock
+    owner_id: int | None
+
+
 @pytest.fixture
 def services(clock):
-    return BotServices(
-        users=InMemoryUsers(), jobs=InMemoryJobs(), keys=InMemoryIdempotencyKeys(), logs=InMemoryLogs(),
-        trials=InMemoryTrials(), results=InMemoryResults(), state=InMemoryBotState(),
-        queue=InMemoryJobQueue(clock), chat=RecordingChat(), clock=clock, ids=SequentialIds(), policy=Policy(),
-        owner_id=OWNER, payload_secret=b"k",
-    )
+    return Adapters(users=InMemoryUsers(), jobs=InMemoryJobs(), logs=InMemoryLogs(), state=InMemoryBotState(),
+                    chat=RecordingChat(), clock=clock, owner_id=OWNER)
 
 
-def alerts_of(s: BotServices, **kw) -> OwnerAlerts:
+def alerts_of(s: Adapters, **kw) -> OwnerAlerts:
     return OwnerAlerts(s.chat, s.state, s.clock, s.owner_id, **kw)
 
 
-def sent(s: BotServices) -> list[str]:
+def report_of(s: Adapters) -> DailyReport:
+    return DailyReport(users=s.users, jobs=s.jobs, logs=s.logs, chat=s.chat, clock=s.clock, owner_id=s.owner_id)
+
+
+def sent(s: Adapters) -> list[str]:
     return [e.text for e in s.chat.events if e.chat_id == OWNER]
 
 
@@ -143,7 +150,7 @@ def seeded(services, clock):
 
 def test_report_figures_count_only_the_window_and_scan_everything(services, seeded):
     since, until = seeded
-    f = DailyReport(services).figures(since, until)
+    f = report_of(services).figures(since, until)
     assert (f.users_total, f.users_new, f.users_active) == (1200, 3, 2)
     assert (f.transcriptions, f.billed_minutes, f.characters) == (3, 4, 2000)
     assert f.audio_minutes == pytest.approx(3.0)
@@ -154,7 +161,7 @@ def test_report_figures_count_only_the_window_and_scan_everything(services, seed
 
 def test_report_text_is_html_safe_and_in_english(services, seeded):
     since, until = seeded
-    text = DailyReport(services).build(since, until, "Report <for> Tom & Jerry")
+    text = report_of(services).build(since, until, "Report <for> Tom & Jerry")
     assert text.startswith("<b>Report &lt;for&gt; Tom &amp; Jerry</b>")
     for line in ("Transcriptions: 3", "Audio: 3.0 min (billed 4 min)", "Characters: 2,000",
                  "Active users: 2 · new users: 3", "Payments: 2 (200 ⭐, 130 min)", "Jobs failed: 1 · unfinished: 1",
@@ -165,19 +172,19 @@ def test_report_text_is_html_safe_and_in_english(services, seeded):
 
 
 def test_send_daily_goes_to_the_owner_as_html(services, seeded):
-    text = DailyReport(services).send_daily()
+    text = report_of(services).send_daily()
     event = services.chat.events[-1]
     assert event.chat_id == OWNER and event.html and event.text == text and "Daily report" in text
 
 
 def test_send_daily_without_an_owner_sends_nothing(services):
-    report = DailyReport(attrs.evolve(services, owner_id=None))
+    report = report_of(attrs.evolve(services, owner_id=None))
     assert report.send_daily() is None and services.chat.events == []
 
 
 def test_a_report_that_cannot_be_built_tells_the_owner_why(services):
     services.users.fail_next(1)
-    text = DailyReport(services).send_daily()
+    text = report_of(services).send_daily()
     assert text.startswith("❌ Daily report failed: TransientFailure")
     assert services.chat.events[-1].text == text
 
@@ -185,4 +192,4 @@ def test_a_report_that_cannot_be_built_tells_the_owner_why(services):
 def test_a_report_that_cannot_be_sent_propagates_for_the_timer_retry(services):
     services.chat.fail_next(1)
     with pytest.raises(TransientFailure):
-        DailyReport(services).send_daily()
+        report_of(services).send_daily()

@@ -11,6 +11,7 @@ import pytest
 
 from domain.audio import MediaKind
 from domain.users import LongTextMode
+from entrypoints.settings import recognition_languages
 from ports.repositories import CachedResult
 from tests.world import OWNER, USER
 from usecases.catalogue import EN, RU, say, ui_language_for
@@ -141,21 +142,19 @@ def test_language_refuses_a_code_the_recognizers_do_not_document_and_lists_the_a
     """Ukrainian and Kazakh are in no current recognizer's documented list (docs/provider-contracts.md)."""
     world.user()
     world.text(f"/language {code}")
-    assert last(world) == RU["language_unknown"].format(code=code, codes=", ".join(world.services.recognition_languages))
+    codes = ", ".join(recognition_languages(world.settings(OWNER)))
+    assert last(world) == RU["language_unknown"].format(code=code, codes=codes)
     assert "ru, en" in last(world) and "auto" in last(world)
     assert world.users.get(USER).settings.language is None
 
 
 def test_language_offers_and_accepts_only_what_the_configured_recognizers_document(world):
-    import attrs
-
     from domain import models
 
-    world.services = attrs.evolve(world.services, recognition_languages=models.offered_languages(
-        "qwen3-asr-flash", "some-new-model"))  # an unknown model documents nothing: auto only
-    from usecases.accept_update import AcceptUpdate
-
-    world.accept = AcceptUpdate(world.services, world.transcribe_job)
+    # An unknown model documents nothing: auto only.
+    world.configure(asr_model="qwen3-asr-flash", text_pass_model="some-new-model")
+    assert recognition_languages(world.settings(OWNER)) == models.offered_languages(
+        "qwen3-asr-flash", "some-new-model")
     world.text("/language ru")
     assert world.users.get(USER).settings.language is None
     world.text("/language")
@@ -189,7 +188,7 @@ def test_language_without_arguments_offers_a_picker(world):
     data = [b.data for row in event.keyboard for b in row]
     assert "set:lang:auto" in data and "set:lang:ru" in data and "set:lang:en" in data
     offered = [d.removeprefix("set:lang:") for d in data if d.startswith("set:lang:") and d != "set:lang:auto"]
-    assert offered == list(world.services.recognition_languages)
+    assert offered == list(recognition_languages(world.settings(OWNER)))
     assert "set:lang:uk" not in data  # no current recognizer documents Ukrainian
     assert "/language ui en" in event.text
 

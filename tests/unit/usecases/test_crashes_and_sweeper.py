@@ -155,8 +155,7 @@ def test_attempts_exhausted_fail_with_a_full_refund_and_a_message(world):
 
 
 def sweeper(world) -> SweepJobs:
-    return SweepJobs(jobs=world.jobs, queue=world.queue, clock=world.clock, policy=world.policy,
-                     transcribe_job=world.transcribe_job)
+    return world.container.sweep_jobs()
 
 
 def test_sweeper_republishes_a_queued_job_whose_message_was_lost(world):

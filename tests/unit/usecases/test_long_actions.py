@@ -69,8 +69,10 @@ def run_worker_with_crashes(world) -> int:
         rounds += 1
         assert rounds < 200
         try:
-            world.worker(message.job_id)
+            delivered = world.worker.deliver(message.job_id)
         except SystemExit:
+            delivered = None
+        if delivered is None or delivered.failure is not None:
             world.clock.advance(world.policy.job_lease_s + 1)
             world.queue.release(message.receipt)
             continue

@@ -219,13 +219,8 @@ def test_cost_estimates_from_the_documented_rates(world):
 
 
 def test_cost_uses_the_rates_of_the_configured_models_and_names_an_unpriced_one(world):
-    import attrs
-
-    from domain.costs import rates_for
-
-    world.services = attrs.evolve(world.services, cost_rates=rates_for(
-        "qwen3-asr-flash", "fun-asr", "qwen3-asr-flash-filetrans", "qwen9-future"))
-    world.accept = type(world.accept)(world.services, world.transcribe_job)
+    world.configure(asr_model="qwen3-asr-flash", speaker_model="fun-asr",
+                    text_pass_model="qwen3-asr-flash-filetrans", llm_model="qwen9-future")
     world.user()
     log_transcription(world, USER, 600, chars=5000)
     text = owner(world, "/cost")

@@ -19,7 +19,6 @@ from tests.audio_factory import fixture, make_audio
 from tests.unit.usecases.test_payments import buy
 from tests.world import OWNER, USER, evolve_policy
 from usecases.accept_media import job_id_for
-from usecases.accept_update import AcceptUpdate
 from usecases.catalogue import EN, RU, say
 from usecases.refunds import refund_op_key
 from usecases.support import JOB_RECORD_DAYS, MENU_COMMANDS, USAGE_LOG_DAYS, command_menus
@@ -29,8 +28,7 @@ OTHER = 888
 
 def configure(world, **changes) -> None:
     """The deployment's SUPPORT_CONTACT / REFUND_WINDOW_DAYS, as the container passes them."""
-    world.services = attrs.evolve(world.services, **changes)
-    world.accept = AcceptUpdate(world.services, world.transcribe_job)
+    world.configure(**changes)
 
 
 def last(world, chat_id: int = USER) -> str:

@@ -55,7 +55,7 @@ def test_every_package_can_be_bought_end_to_end(world, package, minutes, stars):
     world.user(balance=2)
     payload, invoice_stars = open_invoice(world, package)
     assert invoice_stars == stars
-    assert parse_payload(world.services.payload_secret, payload).package.id == package
+    assert parse_payload(world.payload_secret, payload).package.id == package
     assert world.pre_checkout(payload, stars) == "pre_checkout:ok"
     assert world.paid(payload, stars, charge_id=f"ch-{package}") == "payment:credited"
     assert world.balance() == 2 + minutes
@@ -102,7 +102,7 @@ def test_pre_checkout_refuses_another_users_invoice_a_wrong_amount_or_currency(w
 
 def test_a_first_format_payload_without_a_nonce_is_still_accepted(world):
     world.user()
-    legacy = sign_payload(world.services.payload_secret, "start_50", USER)
+    legacy = sign_payload(world.payload_secret, "start_50", USER)
     assert legacy.count(":") == 3
     assert world.pre_checkout(legacy, 35) == "pre_checkout:ok"
     assert world.paid(legacy, 35, charge_id="legacy-1") == "payment:credited"

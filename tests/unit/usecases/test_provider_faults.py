@@ -19,7 +19,7 @@ from domain.policy import Policy
 from ports.errors import TransientFailure
 from tests.audio_factory import fixture, make_audio
 from tests.world import USER, World
-from usecases.sweep_jobs import QUEUED_GRACE_S, SweepJobs
+from usecases.sweep_jobs import QUEUED_GRACE_S
 
 pytestmark = pytest.mark.slow
 
@@ -60,8 +60,8 @@ class FlakyWorld(World):
         self.flaky.append(wrapped)
         return wrapped
 
-    def rebuilt_port(self, port):
-        return super().rebuilt_port(self._flaky(port, type(port).__name__))
+    def plugged(self, port):
+        return self._flaky(port, type(port).__name__)
 
 
 def post_until_accepted(world: World, send) -> str:
@@ -108,8 +108,7 @@ def test_every_job_finishes_once_under_thirty_percent_transient_failures(tmp_pat
     post_until_accepted(world, lambda: world.media(dialogue, update_id=2001, unique="dialogue"))
     update_ids.append(2001)
 
-    sweep = SweepJobs(jobs=world.rebuilt_port(world.jobs), queue=world.rebuilt_port(world.queue),
-                      clock=world.clock, policy=world.policy, transcribe_job=world.transcribe_job)
+    sweep = world.container.sweep_jobs()
     for _ in range(20):
         world.drain()
         if all(world.job_of(u).status.is_terminal for u in update_ids):

@@ -31,7 +31,7 @@ def test_fifty_concurrent_files_on_a_balance_for_ten_accept_exactly_ten(world):
 
 def test_concurrent_payments_and_credits_sum_exactly(world):
     world.user(balance=0)
-    payload = sign_payload(world.services.payload_secret, "start_50", USER)
+    payload = sign_payload(world.payload_secret, "start_50", USER)
     barrier = threading.Barrier(40)
 
     def pay(i: int) -> None:
