@@ -6,5 +6,6 @@
 - ``ffmpeg/``   audio probing, transcoding, silence detection and cutting
 - ``memory/``   stateful fakes and scripted providers: the local runner and the tests
 
-Top-level modules here (``dashscope_results``, ``system``) hold pure helpers every family may use.
+The top-level ``system`` module holds helpers every family may use; vendor formats stay inside
+their family (the memory fakes take and give domain values only).
 """

@@ -1,4 +1,4 @@
-"""Times ``merge_passes`` on a synthetic 3-hour dialogue and on the same ×10.
+"""Times ``merge_and_assess`` on a synthetic 3-hour dialogue and on the same ×10.
 
 Run: ``python benchmarks/merge.py``. Targets: the 3-hour case (≈30,000 words, 3,000 turns) in at
 most 50 ms, and the ×10 case at most 12 times as long (the merge must stay linear).
@@ -19,7 +19,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from domain.merge import merge_passes  # noqa: E402
+from domain.merge import merge_and_assess  # noqa: E402
 from domain.transcript import (  # noqa: E402
     SpeakerPassResult,
     SpeakerTurn,
@@ -90,7 +90,7 @@ def best_ms(
             gc.disable()
         try:
             started = time.perf_counter()
-            merge_passes(text_pass, speaker_pass)
+            merge_and_assess(text_pass, speaker_pass)
             best = min(best, time.perf_counter() - started)
         finally:
             gc.enable()

@@ -34,6 +34,11 @@ class Settlement:
     refund: int
     extra: int
 
+    @property
+    def kept(self) -> int:
+        """What the reservation itself pays for: the charge, less any extra still owed."""
+        return self.charge - self.extra
+
 
 def settle(reserved: int, real_cost: int) -> Settlement:
     """Split a reservation against the real cost. Conserves minutes: charge = reserved - refund + extra."""

@@ -8,14 +8,13 @@ formatter kept the number and order of turns before trusting its output.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 from domain.transcript import Segment
 
 TURN_DASH = "—"
 TURN_PREFIX = TURN_DASH + " "
-# Dashes an LLM may substitute for the em dash at the start of a turn (en dash, minus).
-_TURN_DASHES = (TURN_DASH, "–")
 
 
 def _one_line(text: str) -> str:
@@ -51,8 +50,18 @@ def format_dialogue(segments: Sequence[Segment], *, labels: bool, label_word: st
 def parse_dialogue_lines(text: str) -> list[str]:
     """The turn lines of a dialogue text, stripped, in order.
 
-    A turn line is a non-empty line starting with an em dash (or an en dash, which formatters
-    sometimes substitute); other lines (blank lines, headings, wrapped continuations) are not
-    turns. Comparing ``len`` before and after formatting shows whether turns were merged or lost.
+    A turn line is a line that starts (after indentation) with the em dash and a space that
+    ``format_dialogue`` writes. Other lines (blank lines, headings, wrapped continuations, a line
+    an LLM began with an en dash or a hyphen instead) are not turns, so comparing ``len`` before
+    and after formatting shows whether turns were merged, lost or rewritten.
     """
-    return [line.strip() for line in text.splitlines() if line.strip().startswith(_TURN_DASHES)]
+    return [line.strip() for line in text.splitlines() if line.strip().startswith(TURN_PREFIX)]
+
+
+_LABEL = re.compile(r"^— ((?:Speaker|Спикер)\s*\d+\s*:)", re.IGNORECASE)
+
+
+def turn_label(turn: str) -> str:
+    """The speaker label a turn line starts with ("Спикер 1:", spaces normalised), or "" for none."""
+    match = _LABEL.match(turn)
+    return re.sub(r"\s+", " ", match.group(1)) if match else ""

@@ -244,6 +244,7 @@ def render_srt(cues: Sequence[Cue], *, line_chars: int = SUBTITLES.line_chars) -
 
 
 def _vtt_escape(text: str) -> str:
+    # WebVTT cue text reads "&", "<" and ">" as markup (its own format's rule, not Telegram's HTML).
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 

@@ -24,6 +24,7 @@ import attrs
 
 from domain.audio import MediaKind
 from domain.errors import InvalidTransition
+from domain.transcript import TranscriptionMode, optional_mode
 
 
 class JobStatus(enum.Enum):
@@ -62,7 +63,7 @@ class Job:
     real_duration_ms: int | None = None
     # Minutes the real duration costs beyond ``reserved_minutes`` (recorded before it is debited).
     extra_minutes: int = 0
-    result_mode: str | None = None
+    result_mode: TranscriptionMode | None = attrs.field(default=None, converter=optional_mode)
     result_text: str | None = None
     segments_json: str | None = None
     # Checkpoints of the bounded steps (module doc).

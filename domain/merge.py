@@ -38,8 +38,8 @@ from domain.transcript import (
     SpeakerPassResult,
     SpeakerTurn,
     TextPassResult,
-    TimedSentence,
     Word,
+    spread_words,
 )
 
 
@@ -66,34 +66,7 @@ class MergeParams:
 # Words
 
 
-def _split_punctuation(token: str) -> tuple[str, str]:
-    """(text, punctuation) of a token, as providers split them; their concatenation is the token."""
-    end = len(token)
-    while end and not token[end - 1].isalnum():
-        end -= 1
-    if end == 0:  # nothing but punctuation ("—"): keep it as the word itself
-        return token, ""
-    return token[:end], token[end:]
-
-
-def _spread(sentence: TimedSentence) -> list[Word]:
-    """Words of a sentence that came without word times, spread evenly over its span.
-
-    A sentence that spans a speaker change must be split at the change; with interpolated times
-    the ordinary word sweep does that, at the precision the even spread allows.
-    """
-    tokens = sentence.text.split()
-    count = len(tokens)
-    start = sentence.start_ms
-    span = max(0, sentence.end_ms - start)
-    words = []
-    for i, token in enumerate(tokens):
-        text, punctuation = _split_punctuation(token)
-        words.append(Word(start + span * i // count, start + span * (i + 1) // count, text, punctuation))
-    return words
-
-
-def words_of(text_pass: TextPassResult) -> tuple[Word, ...]:
+def _words_of(text_pass: TextPassResult) -> tuple[Word, ...]:
     """All words of the text pass in the provider's order.
 
     Sentences with word times contribute their words as they are. A sentence without word times
@@ -101,12 +74,8 @@ def words_of(text_pass: TextPassResult) -> tuple[Word, ...]:
     over the sentence span (trailing punctuation moved to ``punctuation``), so a speaker change
     inside it still splits it.
     """
-    return _flat_words(text_pass)
-
-
-def _flat_words(text_pass: TextPassResult) -> tuple[Word, ...]:
     return tuple(
-        itertools.chain.from_iterable(s.words if s.words else _spread(s) for s in text_pass.sentences)
+        itertools.chain.from_iterable(s.words or spread_words(s.text, s.start_ms, s.end_ms) for s in text_pass.sentences)
     )
 
 
@@ -397,7 +366,7 @@ def _segment(
     return Segment(label, start, end, words)
 
 
-def attribute_words(
+def _attribute_words(
     words: Sequence[Word],
     turns: Sequence[SpeakerTurn],
     params: MergeParams = MergeParams(),  # noqa: B008 - frozen value, safe as a default
@@ -471,7 +440,7 @@ def _quality(
     )
 
 
-def assess(
+def _assess(
     attributed: Sequence[AttributedWord],
     turns: Sequence[SpeakerTurn] | None = None,
     params: MergeParams = MergeParams(),  # noqa: B008
@@ -504,8 +473,15 @@ def merge_and_assess(
     speaker_pass: SpeakerPassResult,
     params: MergeParams = MergeParams(),  # noqa: B008
 ) -> tuple[tuple[Segment, ...], MergeQuality]:
-    """``merge_passes`` and the quality of its attribution, computed in one go."""
-    words = _flat_words(text_pass)
+    """The one entry point: speaker segments of the text pass's words (every word exactly once, in
+    time order) and the quality of their attribution.
+
+    An empty speaker pass (or one whose turns all have no length) gives one segment, speaker "1",
+    holding every word. ``_words_of``, ``_attribute_words`` and ``_assess`` expose the steps on
+    their own (word flattening, attribution with the provider's speaker names, quality), so each
+    can be checked by itself; they run the same code.
+    """
+    words = _words_of(text_pass)
     valid = _sorted_turns(speaker_pass.turns)
     if _has_time(valid):
         pieces = _exclusive(valid, params.merge_gap_ms)
@@ -518,21 +494,3 @@ def merge_and_assess(
         [w.start_ms for w in words], [w.end_ms for w in words], speakers, _union(valid), params.max_word_ms
     )
     return segments, quality
-
-
-def merge_passes(
-    text_pass: TextPassResult,
-    speaker_pass: SpeakerPassResult,
-    params: MergeParams = MergeParams(),  # noqa: B008
-) -> tuple[Segment, ...]:
-    """Speaker segments of the text pass's words; every word exactly once, in time order.
-
-    An empty speaker pass (or one whose turns all have no length) gives one segment, speaker
-    "1", holding every word.
-    """
-    if not _has_time(speaker_pass.turns):
-        return _one_speaker(_flat_words(text_pass))
-    # Carve first, so the sorted turn list is gone before the flat word tuple is built: big
-    # young containers make every garbage collection during the sweep walk them again.
-    pieces = _exclusive(_sorted_turns(speaker_pass.turns), params.merge_gap_ms)
-    return _sweep(_flat_words(text_pass), pieces, params)[2]

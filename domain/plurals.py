@@ -7,7 +7,7 @@
 ``choose(lang, n, forms)`` picks one of ``forms``, given in the order of ``CATEGORIES[lang]``
 (a missing ``other`` falls back to ``few``, else to the last form given). Languages without rules
 here use the English ones. The message catalogue writes plurals as ``{n:plural:…}``
-(``usecases.catalogue``); every message that shows a count goes through this module.
+(``presentation.catalogue``); every message that shows a count goes through this module.
 """
 
 from __future__ import annotations

@@ -1,28 +1,16 @@
-"""Cutting long text into Telegram messages, HTML escaping and the ё→е option.
+"""Cutting long text into Telegram messages, and the ё→е option.
 
 Lengths are Python characters (code points). Telegram counts UTF-16 code units after parsing
-entities; for Russian text (all in the BMP) the two agree, and counting the markup too, as
-``split_code_message`` does, only errs on the safe side.
+entities; for Russian text (all in the BMP) the two agree. Text that is sent with markup is cut
+by ``split_weighted``, where each character costs what it will take once rendered
+(``presentation.html.split_code_message``), so the markup never pushes a part past the limit.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
-CODE_OPEN = "<code>"
-CODE_CLOSE = "</code>"
 _SENTENCE_ENDS = (". ", "! ", "? ", "… ")
-_ESCAPED_LENGTH = {"&": len("&amp;"), "<": len("&lt;"), ">": len("&gt;")}
-
-
-def escape_html(text: str) -> str:
-    """Escape the three characters Telegram's HTML parse mode reads as markup."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-
-def wrap_code(part: str) -> str:
-    """A raw part as a monospace HTML message: escaped and wrapped in ``<code>``."""
-    return f"{CODE_OPEN}{escape_html(part)}{CODE_CLOSE}"
 
 
 def replace_yo(text: str) -> str:
@@ -83,23 +71,22 @@ def split_message(text: str, limit: int = 4096) -> tuple[str, ...]:
     return _split(text, lambda rest: min(len(rest), limit))
 
 
-def split_code_message(text: str, limit: int = 4096) -> tuple[str, ...]:
-    """Raw parts of ``text`` for monospace mode; ``wrap_code(part)`` is at most ``limit`` characters.
+def split_weighted(text: str, budget: int, weight: Callable[[str], int]) -> tuple[str, ...]:
+    """Parts of ``text`` whose characters' weights add up to at most ``budget`` each.
 
-    The raw text is split before escaping, so an HTML entity can never be cut in half; each
-    window is sized by the part's escaped length (``&`` counts 5, ``<`` and ``>`` count 4) plus
-    the ``<code></code>`` wrapper. Same cut preferences and guarantees as ``split_message``.
-    Raises ``ValueError`` when ``limit`` leaves no room for one escaped character.
+    For text that grows when rendered (an escaped character takes more room than itself): the
+    raw text is split, so a rendered entity can never be cut in half. Same cut preferences and
+    guarantees as ``split_message``. Raises ``ValueError`` when a single character outweighs
+    ``budget`` (no part could hold it).
     """
-    budget = limit - len(CODE_OPEN) - len(CODE_CLOSE)
-    if budget < max(_ESCAPED_LENGTH.values()):
-        raise ValueError(f"limit {limit} leaves no room for text inside <code></code>")
 
     def window_of(rest: str) -> int:
         used = 0
         for i, ch in enumerate(rest):
-            used += _ESCAPED_LENGTH.get(ch, 1)
+            used += weight(ch)
             if used > budget:
+                if i == 0:
+                    raise ValueError(f"{ch!r} weighs {weight(ch)}, more than the budget of {budget}")
                 return i
         return len(rest)
 

@@ -5,7 +5,34 @@ All times are integer milliseconds on the timeline of the audio file the provide
 
 from __future__ import annotations
 
+import enum
+
 import attrs
+
+
+class TranscriptionMode(enum.StrEnum):
+    """What a transcript is: running text, or one turn per speaker change.
+
+    A ``str`` enum: stored rows hold the bare values, so rows written before it load unchanged.
+    """
+
+    PLAIN = "plain"
+    DIALOGUE = "dialogue"
+
+    @classmethod
+    def of(cls, dialogue: bool) -> TranscriptionMode:
+        return cls.DIALOGUE if dialogue else cls.PLAIN
+
+
+def logged_mode(value: str) -> TranscriptionMode:
+    """Converter of a log row's mode: a row without one (or with an unknown one) counts as plain,
+    as it always did in the statistics."""
+    return TranscriptionMode.DIALOGUE if value == TranscriptionMode.DIALOGUE else TranscriptionMode.PLAIN
+
+
+def optional_mode(value: str | None) -> TranscriptionMode | None:
+    """Converter of a stored, possibly absent mode (a bare string in older rows)."""
+    return None if value is None else TranscriptionMode(value)
 
 
 @attrs.frozen
@@ -28,6 +55,32 @@ class Word:
     @property
     def mid_ms(self) -> float:
         return (self.start_ms + self.end_ms) / 2
+
+
+def _split_punctuation(token: str) -> tuple[str, str]:
+    """(text, punctuation) of a token, as providers split them; their concatenation is the token."""
+    end = len(token)
+    while end and not token[end - 1].isalnum():
+        end -= 1
+    if end == 0:  # nothing but punctuation ("—"): keep it as the word itself
+        return token, ""
+    return token[:end], token[end:]
+
+
+def spread_words(text: str, start_ms: int, end_ms: int) -> tuple[Word, ...]:
+    """The whitespace-separated words of ``text`` with times spread evenly over start..end (for
+    text a provider gave without word times); trailing punctuation goes to ``punctuation``.
+
+    Each word gets an equal share of the span in whole milliseconds, so the words tile it in
+    order; a span of no length gives every word the start as a point.
+    """
+    tokens = text.split()
+    count = len(tokens)
+    span = max(0, end_ms - start_ms)
+    return tuple(
+        Word(start_ms + span * i // count, start_ms + span * (i + 1) // count, *_split_punctuation(token))
+        for i, token in enumerate(tokens)
+    )
 
 
 @attrs.frozen

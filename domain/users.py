@@ -7,7 +7,9 @@ import enum
 import attrs
 
 
-class TrialStatus(enum.Enum):
+class TrialStatus(enum.StrEnum):
+    """The user's free trial, on the user row and on the trial request (stored as the value)."""
+
     NONE = "none"
     PENDING = "pending"
     APPROVED = "approved"

@@ -42,7 +42,7 @@ def _adapter(module: str, what: str) -> ModuleType:
         return importlib.import_module(module)
     except ImportError as exc:
         raise CliError(f"{what} needs {module}, which cannot be imported ({exc}); "
-                       "install the pinned requirements or wait for that adapter") from None
+                       "install the pinned requirements") from None
 
 
 def _require(settings: Settings, **fields: str) -> None:
@@ -69,8 +69,6 @@ def cmd_create_tables(settings: Settings, args: argparse.Namespace) -> str:
     _require(settings, tablestore_endpoint="TABLESTORE_ENDPOINT", tablestore_instance="TABLESTORE_INSTANCE",
              access_key_id="ALIBABA_ACCESS_KEY", access_key_secret="ALIBABA_SECRET_KEY")
     ts = _adapter("adapters.alibaba.tablestore", "create-tables")
-    if not hasattr(ts, "create_tables") or not hasattr(ts, "TablestoreRepositories"):
-        raise CliError("adapters.alibaba.tablestore has no create_tables/TablestoreRepositories")
     repositories = ts.TablestoreRepositories(
         settings.tablestore_endpoint, settings.access_key_id, settings.access_key_secret,
         settings.tablestore_instance, security_token=settings.security_token or None,
@@ -99,15 +97,11 @@ def cmd_set_webhook(settings: Settings, args: argparse.Namespace) -> str:
         raise CliError("Telegram accepts only https:// webhook URLs")
     telegram = _adapter("adapters.telegram.telegram_chat", "set-webhook")
     chat = telegram.TelegramChat(settings.telegram_token, **_telegram_urls(settings))
-    if not hasattr(chat, "set_webhook"):
-        raise CliError("TelegramChat has no set_webhook")
     try:
         chat.set_webhook(args.url, settings.telegram_webhook_secret, ALLOWED_UPDATES,
                          drop_pending_updates=args.drop_pending_updates)
     finally:
-        close = getattr(chat, "close", None)
-        if close:
-            close()
+        chat.close()
     return f"webhook set to {args.url} (allowed updates: {', '.join(ALLOWED_UPDATES)})"
 
 

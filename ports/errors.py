@@ -1,4 +1,5 @@
-"""The two failure kinds every port raises, so use cases need not know any vendor's errors."""
+"""The two failure kinds every port raises, and the specific cases use cases tell apart by type,
+so use cases need not know any vendor's errors (nor match on provider names)."""
 
 from __future__ import annotations
 
@@ -61,6 +62,16 @@ class ModelUnavailable(PermanentFailure):
 
 class SilentVideo(PermanentFailure):
     """The file is a video without a sound track: nothing to transcribe (the user is told so)."""
+
+
+class UndecodableMedia(PermanentFailure):
+    """The file holds no audio that can be decoded: corrupt, not media at all, or an empty or
+    missing sound track. The user is told the file cannot be read (not that the service failed)."""
+
+
+class DownloadFailed(PermanentFailure):
+    """The chat platform would not hand the file over (unknown or expired file, no file path).
+    Not for a file that is too big (``FileTooBig``) nor for an outage (``TransientFailure``)."""
 
 
 class ContentRejected(PermanentFailure):

@@ -13,7 +13,8 @@ from typing import Protocol
 import attrs
 
 from domain.job import Job
-from domain.users import User
+from domain.transcript import TranscriptionMode, logged_mode
+from domain.users import TrialStatus, User
 
 
 @attrs.frozen
@@ -133,7 +134,7 @@ class TranscriptionLog:
     duration_s: float
     minutes: int
     chars: int
-    mode: str
+    mode: TranscriptionMode = attrs.field(converter=logged_mode)
     timestamp: float
     status: str = "completed"
 
@@ -171,7 +172,7 @@ class TrialRequest:
     user_id: int
     name: str
     requested_at: float
-    status: str = "pending"
+    status: TrialStatus = attrs.field(default=TrialStatus.PENDING, converter=TrialStatus)
     decided_at: float | None = None
     version: int = 0
 
@@ -209,7 +210,7 @@ class CachedResult:
     """
 
     file_unique_id: str
-    mode: str
+    mode: TranscriptionMode = attrs.field(converter=TranscriptionMode)
     text: str
     duration_ms: int
     segments_json: str | None = None
@@ -242,7 +243,7 @@ def merged_result(stored: CachedResult | None, new: CachedResult) -> CachedResul
 
 class Results(Protocol):
     @abstractmethod
-    def get(self, file_unique_id: str, mode: str, language: str | None) -> CachedResult | None:
+    def get(self, file_unique_id: str, mode: TranscriptionMode, language: str | None) -> CachedResult | None:
         """The cached result for this file in this mode (``plain`` or ``dialogue``) and recognition
         language (None: detected), however old; the caller decides whether it is fresh."""
 

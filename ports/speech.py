@@ -12,11 +12,16 @@ from domain.transcript import SpeakerPassResult, TextPassResult
 
 @attrs.frozen
 class AudioClip:
-    """Encoded audio bytes and their MIME type (``audio/mpeg`` for the bot's own transcodes)."""
+    """Encoded audio bytes and their MIME type (``audio/mpeg`` for the bot's own transcodes).
+
+    ``offset_ms``: where the clip starts in the whole recording (0 for a file sent whole); a
+    chunk is known by it whatever order the parallel requests run in.
+    """
 
     data: bytes
     mime_type: str
     duration_ms: int
+    offset_ms: int = 0
 
 
 @attrs.frozen

@@ -30,7 +30,7 @@
    2.0.2 requires them for its fine-tuning server only, and ``dependency_injector.wiring`` (imported
    by ``dependency_injector.containers``) tries ``from fastapi.params import Depends`` at import,
    which costs the webhook ~170–190 ms of cold start when fastapi is importable.
-3. Zip: the source packages (``domain ports usecases adapters entrypoints``, without the local
+3. Zip: the source packages (``domain ports presentation usecases adapters entrypoints``, without the local
    runner, tests, benchmarks and caches) at the root, the libraries under ``python/``. Entries are
    sorted, every timestamp is 1980-01-01, permissions are normalised (0644, or 0755 for
    executables such as imageio-ffmpeg's bundled ffmpeg binary), so the same inputs give the same
@@ -99,7 +99,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-SOURCE_PACKAGES = ("domain", "ports", "usecases", "adapters", "entrypoints")
+SOURCE_PACKAGES = ("domain", "ports", "presentation", "usecases", "adapters", "entrypoints")
 SOURCE_EXCLUDES = ("entrypoints/local",)
 EXCLUDED_DISTRIBUTIONS = ("fastapi", "uvicorn")
 PLATFORMS = ("manylinux2014_x86_64", "manylinux_2_28_x86_64")

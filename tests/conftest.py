@@ -8,9 +8,15 @@ import os
 import pytest
 from hypothesis import HealthCheck, settings
 
-settings.register_profile("default", deadline=None, suppress_health_check=[HealthCheck.too_slow])
-settings.register_profile("ci", max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
+# The number of examples is the profile's, chosen by HYPOTHESIS_PROFILE (no test sets its own):
+# ``dev`` for a quick local run, ``ci`` searches harder, ``mutation`` is small and derandomized so
+# that scripts/mutation.py gives the same verdict for a mutant on every run. No deadline: the
+# machines running the suite are shared, and a slow example is not a failure.
+_common = {"deadline": None, "suppress_health_check": [HealthCheck.too_slow]}
+settings.register_profile("dev", max_examples=100, **_common)
+settings.register_profile("ci", max_examples=400, **_common)
+settings.register_profile("mutation", max_examples=40, derandomize=True, **_common)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
 
 
 @pytest.fixture

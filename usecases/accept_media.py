@@ -25,14 +25,16 @@ from domain.audio import MediaKind
 from domain.billing import minutes_for
 from domain.job import Job
 from domain.policy import Policy
+from domain.transcript import TranscriptionMode
 from domain.users import User
 from ports.chat import Chat
 from ports.clock import Clock
 from ports.errors import TransientFailure
 from ports.job_queue import JobQueue
 from ports.repositories import CachedResult, Jobs, Results, Users
+from presentation.catalogue import say
+from presentation.keys import M
 from usecases.billing import JobBilling
-from usecases.catalogue import say
 from usecases.delivery import deliver_text
 from usecases.inbound import IncomingMessage, MediaRef
 from usecases.progress import StatusMessage
@@ -72,21 +74,21 @@ class AcceptMedia:
         if self._jobs.get(job_id) is not None:
             return "duplicate"
         if media.file_size == 0:
-            self._chat.send_text(message.chat_id, say(lang, "empty_file"), reply_to=message.message_id)
+            self._chat.send_text(message.chat_id, say(lang, M.empty_file), reply_to=message.message_id)
             return "empty"
         if media.file_size is not None and media.file_size > policy.download_limit_bytes:
-            self._chat.send_text(message.chat_id, say(lang, "too_big"), reply_to=message.message_id)
+            self._chat.send_text(message.chat_id, say(lang, M.too_big), reply_to=message.message_id)
             return "too_big"
         if media.duration_s is not None and media.duration_s > policy.max_duration_s:
-            self._chat.send_text(message.chat_id, say(lang, "too_long", max_minutes=int(policy.max_duration_s // 60)),
+            self._chat.send_text(message.chat_id, say(lang, M.too_long, max_minutes=int(policy.max_duration_s // 60)),
                              reply_to=message.message_id)
             return "too_long"
-        mode = "dialogue" if user.settings.dialogue else "plain"
+        mode = TranscriptionMode.of(user.settings.dialogue)
         cached = self._cached(media, mode, user)
         if cached is not None and user.user_id in cached.paid_by:
             # Its payer sends the file again: the transcript they paid for, at once and free.
             status = StatusMessage(self._chat, message.chat_id,
-                                   self._chat.send_text(message.chat_id, say(lang, "cached_result"), reply_to=message.message_id))
+                                   self._chat.send_text(message.chat_id, say(lang, M.cached_result), reply_to=message.message_id))
             deliver_text(self._chat, status, cached.text, user.settings, policy)
             return "cached"
         if cached is not None:
@@ -98,12 +100,12 @@ class AcceptMedia:
             cost = max(1, minutes_for(media.duration_s or 0))
         change = JobBilling(self._users).reserve(user.user_id, job_id, cost)
         if change.insufficient:
-            self._chat.send_text(message.chat_id, say(lang, "no_minutes", cost=cost, balance=change.balance),
+            self._chat.send_text(message.chat_id, say(lang, M.no_minutes, cost=cost, balance=change.balance),
                              reply_to=message.message_id)
             return "no_minutes"
         video = _is_video(media)
         status_id = self._chat.send_text(
-            message.chat_id, say(lang, "cached_sale" if cached else "received_video" if video else "received"),
+            message.chat_id, say(lang, M.cached_sale if cached else M.received_video if video else M.received),
             reply_to=message.message_id)
         job = Job(
             job_id=job_id, user_id=user.user_id, chat_id=message.chat_id, message_id=message.message_id,
@@ -129,7 +131,7 @@ class AcceptMedia:
                 # A provider hiccup inside the webhook's short budget: hand the job to the worker,
                 # which retries with its longer budget, instead of failing the user.
                 log.warning("inline transcription deferred to the worker", extra={"job_id": job_id, "error": str(exc)})
-        StatusMessage(self._chat, message.chat_id, status_id).show(say(lang, "queued_video" if video else "queued"))
+        StatusMessage(self._chat, message.chat_id, status_id).show(say(lang, M.queued_video if video else M.queued))
         try:
             self._queue.publish(job_id)
         except TransientFailure:
@@ -137,7 +139,7 @@ class AcceptMedia:
             log.error("job not published; the sweeper will retry", extra={"job_id": job_id})
         return "queued"
 
-    def _cached(self, media: MediaRef, mode: str, user: User) -> CachedResult | None:
+    def _cached(self, media: MediaRef, mode: TranscriptionMode, user: User) -> CachedResult | None:
         """A fresh cached transcript of this file in the user's mode and recognition language."""
         if not media.file_unique_id:
             return None

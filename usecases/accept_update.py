@@ -34,16 +34,16 @@ from ports.chat import Chat
 from ports.clock import Clock
 from ports.errors import OutcomeUnknown, PortError, TransientFailure
 from ports.repositories import IdempotencyKeys, Users
+from presentation.callbacks import ActionPress, BuyPress, ExportPress, LanguagePick, SettingPress, parse
+from presentation.catalogue import LANGUAGES, say
+from presentation.keys import Key, M
 from usecases.accept_media import AcceptMedia
-from usecases.action_texts import action_say
-from usecases.catalogue import LANGUAGES, say
 from usecases.exports import TranscriptExports
 from usecases.inbound import Incoming, IncomingCallback, IncomingMessage, IncomingPreCheckout
 from usecases.owner import OwnerCommands
 from usecases.payments import Payments
 from usecases.settings_menu import SettingsMenu
 from usecases.support import SupportPages
-from usecases.transcript_actions import CALLBACK_PREFIX as ACTIONS_PREFIX
 from usecases.transcript_actions import TranscriptActions
 from usecases.trial import TrialRequests
 from usecases.user_requests import UserRequests
@@ -148,7 +148,7 @@ class AcceptUpdate:
                 if route is not None:
                     return route
             # Plain text, a photo, a sticker, a file that is not audio: say what the bot is for.
-            self._reply(message, user, "text_hint")
+            self._reply(message, user, M.text_hint)
             return "hint"
         parsed = parse_command(text, self._bot_username)
         if parsed is None:
@@ -162,24 +162,24 @@ class AcceptUpdate:
         user = ensure_user(self._users, message.sender, self._clock)
         handler = self._commands.get(name)
         if handler is None:
-            self._reply(message, user, "unknown_command")
+            self._reply(message, user, M.unknown_command)
             return "unknown"
         handler(message, user, args)
         return f"command:{name}"
 
-    def _reply(self, message: IncomingMessage, user: User, key: str, **params: object) -> None:
+    def _reply(self, message: IncomingMessage, user: User, key: Key, **params: object) -> None:
         self._chat.send_text(message.chat_id, say(user.settings.ui_language, key, **params))
 
     def _cmd_start(self, message: IncomingMessage, user: User, args: list[str]) -> None:
-        self._reply(message, user, "start")
+        self._reply(message, user, M.start)
 
     def _cmd_help(self, message: IncomingMessage, user: User, args: list[str]) -> None:
         lang = user.settings.ui_language
-        self._chat.send_text(message.chat_id, say(lang, "help", trial=self._policy.trial_minutes) + "\n\n"
-                               + say(lang, "help_more"))
+        self._chat.send_text(message.chat_id, say(lang, M.help, trial=self._policy.trial_minutes) + "\n\n"
+                               + say(lang, M.help_more))
 
     def _cmd_balance(self, message: IncomingMessage, user: User, args: list[str]) -> None:
-        self._reply(message, user, "balance", minutes=user.balance_minutes)
+        self._reply(message, user, M.balance, minutes=user.balance_minutes)
 
     def _cmd_settings(self, message: IncomingMessage, user: User, args: list[str]) -> None:
         self._settings.show(message.chat_id, user)
@@ -212,7 +212,7 @@ class AcceptUpdate:
         words = [a.lower() for a in args]
         lang = user.settings.ui_language
         if not words:
-            self._chat.send_text(message.chat_id, say(lang, "language_title") + "\n\n" + say(lang, "language_usage"),
+            self._chat.send_text(message.chat_id, say(lang, M.language_title) + "\n\n" + say(lang, M.language_usage),
                                    keyboard=self._settings.language_keyboard(user))
             return
         if "ui" in words and len(words) == 2:
@@ -229,7 +229,7 @@ class AcceptUpdate:
             # Only codes the configured recognizers document: say which ones.
             self._chat.send_text(message.chat_id, self._settings.unknown_language(user, words[0]))
             return
-        self._reply(message, user, "language_usage")
+        self._reply(message, user, M.language_usage)
 
     def _cmd_trial(self, message: IncomingMessage, user: User, args: list[str]) -> None:
         self._trial.request(message.chat_id, user)
@@ -256,7 +256,7 @@ class AcceptUpdate:
             count = self._actions.forget(user.user_id)
             if count:
                 self._chat.send_text(message.chat_id,
-                                     action_say(user.settings.ui_language, "forget_actions", count=count))
+                                     say(user.settings.ui_language, M.action_forget_actions, count=count))
 
     # -- buttons ----------------------------------------------------------------------------------
     def _callback(self, callback: IncomingCallback) -> str:
@@ -274,15 +274,16 @@ class AcceptUpdate:
             lang = user.settings.ui_language
             if callback.chat_id is None:
                 return route  # a button under an inline-mode message: nothing of ours
-            if data.startswith("buy:"):
-                route = "buy:" + self._payments.send_invoice(callback.chat_id, user.user_id, data[4:], lang)
-            elif data.startswith("set:"):
-                route = "settings" if self._settings.press(user, data, callback.chat_id, callback.message_id) \
+            press = parse(data)
+            if isinstance(press, BuyPress):
+                route = "buy:" + self._payments.send_invoice(callback.chat_id, user.user_id, press.package_id, lang)
+            elif isinstance(press, SettingPress | LanguagePick):
+                route = "settings" if self._settings.press(user, press, callback.chat_id, callback.message_id) \
                     else "ignored"
-            elif data.startswith("export:"):
-                route, answer = self._exports.press(user.user_id, lang, data, callback.chat_id)
-            elif data.startswith(ACTIONS_PREFIX) and self._actions is not None:
-                route, answer = self._actions.press(user.user_id, lang, data, callback.chat_id,
+            elif isinstance(press, ExportPress):
+                route, answer = self._exports.press(user.user_id, lang, press, callback.chat_id)
+            elif isinstance(press, ActionPress) and self._actions is not None:
+                route, answer = self._actions.press(user.user_id, lang, press, callback.chat_id,
                                                     callback.message_id)
             return route
         finally:

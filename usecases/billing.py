@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import attrs
 
+from domain.billing import settle
 from ports.repositories import BalanceChange, Users
 
 
@@ -38,13 +39,13 @@ class JobBilling:
         return self._users.apply_balance(user_id, f"extra:{job_id}", -minutes)
 
     def complete(self, user_id: int, job_id: str, reserved: int, extra: int, real_cost: int) -> JobBill:
-        """Keep ``real_cost`` of what was taken (``extra`` already debited) and refund the rest."""
+        """Keep ``real_cost`` of what was taken (``extra`` already debited) and refund the rest;
+        never more than was taken (whatever is still owed stays unpaid)."""
         taken = reserved + extra
-        charged = min(real_cost, taken)
-        refund = taken - charged
-        if refund:
-            self._users.apply_balance(user_id, f"release:{job_id}", refund)
-        return JobBill(taken, charged, refund)
+        settlement = settle(taken, real_cost)
+        if settlement.refund:
+            self._users.apply_balance(user_id, f"release:{job_id}", settlement.refund)
+        return JobBill(taken, settlement.kept, settlement.refund)
 
     def fail(self, user_id: int, job_id: str, reserved: int, extra: int) -> JobBill:
         """Give back everything the job took."""

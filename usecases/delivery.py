@@ -24,53 +24,40 @@ edits are idempotent, so that one may be retried.
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Callable
-from typing import Protocol, TypeVar
 
 from domain.policy import Policy
-from domain.splitting import escape_html, split_code_message, split_message
+from domain.splitting import split_message
 from domain.users import LongTextMode, UserSettings
 from ports.chat import Chat, EditOutcome, Keyboard
 from ports.errors import ChatBlocked, OutcomeUnknown, PortError
-from usecases.catalogue import say
+from presentation.catalogue import say
+from presentation.html import escape, split_code_message, wrap_code
+from presentation.keys import M
 from usecases.progress import StatusMessage
 
-T = TypeVar("T")
-
 log = logging.getLogger(__name__)
-
-
-class Attempt(Protocol):
-    """Runs one send or edit (the worker may retry it there); generic, as it wraps both."""
-
-    def __call__(self, call: Callable[[], T], /) -> T: ...
-
-
-def _once(call: Callable[[], T]) -> T:
-    return call()
 
 
 def deliver_text(
     chat: Chat, status: StatusMessage, text: str, settings: UserSettings, policy: Policy,
     *, keyboard: Keyboard | None = None, sent_parts: int = 0,
-    on_part_sent: Callable[[int], None] | None = None,
-    attempt: Attempt | None = None, note: str | None = None,
+    on_part_sent: Callable[[int], None] | None = None, note: str | None = None,
 ) -> list[int]:
     """Send ``text`` to the status message's chat; returns the ids of the messages it sent now.
 
     ``sent_parts`` messages went out in an earlier, interrupted run and are not sent again;
-    ``on_part_sent(n)`` records each new one (the worker checkpoints it on the job row);
-    ``attempt`` wraps every send (the worker retries transient failures there).
+    ``on_part_sent(n)`` records each new one (the worker checkpoints it on the job row).
     """
-    attempt = attempt or _once
     on_part_sent = on_part_sent or (lambda n: None)
     chat_id = status.chat_id
     unsure: list[int] = []  # parts whose send had no answer
 
     def send(part: int, call: Callable[[], int]) -> list[int]:
         try:
-            return [attempt(call)]
+            return [call()]
         except OutcomeUnknown as exc:
             unsure.append(part)
             log.warning("a transcript part may not have arrived; it is not sent again",
@@ -83,13 +70,12 @@ def deliver_text(
     if how == "edit":
         message_id = status.message_id
         if message_id is not None and note is None:
-            outcome = attempt(lambda: chat.edit_text(chat_id, message_id, shown, html=settings.use_code,
-                                                     keyboard=keyboard))
+            outcome = chat.edit_text(chat_id, message_id, shown, html=settings.use_code, keyboard=keyboard)
             if outcome in (EditOutcome.EDITED, EditOutcome.NOT_MODIFIED):
                 return [message_id]
         parts = [shown]
     elif how in ("file", "preview"):
-        caption = say(settings.ui_language, "file_caption", chars=len(text))
+        caption = say(settings.ui_language, M.file_caption, chars=len(text))
         ids = []
         file_part = 1
         if how == "preview":
@@ -102,7 +88,7 @@ def deliver_text(
             ids += send(file_part, lambda: chat.send_document(chat_id, "transcript.txt", text.encode("utf-8"),
                                                               caption=caption, keyboard=keyboard))
             on_part_sent(file_part)
-        _close_status(chat, status, settings, keyboard, unsure, attempt, note)
+        _close_status(chat, status, settings, keyboard, unsure, note)
         return ids
     else:
         parts = _split(text, settings, policy)
@@ -111,27 +97,23 @@ def deliver_text(
         if i < sent_parts:
             continue
         markup = keyboard if i == len(parts) - 1 else None
-        def send_part(part: str = part, markup: Keyboard | None = markup) -> int:
-            return chat.send_text(chat_id, part, html=settings.use_code, keyboard=markup)
-
-        ids += send(i + 1, send_part)
+        ids += send(i + 1, functools.partial(chat.send_text, chat_id, part, html=settings.use_code, keyboard=markup))
         on_part_sent(i + 1)
-    _close_status(chat, status, settings, keyboard, unsure, attempt, note)
+    _close_status(chat, status, settings, keyboard, unsure, note)
     return ids
 
 
 def _close_status(chat: Chat, status: StatusMessage, settings: UserSettings, keyboard: Keyboard | None,
-                  unsure: list[int], attempt: Attempt,
-                  note: str | None = None) -> None:
+                  unsure: list[int], note: str | None = None) -> None:
     """Remove the status message (it stays when it carries a ``note``); after a send without
     answer, keep it as the way to the whole text."""
     message_id = status.message_id
     if unsure and keyboard is not None and message_id is not None:
-        notice = say(settings.ui_language, "delivery_unsure")
+        notice = say(settings.ui_language, M.delivery_unsure)
         if note is not None:
             notice = f"{note}\n\n{notice}"
         try:
-            outcome = attempt(lambda: chat.edit_text(status.chat_id, message_id, notice, keyboard=keyboard))
+            outcome = chat.edit_text(status.chat_id, message_id, notice, keyboard=keyboard)
         except ChatBlocked:
             raise
         except PortError as exc:
@@ -144,7 +126,7 @@ def _close_status(chat: Chat, status: StatusMessage, settings: UserSettings, key
 
 
 def _shown(text: str, settings: UserSettings) -> str:
-    return f"<code>{escape_html(text)}</code>" if settings.use_code else text
+    return wrap_code(text) if settings.use_code else text
 
 
 def _how(text: str, settings: UserSettings, policy: Policy) -> str:
@@ -162,15 +144,15 @@ def _preview(text: str, settings: UserSettings, policy: Policy) -> str:
     """The start of ``text`` cut at a paragraph, line or sentence end, and a line saying the whole
     text is in the file below."""
     limit = max(20, min(policy.long_text_preview_chars, policy.message_limit // 2))
-    note = say(settings.ui_language, "preview_note")
+    note = say(settings.ui_language, M.preview_note)
     if settings.use_code:  # cut so that the escaped, wrapped head stays within ``limit``
-        return f"<code>{escape_html(split_code_message(text, limit)[0])} …</code>\n\n{escape_html(note)}"
+        return f"{wrap_code(split_code_message(text, limit)[0] + ' …')}\n\n{escape(note)}"
     return f"{split_message(text, limit)[0]} …\n\n{note}"
 
 
 def _split(text: str, settings: UserSettings, policy: Policy) -> list[str]:
     if settings.use_code:
-        return [f"<code>{escape_html(p)}</code>" for p in split_code_message(text, policy.message_limit)]
+        return [wrap_code(p) for p in split_code_message(text, policy.message_limit)]
     return list(split_message(text, policy.message_limit))
 
 

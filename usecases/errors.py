@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ports.errors import TransientFailure
+from presentation.keys import Key
 
 
 class JobBusy(TransientFailure):
@@ -19,10 +20,10 @@ class UserBusy(JobBusy):
 
 
 class UserFacingError(Exception):
-    """A permanent failure with a catalogue key that explains it to the user in plain words."""
+    """A permanent failure with the message (``presentation.keys.M``) that explains it to the user in plain words."""
 
-    def __init__(self, key: str, **params: object) -> None:
-        super().__init__(key)
+    def __init__(self, key: Key, **params: object) -> None:
+        super().__init__(key.name)
         self.key = key
         self.params = params
 

@@ -34,13 +34,16 @@ from domain.exports import (
 )
 from domain.job import Job, JobStatus
 from domain.splitting import replace_yo
+from domain.transcript import TranscriptionMode
 from ports.chat import Chat
 from ports.repositories import Jobs, Users
-from usecases.catalogue import say
+from presentation.callbacks import EXPORT_FORMATS, ExportPress
+from presentation.catalogue import say
+from presentation.keys import M
 
 log = logging.getLogger(__name__)
 
-FORMATS = ("txt", "srt", "vtt")
+FORMATS = EXPORT_FORMATS
 
 
 @attrs.frozen
@@ -68,7 +71,7 @@ def export_file(job: Job, fmt: str, *, label_word: str, use_yo: bool = True,
     segments = _segments(job)
     estimated = not any(s.get("words") for s in segments)
     if not estimated:
-        label = label_word if job.result_mode == "dialogue" else None
+        label = label_word if job.result_mode is TranscriptionMode.DIALOGUE else None
         cues: list[Cue] = cues_from_segments(segments, label_word=label, limits=limits, names=names)
     else:
         cues = cues_from_text(job.result_text or "", job.real_duration_ms, limits=limits)
@@ -88,18 +91,17 @@ class TranscriptExports:
         self._chat = chat
         self._names = speaker_names or (lambda job_id: {})
 
-    def press(self, presser_id: int, lang: str, data: str, chat_id: int | None) -> tuple[str, str]:
-        """Handle ``export:<job>:<fmt>``; returns (route, text for the button's answer)."""
-        parts = data.split(":")
-        if len(parts) != 3 or parts[2] not in FORMATS or chat_id is None:
+    def press(self, presser_id: int, lang: str, press: ExportPress, chat_id: int | None) -> tuple[str, str]:
+        """Handle an export button; returns (route, text for the button's answer)."""
+        if press.fmt not in FORMATS or chat_id is None:
             return "ignored", ""
-        job_id, fmt = parts[1], parts[2]
+        job_id, fmt = press.job_id, press.fmt
         job = self._jobs.get(job_id) if job_id else None
         if job is None or job.user_id != presser_id or job.status is not JobStatus.COMPLETED or not job.result_text:
-            return "export:unavailable", say(lang, "export_unavailable")
+            return "export:unavailable", say(lang, M.export_unavailable)
         user = self._users.get(presser_id)
         use_yo = user.settings.use_yo if user else True
-        file = export_file(job, fmt, label_word=say(lang, "speaker"), use_yo=use_yo, names=self._names(job_id))
-        caption = say(lang, "export_caption_estimated" if file.estimated else "export_caption", fmt=fmt)
+        file = export_file(job, fmt, label_word=say(lang, M.speaker), use_yo=use_yo, names=self._names(job_id))
+        caption = say(lang, M.export_caption_estimated if file.estimated else M.export_caption, fmt=fmt)
         self._chat.send_document(chat_id, file.filename, file.data, caption=caption)
         return f"export:{fmt}", ""

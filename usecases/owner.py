@@ -13,12 +13,11 @@ Rules that fix the reference bot's owner tools:
   and its wording depends on the sign, not on the amount (D6); it is exactly once per update;
 - ``/flush`` runs the stuck-job sweeper, whose refunds give back only what a job really took (D12);
 - ``/export logs|payments`` has one row per entry, not an aggregate.
-The owner's strings are English and live in ``usecases.catalogue.OWNER``.
+The owner's strings are English and live in ``presentation.owner``.
 """
 
 from __future__ import annotations
 
-import html
 import logging
 from collections.abc import Callable, Sequence
 
@@ -29,7 +28,10 @@ from ports.chat import Button, Chat, Keyboard
 from ports.clock import Clock
 from ports.errors import PortError
 from ports.repositories import BotState, Jobs, Logs, Trials, Users
-from usecases.catalogue import OWNER, owner_say, say, utc_time
+from presentation.callbacks import MAX_CALLBACK_BYTES, OWNER_PREFIXES, TrialDecision, UsersPage, encode, parse
+from presentation.catalogue import REPORT_TITLES, owner_say, say, utc_time
+from presentation.html import escape
+from presentation.keys import OM, M
 from usecases.owner_stats import (
     DAY_S,
     active_jobs,
@@ -60,8 +62,6 @@ MAX_TRIAL_CARDS = 20
 # The largest /credit or debit at once (about 19 years of audio): anything larger is a typo, and
 # a balance must stay far inside the stores' 64-bit integers.
 MAX_CREDIT_MINUTES = 10_000_000
-# Telegram allows 64 bytes of callback data; "users:page:<n>:" leaves the rest for the query.
-MAX_CALLBACK_BYTES = 64
 TRIAL_EMOJI = {TrialStatus.APPROVED: "✅", TrialStatus.PENDING: "⏳", TrialStatus.DENIED: "❌", TrialStatus.NONE: ""}
 
 
@@ -122,7 +122,7 @@ def matches(user: User, query: str) -> bool:
 class OwnerCommands:
     COMMANDS = ("admin", "user", "credit", "review_trials", "stat", "cost", "metrics", "status", "flush",
                 "batch", "mute", "export", "report", "refund")
-    CALLBACK_PREFIXES = ("trial:", "users:")
+    CALLBACK_PREFIXES = OWNER_PREFIXES
 
     def __init__(self, *, users: Users, jobs: Jobs, logs: Logs, trials: Trials, state: BotState, chat: Chat,
                  clock: Clock, cost_rates: CostRates, trial_requests: TrialRequests, sweep: SweepJobs,
@@ -158,17 +158,16 @@ class OwnerCommands:
         self._commands[name](args, chat_id, update_id)
 
     def callback(self, data: str, chat_id: int | None, message_id: int | None) -> str:
-        parts = data.split(":")
-        if len(parts) == 3 and parts[0] == "trial" and parts[1] in ("approve", "deny") and _digits(parts[2]):
-            line = self._trial_requests.decide(int(parts[2]), parts[1] == "approve")
+        press = parse(data)
+        if isinstance(press, TrialDecision):
+            line = self._trial_requests.decide(press.user_id, press.approve)
             if chat_id is not None and message_id is not None:
                 self._chat.edit_text(chat_id, message_id, line)
             elif chat_id is not None:
                 self._send(chat_id, line)
-            return f"trial:{parts[1]}"
-        if len(parts) >= 3 and parts[0] == "users" and parts[1] == "page" and _digits(parts[2]) and chat_id:
-            query = ":".join(parts[3:])
-            text, keyboard = self._users_page(query, int(parts[2]))
+            return "trial:approve" if press.approve else "trial:deny"
+        if isinstance(press, UsersPage) and chat_id:
+            text, keyboard = self._users_page(press.query, press.page)
             if message_id is not None:
                 self._chat.edit_text(chat_id, message_id, text, html=True, keyboard=keyboard)
             else:
@@ -181,12 +180,12 @@ class OwnerCommands:
 
     # -- /admin ------------------------------------------------------------------------------------
     def _cmd_admin(self, args: list[str], chat_id: int, update_id: int) -> None:
-        self._send(chat_id, OWNER["admin"] + "\n" + OWNER["admin_refund"])
+        self._send(chat_id, owner_say(OM.admin) + "\n" + owner_say(OM.admin_refund))
 
     # -- /refund <charge_id> ---------------------------------------------------------------------------
     def _cmd_refund(self, args: list[str], chat_id: int, update_id: int) -> None:
         if len(args) != 1 or not args[0].isprintable() or len(args[0]) > 256:
-            self._send(chat_id, owner_say("refund_usage"))
+            self._send(chat_id, owner_say(OM.refund_usage))
             return
         _, report = self._refunds.refund(args[0])
         self._send(chat_id, report)
@@ -197,27 +196,26 @@ class OwnerCommands:
                        key=lambda u: (-u.created_at, u.user_id))
         pages = max(1, -(-len(found) // USERS_PER_PAGE))
         page = min(max(page, 1), pages)
-        head = owner_say("users_title_query" if query else "users_title", count=len(found), page=page, pages=pages,
-                         query=html.escape(query))
+        head = owner_say(OM.users_title_query if query else OM.users_title, count=len(found), page=page, pages=pages,
+                         query=escape(query))
         lines = [head]
         for u in found[(page - 1) * USERS_PER_PAGE: page * USERS_PER_PAGE]:
-            username = f" @{html.escape(u.username)}" if u.username else ""
-            lines.append(owner_say("users_line", name=html.escape(_short(u.display_name)), username=username,
+            username = f" @{escape(u.username)}" if u.username else ""
+            lines.append(owner_say(OM.users_line, name=escape(_short(u.display_name)), username=username,
                                    user_id=u.user_id, balance=u.balance_minutes, trial=TRIAL_EMOJI[u.trial]))
         if not found:
-            lines.append(owner_say("users_none"))
+            lines.append(owner_say(OM.users_none))
         text = _fit_lines(lines)
         buttons = []
         if page > 1:
-            buttons.append(Button(owner_say("page_back"), self._page_data(page - 1, query)))
+            buttons.append(Button(owner_say(OM.page_back), self._page_data(page - 1, query)))
         if page < pages:
-            buttons.append(Button(owner_say("page_next"), self._page_data(page + 1, query)))
+            buttons.append(Button(owner_say(OM.page_next), self._page_data(page + 1, query)))
         return text, ((tuple(buttons),) if buttons else None)
 
     @staticmethod
     def _page_data(page: int, query: str) -> str:
-        head = f"users:page:{page}"
-        return head + (f":{query}" if query else "")
+        return encode(UsersPage(page, query))
 
     def _cmd_user(self, args: list[str], chat_id: int, update_id: int) -> None:
         page = 1
@@ -233,14 +231,14 @@ class OwnerCommands:
         user_id = _whole(args[0]) if len(args) == 2 else None
         minutes = _whole(args[1]) if len(args) == 2 else None
         if user_id is None or minutes is None or minutes == 0:
-            self._send(chat_id, owner_say("credit_usage"))
+            self._send(chat_id, owner_say(OM.credit_usage))
             return
         if abs(minutes) > MAX_CREDIT_MINUTES:
-            self._send(chat_id, owner_say("credit_too_big", max_minutes=MAX_CREDIT_MINUTES))
+            self._send(chat_id, owner_say(OM.credit_too_big, max_minutes=MAX_CREDIT_MINUTES))
             return
         user = self._users.get(user_id)
         if user is None:
-            self._send(chat_id, owner_say("user_not_found", user_id=user_id))
+            self._send(chat_id, owner_say(OM.user_not_found, user_id=user_id))
             return
         op_key = f"credit:{update_id}"
         change = self._users.apply_balance(user_id, op_key, minutes)
@@ -253,17 +251,17 @@ class OwnerCommands:
         if change.duplicate:
             # This update was applied by an earlier delivery that met an outage before it could
             # answer (the webhook then asks Telegram to retry): say so instead of staying silent.
-            self._send(chat_id, owner_say("credit_repeat", name=user.display_name, user_id=user_id,
+            self._send(chat_id, owner_say(OM.credit_repeat, name=user.display_name, user_id=user_id,
                                           balance=change.balance))
             return
         if change.insufficient:
-            self._send(chat_id, owner_say("credit_busy", user_id=user_id))
+            self._send(chat_id, owner_say(OM.credit_busy, user_id=user_id))
             return
-        self._send(chat_id, owner_say("credit_done", name=user.display_name, user_id=user_id, minutes=f"{moved:+d}",
+        self._send(chat_id, owner_say(OM.credit_done, name=user.display_name, user_id=user_id, minutes=f"{moved:+d}",
                                       balance=change.balance))
         if moved == 0:
             return
-        key = "credited_by_admin" if moved > 0 else "debited_by_admin"
+        key = M.credited_by_admin if moved > 0 else M.debited_by_admin
         try:
             self._chat.send_text(user_id, say(user.settings.ui_language, key, minutes=abs(moved),
                                                 balance=change.balance))
@@ -274,30 +272,30 @@ class OwnerCommands:
     def _cmd_review_trials(self, args: list[str], chat_id: int, update_id: int) -> None:
         pending = list(self._trials.pending())
         if not pending:
-            self._send(chat_id, owner_say("trials_none"))
+            self._send(chat_id, owner_say(OM.trials_none))
             return
-        self._send(chat_id, owner_say("trials_count", count=len(pending)))
+        self._send(chat_id, owner_say(OM.trials_count, count=len(pending)))
         for request in pending[:MAX_TRIAL_CARDS]:  # Telegram allows about 30 messages a second
             user = self._users.get(request.user_id)
             self._send(chat_id, self._trial_requests.card(user, request), keyboard=decision_keyboard(request.user_id))
         if len(pending) > MAX_TRIAL_CARDS:
-            self._send(chat_id, owner_say("trials_more", count=len(pending) - MAX_TRIAL_CARDS))
+            self._send(chat_id, owner_say(OM.trials_more, count=len(pending) - MAX_TRIAL_CARDS))
 
     # -- statistics --------------------------------------------------------------------------------------
     def _cmd_stat(self, args: list[str], chat_id: int, update_id: int) -> None:
         now = self._clock.now()
         st = usage_stats(self._users, self._logs, now - STAT_DAYS * DAY_S, now)
         lines = [
-            owner_say("stat_title", days=STAT_DAYS),
-            owner_say("stat_users", total=st.users_total, new=st.users_new, active=st.users_active),
-            owner_say("stat_transcriptions", count=st.transcriptions),
-            owner_say("stat_minutes", audio=st.audio_seconds / 60, billed=st.billed_minutes),
-            owner_say("stat_chars", chars=st.characters),
-            owner_say("stat_top"),
+            owner_say(OM.stat_title, days=STAT_DAYS),
+            owner_say(OM.stat_users, total=st.users_total, new=st.users_new, active=st.users_active),
+            owner_say(OM.stat_transcriptions, count=st.transcriptions),
+            owner_say(OM.stat_minutes, audio=st.audio_seconds / 60, billed=st.billed_minutes),
+            owner_say(OM.stat_chars, chars=st.characters),
+            owner_say(OM.stat_top),
         ]
-        lines += [owner_say("stat_top_line", rank=i, name=html.escape(_short(u.name)), user_id=u.user_id,
+        lines += [owner_say(OM.stat_top_line, rank=i, name=escape(_short(u.name)), user_id=u.user_id,
                             minutes=u.audio_seconds / 60, count=u.transcriptions)
-                  for i, u in enumerate(st.top_users, start=1)] or [owner_say("stat_top_none")]
+                  for i, u in enumerate(st.top_users, start=1)] or [owner_say(OM.stat_top_none)]
         self._send(chat_id, _fit_lines(lines), html=True)
 
     def _cmd_cost(self, args: list[str], chat_id: int, update_id: int) -> None:
@@ -305,9 +303,8 @@ class OwnerCommands:
         st = usage_stats(self._users, self._logs, now - STAT_DAYS * DAY_S, now)
         rates = self._cost_rates
         cost = estimate_cost(st, rates)
-        unpriced = owner_say("cost_unpriced", models=", ".join(rates.unpriced)) if rates.unpriced else ""
-        self._send(chat_id, owner_say(
-            "cost", days=STAT_DAYS, minutes=cost.audio_minutes, asr=cost.asr_usd, llm=cost.llm_usd,
+        unpriced = owner_say(OM.cost_unpriced, models=", ".join(rates.unpriced)) if rates.unpriced else ""
+        self._send(chat_id, owner_say(OM.cost, days=STAT_DAYS, minutes=cost.audio_minutes, asr=cost.asr_usd, llm=cost.llm_usd,
             infra=cost.infra_usd, total=cost.total_usd, per_minute=cost.usd_per_minute,
             asr_model=rates.asr_model, asr_rate=rates.asr_usd_per_s, dialogue_models=" + ".join(rates.dialogue_models),
             dialogue_rate=rates.dialogue_usd_per_s, llm_model=rates.llm_model, llm_in=rates.llm_input_usd_per_mtok,
@@ -316,53 +313,53 @@ class OwnerCommands:
     def _cmd_metrics(self, args: list[str], chat_id: int, update_id: int) -> None:
         hours = _number(args[0]) if args else 24.0
         if hours is None or not 0 < hours <= MAX_METRICS_HOURS:
-            self._send(chat_id, owner_say("metrics_usage", max_hours=MAX_METRICS_HOURS))
+            self._send(chat_id, owner_say(OM.metrics_usage, max_hours=MAX_METRICS_HOURS))
             return
         now = self._clock.now()
-        text = self._report.build(now - hours * 3600, now, owner_say("metrics_title", hours=hours))
-        text += "\n\n" + owner_say("metrics_queue", active=len(active_jobs(self._jobs)))
+        text = self._report.build(now - hours * 3600, now, owner_say(OM.metrics_title, hours=hours))
+        text += "\n\n" + owner_say(OM.metrics_queue, active=len(active_jobs(self._jobs)))
         self._send(chat_id, text, html=True)
 
     def _cmd_report(self, args: list[str], chat_id: int, update_id: int) -> None:
         kind = args[0].lower() if args else "daily"
         days = {"daily": 1, "weekly": 7}.get(kind)
         if days is None:
-            self._send(chat_id, owner_say("report_usage"))
+            self._send(chat_id, owner_say(OM.report_usage))
             return
         now = self._clock.now()
-        self._send(chat_id, self._report.build(now - days * DAY_S, now, owner_say(f"report_{kind}")), html=True)
+        self._send(chat_id, self._report.build(now - days * DAY_S, now, owner_say(REPORT_TITLES[kind])), html=True)
 
     # -- jobs ----------------------------------------------------------------------------------------------
     def _job_lines(self, jobs: Sequence[Job]) -> list[str]:
         now = self._clock.now()
-        return [owner_say("job_line", job=j.job_id[:8], user_id=j.user_id, status=j.status.value,
+        return [owner_say(OM.job_line, job=j.job_id[:8], user_id=j.user_id, status=j.status.value,
                           duration=(j.real_duration_ms or 0) / 1000 or j.declared_duration_s, age=(now - j.created_at) / 60, attempts=j.attempts)
                 for j in jobs[:10]]
 
     def _cmd_status(self, args: list[str], chat_id: int, update_id: int) -> None:
         jobs = active_jobs(self._jobs)
         queued = sum(j.status.value == "queued" for j in jobs)
-        lines = [owner_say("status", active=len(jobs), queued=queued, processing=len(jobs) - queued)]
+        lines = [owner_say(OM.status, active=len(jobs), queued=queued, processing=len(jobs) - queued)]
         lines += self._job_lines(jobs)
         if len(jobs) > 10:
-            lines.append(owner_say("more", count=len(jobs) - 10))
+            lines.append(owner_say(OM.more, count=len(jobs) - 10))
         self._send(chat_id, "\n".join(lines))
 
     def _cmd_batch(self, args: list[str], chat_id: int, update_id: int) -> None:
         user_id = _whole(args[0]) if args else None
         if user_id is None:
-            self._send(chat_id, owner_say("batch_usage"))
+            self._send(chat_id, owner_say(OM.batch_usage))
             return
         jobs = active_jobs(self._jobs, user_id)
-        lines = [owner_say("batch", user_id=user_id, count=len(jobs)), *self._job_lines(jobs)]
+        lines = [owner_say(OM.batch, user_id=user_id, count=len(jobs)), *self._job_lines(jobs)]
         if len(jobs) > 10:
-            lines.append(owner_say("more", count=len(jobs) - 10))
+            lines.append(owner_say(OM.more, count=len(jobs) - 10))
         self._send(chat_id, "\n".join(lines))
 
     def _cmd_flush(self, args: list[str], chat_id: int, update_id: int) -> None:
         report = self._sweep()
-        lines = [owner_say("flush", republished=len(report.republished), failed=len(report.failed))]
-        lines += [owner_say("flush_failed_line", job=j[:8]) for j in report.failed[:20]]
+        lines = [owner_say(OM.flush, republished=len(report.republished), failed=len(report.failed))]
+        lines += [owner_say(OM.flush_failed_line, job=j[:8]) for j in report.failed[:20]]
         self._send(chat_id, "\n".join(lines))
 
     # -- /mute ---------------------------------------------------------------------------------------------
@@ -370,31 +367,31 @@ class OwnerCommands:
         now = self._clock.now()
         if args and args[0].lower() == "off":
             self._state.set(MUTE_KEY, None)
-            self._send(chat_id, owner_say("mute_off"))
+            self._send(chat_id, owner_say(OM.mute_off))
             return
         if args:
             hours = _number(args[0])
             if hours is None or not 0 < hours <= MAX_MUTE_HOURS:
-                self._send(chat_id, owner_say("mute_usage", max_hours=MAX_MUTE_HOURS))
+                self._send(chat_id, owner_say(OM.mute_usage, max_hours=MAX_MUTE_HOURS))
                 return
             self._state.set(MUTE_KEY, repr(now + hours * 3600))
-            self._send(chat_id, owner_say("mute_on", hours=hours, until=utc_time(now + hours * 3600)))
+            self._send(chat_id, owner_say(OM.mute_on, hours=hours, until=utc_time(now + hours * 3600)))
             return
         try:
             until = float(self._state.get(MUTE_KEY) or 0)
         except ValueError:
             until = 0.0
         if until > now:
-            self._send(chat_id, owner_say("mute_status", hours=(until - now) / 3600, until=utc_time(until)))
+            self._send(chat_id, owner_say(OM.mute_status, hours=(until - now) / 3600, until=utc_time(until)))
         else:
-            self._send(chat_id, owner_say("mute_off"))
+            self._send(chat_id, owner_say(OM.mute_off))
 
     # -- /export -------------------------------------------------------------------------------------------
     def _cmd_export(self, args: list[str], chat_id: int, update_id: int) -> None:
         kind = args[0].lower() if args else ""
         days = _whole(args[1]) if len(args) > 1 else 30
         if kind not in ("users", "logs", "payments") or days is None or not 0 < days <= MAX_EXPORT_DAYS:
-            self._send(chat_id, owner_say("export_usage"))
+            self._send(chat_id, owner_say(OM.export_usage))
             return
         now = self._clock.now()
         since = now - days * DAY_S
@@ -405,6 +402,6 @@ class OwnerCommands:
         else:
             data, rows = payments_csv(self._logs, since)
         stamp = utc_time(now).replace(" ", "_").replace(":", "")
-        caption = owner_say("export_caption_all" if kind == "users" else "export_caption", kind=kind, rows=rows,
+        caption = owner_say(OM.export_caption_all if kind == "users" else OM.export_caption, kind=kind, rows=rows,
                             days=days)
         self._chat.send_document(chat_id, f"{kind}_{stamp}.csv", data, caption=caption)

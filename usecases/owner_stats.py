@@ -1,9 +1,10 @@
-"""Figures for the owner's ``/stat``, ``/cost`` and ``/export`` (the daily report is ``usecases.reports``).
+"""Figures for the owner's ``/stat``, ``/cost``, ``/export`` and the daily report (``usecases.reports``).
 
 Every figure comes from iterating the ports to the end — ``Users.scan``, ``Jobs.scan``,
 ``Logs.transcriptions``/``payments`` paginate through the whole table — so nothing is capped at
-a fixed number of rows (the reference's D47). The window is ``[since, until]`` in epoch seconds
-(inclusive, so "the last 30 days" includes what happened this very second).
+a fixed number of rows (the reference's D47). Every window is ``(since, until]`` in epoch seconds
+(``in_window``): "the last 30 days" includes what happened this very second, and consecutive
+daily reports count each moment once.
 
 Cost estimate (``/cost``). The bot keeps no invoice from the cloud, so the cost is estimated from
 what it did and from the prices of the configured models, which live in one place:
@@ -25,6 +26,7 @@ import attrs
 
 from domain.costs import CostRates
 from domain.job import Job
+from domain.transcript import TranscriptionMode
 from ports.repositories import Jobs, Logs, Users
 
 DAY_S = 24 * 3600.0
@@ -53,17 +55,24 @@ class UsageStats:
     billed_minutes: int
     characters: int
     top_users: tuple[UserUsage, ...]
+    balances_total: int = 0
+
+
+def in_window(ts: float, since: float, until: float) -> bool:
+    """Whether ``ts`` falls in the window ``(since, until]`` every owner figure uses."""
+    return since < ts <= until
 
 
 def usage_stats(users: Users, logs: Logs, since: float, until: float, top: int = 5) -> UsageStats:
     def inside(ts: float) -> bool:
-        return since <= ts <= until
+        return in_window(ts, since, until)
 
-    users_total = users_new = 0
+    users_total = users_new = balances = 0
     names: dict[int, str] = {}
     for user in users.scan():
         users_total += 1
         users_new += inside(user.created_at)
+        balances += user.balance_minutes
         names[user.user_id] = user.display_name
     per_user: dict[int, list[float]] = defaultdict(lambda: [0, 0.0, 0])
     transcriptions = billed = chars = 0
@@ -73,7 +82,7 @@ def usage_stats(users: Users, logs: Logs, since: float, until: float, top: int =
             continue
         transcriptions += 1
         audio += entry.duration_s
-        dialogue += entry.duration_s if entry.mode == "dialogue" else 0.0
+        dialogue += entry.duration_s if entry.mode is TranscriptionMode.DIALOGUE else 0.0
         billed += entry.minutes
         chars += entry.chars
         row = per_user[entry.user_id]
@@ -85,7 +94,7 @@ def usage_stats(users: Users, logs: Logs, since: float, until: float, top: int =
         UserUsage(uid, names.get(uid, str(uid)), int(row[0]), float(row[1]), int(row[2])) for uid, row in ranked
     )
     return UsageStats(since, until, users_total, users_new, len(per_user), transcriptions, audio, dialogue,
-                      billed, chars, top_users)
+                      billed, chars, top_users, balances)
 
 
 @attrs.frozen

@@ -51,8 +51,10 @@ from ports.chat import Button, Chat
 from ports.clock import Clock, Ids
 from ports.errors import PermanentFailure, PortError
 from ports.repositories import IdempotencyKeys, Logs, PaymentLog, Users
+from presentation.callbacks import BuyPress, encode
+from presentation.catalogue import PACKAGE_NAMES, owner_say, say
+from presentation.keys import OM, Key, M
 from usecases import budget
-from usecases.catalogue import owner_say, say
 from usecases.inbound import IncomingMessage, IncomingPreCheckout, Sender
 from usecases.users import ensure_user
 
@@ -90,7 +92,7 @@ def parse_payload(secret: bytes, payload: str) -> InvoicePayload | None:
 
 
 def package_title(lang: str, package: Package) -> str:
-    return say(lang, f"package_{package.id}")
+    return say(lang, PACKAGE_NAMES[package.id])
 
 
 class Payments:
@@ -110,16 +112,16 @@ class Payments:
     def packages_message(self, chat_id: int, user_id: int, lang: str) -> None:
         user = self._users.get(user_id)
         bought = user.micro_purchases if user else 0
-        lines = [say(lang, "buy_title", balance=user.balance_minutes if user else 0), ""]
+        lines = [say(lang, M.buy_title, balance=user.balance_minutes if user else 0), ""]
         rows = []
         for p in PACKAGES:
             title = package_title(lang, p)
-            line = say(lang, "buy_line", title=title, minutes=p.minutes, stars=p.stars)
+            line = say(lang, M.buy_line, title=title, minutes=p.minutes, stars=p.stars)
             if p.purchase_limit is not None:
-                line += say(lang, "buy_limit_note", limit=p.purchase_limit, left=max(0, p.purchase_limit - bought))
+                line += say(lang, M.buy_limit_note, limit=p.purchase_limit, left=max(0, p.purchase_limit - bought))
             lines.append(line)
-            rows.append((Button(say(lang, "buy_button", title=title, minutes=p.minutes, stars=p.stars),
-                                f"buy:{p.id}"),))
+            rows.append((Button(say(lang, M.buy_button, title=title, minutes=p.minutes, stars=p.stars),
+                                encode(BuyPress(p.id))),))
         self._chat.send_text(chat_id, "\n".join(lines), keyboard=tuple(rows))
 
     def send_invoice(self, chat_id: int, user_id: int, package_id: str, lang: str) -> str:
@@ -128,12 +130,12 @@ class Payments:
             return "unknown"
         user = self._users.get(user_id)
         if package.purchase_limit is not None and user and user.micro_purchases >= package.purchase_limit:
-            self._chat.send_text(chat_id, say(lang, "micro_limit", limit=package.purchase_limit))
+            self._chat.send_text(chat_id, say(lang, M.micro_limit, limit=package.purchase_limit))
             return "limit"
         nonce = "".join(c for c in self._ids.new_id() if c.isalnum())[:16]
         self._chat.send_invoice(
-            chat_id, title=say(lang, "invoice_title", minutes=package.minutes)[:32],
-            description=say(lang, "invoice_description", title=package_title(lang, package),
+            chat_id, title=say(lang, M.invoice_title, minutes=package.minutes)[:32],
+            description=say(lang, M.invoice_description, title=package_title(lang, package),
                             minutes=package.minutes)[:255],
             payload=sign_payload(self._payload_secret, package.id, user_id, nonce), stars=package.stars,
         )
@@ -156,7 +158,7 @@ class Payments:
                                         users)
             except PortError as exc:
                 log.warning("pre-checkout not verified; refused", extra={"error": str(exc)})
-                refusal = "payment_retry", {}
+                refusal = M.payment_retry, {}
             error = ""
             if refusal:
                 error = say(self._lang_within_budget(query.sender.user_id, users), refusal[0], **refusal[1])
@@ -175,24 +177,24 @@ class Payments:
         return user.settings.ui_language if user else "ru"
 
     def _refusal(self, sender: Sender, payload: str, currency: str, amount: int,
-                 users: dict[int, User | None]) -> tuple[str, dict[str, object]] | None:
-        """None when the payment may go ahead, else the catalogue key (and params) of the reason."""
+                 users: dict[int, User | None]) -> tuple[Key, dict[str, object]] | None:
+        """None when the payment may go ahead, else the message (and params) of the reason."""
         parsed = parse_payload(self._payload_secret, payload)
         if parsed is None or parsed.user_id != sender.user_id:
-            return "payment_invalid", {}
+            return M.payment_invalid, {}
         if currency != "XTR" or amount != parsed.package.stars:
-            return "payment_invalid", {}
+            return M.payment_invalid, {}
         limit = parsed.package.purchase_limit
         if limit is None:
             return None
         user = users[sender.user_id] = self._users.get(sender.user_id)
         if user is None:
-            return "payment_invalid", {}  # invoices are only ever sent to known users
+            return M.payment_invalid, {}  # invoices are only ever sent to known users
         if not parsed.nonce:
-            return None if user.micro_purchases < limit else ("micro_limit", {"limit": limit})
+            return None if user.micro_purchases < limit else (M.micro_limit, {"limit": limit})
         # The reservation: counted now, once per invoice, never beyond the limit.
         if not self._users.increment_micro_purchases(user.user_id, f"micro:{parsed.nonce}", limit):
-            return "micro_limit", {"limit": limit}
+            return M.micro_limit, {"limit": limit}
         return None
 
     # -- successful_payment ------------------------------------------------------------------------------
@@ -208,9 +210,9 @@ class Payments:
             # Telegram took the Stars, so a person must look at it; nothing is credited blindly.
             log.error("payment with an invalid payload", extra={"user_id": user.user_id})
             if self._keys.claim(f"payment-review:{charge}", self._clock.now()):
-                self._notify_owner(owner_say("payment_unmatched", user_id=user.user_id, amount=payment.total_amount,
+                self._notify_owner(owner_say(OM.payment_unmatched, user_id=user.user_id, amount=payment.total_amount,
                                              currency=payment.currency, charge=charge))
-                self._tell(user.user_id, say(lang, "payment_review"))
+                self._tell(user.user_id, say(lang, M.payment_review))
             return "unmatched"
         package = parsed.package
         over_limit = False
@@ -230,12 +232,12 @@ class Payments:
             return "duplicate"  # a redelivered successful_payment: credited, logged and told already
         balance = change.balance if change.applied else (self._users.get(user.user_id) or user).balance_minutes
         # The payer's private chat (its id is the user's): never an answer into a group.
-        self._tell(user.user_id, say(lang, "payment_ok", minutes=package.minutes, balance=balance))
-        self._notify_owner(owner_say("payment_owner", name=user.display_name, user_id=user.user_id,
+        self._tell(user.user_id, say(lang, M.payment_ok, minutes=package.minutes, balance=balance))
+        self._notify_owner(owner_say(OM.payment_owner, name=user.display_name, user_id=user.user_id,
                                      stars=payment.total_amount, minutes=package.minutes, package=package.id,
                                      balance=balance))
         if over_limit:
-            self._notify_owner(owner_say("micro_over_limit_credited", name=user.display_name, user_id=user.user_id,
+            self._notify_owner(owner_say(OM.micro_over_limit_credited, name=user.display_name, user_id=user.user_id,
                                          limit=package.purchase_limit, stars=payment.total_amount, charge=charge))
             return "credited_over_limit"
         return "credited"
@@ -255,9 +257,9 @@ class Payments:
             if not self._keys.claim(f"refund:{charge}", self._clock.now()):
                 return "duplicate"  # refunded (or handed to the owner) by an earlier delivery
             log.error("refund over the purchase limit refused", extra={"user_id": user.user_id, "error": str(exc)})
-            self._notify_owner(owner_say("micro_refund_failed", name=user.display_name, user_id=user.user_id,
+            self._notify_owner(owner_say(OM.micro_refund_failed, name=user.display_name, user_id=user.user_id,
                                          stars=stars, charge=charge, error=str(exc)[:200]))
-            self._tell(user.user_id, say(lang, "payment_review"))
+            self._tell(user.user_id, say(lang, M.payment_review))
             return "refund_failed"
         if not refunded:
             return None
@@ -266,8 +268,8 @@ class Payments:
         except PortError:
             first = True  # refunded for sure: better a repeated message than none
         if first:
-            self._tell(user.user_id, say(lang, "micro_refunded", limit=package.purchase_limit, stars=stars))
-            self._notify_owner(owner_say("micro_refunded_owner", name=user.display_name, user_id=user.user_id,
+            self._tell(user.user_id, say(lang, M.micro_refunded, limit=package.purchase_limit, stars=stars))
+            self._notify_owner(owner_say(OM.micro_refunded_owner, name=user.display_name, user_id=user.user_id,
                                          limit=package.purchase_limit, stars=stars, charge=charge))
             return "refunded"
         return "duplicate"  # a redelivery: the charge was given back by the earlier delivery

@@ -4,9 +4,9 @@ Every stage edits one message in place. A failing edit never aborts the job (the
 bot's D41): progress is a courtesy, the transcript is the product. If the message vanished,
 a new one is posted and used from then on.
 
-``progress_text`` turns a stage (a catalogue key ``stage_*`` and its parameters) into the text:
+``progress_text`` turns a stage (a message key ``M.stage_*`` and its parameters) into the text:
 an ``eta_s`` parameter (seconds left, estimated by the transcriber on long jobs) selects the
-key's ``_eta`` variant with the time in words ("about 3 minutes left").
+stage's variant with the time left (``presentation.catalogue.STAGE_WITH_ETA``) with the time in words ("about 3 minutes left").
 """
 
 from __future__ import annotations
@@ -16,19 +16,20 @@ import threading
 
 from ports.chat import Chat, EditOutcome
 from ports.errors import ChatBlocked, PortError
-from usecases.catalogue import say
+from presentation.catalogue import STAGE_WITH_ETA, say
+from presentation.keys import Key, M
 
 log = logging.getLogger(__name__)
 
 
-def progress_text(lang: str, key: str, eta_s: float | None = None, **params: object) -> str:
+def progress_text(lang: str, key: Key, eta_s: float | None = None, **params: object) -> str:
     """The status text of a stage, in ``lang``; with ``eta_s``, the time left too (whole minutes,
     rounded; under half a minute "less than a minute")."""
     if eta_s is None:
         return say(lang, key, **params)
     minutes = int(eta_s / 60 + 0.5)
-    eta = say(lang, "eta_minutes", minutes=minutes) if minutes >= 1 else say(lang, "eta_soon")
-    return say(lang, f"{key}_eta", eta=eta, **params)
+    eta = say(lang, M.eta_minutes, minutes=minutes) if minutes >= 1 else say(lang, M.eta_soon)
+    return say(lang, STAGE_WITH_ETA[key], eta=eta, **params)
 
 
 class StatusMessage:

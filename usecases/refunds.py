@@ -24,7 +24,8 @@ import logging
 from ports.chat import Chat
 from ports.errors import PermanentFailure, PortError, TransientFailure
 from ports.repositories import Logs, PaymentLog, Users
-from usecases.catalogue import owner_say, say
+from presentation.catalogue import owner_say, say
+from presentation.keys import OM, M
 
 log = logging.getLogger(__name__)
 
@@ -49,17 +50,17 @@ class PaymentRefunds:
         """Refund one payment; returns (route, the owner's report)."""
         payment = self.find(charge_id)
         if payment is None:
-            return "unknown", owner_say("refund_unknown", charge=charge_id)
+            return "unknown", owner_say(OM.refund_unknown, charge=charge_id)
         user = self._users.get(payment.user_id)
         name = user.display_name if user else str(payment.user_id)
         try:
             refunded = self._chat.refund_star_payment(payment.user_id, charge_id)
         except PermanentFailure as exc:
             log.warning("refund refused", extra={"user_id": payment.user_id, "error": str(exc)})
-            return "refused", owner_say("refund_refused", charge=charge_id, name=name, user_id=payment.user_id,
+            return "refused", owner_say(OM.refund_refused, charge=charge_id, name=name, user_id=payment.user_id,
                                         error=str(exc)[:200])
         if not refunded:
-            return "unavailable", owner_say("refund_unavailable")
+            return "unavailable", owner_say(OM.refund_unavailable)
         key = refund_op_key(charge_id)
         change = self._users.apply_balance(payment.user_id, key, -payment.minutes)
         taken = payment.minutes
@@ -69,18 +70,18 @@ class PaymentRefunds:
             taken = change.balance  # some were used: take what is left, down to zero
             change = self._users.apply_balance(payment.user_id, key, -taken)
         if change.duplicate:
-            return "repeat", owner_say("refund_repeat", charge=charge_id, name=name, user_id=payment.user_id,
+            return "repeat", owner_say(OM.refund_repeat, charge=charge_id, name=name, user_id=payment.user_id,
                                        balance=change.balance)
         if change.insufficient:  # the balance kept changing: the redelivered command finishes it
             raise TransientFailure("users", "balance kept changing during a refund", code="busy")
         missing = payment.minutes - taken
-        used = owner_say("refund_used", missing=missing) if missing else ""
-        report = owner_say("refund_done", stars=payment.stars, name=name, user_id=payment.user_id, charge=charge_id,
+        used = owner_say(OM.refund_used, missing=missing) if missing else ""
+        report = owner_say(OM.refund_done, stars=payment.stars, name=name, user_id=payment.user_id, charge=charge_id,
                            taken=taken, minutes=payment.minutes, used=used, balance=change.balance)
         lang = user.settings.ui_language if user else "ru"
-        text = (say(lang, "refunded_by_owner_used", stars=payment.stars, minutes=taken, bought=payment.minutes,
+        text = (say(lang, M.refunded_by_owner_used, stars=payment.stars, minutes=taken, bought=payment.minutes,
                     balance=change.balance) if missing else
-                say(lang, "refunded_by_owner", stars=payment.stars, minutes=taken, balance=change.balance))
+                say(lang, M.refunded_by_owner, stars=payment.stars, minutes=taken, balance=change.balance))
         try:
             self._chat.send_text(payment.user_id, text)
         except PortError:

@@ -2,16 +2,15 @@
 
 Every figure comes from iterating the ports to the end (their ``scan``/``transcriptions``/
 ``payments`` iterators paginate through the whole table), so nothing is silently capped (D2, D47).
-The window is ``[since, until)`` in epoch seconds; the totals are for the whole deployment.
+The usage figures are ``/stat``'s (``usecases.owner_stats.usage_stats``), over the same window
+``(since, until]``; the totals are for the whole deployment.
 
-The owner reads English: every owner-facing string is in ``OWNER_TEXTS`` below. The text is HTML
+The owner reads English: every owner-facing string is in ``presentation.owner``. The text is HTML
 (sent with ``html=True``); everything that comes from data is escaped.
 """
 
 from __future__ import annotations
 
-import datetime as dt
-import html
 import logging
 
 import attrs
@@ -20,28 +19,15 @@ from domain.job import JobStatus
 from ports.chat import Chat
 from ports.clock import Clock
 from ports.repositories import Jobs, Logs, Users
+from presentation.catalogue import owner_say, utc_time
+from presentation.html import escape
+from presentation.keys import OM
+from usecases.owner_stats import in_window, usage_stats
 
 log = logging.getLogger(__name__)
 
 DAY_S = 24 * 3600.0
 MAX_REPORT_CHARS = 4000
-
-OWNER_TEXTS: dict[str, str] = {
-    "daily_title": "📊 Daily report",
-    "window": "{since} – {until} UTC",
-    "section_window": "Last {hours:g} h",
-    "transcriptions": "Transcriptions: {count}",
-    "minutes": "Audio: {audio:.1f} min (billed {billed} min)",
-    "characters": "Characters: {chars}",
-    "users_active": "Active users: {active} · new users: {new}",
-    "payments": "Payments: {count} ({stars} ⭐, {minutes} min)",
-    "jobs": "Jobs failed: {failed} · unfinished: {unfinished}",
-    "section_totals": "Totals",
-    "users_total": "Users: {users}",
-    "balances": "Balances: {minutes} min",
-    "failed": "❌ Daily report failed: {error}",
-}
-
 
 @attrs.frozen
 class ReportFigures:
@@ -66,10 +52,6 @@ def _num(value: int) -> str:
     return f"{value:,}"
 
 
-def _utc(ts: float) -> str:
-    return dt.datetime.fromtimestamp(ts, tz=dt.UTC).strftime("%Y-%m-%d %H:%M")
-
-
 class DailyReport:
     def __init__(self, *, users: Users, jobs: Jobs, logs: Logs, chat: Chat, clock: Clock,
                  owner_id: int | None) -> None:
@@ -82,24 +64,9 @@ class DailyReport:
 
     def figures(self, since: float, until: float) -> ReportFigures:
         def inside(ts: float) -> bool:
-            return since <= ts < until
+            return in_window(ts, since, until)
 
-        users_total = users_new = balances = 0
-        for user in self._users.scan():
-            users_total += 1
-            balances += user.balance_minutes
-            users_new += inside(user.created_at)
-        active: set[int] = set()
-        transcriptions = billed = chars = 0
-        audio_s = 0.0
-        for entry in self._logs.transcriptions(since):
-            if not inside(entry.timestamp) or entry.status != "completed":
-                continue
-            transcriptions += 1
-            active.add(entry.user_id)
-            audio_s += entry.duration_s
-            billed += entry.minutes
-            chars += entry.chars
+        usage = usage_stats(self._users, self._logs, since, until, top=0)
         payments = stars = sold = 0
         for payment in self._logs.payments(since):
             if inside(payment.timestamp):
@@ -113,30 +80,30 @@ class DailyReport:
             failed += job.status is JobStatus.FAILED
             unfinished += not job.status.is_terminal
         return ReportFigures(
-            since=since, until=until, users_total=users_total, users_new=users_new, users_active=len(active),
-            transcriptions=transcriptions, audio_minutes=audio_s / 60, billed_minutes=billed, characters=chars,
+            since=since, until=until, users_total=usage.users_total, users_new=usage.users_new,
+            users_active=usage.users_active, transcriptions=usage.transcriptions,
+            audio_minutes=usage.audio_seconds / 60, billed_minutes=usage.billed_minutes, characters=usage.characters,
             payments=payments, stars=stars, minutes_sold=sold, jobs_failed=failed, jobs_unfinished=unfinished,
-            balances_total=balances,
+            balances_total=usage.balances_total,
         )
 
     def build(self, since: float, until: float, title: str) -> str:
         f = self.figures(since, until)
-        t = OWNER_TEXTS
         lines = [
-            f"<b>{html.escape(title)}</b>",
-            html.escape(t["window"].format(since=_utc(since), until=_utc(until))),
+            f"<b>{escape(title)}</b>",
+            escape(owner_say(OM.report_window, since=utc_time(since), until=utc_time(until))),
             "",
-            f"<b>{html.escape(t['section_window'].format(hours=round((until - since) / 3600, 1)))}</b>",
-            t["transcriptions"].format(count=_num(f.transcriptions)),
-            t["minutes"].format(audio=f.audio_minutes, billed=_num(f.billed_minutes)),
-            t["characters"].format(chars=_num(f.characters)),
-            t["users_active"].format(active=_num(f.users_active), new=_num(f.users_new)),
-            t["payments"].format(count=_num(f.payments), stars=_num(f.stars), minutes=_num(f.minutes_sold)),
-            t["jobs"].format(failed=_num(f.jobs_failed), unfinished=_num(f.jobs_unfinished)),
+            f"<b>{escape(owner_say(OM.report_section_window, hours=round((until - since) / 3600, 1)))}</b>",
+            owner_say(OM.report_transcriptions, count=_num(f.transcriptions)),
+            owner_say(OM.report_minutes, audio=f.audio_minutes, billed=_num(f.billed_minutes)),
+            owner_say(OM.report_characters, chars=_num(f.characters)),
+            owner_say(OM.report_users_active, active=_num(f.users_active), new=_num(f.users_new)),
+            owner_say(OM.report_payments, count=_num(f.payments), stars=_num(f.stars), minutes=_num(f.minutes_sold)),
+            owner_say(OM.report_jobs, failed=_num(f.jobs_failed), unfinished=_num(f.jobs_unfinished)),
             "",
-            f"<b>{html.escape(t['section_totals'])}</b>",
-            t["users_total"].format(users=_num(f.users_total)),
-            t["balances"].format(minutes=_num(f.balances_total)),
+            f"<b>{escape(owner_say(OM.report_section_totals))}</b>",
+            owner_say(OM.report_users_total, users=_num(f.users_total)),
+            owner_say(OM.report_balances, minutes=_num(f.balances_total)),
         ]
         return "\n".join(lines)[:MAX_REPORT_CHARS]
 
@@ -152,10 +119,10 @@ class DailyReport:
             return None
         until = self._clock.now()
         try:
-            text = self.build(until - DAY_S, until, OWNER_TEXTS["daily_title"])
+            text = self.build(until - DAY_S, until, owner_say(OM.report_daily))
         except Exception as exc:  # noqa: BLE001 - the owner hears about it either way
             log.warning("daily report could not be built", exc_info=True)
             error = f"{type(exc).__name__}: {exc}"[:500]
-            text = OWNER_TEXTS["failed"].format(error=html.escape(error))
+            text = owner_say(OM.report_failed, error=escape(error))
         self._chat.send_text(owner, text, html=True)
         return text

@@ -21,7 +21,9 @@ from domain.users import LongTextMode, User
 from ports.chat import Button, Chat, Keyboard
 from ports.errors import PortError
 from ports.repositories import Users
-from usecases.catalogue import CATALOGUES, LANGUAGES, say
+from presentation.callbacks import LanguagePick, SettingPress, encode
+from presentation.catalogue import LANGUAGE_NAMES, LANGUAGES, UI_NAMES, say
+from presentation.keys import M
 from usecases.users import update_settings
 
 log = logging.getLogger(__name__)
@@ -30,14 +32,14 @@ TOGGLES = ("use_code", "use_yo", "long_text", "dialogue", "speaker_labels")
 # ``set:long_text`` cycles through the three modes, back to the default (auto) too.
 NEXT_LONG_TEXT = {LongTextMode.AUTO: LongTextMode.FILE, LongTextMode.FILE: LongTextMode.SPLIT,
                   LongTextMode.SPLIT: LongTextMode.AUTO}
-OUTPUT_NAMES = {LongTextMode.AUTO: "output_auto", LongTextMode.FILE: "output_file", LongTextMode.SPLIT: "output_split"}
+OUTPUT_NAMES = {LongTextMode.AUTO: M.output_auto, LongTextMode.FILE: M.output_file, LongTextMode.SPLIT: M.output_split}
 
 
 def language_name(lang: str, code: str | None) -> str:
     if code is None:
-        return say(lang, "language_auto")
-    key = f"lang_name_{code}"
-    return say(lang, key) if key in CATALOGUES.get(lang, CATALOGUES["ru"]) else code
+        return say(lang, M.language_auto)
+    key = LANGUAGE_NAMES.get(code)
+    return say(lang, key) if key is not None else code
 
 
 class SettingsMenu:
@@ -73,69 +75,70 @@ class SettingsMenu:
     def unknown_language(self, user: User, code: str) -> str:
         """The answer to a code no configured recognizer documents: what is accepted instead."""
         codes = ", ".join(self._recognition_languages) or "—"
-        return say(user.settings.ui_language, "language_unknown", code=code[:16], codes=codes)
+        return say(user.settings.ui_language, M.language_unknown, code=code[:16], codes=codes)
 
     # -- texts -----------------------------------------------------------------------------------
     def describe(self, user: User, field: str) -> str:
         st, lang = user.settings, user.settings.ui_language
 
         def onoff(flag: bool) -> str:
-            return say(lang, "on" if flag else "off")
+            return say(lang, M.on if flag else M.off)
 
         if field == "use_code":
-            return say(lang, "setting_code", value=onoff(st.use_code))
+            return say(lang, M.setting_code, value=onoff(st.use_code))
         if field == "use_yo":
-            return say(lang, "setting_yo", value=say(lang, "yo_keep" if st.use_yo else "yo_replace"))
+            return say(lang, M.setting_yo, value=say(lang, M.yo_keep if st.use_yo else M.yo_replace))
         if field == "long_text":
-            return say(lang, "setting_output", value=say(lang, OUTPUT_NAMES[st.long_text]))
+            return say(lang, M.setting_output, value=say(lang, OUTPUT_NAMES[st.long_text]))
         if field == "dialogue":
-            return say(lang, "dialogue_note", value=onoff(st.dialogue))
+            return say(lang, M.dialogue_note, value=onoff(st.dialogue))
         if field == "speaker_labels":
-            return say(lang, "setting_speakers", value=onoff(st.speaker_labels))
+            return say(lang, M.setting_speakers, value=onoff(st.speaker_labels))
         if field == "ui_language":
-            return say(lang, "setting_ui", value=say(lang, f"ui_name_{st.ui_language}"))
-        return say(lang, "setting_language", value=language_name(lang, st.language))
+            return say(lang, M.setting_ui, value=say(lang, UI_NAMES[st.ui_language]))
+        return say(lang, M.setting_language, value=language_name(lang, st.language))
 
     def keyboard(self, user: User) -> Keyboard:
-        rows = [(Button(self.describe(user, f), f"set:{f}"),) for f in TOGGLES]
-        rows.append((Button(self.describe(user, "language"), "set:language"),))
-        rows.append((Button(self.describe(user, "ui_language"), "set:ui_language"),))
+        rows = [(Button(self.describe(user, f), encode(SettingPress(f))),) for f in TOGGLES]
+        rows.append((Button(self.describe(user, "language"), encode(SettingPress("language"))),))
+        rows.append((Button(self.describe(user, "ui_language"), encode(SettingPress("ui_language"))),))
         return tuple(rows)
 
     def language_keyboard(self, user: User) -> Keyboard:
         lang = user.settings.ui_language
         buttons = [
             Button(("✅ " if user.settings.language == code else "") + language_name(lang, code),
-                   f"set:lang:{code or 'auto'}")
+                   encode(LanguagePick(code)))
             for code in self.language_choices()
         ]
         rows = [tuple(buttons[i:i + 3]) for i in range(0, len(buttons), 3)]
-        rows.append((Button(say(lang, "back"), "set:back"),))
+        rows.append((Button(say(lang, M.back), encode(SettingPress("back"))),))
         return tuple(rows)
 
     def text(self, user: User) -> str:
         """The menu's text: the title and every current value (so each change edits the text too)."""
         fields = (*TOGGLES, "language", "ui_language")
-        return say(user.settings.ui_language, "settings_title") + "\n\n" + "\n".join(
+        return say(user.settings.ui_language, M.settings_title) + "\n\n" + "\n".join(
             "• " + self.describe(user, f) for f in fields)
 
     # -- the message -----------------------------------------------------------------------------
     def show(self, chat_id: int, user: User) -> None:
         self._chat.send_text(chat_id, self.text(user), keyboard=self.keyboard(user))
 
-    def press(self, user: User, data: str, chat_id: int, message_id: int | None) -> bool:
-        """Apply a ``set:`` button and redraw the same message; False for data it does not know."""
-        field = data.removeprefix("set:")
+    def press(self, user: User, press: SettingPress | LanguagePick, chat_id: int, message_id: int | None) -> bool:
+        """Apply a settings button and redraw the same message; False for a field it does not know."""
         lang = user.settings.ui_language
-        if field == "language":
-            self._redraw(chat_id, message_id, say(lang, "language_title"), self.language_keyboard(user))
-            return True
-        if field.startswith("lang:"):
-            code = field.removeprefix("lang:")
-            if code != "auto" and not self.accepts_language(code):
+        if isinstance(press, LanguagePick):
+            if press.code is not None and not self.accepts_language(press.code):
                 return False
-            user = self.set_language(user, None if code == "auto" else code)
-        elif field in (*TOGGLES, "ui_language"):
+            user = self.set_language(user, press.code)
+            self._redraw(chat_id, message_id, self.text(user), self.keyboard(user))
+            return True
+        field = press.field
+        if field == "language":
+            self._redraw(chat_id, message_id, say(lang, M.language_title), self.language_keyboard(user))
+            return True
+        if field in (*TOGGLES, "ui_language"):
             user = self.toggle(user, field)
             try:
                 self._redraw(chat_id, message_id, self.text(user), self.keyboard(user))

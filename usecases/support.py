@@ -22,7 +22,8 @@ from __future__ import annotations
 import attrs
 
 from domain.policy import Policy
-from usecases.catalogue import say
+from presentation.catalogue import MENU, say
+from presentation.keys import M
 
 DAY_S = 86400
 # Lifetimes of stored rows (adapters.alibaba.tablestore.TABLES; a test keeps them equal).
@@ -45,7 +46,7 @@ class CommandMenu:
 
 def command_menus() -> tuple[CommandMenu, ...]:
     """One menu per Telegram language code, with the interface language's descriptions."""
-    return tuple(CommandMenu(code, tuple((name, say(ui, f"menu_{name}")) for name in MENU_COMMANDS))
+    return tuple(CommandMenu(code, tuple((name, say(ui, MENU[name])) for name in MENU_COMMANDS))
                  for code, ui in MENU_LANGUAGES.items())
 
 
@@ -56,22 +57,22 @@ class SupportPages:
         self._refund_window_days = refund_window_days
 
     def contact(self, lang: str) -> str:
-        return self._support_contact or say(lang, "support_contact_unset")
+        return self._support_contact or say(lang, M.support_contact_unset)
 
     def refund_policy(self, lang: str) -> str:
         days = self._refund_window_days
-        return say(lang, "refund_policy", days=days) if days > 0 else say(lang, "refund_policy_none")
+        return say(lang, M.refund_policy, days=days) if days > 0 else say(lang, M.refund_policy_none)
 
     def retention(self, lang: str) -> str:
         cache_days = max(1, round(self._policy.results_ttl_s / DAY_S))
-        return say(lang, "retention", job_days=JOB_RECORD_DAYS, cache_days=cache_days, log_days=USAGE_LOG_DAYS)
+        return say(lang, M.retention, job_days=JOB_RECORD_DAYS, cache_days=cache_days, log_days=USAGE_LOG_DAYS)
 
     def paysupport(self, lang: str) -> str:
-        return say(lang, "paysupport", contact=self.contact(lang), refund=self.refund_policy(lang))
+        return say(lang, M.paysupport, contact=self.contact(lang), refund=self.refund_policy(lang))
 
     def terms(self, lang: str) -> str:
-        return say(lang, "terms", refund=self.refund_policy(lang), contact=self.contact(lang),
+        return say(lang, M.terms, refund=self.refund_policy(lang), contact=self.contact(lang),
                    retention=self.retention(lang))
 
     def privacy(self, lang: str) -> str:
-        return say(lang, "privacy", retention=self.retention(lang), contact=self.contact(lang))
+        return say(lang, M.privacy, retention=self.retention(lang), contact=self.contact(lang))

@@ -20,6 +20,7 @@ Rules:
 
 from __future__ import annotations
 
+import enum
 import json
 import logging
 import tempfile
@@ -31,10 +32,11 @@ from typing import Any
 import attrs
 
 from domain.audio import ProbeResult, Span
-from domain.billing import balance_warning, minutes_for, minutes_for_share
+from domain.billing import balance_warning, minutes_for, minutes_for_share, settle
 from domain.dialogue import format_dialogue
 from domain.job import Job
 from domain.policy import Policy
+from domain.transcript import TranscriptionMode
 from domain.users import User, UserSettings
 from ports.blob_store import BlobStore
 from ports.chat import Button, Chat, Keyboard
@@ -43,16 +45,20 @@ from ports.errors import (
     ChatBlocked,
     ConflictError,
     ContentRejected,
+    DownloadFailed,
     FileTooBig,
     PermanentFailure,
     PortError,
     SilentVideo,
     TransientFailure,
+    UndecodableMedia,
 )
 from ports.job_queue import JobQueue
 from ports.repositories import CachedResult, Jobs, Logs, Results, TranscriptionLog, Users
+from presentation.callbacks import EXPORT_FORMATS, ExportPress, encode
+from presentation.catalogue import say
+from presentation.keys import Key, M
 from usecases.billing import JobBilling
-from usecases.catalogue import say
 from usecases.delivery import deliver_text, planned_parts
 from usecases.errors import DecodeLimitReached, JobBusy, UserBusy, UserFacingError
 from usecases.formatting import FormattingChain
@@ -64,18 +70,26 @@ from usecases.transcription import RecognitionState, Transcoded, Transcriber, Tr
 log = logging.getLogger(__name__)
 
 
-EXPORT_FORMATS = ("txt", "srt", "vtt")
-
 
 def export_keyboard(job_id: str) -> Keyboard:
     """Buttons under a transcript: the text with timestamps as .txt, .srt or .vtt."""
-    return (tuple(Button(f"⬇️ .{fmt}", f"export:{job_id}:{fmt}") for fmt in EXPORT_FORMATS),)
+    return (tuple(Button(f"⬇️ .{fmt}", encode(ExportPress(job_id, fmt))) for fmt in EXPORT_FORMATS),)
+
+
+class Outcome(enum.StrEnum):
+    """How one step of a job ended (the worker logs it and answers the queue with it)."""
+
+    COMPLETED = "completed"
+    FAILED = "failed"
+    SKIPPED = "skipped"  # already finished, or finished by someone else meanwhile
+    MISSING = "missing"  # no such job: the message is acknowledged
+    CONTINUED = "continued"  # out of step time, checkpoints saved, queued again
 
 
 @attrs.frozen
 class JobOutcome:
     job_id: str
-    status: str  # completed | failed | skipped | missing | continued
+    status: Outcome
     detail: str = ""
 
 
@@ -85,13 +99,13 @@ TRANSIENT_MARK = "transient:"
 _OWN_LIMITS = ("ffmpeg:timeout", "worker:")
 
 
-def _exhausted_key(job: Job) -> str:
+def _exhausted_key(job: Job) -> Key:
     """What to tell the user when a job's attempts ran out: a provider outage is reported as such
     (minutes returned, try again later); only time limits of our own suggest a shorter file."""
     error = job.error or ""
     if error.startswith(TRANSIENT_MARK) and not error[len(TRANSIENT_MARK):].startswith(_OWN_LIMITS):
-        return "err_outage"
-    return "err_timeout"
+        return M.err_outage
+    return M.err_timeout
 
 
 class _JobState(RecognitionState):
@@ -156,9 +170,9 @@ class TranscribeJob:
         job = self._jobs.get(job_id)
         if job is None:
             log.warning("job not found; acknowledging", extra={"job_id": job_id})
-            return JobOutcome(job_id, "missing")
+            return JobOutcome(job_id, Outcome.MISSING)
         if job.status.is_terminal:
-            return JobOutcome(job_id, "skipped", job.status.value)
+            return JobOutcome(job_id, Outcome.SKIPPED, job.status.value)
         now = self._clock.now()
         if job.is_leased(now):
             raise JobBusy(job_id)
@@ -189,22 +203,23 @@ class TranscribeJob:
             cancelled = self._jobs.get(job_id)
             if cancelled is None or not cancelled.cancel_requested:
                 raise
-            return self._fail(cancelled, "job_cancelled", "job_cancelled", status=status)
+            return self._fail(cancelled, "job_cancelled", M.job_cancelled, status=status)
         except ChatBlocked:
             return self._fail(job, "chat_blocked", None)
         except UserFacingError as exc:
-            return self._fail(job, exc.key, exc.key, status=status, **exc.params)
+            return self._fail(job, exc.key.name, exc.key, status=status, **exc.params)
         except ContentRejected as exc:
-            return self._fail(job, str(exc), "err_rejected", status=status)
+            return self._fail(job, str(exc), M.err_rejected, status=status)
         except FileTooBig as exc:
-            return self._fail(job, str(exc), "too_big", status=status)
+            return self._fail(job, str(exc), M.too_big, status=status)
         except SilentVideo as exc:
-            return self._fail(job, str(exc), "err_no_sound", status=status)
+            return self._fail(job, str(exc), M.err_no_sound, status=status)
+        except UndecodableMedia as exc:
+            return self._fail(job, str(exc), M.err_bad_media, status=status)
+        except DownloadFailed as exc:
+            return self._fail(job, str(exc), M.err_download, status=status)
         except PermanentFailure as exc:
-            key = "err_bad_media" if exc.provider in ("ffmpeg", "audio") else "err_generic"
-            if exc.provider == "telegram":
-                key = "err_download"
-            return self._fail(job, str(exc), key, status=status)
+            return self._fail(job, str(exc), M.err_generic, status=status)
         except TransientFailure as exc:
             self._release_lease(job.job_id, exc)
             raise
@@ -213,11 +228,11 @@ class TranscribeJob:
     def _run(self, job: Job, settings: UserSettings, status: StatusMessage, deadline: Deadline) -> JobOutcome:
         lang = settings.ui_language
 
-        def progress(key: str, eta_s: float | None = None, **params: object) -> None:
+        def progress(key: Key, eta_s: float | None = None, **params: object) -> None:
             status.show(progress_text(lang, key, eta_s, **params))
 
         if job.cancel_requested:  # /cancel before this step began: refunded by _fail
-            raise UserFacingError("job_cancelled")
+            raise UserFacingError(M.job_cancelled)
         state = _JobState(self._jobs, job)
         if job.raw_text is None and job.result_text is None:
             self._recognize(state, settings, progress, deadline)
@@ -227,12 +242,12 @@ class TranscribeJob:
         if not job.delivered:
             # Dialogue mode was asked for and plain text came (the speakers could not be separated):
             # the status message says so and stays above the text.
-            note = say(lang, "dialogue_fallback") if job.dialogue and job.result_mode == "plain" else None
+            note = say(lang, M.dialogue_fallback) if job.dialogue and job.result_mode is TranscriptionMode.PLAIN else None
             if note is None:
-                progress("stage_deliver")
+                progress(M.stage_deliver)
             text = job.result_text  # saving planned_parts below leaves it as it is
             if not text:
-                raise UserFacingError("err_no_speech")
+                raise UserFacingError(M.err_no_speech)
             if not job.planned_parts:
                 job = self._jobs.save(attrs.evolve(
                     job, planned_parts=planned_parts(text, settings, self._policy)))
@@ -243,7 +258,7 @@ class TranscribeJob:
 
             try:
                 deliver_text(self._chat, status, text, settings, self._policy,
-                             keyboard=transcript_keyboard(job.job_id, lang, dialogue=job.result_mode == "dialogue"),
+                             keyboard=transcript_keyboard(job.job_id, lang, dialogue=job.result_mode is TranscriptionMode.DIALOGUE),
                              sent_parts=job.delivered_parts,
                              on_part_sent=part_sent, note=note)
             except PermanentFailure as exc:  # ChatBlocked included
@@ -257,7 +272,7 @@ class TranscribeJob:
                     job = self._jobs.save(attrs.evolve(job, delivered=True))
                 else:
                     try:
-                        status.show(say(settings.ui_language, "delivery_partial", sent=job.delivered_parts,
+                        status.show(say(settings.ui_language, M.delivery_partial, sent=job.delivered_parts,
                                         total=job.planned_parts))
                     except PortError:
                         pass  # the chat that refused the part may refuse this too
@@ -304,12 +319,12 @@ class TranscribeJob:
             probe = ProbeResult(duration_ms=int(facts["duration_ms"]), has_audio=True, has_video=False,
                                 silences=None if silences is None else tuple(Span(a, b) for a, b in silences))
             return Transcoded(path, probe, str(facts["mime_type"]))
-        progress("stage_download")
+        progress(M.stage_download)
         data = self._chat.download(job.file_id, self._policy.download_limit_bytes)
         source = workdir / "source"
         source.write_bytes(data)
         del data
-        progress("stage_convert_video" if job.kind.has_video else "stage_convert")
+        progress(M.stage_convert_video if job.kind.has_video else M.stage_convert)
         until = Deadline(self._clock, deadline.at + self._policy.timeouts.worker_call_s)
         try:
             audio = self._transcriber.transcode(source, workdir, job.declared_duration_s or None, until)
@@ -318,7 +333,7 @@ class TranscribeJob:
                 # The webhook's inline path: the note lied about its length; the worker decodes it.
                 raise StepInterrupted(str(exc)) from None
             # Refused having decoded no more than the limit; the reservation is returned.
-            raise UserFacingError("too_long", max_minutes=int(self._policy.max_duration_s // 60)) from None
+            raise UserFacingError(M.too_long, max_minutes=int(self._policy.max_duration_s // 60)) from None
         if job.audio_json is None:
             state.job = self._charge_real_duration(job, audio.probe.duration_ms)
             # Kept for later steps when the work may not fit one step (several chunks, or the
@@ -346,10 +361,10 @@ class TranscribeJob:
         job = state.job
         raw = job.raw_text or ""
         if len(raw) > self._policy.llm_min_chars:
-            progress("stage_format")
-        text, _ = self._formatting.format(
+            progress(M.stage_format)
+        text = self._formatting.format(
             raw, language=job.result_language or settings.language, use_yo=settings.use_yo,
-            dialogue=job.result_mode == "dialogue", from_chunks=job.from_chunks,
+            dialogue=job.result_mode is TranscriptionMode.DIALOGUE, from_chunks=job.from_chunks,
             done=job.formatted_pieces, on_piece=state.save_piece, deadline=deadline,
         )
         state.update(lambda j: attrs.evolve(j, result_text=text, pieces_json=None))
@@ -358,41 +373,40 @@ class TranscribeJob:
         """The step ran out of time with its checkpoints saved: queue the job for the next step."""
         job = self._jobs.get(job_id)
         if job is None or job.status.is_terminal:
-            return JobOutcome(job_id, "skipped")
+            return JobOutcome(job_id, Outcome.SKIPPED)
         if job.cancel_requested:
-            return self._fail(job, "job_cancelled", "job_cancelled", status=status)
+            return self._fail(job, "job_cancelled", M.job_cancelled, status=status)
         if job.steps + 1 >= self._policy.max_job_steps:
-            return self._fail(job, f"too_many_steps: {why}", "err_timeout", status=status)
+            return self._fail(job, f"too_many_steps: {why}", M.err_timeout, status=status)
         job = self._jobs.save(job.continued())
         self._free_slot(job)
         # A failed publish propagates: the trigger delivers this message again, which continues.
         self._queue.publish(job_id)
         log.info("job continues in another step", extra={"job_id": job_id, "step": job.steps, "why": why})
-        return JobOutcome(job_id, "continued", why)
+        return JobOutcome(job_id, Outcome.CONTINUED, why)
 
     def _charge_real_duration(self, job: Job, duration_ms: int) -> Job:
         if duration_ms > self._policy.max_duration_s * 1000:
-            raise UserFacingError("too_long", max_minutes=int(self._policy.max_duration_s // 60))
-        real_cost = minutes_for(duration_ms / 1000)
-        extra = max(0, real_cost - job.reserved_minutes)
+            raise UserFacingError(M.too_long, max_minutes=int(self._policy.max_duration_s // 60))
+        extra = settle(job.reserved_minutes, minutes_for(duration_ms / 1000)).extra
         job = self._jobs.save(attrs.evolve(job, real_duration_ms=duration_ms, extra_minutes=extra))
         if extra:
             change = self._billing.charge_extra(job.user_id, job.job_id, extra)
             if change.insufficient:
                 seconds = duration_ms // 1000
-                raise UserFacingError("no_minutes_real", minutes=seconds // 60, seconds=seconds % 60)
+                raise UserFacingError(M.no_minutes_real, minutes=seconds // 60, seconds=seconds % 60)
         return job
 
     def _raw(self, result: TranscriptionResult, settings: UserSettings) -> tuple[str, str | None]:
         """The recognised transcript as text to format (speaker lines in dialogue), and its segments."""
         transcript = result.transcript
-        if result.mode == "dialogue" and transcript.segments:
+        if result.mode is TranscriptionMode.DIALOGUE and transcript.segments:
             raw = format_dialogue(transcript.segments, labels=settings.speaker_labels,
-                                  label_word=say(settings.ui_language, "speaker"))
+                                  label_word=say(settings.ui_language, M.speaker))
         else:
             raw = transcript.text
         if not raw.strip():
-            raise UserFacingError("err_no_speech")
+            raise UserFacingError(M.err_no_speech)
         segments_json = json.dumps([
             {"speaker": s.speaker, "start_ms": s.start_ms, "end_ms": s.end_ms, "text": s.text,
              "words": [{"start_ms": w.start_ms, "end_ms": w.end_ms, "text": w.display} for w in s.words]}
@@ -417,14 +431,14 @@ class TranscribeJob:
         try:
             self._logs.add_transcription(TranscriptionLog(
                 log_id=job.job_id, user_id=job.user_id, job_id=job.job_id, duration_s=duration_ms / 1000,
-                minutes=bill.charged, chars=len(job.result_text or ""), mode=job.result_mode or "plain",
+                minutes=bill.charged, chars=len(job.result_text or ""), mode=job.result_mode or TranscriptionMode.PLAIN,
                 timestamp=now,
             ))
         except PortError as exc:
             log.warning("transcription log row not written", extra={"job_id": job.job_id, "error": str(exc)})
         if job.delivered:
             try:
-                self._results.put(CachedResult(job.file_unique_id, "dialogue" if job.dialogue else "plain",
+                self._results.put(CachedResult(job.file_unique_id, TranscriptionMode.of(job.dialogue),
                                                job.result_text or "", duration_ms, job.segments_json,
                                                language=job.language, paid_by=(job.user_id,), created_at=now))
             except PortError as exc:
@@ -435,7 +449,7 @@ class TranscribeJob:
             log.warning("job changed while completing", extra={"job_id": job.job_id})
         self._free_slot(job)
         self._balance_notice(job, bill.charged, settings)
-        return JobOutcome(job.job_id, "completed", f"charged={bill.charged} refunded={bill.refunded}")
+        return JobOutcome(job.job_id, Outcome.COMPLETED, f"charged={bill.charged} refunded={bill.refunded}")
 
     def _balance_notice(self, job: Job, charged: int, settings: UserSettings) -> None:
         """Warn about a low or empty balance once per crossing (``domain.billing.balance_warning``):
@@ -466,18 +480,18 @@ class TranscribeJob:
         else:
             return
         if notice:
-            key = "empty_balance" if notice == "empty" else "low_balance"
+            key = M.empty_balance if notice == "empty" else M.low_balance
             try:
                 self._chat.send_text(user.user_id, say(settings.ui_language, key, balance=user.balance_minutes))
             except (PermanentFailure, TransientFailure):
                 log.warning("balance notice not sent", extra={"user_id": user_id})
 
-    def _fail(self, job: Job, error: str, user_key: str | None, status: StatusMessage | None = None,
+    def _fail(self, job: Job, error: str, user_key: Key | None, status: StatusMessage | None = None,
               **params: object) -> JobOutcome:
         """Terminal failure: refund everything, tell the user, never leave the status frozen."""
         current = self._jobs.get(job.job_id) or job
         if current.status.is_terminal:
-            return JobOutcome(job.job_id, "skipped", current.status.value)
+            return JobOutcome(job.job_id, Outcome.SKIPPED, current.status.value)
         if current.delivered or current.delivered_parts:
             # Whatever failed came after the transcript (or part of it) reached the user: the job is
             # complete and charged for what arrived; the error is only logged.
@@ -502,7 +516,7 @@ class TranscribeJob:
                 status.show(text)
             except ChatBlocked:
                 pass
-        return JobOutcome(job.job_id, "failed", error)
+        return JobOutcome(job.job_id, Outcome.FAILED, error)
 
     def _free_slot(self, job: Job) -> None:
         """Give the user's worker slot back (best effort: an unreleased slot expires with the lease)."""
@@ -529,7 +543,7 @@ class TranscribeJob:
         """Fail a job nobody will finish (redeliveries exhausted, stuck too long): refund and tell."""
         job = self._jobs.get(job_id)
         if job is None:
-            return JobOutcome(job_id, "missing")
+            return JobOutcome(job_id, Outcome.MISSING)
         if job.status.is_terminal:
-            return JobOutcome(job_id, "skipped", job.status.value)
+            return JobOutcome(job_id, Outcome.SKIPPED, job.status.value)
         return self._fail(job, reason, _exhausted_key(job))

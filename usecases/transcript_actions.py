@@ -22,7 +22,8 @@ Worker side (``__call__``, one bounded step like ``TranscribeJob``):
   piece is asked for once (``policy.llm_concurrency`` at a time); reduce: partial summaries are merged in rounds; every answer is
   checkpointed on the row under its step key before the next call, so a crash or a continued
   step repeats no paid call; no call starts after the step's deadline (the row is queued again);
-- guard: every answer passes ``domain.answer_checks`` or is asked once more of the other model
+- guard: every answer passes ``usecases.formatting.accept_summary``/``accept_translation`` (beside
+  the formatter's ``accept_answer``; the rules are ``domain.answer_checks``) or is asked once more of the other model
   (the same model when only one is configured); an answer that fails twice fails the action;
 - deliver the result once (parts checkpointed), then settle: a completed action keeps its
   reservation; a failed one gives it all back (``act-release:``) and the user is told plainly.
@@ -41,7 +42,6 @@ from typing import Any
 import attrs
 
 from domain.action_planning import map_key, plan_pieces, reduce_groups, reduce_key
-from domain.answer_checks import summary_problem, translation_problem
 from domain.job import Job, JobStatus
 from domain.policy import Policy
 from domain.speaker_names import (
@@ -52,7 +52,8 @@ from domain.speaker_names import (
     speaker_label,
     turn_speakers,
 )
-from domain.splitting import escape_html, split_code_message, split_message
+from domain.splitting import split_message
+from domain.transcript import TranscriptionMode
 from domain.transcript_actions import (
     ActionKind,
     ActionRecord,
@@ -68,19 +69,25 @@ from ports.errors import ConflictError, OutcomeUnknown, PermanentFailure, PortEr
 from ports.job_queue import JobQueue
 from ports.repositories import Jobs, Users
 from ports.text_tasks import TaskKind, TextTask, TextTasks
-from usecases.action_texts import action_say, language_name
+from presentation.callbacks import EXPORT_FORMATS, ActionPress, ExportPress, encode
+from presentation.catalogue import LANGUAGE_NAMES, say
+from presentation.html import split_code_message, wrap_code
+from presentation.keys import Key, M
 from usecases.errors import JobBusy
+from usecases.formatting import Verdict, accept_summary, accept_translation
 from usecases.retrying import with_retries
 from usecases.steps import Deadline, StepInterrupted
 
 log = logging.getLogger(__name__)
 
-CALLBACK_PREFIX = "act:"
 _KINDS = {kind.value: kind for kind in ActionKind}
 _MAP_TASK = {ActionKind.SUMMARY: TaskKind.SUMMARY, ActionKind.KEY_POINTS: TaskKind.KEY_POINTS,
              ActionKind.TRANSLATE: TaskKind.TRANSLATE}
 _MERGE_TASK = {ActionKind.SUMMARY: TaskKind.SUMMARY_MERGE, ActionKind.KEY_POINTS: TaskKind.KEY_POINTS_MERGE}
-_LABEL_WORD = {"ru": "Спикер", "en": "Speaker"}
+_WORKING = {ActionKind.SUMMARY: M.action_working_sum, ActionKind.KEY_POINTS: M.action_working_pts,
+            ActionKind.TRANSLATE: M.action_working_tr}
+_TITLES = {ActionKind.SUMMARY: M.action_title_sum, ActionKind.KEY_POINTS: M.action_title_pts,
+           ActionKind.TRANSLATE: M.action_title_tr}
 SAVE_ATTEMPTS = 5
 # The sweeper (``sweep``): an unfinished action quiet this long is published again; one not
 # finished this long after its press is failed with a refund (a 4-hour summary takes minutes).
@@ -91,18 +98,26 @@ NAMES_REPLY_WINDOW_S = 3600.0
 
 
 def label_word(lang: str) -> str:
-    return _LABEL_WORD.get(lang, _LABEL_WORD["ru"])
+    """The word of a numbered speaker's label ("Спикер", "Speaker"), as the transcript writes it."""
+    return say(lang, M.speaker)
+
+
+def _language_name(lang: str, code: str) -> str:
+    key = LANGUAGE_NAMES.get(code)
+    return say(lang, key) if key is not None else code
 
 
 def action_rows(job_id: str, lang: str, *, dialogue: bool) -> Keyboard:
     """The action buttons under a transcript (beside the export buttons)."""
+    def button(key: Key, kind: ActionKind) -> Button:
+        return Button(say(lang, key), encode(ActionPress(job_id, kind.value)))
+
     rows: list[tuple[Button, ...]] = [
-        (Button(action_say(lang, "btn_summary"), f"{CALLBACK_PREFIX}{job_id}:{ActionKind.SUMMARY.value}"),
-         Button(action_say(lang, "btn_points"), f"{CALLBACK_PREFIX}{job_id}:{ActionKind.KEY_POINTS.value}")),
+        (button(M.action_btn_summary, ActionKind.SUMMARY), button(M.action_btn_points, ActionKind.KEY_POINTS)),
     ]
-    last = [Button(action_say(lang, "btn_translate"), f"{CALLBACK_PREFIX}{job_id}:{ActionKind.TRANSLATE.value}")]
+    last = [button(M.action_btn_translate, ActionKind.TRANSLATE)]
     if dialogue:
-        last.append(Button(action_say(lang, "btn_names"), f"{CALLBACK_PREFIX}{job_id}:{ActionKind.NAMES.value}"))
+        last.append(button(M.action_btn_names, ActionKind.NAMES))
     rows.append(tuple(last))
     return tuple(rows)
 
@@ -110,7 +125,7 @@ def action_rows(job_id: str, lang: str, *, dialogue: bool) -> Keyboard:
 def transcript_keyboard(job_id: str, lang: str, *, dialogue: bool) -> Keyboard:
     """Everything under a delivered transcript: the exports (.txt/.srt/.vtt, ``usecases.exports``),
     then the actions."""
-    exports = (tuple(Button(f"⬇️ .{fmt}", f"export:{job_id}:{fmt}") for fmt in ("txt", "srt", "vtt")),)
+    exports = (tuple(Button(f"⬇️ .{fmt}", encode(ExportPress(job_id, fmt))) for fmt in EXPORT_FORMATS),)
     return exports + action_rows(job_id, lang, dialogue=dialogue)
 
 
@@ -124,10 +139,10 @@ class ActionOutcome:
 class _Unfaithful(Exception):
     """Both tries of one step gave answers the guards refused (or no model answered at all)."""
 
-    def __init__(self, reason: str, *, refused: bool, user_key: str | None = None) -> None:
+    def __init__(self, reason: str, *, refused: bool, user_key: Key | None = None) -> None:
         super().__init__(reason)
         self.refused = refused
-        self.user_key = user_key or ("unfaithful" if refused else "failed")
+        self.user_key = user_key or (M.action_unfaithful if refused else M.action_failed)
 
 
 def job_segments(job: Job) -> list[dict[str, Any]]:
@@ -149,7 +164,7 @@ def speakers_of(job: Job) -> tuple[str, ...]:
 def named_transcript(job: Job, names: Mapping[str, str], lang: str) -> str:
     """The transcript as the user sees it with names: every turn labelled (dialogue mode)."""
     text = job.result_text or ""
-    if job.result_mode != "dialogue":
+    if job.result_mode is not TranscriptionMode.DIALOGUE:
         return text
     return label_turns(text, job_segments(job), names, label_word(lang))
 
@@ -169,22 +184,20 @@ class TranscriptActions:
         self._languages = tuple(translation_languages)
 
     # ================================================================= webhook: the buttons
-    def press(self, presser_id: int, lang: str, data: str, chat_id: int | None,
+    def press(self, presser_id: int, lang: str, press: ActionPress, chat_id: int | None,
               message_id: int | None = None) -> tuple[str, str]:
-        """Handle ``act:<job>:<kind>[:<language>]`` pressed under ``message_id``; returns (route,
-        text for the button's answer)."""
-        parts = data.split(":")
-        if len(parts) not in (3, 4) or parts[2] not in _KINDS or chat_id is None:
+        """Handle an action button pressed under ``message_id``; returns (route, text for the
+        button's answer)."""
+        if press.action not in _KINDS or chat_id is None:
             return "ignored", ""
-        job_id, kind = parts[1], _KINDS[parts[2]]
-        target = parts[3] if len(parts) == 4 else None
+        job_id, kind, target = press.job_id, _KINDS[press.action], press.language
         job = self._jobs.get(job_id) if job_id else None
         if job is None or job.user_id != presser_id or job.status is not JobStatus.COMPLETED or not job.result_text:
-            return "act:unavailable", action_say(lang, "unavailable")
+            return "act:unavailable", say(lang, M.action_unavailable)
         if kind is ActionKind.NAMES:
             return self._ask_names(job, chat_id, lang, message_id), ""
         if kind is ActionKind.TRANSLATE and target is None:
-            self._chat.send_text(chat_id, action_say(lang, "pick_language"),
+            self._chat.send_text(chat_id, say(lang, M.action_pick_language),
                                  keyboard=self._language_keyboard(job, lang))
             return "act:tr:pick", ""
         if kind is ActionKind.TRANSLATE and target not in self._targets(lang, job):
@@ -197,7 +210,7 @@ class TranscriptActions:
 
     def _language_keyboard(self, job: Job, lang: str) -> Keyboard:
         job_id = job.job_id
-        buttons = [Button(language_name(lang, code), f"{CALLBACK_PREFIX}{job_id}:{ActionKind.TRANSLATE.value}:{code}")
+        buttons = [Button(_language_name(lang, code), encode(ActionPress(job_id, ActionKind.TRANSLATE.value, code)))
                    for code in self._targets(lang, job)]
         return tuple(tuple(buttons[i:i + 3]) for i in range(0, len(buttons), 3))
 
@@ -211,17 +224,17 @@ class TranscriptActions:
             return f"{route}:stored", ""
         if record is not None and not record.status.is_terminal:
             if record.is_leased(self._clock.now()):
-                return f"{route}:busy", action_say(lang, "busy")
+                return f"{route}:busy", say(lang, M.action_busy)
             # Queued, or its run died with its lease: publish it (again). A second message for the
             # same row is harmless: the worker skips a row that is leased or finished.
             self._queue.publish(aid)
-            return f"{route}:busy", action_say(lang, "busy")
+            return f"{route}:busy", say(lang, M.action_busy)
         price = action_price(self._policy, kind, job.real_duration_ms)
         now = self._clock.now()
         if record is None:
             record = ActionRecord(aid, job.job_id, job.user_id, chat_id, kind, price, now, target_language=target)
             if not self._actions.create(record):
-                return f"{route}:busy", action_say(lang, "busy")
+                return f"{route}:busy", say(lang, M.action_busy)
             record = self._actions.get(aid) or attrs.evolve(record, version=1)
         else:
             record = self._actions.save(record.retried(now, price))
@@ -229,12 +242,12 @@ class TranscriptActions:
             change = self._users.apply_balance(job.user_id, record.reserve_key, -price)
             if change.insufficient:
                 self._fail_row(record, "insufficient balance")
-                self._chat.send_text(chat_id, action_say(lang, "no_minutes", price=price, balance=change.balance))
+                self._chat.send_text(chat_id, say(lang, M.action_no_minutes, price=price, balance=change.balance))
                 return f"{route}:no_minutes", ""
-        language = language_name(lang, target) if target else ""
+        language = _language_name(lang, target) if target else ""
         try:
             status_id: int | None = self._chat.send_text(
-                chat_id, action_say(lang, f"working_{kind.value}", language=language))
+                chat_id, say(lang, _WORKING[kind], language=language))
         except OutcomeUnknown:
             status_id = None
         if status_id is not None:
@@ -247,9 +260,9 @@ class TranscriptActions:
 
     # ================================================================= webhook: named speakers
     def _ask_names(self, job: Job, chat_id: int, lang: str, message_id: int | None) -> str:
-        speakers = speakers_of(job) if job.result_mode == "dialogue" else ()
+        speakers = speakers_of(job) if job.result_mode is TranscriptionMode.DIALOGUE else ()
         if not speakers:
-            self._chat.send_text(chat_id, action_say(lang, "names_only_dialogue"))
+            self._chat.send_text(chat_id, say(lang, M.action_names_only_dialogue))
             return "act:names:unavailable"
         for other in [self._actions.asking(job.user_id)]:  # one question at a time per user
             if other is not None and other.job_id != job.job_id:
@@ -258,7 +271,7 @@ class TranscriptActions:
             n, speakers=speakers, asked=speakers[0], updated_at=self._clock.now(), message_id=message_id),
             user_id=job.user_id)
         first = speaker_label(speakers[0], {}, label_word(lang))
-        self._chat.send_text(chat_id, action_say(lang, "names_ask", label=first,
+        self._chat.send_text(chat_id, say(lang, M.action_names_ask, label=first,
                                                  example=self._example(stored.speakers, lang)))
         return "act:names:asked"
 
@@ -299,7 +312,7 @@ class TranscriptActions:
             return self._names_done(job, stored, chat_id, lang)
         name = clean_name(text)
         if name is None:
-            self._chat.send_text(chat_id, action_say(lang, "names_bad", example=self._example(asking.speakers, lang)))
+            self._chat.send_text(chat_id, say(lang, M.action_names_bad, example=self._example(asking.speakers, lang)))
             return "act:names:bad"
         speaker = asking.asked
 
@@ -310,7 +323,7 @@ class TranscriptActions:
 
         stored = self._put_names(job.job_id, answer)
         if stored.asked is not None:
-            self._chat.send_text(chat_id, action_say(lang, "names_next",
+            self._chat.send_text(chat_id, say(lang, M.action_names_next,
                                                      label=speaker_label(stored.asked, {}, label_word(lang))))
             return "act:names:next"
         return self._names_done(job, stored, chat_id, lang)
@@ -322,16 +335,16 @@ class TranscriptActions:
         user = self._users.get(job.user_id)
         code = bool(user and user.settings.use_code)
         keyboard = self._transcript_keyboard(job, lang)
-        shown_text = f"<code>{escape_html(text)}</code>" if code else text
+        shown_text = wrap_code(text) if code else text
         if names.message_id is not None and len(shown_text) <= self._policy.edit_limit:
             # The transcript was one message (the button was under it): it now reads with names.
             outcome = self._chat.edit_text(chat_id, names.message_id, shown_text, html=code, keyboard=keyboard)
             if outcome in (EditOutcome.EDITED, EditOutcome.NOT_MODIFIED):
-                self._chat.send_text(chat_id, action_say(lang, "names_done", names=shown or "—"))
+                self._chat.send_text(chat_id, say(lang, M.action_names_done, names=shown or "—"))
                 return "act:names:saved"
-        self._chat.send_text(chat_id, action_say(lang, "names_done", names=shown or "—"))
+        self._chat.send_text(chat_id, say(lang, M.action_names_done, names=shown or "—"))
         if code:
-            parts = [f"<code>{escape_html(p)}</code>" for p in split_code_message(text, self._policy.message_limit)]
+            parts = [wrap_code(p) for p in split_code_message(text, self._policy.message_limit)]
         else:
             parts = list(split_message(text, self._policy.message_limit))
         for i, part in enumerate(parts):
@@ -339,7 +352,7 @@ class TranscriptActions:
         return "act:names:saved"
 
     def _transcript_keyboard(self, job: Job, lang: str) -> Keyboard:
-        return transcript_keyboard(job.job_id, lang, dialogue=job.result_mode == "dialogue")
+        return transcript_keyboard(job.job_id, lang, dialogue=job.result_mode is TranscriptionMode.DIALOGUE)
 
     def speaker_names(self, job_id: str) -> dict[str, str]:
         """The names given to a transcript's speakers (empty when none): for the exports."""
@@ -362,7 +375,7 @@ class TranscriptActions:
         if record.is_leased(now):
             raise JobBusy(aid)
         if record.attempts >= self._policy.max_job_attempts:
-            return self._fail(record, "too_many_attempts", "failed")
+            return self._fail(record, "too_many_attempts", M.action_failed)
         try:
             record = self._actions.save(record.claimed(now, self._policy.job_lease_s))
         except ConflictError as exc:
@@ -378,7 +391,7 @@ class TranscriptActions:
             self._release_lease(aid)
             raise
         except PermanentFailure as exc:
-            return self._fail(self._actions.get(aid) or record, str(exc), "failed")
+            return self._fail(self._actions.get(aid) or record, str(exc), M.action_failed)
 
     def sweep(self) -> dict[str, int]:
         """No action stays unfinished for ever (the report timer runs this with the job sweeper).
@@ -407,7 +420,7 @@ class TranscriptActions:
             return ActionOutcome(aid, "missing")
         if record.status.is_terminal:
             return ActionOutcome(aid, "skipped", record.status.value)
-        return self._fail(record, reason, "failed")
+        return self._fail(record, reason, M.action_failed)
 
     def _lang(self, user_id: int) -> str:
         user = self._users.get(user_id)
@@ -416,13 +429,13 @@ class TranscriptActions:
     def _run(self, record: ActionRecord, lang: str, deadline: Deadline) -> ActionOutcome:
         job = self._jobs.get(record.job_id)
         if job is None or not job.result_text:
-            raise _Unfaithful("the transcript is gone", refused=False, user_key="unavailable")
+            raise _Unfaithful("the transcript is gone", refused=False, user_key=M.action_unavailable)
         if record.price and not record.delivered:
             # The press reserved it; a press that died between creating the row and reserving
             # did not. The same key makes this a no-op in the first case.
             change = self._users.apply_balance(record.user_id, record.reserve_key, -record.price)
             if change.insufficient:
-                raise _Unfaithful("insufficient balance", refused=False, user_key="failed")
+                raise _Unfaithful("insufficient balance", refused=False, user_key=M.action_failed)
         if record.result_text is None:
             record = self._compute(record, job, lang, deadline)
         if not record.delivered:
@@ -436,7 +449,7 @@ class TranscriptActions:
     def _compute(self, record: ActionRecord, job: Job, lang: str, deadline: Deadline) -> ActionRecord:
         stored = self._actions.names(job.job_id)
         names = dict(stored.names) if stored else {}
-        dialogue = job.result_mode == "dialogue"
+        dialogue = job.result_mode is TranscriptionMode.DIALOGUE
         source = named_transcript(job, names, lang)
         known = frozenset(names.values())
         budget = self._policy.action_piece_chars
@@ -458,14 +471,14 @@ class TranscriptActions:
                         raise
                     holder["record"] = self._actions.save(attrs.evolve(fresh.with_step(key, text), model=model))
 
-        def ask(key: str, task: TextTask, problem: Callable[[str], str | None]) -> str:
+        def ask(key: str, task: TextTask, judge: Callable[[str], Verdict]) -> str:
             with lock:
                 done = holder["record"].step_results
             if key in done:
                 return done[key]
             if deadline.expired():
                 raise StepInterrupted(f"{len(done)} steps done")
-            answer, model = self._ask(task, problem)
+            answer, model = self._ask(task, judge)
             checkpoint(key, answer, model)
             return answer
 
@@ -475,19 +488,19 @@ class TranscriptActions:
                             target_language=record.target_language, dialogue=dialogue,
                             part=index + 1, parts=len(pieces))
             if translate:
-                def problem(answer: str) -> str | None:
-                    return translation_problem(piece, answer, dialogue=dialogue)
+                def judge(answer: str) -> Verdict:
+                    return accept_translation(piece, answer, dialogue=dialogue)
             else:
-                def problem(answer: str) -> str | None:
-                    return summary_problem(piece, answer, speakers=known)
-            return ask(map_key(index), task, problem)
+                def judge(answer: str) -> Verdict:
+                    return accept_summary(piece, answer, speakers=known)
+            return ask(map_key(index), task, judge)
 
         results = self._map(map_piece, len(pieces))
         if translate:
             result = ("\n" if dialogue else "\n\n").join(r.strip() for r in results)
-            whole = translation_problem(source, result, dialogue=dialogue)
-            if whole is not None:  # each piece passed; the whole must too (never deliver a broken join)
-                raise _Unfaithful(whole, refused=True)
+            whole = accept_translation(source, result, dialogue=dialogue)
+            if whole.text is None:  # each piece passed; the whole must too (never deliver a broken join)
+                raise _Unfaithful(whole.reason, refused=True)
         else:
             result = self._reduce(record.kind, results, lang, known, ask)
         record = holder["record"]
@@ -518,7 +531,7 @@ class TranscriptActions:
         return [out[i] for i in range(count)]
 
     def _reduce(self, kind: ActionKind, texts: list[str], lang: str, known: frozenset[str],
-                ask: Callable[[str, TextTask, Callable[[str], str | None]], str]) -> str:
+                ask: Callable[[str, TextTask, Callable[[str], Verdict]], str]) -> str:
         round_no = 0
         while len(texts) > 1:
             round_no += 1
@@ -527,16 +540,16 @@ class TranscriptActions:
                 joined = "\n\n".join(texts[i].strip() for i in group)
                 task = TextTask(_MERGE_TASK[kind], joined, answer_language=lang)
 
-                def problem(answer: str, joined: str = joined) -> str | None:
-                    return summary_problem(joined, answer, speakers=known)
+                def judge(answer: str, joined: str = joined) -> Verdict:
+                    return accept_summary(joined, answer, speakers=known)
 
-                merged.append(ask(reduce_key(round_no, group_no), task, problem))
+                merged.append(ask(reduce_key(round_no, group_no), task, judge))
             texts = merged
         return texts[0].strip()
 
-    def _ask(self, task: TextTask, problem: Callable[[str], str | None]) -> tuple[str, str]:
-        """An answer the guard accepts, and the model that gave it: the first model, then once the
-        other one (the same one again when only one is configured)."""
+    def _ask(self, task: TextTask, judge: Callable[[str], Verdict]) -> tuple[str, str]:
+        """An answer ``judge`` accepts (cleaned), and the model that gave it: the first model, then
+        once the other one (the same one again when only one is configured)."""
         models = self._models if len(self._models) > 1 else self._models * 2
         if not models:
             raise _Unfaithful("no text model is configured", refused=False)
@@ -554,9 +567,10 @@ class TranscriptActions:
             except PortError as exc:
                 reasons.append(f"{model.model_name}: {exc}")
                 continue
-            reason = problem(answer)
-            if reason is None:
-                return answer.strip(), model.model_name
+            verdict = judge(answer)
+            if verdict.text is not None:
+                return verdict.text.strip(), model.model_name
+            reason = verdict.reason
             refused = True
             log.warning("answer refused by the faithfulness guard",
                         extra={"model": model.model_name, "reason": reason, "task": task.kind.value})
@@ -569,8 +583,8 @@ class TranscriptActions:
     def _result_text(self, record: ActionRecord, lang: str) -> str:
         stored = self._actions.names(record.job_id)
         body = rename_mentions(record.result_text or "", stored.names if stored else {})
-        language = language_name(lang, record.target_language) if record.target_language else ""
-        return f"{action_say(lang, f'title_{record.kind.value}', language=language)}\n\n{body}"
+        language = _language_name(lang, record.target_language) if record.target_language else ""
+        return f"{say(lang, _TITLES[record.kind], language=language)}\n\n{body}"
 
     def _deliver(self, record: ActionRecord, lang: str, *, status_message_id: int | None,
                  sent_parts: int) -> ActionRecord:
@@ -626,7 +640,7 @@ class TranscriptActions:
         if record is None or record.status.is_terminal:
             return ActionOutcome(aid, "skipped")
         if record.steps + 1 >= self._policy.max_job_steps:
-            return self._fail(record, f"too_many_steps: {why}", "failed")
+            return self._fail(record, f"too_many_steps: {why}", M.action_failed)
         self._actions.save(record.continued())
         self._queue.publish(aid)
         log.info("action continues in another step", extra={"action_id": aid, "why": why})
@@ -648,7 +662,7 @@ class TranscriptActions:
                 continue
         return record
 
-    def _fail(self, record: ActionRecord, error: str, user_key: str) -> ActionOutcome:
+    def _fail(self, record: ActionRecord, error: str, user_key: Key) -> ActionOutcome:
         current = self._actions.get(record.action_id) or record
         if current.status.is_terminal:
             return ActionOutcome(record.action_id, "skipped", current.status.value)
@@ -658,7 +672,7 @@ class TranscriptActions:
             return ActionOutcome(record.action_id, "completed", f"charged={current.price}")
         self._fail_row(current, error)
         log.info("action failed", extra={"action_id": record.action_id, "error": error})
-        text = action_say(self._lang(current.user_id), user_key)
+        text = say(self._lang(current.user_id), user_key)
         try:
             if current.status_message_id is not None:
                 self._chat.edit_text(current.chat_id, current.status_message_id, text)

@@ -32,15 +32,24 @@ from typing import Protocol
 import attrs
 
 from domain.audio import ProbeResult, Span, choose_profile
-from domain.chunking import plan_chunks, stitch_texts
+from domain.chunking import Chunk, plan_chunks, stitch_texts
 from domain.merge import merge_and_assess
 from domain.policy import Policy
-from domain.transcript import Segment, SpeakerPassResult, TextPassResult, Transcript, Word
+from domain.transcript import (
+    Segment,
+    SpeakerPassResult,
+    TextPassResult,
+    Transcript,
+    TranscriptionMode,
+    spread_words,
+)
 from ports.audio_tools import AudioTools
 from ports.blob_store import BlobStore
 from ports.clock import Clock
-from ports.errors import PermanentFailure, PortError, SilentVideo, TransientFailure
+from ports.errors import PermanentFailure, PortError, SilentVideo, TransientFailure, UndecodableMedia
 from ports.speech import AudioClip, Recognition, SpeakerPass, SpeechRecognizer, TimedTextPass
+from presentation.catalogue import CHUNKED_STAGE
+from presentation.keys import M
 from usecases.errors import DecodeLimitReached
 from usecases.retrying import with_retries
 from usecases.steps import Deadline, StepInterrupted
@@ -103,10 +112,9 @@ FAILED_TASK = ""
 @attrs.frozen
 class TranscriptionResult:
     transcript: Transcript
-    mode: str  # "plain" or "dialogue"
+    mode: TranscriptionMode
     from_chunks: bool
     language: str | None = None
-    fallback: str | None = None
 
 
 class Transcriber:
@@ -140,7 +148,7 @@ class Transcriber:
         if probe.duration_ms <= 0 or not probe.has_audio:
             if probe.has_video and not probe.has_audio:
                 raise SilentVideo("audio", "a video without sound", code="no_audio")
-            raise PermanentFailure("audio", "no audio track", code="no_audio")
+            raise UndecodableMedia("audio", "no audio track", code="no_audio")
         if probe.duration_ms >= cap_s * 1000 - DECODE_LIMIT_SLACK_MS:
             raise DecodeLimitReached(probe.duration_ms, cap_s)
         if choose_profile(probe.duration_ms / 1000) != profile:
@@ -162,7 +170,7 @@ class Transcriber:
             if result is not None:
                 return result
         return self._plain(audio(), language, progress, state, deadline,
-                           fallback="both_passes_failed" if dialogue else None)
+                           after_dialogue=dialogue)
 
     # -- plain ----------------------------------------------------------------------------------
     def _recognize(self, clip: AudioClip, language: str | None) -> Recognition:
@@ -172,18 +180,18 @@ class Transcriber:
         )
 
     def _plain(self, audio: Transcoded, language: str | None, progress: Progress, state: RecognitionState,
-               deadline: Deadline, fallback: str | None = None) -> TranscriptionResult:
+               deadline: Deadline, after_dialogue: bool = False) -> TranscriptionResult:
         duration_ms = audio.probe.duration_ms
         # After the dialogue passes failed the progress says so and moves on (never back to "recognising").
-        stage = "stage_plain_fallback" if fallback else "stage_asr"
+        stage = M.stage_plain_fallback if after_dialogue else M.stage_asr
         if duration_ms <= self._policy.chunk_max_ms:
             if deadline.expired():
                 raise StepInterrupted("no time left for the one request")
             progress(stage)
             clip = AudioClip(audio.path.read_bytes(), audio.mime_type, duration_ms)
             recognition = self._recognize(clip, language)
-            return TranscriptionResult(Transcript(recognition.text.strip()), "plain", False,
-                                       recognition.language, fallback)
+            return TranscriptionResult(Transcript(recognition.text.strip()), TranscriptionMode.PLAIN, False,
+                                       recognition.language)
         silences = audio.probe.silences
         if silences is None:
             silences = self._audio.detect_silences(audio.path, min_silence_s=self._policy.min_silence_s)
@@ -202,7 +210,7 @@ class Transcriber:
             finished_now = done - done_before
             if n >= self._policy.progress_eta_min_chunks and 0 < finished_now and done < n:
                 params["eta_s"] = max(0.0, timing["last"] - timing["started"]) / finished_now * (n - done)
-            progress(f"{stage}_chunk", **params)
+            progress(CHUNKED_STAGE[stage], **params)
 
         chunk_progress()
         if todo:
@@ -210,16 +218,16 @@ class Transcriber:
                 files = self._audio.cut(audio.path, [Span(c.start_ms, c.end_ms) for c in todo], Path(tmp))
                 timing["started"] = self._clock.now()
 
-                def run(path: Path, length_ms: int) -> tuple[str, float] | None:
+                def run(path: Path, chunk: Chunk) -> tuple[str, float] | None:
                     if deadline.expired():  # the step's budget is spent: leave it to the next step
                         return None
-                    text = self._recognize(AudioClip(path.read_bytes(), audio.mime_type, length_ms),
-                                           language).text.strip()
+                    clip = AudioClip(path.read_bytes(), audio.mime_type, chunk.length_ms, offset_ms=chunk.start_ms)
+                    text = self._recognize(clip, language).text.strip()
                     return text, self._clock.now()
 
                 workers = max(1, min(self._policy.asr_concurrency, len(todo)))
                 with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="asr") as pool:
-                    futures = {pool.submit(run, path, chunk.length_ms): chunk.index
+                    futures = {pool.submit(run, path, chunk): chunk.index
                                for chunk, path in zip(todo, files, strict=True)}
                     try:
                         for future in as_completed(futures):
@@ -238,7 +246,7 @@ class Transcriber:
         if len(texts) < len(chunks):
             raise StepInterrupted(f"{len(texts)} of {len(chunks)} chunks recognised")
         text = stitch_texts(chunks, [texts[c.index] for c in chunks])
-        return TranscriptionResult(Transcript(text), "plain", True, language, fallback)
+        return TranscriptionResult(Transcript(text), TranscriptionMode.PLAIN, True, language)
 
     # -- dialogue -------------------------------------------------------------------------------
     def _dialogue(self, audio_key: str, language: str | None, progress: Progress, state: RecognitionState,
@@ -246,7 +254,7 @@ class Transcriber:
         tasks = state.pass_tasks()
         if tasks and all(tasks.get(name, FAILED_TASK) == FAILED_TASK for name in ("speaker", "text")):
             return None  # an earlier step saw both fail: the plain path goes on, the progress stays forward
-        progress("stage_diarize")
+        progress(M.stage_diarize)
         if not tasks:
             if deadline.expired():
                 raise StepInterrupted("no time left to submit the passes")
@@ -256,17 +264,16 @@ class Transcriber:
             state.save_pass_tasks(tasks)
         speakers, text = self._collect_passes(tasks, state, deadline)
         if text is not None and speakers is not None and speakers.turns:
-            progress("stage_merge")
+            progress(M.stage_merge)
             segments, quality = merge_and_assess(text, speakers)
             if quality.is_dialogue():
-                return TranscriptionResult(Transcript(text.text, segments), "dialogue", False, language)
-            return TranscriptionResult(Transcript(text.text, segments), "plain", False, language, "one_speaker")
+                return TranscriptionResult(Transcript(text.text, segments), TranscriptionMode.DIALOGUE, False, language)
+            return TranscriptionResult(Transcript(text.text, segments), TranscriptionMode.PLAIN, False, language)
         if text is not None:
-            return TranscriptionResult(Transcript(text.text), "plain", False, language, "no_speakers")
+            return TranscriptionResult(Transcript(text.text), TranscriptionMode.PLAIN, False, language)
         if speakers is not None and speakers.turns and speakers.text:
             segments = _segments_from_turns(speakers)
-            return TranscriptionResult(Transcript(speakers.text, segments), "dialogue", False, language,
-                                       "no_text_pass")
+            return TranscriptionResult(Transcript(speakers.text, segments), TranscriptionMode.DIALOGUE, False, language)
         return None
 
     def _submit(self, name: str, call: Callable[[], str]) -> str:
@@ -321,11 +328,5 @@ def _segments_from_turns(speakers: SpeakerPassResult) -> tuple[Segment, ...]:
         if not turn.text.strip():
             continue
         label = labels.setdefault(turn.speaker, str(len(labels) + 1))
-        tokens = turn.text.split()
-        step = (turn.end_ms - turn.start_ms) / max(1, len(tokens))
-        words = tuple(
-            Word(int(turn.start_ms + i * step), int(turn.start_ms + (i + 1) * step), tok)
-            for i, tok in enumerate(tokens)
-        )
-        segments.append(Segment(label, turn.start_ms, turn.end_ms, words))
+        segments.append(Segment(label, turn.start_ms, turn.end_ms, spread_words(turn.text, turn.start_ms, turn.end_ms)))
     return tuple(segments)

@@ -27,7 +27,8 @@ from domain.users import User
 from ports.chat import Chat
 from ports.errors import ConflictError, PortError
 from ports.repositories import Jobs, Results
-from usecases.catalogue import say
+from presentation.catalogue import say
+from presentation.keys import M
 from usecases.owner_stats import active_jobs
 from usecases.support import USAGE_LOG_DAYS
 
@@ -69,12 +70,12 @@ class UserRequests:
         lines = []
         if requested:
             minutes = sum(j.reserved_minutes + j.extra_minutes for j in requested)
-            lines.append(say(lang, "cancel_requested", count=len(requested), minutes=minutes))
+            lines.append(say(lang, M.cancel_requested, count=len(requested), minutes=minutes))
         if finishing:
-            lines.append(say(lang, "cancel_finishing", count=finishing))
+            lines.append(say(lang, M.cancel_finishing, count=finishing))
         if busy:
-            lines.append(say(lang, "cancel_retry"))
-        self._chat.send_text(chat_id, "\n\n".join(lines) or say(lang, "cancel_none"))
+            lines.append(say(lang, M.cancel_retry))
+        self._chat.send_text(chat_id, "\n\n".join(lines) or say(lang, M.cancel_none))
         if busy and not requested:
             return "busy"
         return "requested" if requested else ("finishing" if finishing else "none")
@@ -107,11 +108,11 @@ class UserRequests:
             if self._clear(job.job_id):
                 cleared += 1
         deleted, shared = self._results.drop_payer(user.user_id)
-        lines = [say(lang, "forget_done", jobs=cleared, cached=deleted, log_days=USAGE_LOG_DAYS)]
+        lines = [say(lang, M.forget_done, jobs=cleared, cached=deleted, log_days=USAGE_LOG_DAYS)]
         if shared:
-            lines.append(say(lang, "forget_shared", count=shared))
+            lines.append(say(lang, M.forget_shared, count=shared))
         if running:
-            lines.append(say(lang, "forget_running", count=running))
+            lines.append(say(lang, M.forget_running, count=running))
         # Deleted already: a redelivery would find nothing and say so, so the answer is best effort.
         try:
             self._chat.send_text(chat_id, "\n\n".join(lines))

@@ -8,7 +8,7 @@ from domain.users import User, UserSettings
 from ports.clock import Clock
 from ports.errors import ConflictError
 from ports.repositories import Users
-from usecases.catalogue import ui_language_for
+from presentation.catalogue import ui_language_for
 from usecases.inbound import Sender
 
 

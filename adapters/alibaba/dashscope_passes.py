@@ -13,7 +13,7 @@ Both: ``submit`` (the SDK adds ``X-DashScope-Async: enable``) returns the task i
 checkpoints; ``collect`` polls ``GET /tasks/{id}`` every ``poll_interval_s`` on the injected clock
 for at most ``wait_s`` (what is left of the worker's step) and returns None while the task runs,
 so a long task is collected by a later step without a second submit; a finished task's JSON at
-``transcription_url`` (the SDK never does) and parse it with ``adapters.dashscope_results``.
+``transcription_url`` (the SDK never does) and parse it with ``adapters.alibaba.dashscope_results``.
 Whatever the model, a finished task is read in **both** shapes, plural ``results[]`` (each with its
 ``subtask_status``) and singular ``result`` -- the reference bot read only the list and lost every
 filetrans result (D28).
@@ -33,7 +33,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from adapters import dashscope_results
+from adapters.alibaba import dashscope_results
 from adapters.alibaba.dashscope_calls import DashScopeClient, checked_call, fetch_task, plain
 from adapters.alibaba.dashscope_config import (
     audio_url_problem,

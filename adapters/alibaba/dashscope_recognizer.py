@@ -14,7 +14,7 @@ from __future__ import annotations
 import base64
 from typing import Any
 
-from adapters import dashscope_results
+from adapters.alibaba import dashscope_results
 from adapters.alibaba.dashscope_calls import DashScopeClient, checked_call, plain
 from adapters.alibaba.dashscope_config import sdk_base_kwargs
 from domain import models
@@ -84,15 +84,7 @@ class DashScopeRecognizer(DashScopeClient, SpeechRecognizer):
             "usage": plain(getattr(response, "usage", None) or {}),
         }
         try:
-            text = dashscope_results.asr_text(payload)
+            return dashscope_results.recognition(payload)
         except dashscope_results.ResultShapeError:
             raise PermanentFailure(PROVIDER, "response has no recognised text field", code="UnexpectedShape",
                                    request_id=payload["request_id"]) from None
-        seconds = payload["usage"].get("seconds") if isinstance(payload["usage"], dict) else None
-        return Recognition(
-            text=text,
-            language=dashscope_results.asr_language(payload),
-            billed_seconds=float(seconds) if isinstance(seconds, (int, float)) and not isinstance(seconds, bool)
-            else None,
-            request_id=str(payload["request_id"]),
-        )

@@ -1,16 +1,15 @@
 """A Qwen text model (``qwen-flash`` by default) formatting transcripts (``api-contracts.md`` §1.3).
 
 Always ``result_format="message"`` (the server default changed over time) and
-``enable_thinking=False`` (hybrid-thinking Qwen3 models leaked reasoning into user output, D38);
-``<think>`` blocks are stripped anyway. A ``finish_reason`` of ``length`` means the answer was cut:
-it is a PermanentFailure, never delivered (D37). So are answers under 5 characters, shorter than
-half the input, or that changed the dialogue's turns -- the chain then tries the next formatter.
+``enable_thinking=False`` (hybrid-thinking Qwen3 models leaked reasoning into user output).
+A ``finish_reason`` of ``length`` means the answer was cut: it is a PermanentFailure, never
+delivered. The adapter only transports: the prompt is ``domain.prompts``, and whether the answer
+may be delivered (reasoning blocks, length, dialogue turns) is judged by
+``usecases.formatting.accept_answer`` for every formatter alike. The same request serves the
+text tasks on a transcript (``run_task``: summary, key points, translation; prompts in
+``adapters.text_task_prompts``), judged in the same place (``accept_summary``, ``accept_translation``).
 "Model not exist." (the model was retired or renamed) is ``ModelUnavailable``, so the chain can
 fall back and the owner be told.
-
-The same requests serve the text tasks on a transcript (``run_task``: summary, key points,
-translation; prompts in ``adapters.text_task_prompts``); their answers are only cleaned here and
-checked by the use case (``domain.answer_checks``).
 """
 
 from __future__ import annotations
@@ -19,8 +18,8 @@ from typing import Any
 
 from adapters.alibaba.dashscope_calls import DashScopeClient, checked_call
 from adapters.alibaba.dashscope_config import sdk_base_kwargs
-from adapters.formatting_prompt import apply_yo, build_format_prompt, clean_llm_output, rejection_reason
 from adapters.text_task_prompts import build_task_prompt
+from domain.prompts import format_prompt
 from ports.errors import PermanentFailure
 from ports.formatter import FormatRequest, TextFormatter
 from ports.text_tasks import TextTask, TextTasks
@@ -56,21 +55,29 @@ class QwenFormatter(DashScopeClient, TextFormatter, TextTasks):
         connect_timeout_s: float = 2.0,
         temperature: float = 0.3,
         max_tokens: int = 8192,
-        min_ratio: float = 0.5,
     ) -> None:
         super().__init__(api_key, base_url=base_url, model=model, role="llm")
         # (connect, read): requests applies one to the connection and one to the reply.
         self._timeout_s = (connect_timeout_s, request_timeout_s)
         self._temperature = temperature
         self._max_tokens = max_tokens
-        self._min_ratio = min_ratio
 
     @property
     def model_name(self) -> str:
         return f"{PROVIDER}:{self._model}"
 
-    def _ask(self, system: str, user: str) -> tuple[str, str]:
-        """(cleaned answer, request id) of one chat request; a cut-off or shapeless answer raises."""
+    def format(self, request: FormatRequest) -> str:
+        system, user = format_prompt(request.text, language=request.language, use_yo=request.use_yo,
+                                     dialogue=request.dialogue, from_chunks=request.from_chunks)
+        return self._ask(system, user)
+
+    def run_task(self, task: TextTask) -> str:
+        """A summary, key points or translation (``ports.text_tasks``), as the model sent it."""
+        system, user = build_task_prompt(task)
+        return self._ask(system, user)
+
+    def _ask(self, system: str, user: str) -> str:
+        """The answer to one chat request; a cut-off or shapeless answer raises."""
         import dashscope  # lazy: importing this module stays cheap
 
         response = checked_call(PROVIDER, lambda: dashscope.Generation.call(
@@ -93,21 +100,4 @@ class QwenFormatter(DashScopeClient, TextFormatter, TextTasks):
         if text is None:
             raise PermanentFailure(PROVIDER, "response has no message content", code="UnexpectedShape",
                                    request_id=request_id)
-        return clean_llm_output(text), request_id
-
-    def format(self, request: FormatRequest) -> str:
-        system, user = build_format_prompt(request)
-        text, request_id = self._ask(system, user)
-        answer = apply_yo(text, request.use_yo)
-        reason = rejection_reason(request, answer, min_ratio=self._min_ratio)
-        if reason:
-            raise PermanentFailure(PROVIDER, reason, code="RejectedAnswer", request_id=request_id)
-        return answer
-
-    def run_task(self, task: TextTask) -> str:
-        """A summary, key points or translation (``ports.text_tasks``); the use case checks it."""
-        system, user = build_task_prompt(task)
-        text, request_id = self._ask(system, user)
-        if not text.strip():
-            raise PermanentFailure(PROVIDER, "empty answer", code="EmptyAnswer", request_id=request_id)
         return text

@@ -6,7 +6,7 @@ Every call is one short-lived ffmpeg process with:
 - ``-protocol_whitelist file`` and a demuxer whitelist on the input, so an uploaded "audio" file
   that is really a playlist or concat script cannot make ffmpeg fetch URLs or read other files;
 - a timeout of ``timeout_s`` plus ``timeout_per_audio_minute_s`` for each minute of audio; a killed
-  ffmpeg raises TransientFailure, an input ffmpeg cannot read raises PermanentFailure.
+  ffmpeg raises TransientFailure, an input ffmpeg cannot read raises UndecodableMedia.
 
 Outputs are always re-encoded (never stream-copied, which cuts at packet boundaries and loses words)
 and partial outputs are deleted when a run fails.
@@ -27,7 +27,7 @@ import attrs
 
 from domain.audio import STANDARD_PROFILE, ProbeResult, Span, TranscodeProfile
 from ports.audio_tools import AudioTools
-from ports.errors import PermanentFailure, SilentVideo, TransientFailure
+from ports.errors import PermanentFailure, SilentVideo, TransientFailure, UndecodableMedia
 from ports.speech import AudioClip
 
 PROVIDER = "ffmpeg"
@@ -170,7 +170,7 @@ class FfmpegAudioTools(AudioTools):
         decoded_ms = _last_out_time_ms(result.stdout)
         if not decoded_ms or not _non_empty(target):
             _remove([target])
-            raise PermanentFailure(PROVIDER, f"{source.name}: no decodable audio in the file", code="no_audio")
+            raise UndecodableMedia(PROVIDER, f"{source.name}: no decodable audio in the file", code="no_audio")
         out = self._inspect(target, within(self.timeout_s))
         return ProbeResult(
             duration_ms=decoded_ms, has_audio=out.has_audio, has_video=out.has_video, format_name=out.format_name,
@@ -209,7 +209,7 @@ class FfmpegAudioTools(AudioTools):
             raise self._failure(source, result.stderr)
         end_ms = _last_out_time_ms(result.stdout) or media.duration_ms
         if not end_ms:
-            raise PermanentFailure(PROVIDER, f"{source.name}: no decodable audio in the file", code="no_audio")
+            raise UndecodableMedia(PROVIDER, f"{source.name}: no decodable audio in the file", code="no_audio")
         return _silences(result.stderr, end_ms)
 
     def cut(self, source: Path, spans: Sequence[Span], target_dir: Path) -> tuple[Path, ...]:
@@ -274,7 +274,7 @@ class FfmpegAudioTools(AudioTools):
             _remove(targets)
             _remove_dir_if_made(target_dir, made_dir)
             where = ", ".join(f"{span.start_ms}..{span.end_ms} ms" for span in list(dict.fromkeys(empty))[:3])
-            raise PermanentFailure(PROVIDER, f"{source.name}: no audio decoded for span {where}", code="no_audio")
+            raise UndecodableMedia(PROVIDER, f"{source.name}: no audio decoded for span {where}", code="no_audio")
         return tuple(targets)
 
     # -- helpers ----------------------------------------------------------------------------------
@@ -285,9 +285,9 @@ class FfmpegAudioTools(AudioTools):
 
     def _inspect(self, source: Path, timeout_s: float | None = None) -> MediaInfo:
         if not source.is_file():
-            raise PermanentFailure(PROVIDER, f"{source.name}: no such file", code="undecodable")
+            raise UndecodableMedia(PROVIDER, f"{source.name}: no such file", code="undecodable")
         if source.stat().st_size == 0:
-            raise PermanentFailure(PROVIDER, f"{source.name}: the file is empty", code="undecodable")
+            raise UndecodableMedia(PROVIDER, f"{source.name}: the file is empty", code="undecodable")
         result = self._run(["-loglevel", "info", *self._input(source)], timeout_s or self.timeout_s, source=source)
         media = _parse_header(result.stderr)
         if media is None:
@@ -331,7 +331,7 @@ class FfmpegAudioTools(AudioTools):
             raise self._failure(source, result.stderr)
         duration_ms = _last_out_time_ms(result.stdout)
         if not duration_ms:
-            raise PermanentFailure(PROVIDER, f"{source.name}: no decodable audio in the file", code="no_audio")
+            raise UndecodableMedia(PROVIDER, f"{source.name}: no decodable audio in the file", code="no_audio")
         return duration_ms
 
     def _input(self, source: Path) -> list[str]:
@@ -366,18 +366,18 @@ class FfmpegAudioTools(AudioTools):
             _remove(outputs)
             raise PermanentFailure(PROVIDER, f"cannot run ffmpeg ({exc.strerror})", code="no_binary") from None
 
-    def _failure(self, source: Path, stderr: str, *, paths: Sequence[Path] = ()) -> PermanentFailure:
+    def _failure(self, source: Path, stderr: str, *, paths: Sequence[Path] = ()) -> UndecodableMedia:
         if "Format not on whitelist" in stderr:
-            return PermanentFailure(
+            return UndecodableMedia(
                 PROVIDER, f"{source.name}: unsupported media format (not audio or video)", code="unsupported_format",
             )
         if "matches no streams" in stderr:
-            return PermanentFailure(PROVIDER, f"{source.name}: no audio stream", code="no_audio")
+            return UndecodableMedia(PROVIDER, f"{source.name}: no audio stream", code="no_audio")
         line = _last_error_line(stderr, [source, *paths])
         explanation = next(
             (text for clue, text in _EXPLANATIONS if line.endswith(clue)), "ffmpeg cannot process the file",
         )
-        return PermanentFailure(PROVIDER, f"{source.name}: {explanation} ({line})", code="undecodable")
+        return UndecodableMedia(PROVIDER, f"{source.name}: {explanation} ({line})", code="undecodable")
 
 
 # -- parsing -------------------------------------------------------------------------------------

@@ -12,17 +12,18 @@ Here the version is explicit (``v1beta``) and the wire format is the documented 
   transcript for nothing; formatting needs no reasoning. Gemini 2.x takes ``thinkingBudget: 0``;
   Gemini 3 and later take ``thinkingLevel`` (``"low"`` is accepted by every Gemini 3 model), and
   one request must not carry both.
-- The prompt is ``adapters.formatting_prompt.build_format_prompt`` (shared with the Qwen formatter);
-  the answer goes through ``clean_llm_output`` and ``rejection_reason`` there. The text tasks on a
-  transcript (``run_task``) use the same request with ``adapters.text_task_prompts``; their answers
-  are only cleaned here and checked by the use case (``domain.answer_checks``).
+- The prompt is ``domain.prompts.format_prompt`` (shared with the Qwen formatter). The adapter
+  only transports: whether the answer may be delivered is judged for every formatter alike by
+  ``usecases.formatting.accept_answer``; thought parts are dropped here (they are not the answer).
+  The text tasks on a transcript (``run_task``) use the same request with
+  ``adapters.text_task_prompts``, judged in the same place (``accept_summary``, ``accept_translation``).
 
 Errors: 429, 408 and 5xx, timeouts and dropped connections → ``TransientFailure`` (429 carries the
 server's retry delay when given); 404 (``models/<id> is not found for API version ...``: the model
 was shut down or renamed) → ``ModelUnavailable``; other 4xx → ``PermanentFailure``; a blocked prompt
 (``promptFeedback.blockReason``, no candidates) or a safety stop → ``ContentRejected``;
-``finishReason: MAX_TOKENS`` → ``PermanentFailure`` (a truncated text is never delivered, D37);
-an empty or too-short answer → ``PermanentFailure``. httpx is imported on first use.
+``finishReason: MAX_TOKENS`` → ``PermanentFailure`` (a truncated text is never delivered).
+httpx is imported on first use.
 """
 
 from __future__ import annotations
@@ -31,8 +32,8 @@ import re
 import threading
 from typing import TYPE_CHECKING, Any
 
-from adapters.formatting_prompt import apply_yo, build_format_prompt, clean_llm_output, rejection_reason
 from adapters.text_task_prompts import build_task_prompt
+from domain.prompts import format_prompt
 from ports.errors import ContentRejected, ModelUnavailable, PermanentFailure, TransientFailure
 from ports.formatter import FormatRequest, TextFormatter
 from ports.text_tasks import TextTask, TextTasks
@@ -117,6 +118,15 @@ class GeminiFormatter(TextFormatter, TextTasks):
     def model_name(self) -> str:
         return f"{PROVIDER}:{self._model}"
 
+    def format(self, request: FormatRequest) -> str:
+        system, user = format_prompt(request.text, language=request.language, use_yo=request.use_yo,
+                                     dialogue=request.dialogue, from_chunks=request.from_chunks)
+        return self._ask(system, user)
+
+    def run_task(self, task: TextTask) -> str:
+        """A summary, key points or translation (``ports.text_tasks``), as the model sent it."""
+        return self._ask(*build_task_prompt(task))
+
     def _ask(self, system: str, user: str) -> str:
         body: dict[str, Any] = {
             "contents": [{"role": "user", "parts": [{"text": user}]}],
@@ -124,22 +134,8 @@ class GeminiFormatter(TextFormatter, TextTasks):
         }
         if system:
             body["systemInstruction"] = {"parts": [{"text": system}]}
-        return clean_llm_output(_answer_text(self._post(body)))
-
-    def run_task(self, task: TextTask) -> str:
-        """A summary, key points or translation (``ports.text_tasks``); the use case checks it."""
-        text = self._ask(*build_task_prompt(task))
-        if not text.strip():
-            raise PermanentFailure(PROVIDER, "empty answer", code="empty")
-        return text
-
-    def format(self, request: FormatRequest) -> str:
-        system, user = build_format_prompt(request)
-        text = self._ask(system, user)
-        reason = rejection_reason(request, text)
-        if reason:
-            raise PermanentFailure(PROVIDER, f"answer rejected: {reason}", code="bad_answer")
-        return apply_yo(text, request.use_yo)
+        payload = self._post(body)
+        return _answer_text(payload)
 
     def _post(self, body: dict[str, Any]) -> dict[str, Any]:
         import httpx

@@ -14,7 +14,7 @@ from pathlib import Path
 import attrs
 
 from ports.chat import Chat, EditOutcome, Keyboard
-from ports.errors import ChatBlocked, FileTooBig, PermanentFailure
+from ports.errors import ChatBlocked, DownloadFailed, FileTooBig, PermanentFailure
 
 
 @attrs.frozen
@@ -185,7 +185,7 @@ class RecordingChat(Chat):
                 raise FileTooBig("telegram", "file is too big")
             data = path.read_bytes()
         else:
-            raise PermanentFailure("telegram", "file not found", code="400")
+            raise DownloadFailed("telegram", "file not found", code="400")
         if len(data) > max_bytes:
             raise FileTooBig("telegram", "file is too big")
         return data

@@ -1,19 +1,11 @@
-"""Offline formatters: the identity (raw text), and a scripted one for tests of the chain."""
+"""An offline formatter: a scripted one for the local runner and the tests of the chain."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
-from domain.splitting import replace_yo
 from ports.errors import PermanentFailure, TransientFailure
 from ports.formatter import FormatRequest, TextFormatter
-
-
-class IdentityFormatter(TextFormatter):
-    """Returns the text unchanged (apart from the ё setting): the last link of every chain."""
-
-    def format(self, request: FormatRequest) -> str:
-        return request.text if request.use_yo else replace_yo(request.text)
 
 
 class ScriptedFormatter(TextFormatter):

@@ -15,7 +15,8 @@ import attrs
 
 from domain.billing import apply_delta
 from domain.job import Job
-from domain.users import User
+from domain.transcript import TranscriptionMode
+from domain.users import TrialStatus, User
 from ports.errors import ConflictError, TransientFailure
 from ports.repositories import (
     BalanceChange,
@@ -282,7 +283,7 @@ class InMemoryTrials(_Faulty, Trials):
 
     def pending(self) -> Iterator[TrialRequest]:
         with self._lock:
-            rows = [r for r in self._rows.values() if r.status == "pending"]
+            rows = [r for r in self._rows.values() if r.status is TrialStatus.PENDING]
         yield from sorted(rows, key=lambda r: r.requested_at)
 
 
@@ -291,7 +292,7 @@ class InMemoryResults(_Faulty, Results):
         super().__init__()
         self._rows: dict[tuple[str, str, str | None], CachedResult] = {}
 
-    def get(self, file_unique_id: str, mode: str, language: str | None) -> CachedResult | None:
+    def get(self, file_unique_id: str, mode: TranscriptionMode, language: str | None) -> CachedResult | None:
         with self._lock:
             self._maybe_fail()
             return self._rows.get((file_unique_id, mode, language))

@@ -1,10 +1,13 @@
-"""Scripted speech providers: replay recorded DashScope results, or say they are placeholders.
+"""Scripted speech providers: give back scripted domain values, or say they are placeholders.
 
-- ``ScriptedRecognizer`` answers each clip from a queue of ``qwen3-asr-flash`` response bodies
-  (or plain strings); with nothing scripted it returns deterministic text that says it is a
-  placeholder, so the offline pipeline runs end to end without pretending to recognise speech.
-- ``ScriptedSpeakerPass`` / ``ScriptedTimedTextPass`` replay ``fun-asr-mtl`` and
-  ``qwen3-asr-flash-filetrans`` result files.
+- ``ScriptedRecognizer`` answers each clip from a queue of ``Recognition`` values (or plain
+  strings), in call order; or, given a mapping, by where the clip starts in the recording (the
+  answer under the greatest offset at or before the clip's), so chunks recognised in parallel get
+  the same answers in every run. With nothing scripted it returns deterministic text that says it is a placeholder, so
+  the offline pipeline runs end to end without pretending to recognise speech.
+- ``ScriptedSpeakerPass`` / ``ScriptedTimedTextPass`` give back one scripted pass result.
+They speak no vendor format: recorded provider answers are parsed by that provider's adapter
+family first (the local runner replays DashScope JSON through ``adapters.alibaba``).
 ``fail_next`` injects transient failures; ``latency_s`` simulates provider time (for benchmarks).
 """
 
@@ -13,13 +16,15 @@ from __future__ import annotations
 import threading
 import time
 from collections import deque
-from typing import Any
+from collections.abc import Mapping
+from typing import Generic, TypeVar
 
-from adapters import dashscope_results
 from domain.transcript import SpeakerPassResult, TextPassResult
 from ports.clock import Clock
 from ports.errors import PermanentFailure, TransientFailure
 from ports.speech import AudioClip, Recognition, SpeakerPass, SpeechRecognizer, TimedTextPass
+
+R = TypeVar("R", SpeakerPassResult, TextPassResult)
 
 
 class _Script:
@@ -45,9 +50,15 @@ class _Script:
 
 
 class ScriptedRecognizer(_Script, SpeechRecognizer):
-    def __init__(self, responses: list[dict[str, Any] | str] | None = None, *, latency_s: float = 0.0) -> None:
+    def __init__(self, responses: list[Recognition | str] | Mapping[int, Recognition | str] | None = None,
+                 *, latency_s: float = 0.0) -> None:
         super().__init__()
-        self._responses: deque[dict[str, Any] | str] = deque(responses or [])
+        self._by_offset: dict[int, Recognition | str] = {}
+        self._responses: deque[Recognition | str] = deque()
+        if isinstance(responses, Mapping):
+            self._by_offset = dict(responses)
+        else:
+            self._responses.extend(responses or [])
         self._latency_s = latency_s
         self.clips: list[AudioClip] = []
 
@@ -58,7 +69,7 @@ class ScriptedRecognizer(_Script, SpeechRecognizer):
         with self._lock:
             self.clips.append(clip)
             index = len(self.clips)
-            response = self._responses.popleft() if self._responses else None
+            response = self._responses.popleft() if self._responses else self._at_offset(clip.offset_ms)
         seconds = clip.duration_ms / 1000
         if response is None:
             return Recognition(
@@ -67,16 +78,15 @@ class ScriptedRecognizer(_Script, SpeechRecognizer):
             )
         if isinstance(response, str):
             return Recognition(text=response, billed_seconds=seconds)
-        return Recognition(
-            text=dashscope_results.asr_text(response),
-            language=dashscope_results.asr_language(response),
-            billed_seconds=(response.get("usage") or {}).get("seconds", seconds),
-            request_id=str(response.get("request_id", "")),
-        )
+        return response
+
+    def _at_offset(self, offset_ms: int) -> Recognition | str | None:
+        starts = [start for start in self._by_offset if start <= offset_ms]
+        return self._by_offset[max(starts)] if starts else None
 
 
-class _ScriptedTasks(_Script):
-    """Provider tasks in a dict: ``submit`` records one, ``collect`` answers it.
+class _ScriptedTasks(_Script, Generic[R]):
+    """Provider tasks in a dict: ``submit`` records one, ``collect`` answers it with ``result``.
 
     With a ``clock`` and ``ready_after_s``, a task finishes that many (clock) seconds after its
     submit and ``collect`` waits on the clock (tests of long jobs run on simulated time).
@@ -84,10 +94,10 @@ class _ScriptedTasks(_Script):
 
     provider = "scripted-pass"
 
-    def __init__(self, document: dict[str, Any] | None = None, *, clock: Clock | None = None,
+    def __init__(self, result: R | None = None, *, clock: Clock | None = None,
                  ready_after_s: float = 0.0) -> None:
         super().__init__()
-        self.document = document
+        self.result: R | None = result
         self.urls: list[str] = []
         self.submits = 0
         self._clock = clock
@@ -117,14 +127,14 @@ class _ScriptedTasks(_Script):
         self._clock.sleep(max(0.0, ready_at - now))
         return True
 
-    def _document(self) -> dict[str, Any]:
-        if self.document is None:
+    def _result(self) -> R:
+        if self.result is None:
             raise PermanentFailure(self.provider, "no pass of this kind is configured")
-        return self.document
+        return self.result
 
 
-class ScriptedSpeakerPass(_ScriptedTasks, SpeakerPass):
-    """Replays a Fun-ASR result document (``None``: the pass fails permanently, as with no model)."""
+class ScriptedSpeakerPass(_ScriptedTasks[SpeakerPassResult], SpeakerPass):
+    """Gives back its speaker turns (``None``: the pass fails permanently, as with no model)."""
 
     provider = "scripted-speaker-pass"
 
@@ -134,7 +144,7 @@ class ScriptedSpeakerPass(_ScriptedTasks, SpeakerPass):
     def collect(self, task_id: str, *, wait_s: float) -> SpeakerPassResult | None:
         if not self._ready(task_id, wait_s):
             return None
-        return dashscope_results.speaker_pass(self._document())
+        return self._result()
 
     def speaker_turns(self, audio_url: str, *, speaker_count: int | None = None,
                       language: str | None = None) -> SpeakerPassResult:
@@ -143,8 +153,8 @@ class ScriptedSpeakerPass(_ScriptedTasks, SpeakerPass):
         return result
 
 
-class ScriptedTimedTextPass(_ScriptedTasks, TimedTextPass):
-    """Replays a filetrans result document (``None``: the pass fails permanently)."""
+class ScriptedTimedTextPass(_ScriptedTasks[TextPassResult], TimedTextPass):
+    """Gives back its timed text (``None``: the pass fails permanently)."""
 
     provider = "scripted-text-pass"
 
@@ -154,7 +164,7 @@ class ScriptedTimedTextPass(_ScriptedTasks, TimedTextPass):
     def collect(self, task_id: str, *, wait_s: float) -> TextPassResult | None:
         if not self._ready(task_id, wait_s):
             return None
-        return dashscope_results.text_pass(self._document())
+        return self._result()
 
     def timed_text(self, audio_url: str, *, language: str | None = None) -> TextPassResult:
         result = self.collect(self.submit(audio_url, language=language), wait_s=1e9)

@@ -61,6 +61,7 @@ from urllib.parse import quote
 from ports.chat import Chat, EditOutcome, Keyboard
 from ports.errors import (
     ChatBlocked,
+    DownloadFailed,
     FileTooBig,
     OutcomeUnknown,
     PermanentFailure,
@@ -439,15 +440,20 @@ class TelegramChat(Chat):
             raise
 
     def download(self, file_id: str, max_bytes: int) -> bytes:
-        file = self._call("getFile", lambda bot: bot.get_file(file_id))
-        if file.file_size is not None and file.file_size > max_bytes:
-            raise FileTooBig(PROVIDER, f"getFile: file of {file.file_size} bytes is over {max_bytes}",
-                             code="too_big")
-        if not file.file_path:
-            raise PermanentFailure(PROVIDER, "getFile: no file_path in the answer", code="no_path")
-        data = self._call("download", lambda bot: file.download_as_bytearray(
-            read_timeout=self._read, connect_timeout=self._connect, pool_timeout=self._pool,
-        ), self._download)
+        try:
+            file = self._call("getFile", lambda bot: bot.get_file(file_id))
+            if file.file_size is not None and file.file_size > max_bytes:
+                raise FileTooBig(PROVIDER, f"getFile: file of {file.file_size} bytes is over {max_bytes}",
+                                 code="too_big")
+            if not file.file_path:
+                raise DownloadFailed(PROVIDER, "getFile: no file_path in the answer", code="no_path")
+            data = self._call("download", lambda bot: file.download_as_bytearray(
+                read_timeout=self._read, connect_timeout=self._connect, pool_timeout=self._pool,
+            ), self._download)
+        except (FileTooBig, ChatBlocked, DownloadFailed):
+            raise
+        except PermanentFailure as exc:  # an unknown or expired file, a path Telegram no longer serves
+            raise DownloadFailed(PROVIDER, str(exc), code=exc.code, request_id=exc.request_id) from exc
         if len(data) > max_bytes:  # file_size was missing or wrong
             raise FileTooBig(PROVIDER, f"download: {len(data)} bytes is over {max_bytes}", code="too_big")
         return bytes(data)

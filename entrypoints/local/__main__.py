@@ -21,25 +21,35 @@ import json
 import logging
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any, TypeVar
 
+from adapters.alibaba import dashscope_results
 from entrypoints.local.bot import ACTION_CODES, LOCAL_GRANT_MINUTES, LocalBot, default_export_dir
 from entrypoints.local.console import run_chat
 from entrypoints.local.server import run_server
 from entrypoints.local.texts import UI_LANGUAGES, ui_from_locale
 from entrypoints.settings import SettingsError
 
+T = TypeVar("T")
+
 
 class _Unreadable(Exception):
     pass
 
 
-def _load_json(option: str, path: str | None):
+def _replay(option: str, path: str | None, parse: Callable[[dict[str, Any]], T]) -> T | None:
+    """A recorded DashScope answer read from ``path`` and parsed as the Alibaba adapters parse a
+    live one (the scripted providers take the resulting domain values)."""
     if path is None:
         return None
     try:
-        return json.loads(Path(path).read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
+        document = json.loads(Path(path).read_text(encoding="utf-8"))
+        if not isinstance(document, dict):
+            raise dashscope_results.ResultShapeError("not a JSON object")
+        return parse(document)
+    except (OSError, ValueError) as exc:  # ResultShapeError is a ValueError
         raise _Unreadable(f"{option} {path}: {getattr(exc, 'strerror', None) or exc}") from None
 
 
@@ -125,9 +135,10 @@ def _transcribe(args: argparse.Namespace, ui: str) -> int:
         return 2
     bot = LocalBot(
         printer=None if args.json else print, ui=ui, grant_minutes=args.minutes,
-        asr_responses=[_load_json("--asr-response", p) for p in args.asr_response] or None,
-        speaker_document=_load_json("--speaker-pass", args.speaker_pass),
-        text_document=_load_json("--text-pass", args.text_pass),
+        recognitions=[r for p in args.asr_response
+                      if (r := _replay("--asr-response", p, dashscope_results.recognition)) is not None] or None,
+        speakers=_replay("--speaker-pass", args.speaker_pass, dashscope_results.speaker_pass),
+        timed_text=_replay("--text-pass", args.text_pass, dashscope_results.text_pass),
     )
     try:
         if args.dialogue and bot.dialogue_offline:

@@ -24,6 +24,7 @@ from adapters.memory.chat import ChatEvent, RecordingChat
 from adapters.memory.job_queue import InMemoryJobQueue
 from adapters.memory.speech import ScriptedRecognizer, ScriptedSpeakerPass, ScriptedTimedTextPass
 from domain.job import Job
+from domain.transcript import SpeakerPassResult, TextPassResult
 from domain.users import User, UserSettings
 from entrypoints.container import Container, build_container
 from entrypoints.local.texts import text
@@ -31,7 +32,10 @@ from entrypoints.settings import Settings, check_settings, load_settings
 from entrypoints.webhook_http import HttpAnswer, handle_webhook
 from ports.chat import Keyboard
 from ports.errors import PortError, TransientFailure
-from usecases.catalogue import CATALOGUES
+from ports.speech import Recognition
+from presentation.callbacks import ExportPress, encode, parse
+from presentation.catalogue import LANGUAGES, say
+from presentation.keys import M
 
 log = logging.getLogger("local")
 
@@ -106,8 +110,7 @@ def default_export_dir() -> Path:
 
 
 def _is_trial_request_reply(message: str) -> bool:
-    return message in {catalogue[key] for catalogue in CATALOGUES.values()
-                       for key in ("trial_requested", "trial_no_owner")}
+    return message in {say(lang, key) for lang in LANGUAGES for key in (M.trial_requested, M.trial_no_owner)}
 
 
 def _free_path(folder: Path, name: str) -> Path:
@@ -131,8 +134,8 @@ class LocalBot:
 
     def __init__(
         self, env: Mapping[str, str] | None = None, *, media_dir: Path | None = None,
-        printer: Callable[[str], None] | None = print, asr_responses: list | None = None,
-        speaker_document: dict | None = None, text_document: dict | None = None,
+        printer: Callable[[str], None] | None = print, recognitions: list[Recognition] | None = None,
+        speakers: SpeakerPassResult | None = None, timed_text: TextPassResult | None = None,
         ui: str | None = None, export_dir: Path | None = None, grant_minutes: int = LOCAL_GRANT_MINUTES,
     ) -> None:
         env = dict(os.environ if env is None else env)
@@ -144,13 +147,13 @@ class LocalBot:
         check_settings(self.settings)
         self.container: Container = build_container(self.settings)
         if self.settings.backends["asr"] == "scripted":
-            self.container.recognizer.override(ScriptedRecognizer(asr_responses))
+            self.container.recognizer.override(ScriptedRecognizer(list(recognitions or [])))
         if self.settings.backends["passes"] == "scripted":
-            self.container.speaker_pass.override(ScriptedSpeakerPass(speaker_document))
-            self.container.text_pass.override(ScriptedTimedTextPass(text_document))
+            self.container.speaker_pass.override(ScriptedSpeakerPass(speakers))
+            self.container.text_pass.override(ScriptedTimedTextPass(timed_text))
         # Offline, dialogue mode has nothing to separate speakers with unless both passes are replayed.
         self.dialogue_offline = self.settings.backends["passes"] == "scripted" and (
-            speaker_document is None or text_document is None)
+            speakers is None or timed_text is None)
         self.ui = ui
         self.export_dir = export_dir
         self.grant_minutes = grant_minutes
@@ -376,14 +379,15 @@ class LocalBot:
         for event in list(self.chat.events):
             for row in event.keyboard or ():
                 for button in row:
-                    if button.data.startswith(f"export:{job_id}:") and event.message_id is not None:
-                        buttons[button.data] = event.message_id
+                    press = parse(button.data)
+                    if isinstance(press, ExportPress) and press.job_id == job_id and event.message_id is not None:
+                        buttons[press.fmt] = event.message_id
         written: list[Path] = []
-        for data, message_id in buttons.items():
+        for fmt, message_id in buttons.items():
             before = len(self.saved)
-            self._save_as = folder / f"{stem}.{data.rsplit(':', 1)[1]}"
+            self._save_as = folder / f"{stem}.{fmt}"
             try:
-                self.post(self.callback_update(data, message_id))
+                self.post(self.callback_update(encode(ExportPress(job_id, fmt)), message_id))
             finally:
                 self._save_as = None
             written += self.saved[before:]

@@ -1,4 +1,4 @@
-"""What the local runner itself says (the bot's own messages come from ``usecases.catalogue``).
+"""What the local runner itself says (the bot's own messages come from ``presentation``).
 
 The interface language follows the shell's locale, as other command-line programs do: the first of
 ``LC_ALL``, ``LC_MESSAGES`` and ``LANG`` that is set decides (``ru…`` is Russian, anything else

@@ -14,9 +14,11 @@ import pytest
 from domain.audio import MediaKind
 from domain.job import JobStatus
 from ports.errors import PermanentFailure
+from presentation.catalogue import say
+from presentation.keys import M
 from tests.audio_factory import make_audio
 from tests.ledger import assert_ledger
-from usecases.catalogue import say
+from tests.messages import returns_minutes
 
 pytestmark = pytest.mark.slow
 
@@ -61,7 +63,7 @@ def test_a_refused_cache_write_after_delivery_keeps_the_job_complete_and_charged
     job = world.job_of(update_id)
     assert job.status is JobStatus.COMPLETED and job.delivered
     assert job.charged_minutes == 3 and world.balance() == 7
-    assert all("Минуты возвращены" not in t for t in world.texts())
+    assert not any(returns_minutes(t) for t in world.texts())
     assert_ledger(world)
 
 
@@ -109,6 +111,6 @@ def test_telegram_refusing_part_2_of_3_bills_the_share_delivered_and_keeps_part_
     texts = world.texts()
     assert any("Предложение" in t for t in texts), [t[:60] for t in texts]
     # ...and the status message says what happened instead of hanging on "sending".
-    assert say("ru", "delivery_partial", sent=1, total=3) in texts
-    assert all("Минуты возвращены" not in t for t in world.texts())
+    assert say("ru", M.delivery_partial, sent=1, total=3) in texts
+    assert not any(returns_minutes(t) for t in world.texts())
     assert_ledger(world)

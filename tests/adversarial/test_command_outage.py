@@ -14,10 +14,11 @@ from __future__ import annotations
 
 from domain.users import TrialStatus
 from ports.errors import TransientFailure
+from presentation.catalogue import owner_say, say
+from presentation.keys import OM, M
 from tests.adversarial import telegram
 from tests.ledger import assert_ledger
 from tests.world import OWNER, USER
-from usecases.catalogue import owner_say, say
 
 
 def outage(world) -> int:
@@ -35,11 +36,11 @@ def test_trial_during_a_store_outage_runs_on_the_retry(world):
     assert answer.status == 200 and answer.body["result"] == "command:trial"
     assert world.trials.get(USER).status == "pending"
     assert world.users.get(USER).trial is TrialStatus.PENDING
-    assert world.texts(USER)[-1] == say("ru", "trial_requested")
-    assert any(owner_say("trial_new") in t for t in world.texts(OWNER))
+    assert world.texts(USER)[-1] == say("ru", M.trial_requested)
+    assert any(owner_say(OM.trial_new) in t for t in world.texts(OWNER))
     # A third delivery is a duplicate: the owner is told once.
     assert telegram.post(world, update).body["result"] == "duplicate"
-    assert sum(owner_say("trial_new") in t for t in world.texts(OWNER)) == 1
+    assert sum(owner_say(OM.trial_new) in t for t in world.texts(OWNER)) == 1
     assert_ledger(world)
 
 
@@ -61,8 +62,8 @@ def test_trial_stored_but_interrupted_before_the_user_was_marked_is_finished_by_
     answer = telegram.post(world, update)
     assert answer.body["result"] == "command:trial"
     assert world.users.get(USER).trial is TrialStatus.PENDING
-    assert world.texts(USER)[-1] == say("ru", "trial_requested")
-    assert sum(owner_say("trial_new") in t for t in world.texts(OWNER)) == 1
+    assert world.texts(USER)[-1] == say("ru", M.trial_requested)
+    assert sum(owner_say(OM.trial_new) in t for t in world.texts(OWNER)) == 1
     assert_ledger(world)
 
 
@@ -87,7 +88,7 @@ def test_credit_applied_then_the_answer_failed_is_not_applied_twice_and_the_owne
     assert world.balance() == 28  # the credit itself went through before the outage
     assert telegram.post(world, update).status == 200
     assert world.balance() == 28
-    assert world.texts(OWNER)[-1] == owner_say("credit_repeat", name="Ann", user_id=USER, balance=28)
+    assert world.texts(OWNER)[-1] == owner_say(OM.credit_repeat, name="Ann", user_id=USER, balance=28)
     assert_ledger(world)
 
 
@@ -110,5 +111,5 @@ def test_a_read_only_command_during_a_telegram_outage_is_answered_on_the_retry(w
     world.chat.fail_next(outage(world))
     assert telegram.post(world, update).status == 503
     assert telegram.post(world, update).body["result"] == "command:balance"
-    assert world.texts(USER) == [say("ru", "balance", minutes=9)]
+    assert world.texts(USER) == [say("ru", M.balance, minutes=9)]
     assert_ledger(world)

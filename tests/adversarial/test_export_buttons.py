@@ -13,12 +13,13 @@ import pytest
 
 from domain.job import JobStatus
 from ports.errors import PermanentFailure
+from presentation.catalogue import say
+from presentation.keys import M
 from tests.adversarial import telegram
 from tests.audio_factory import fixture
 from tests.ledger import assert_ledger
 from tests.world import USER
 from usecases.accept_media import job_id_for
-from usecases.catalogue import say
 
 pytestmark = pytest.mark.slow
 
@@ -49,7 +50,7 @@ def test_a_refunded_job_does_not_hand_out_its_transcript(world, monkeypatch):
     assert job.status is JobStatus.FAILED and job.result_text and world.balance() == 5  # refunded
     assert press_export(world, 2, job.job_id) == "export:unavailable"
     assert documents(world) == []
-    assert [e.text for e in world.chat.events if e.kind == "callback"][-1] == say("ru", "export_unavailable")
+    assert [e.text for e in world.chat.events if e.kind == "callback"][-1] == say("ru", M.export_unavailable)
     assert_ledger(world)
 
 

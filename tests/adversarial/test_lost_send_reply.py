@@ -25,11 +25,12 @@ from domain.job import JobStatus
 from domain.users import LongTextMode, UserSettings
 from ports.chat import EditOutcome
 from ports.errors import OutcomeUnknown, TransientFailure
+from presentation.catalogue import say
+from presentation.keys import M
 from tests.audio_factory import fixture
 from tests.ledger import assert_ledger
 from tests.loopback.telegram_server import TelegramLoopback, running_telegram_server
 from tests.world import USER, evolve_policy
-from usecases.catalogue import say
 from usecases.retrying import RetryingPort
 
 pytestmark = [pytest.mark.slow, pytest.mark.filterwarnings("ignore:.*retry_after.*:DeprecationWarning")]
@@ -155,10 +156,10 @@ def test_part_2_of_3_whose_reply_is_lost_arrives_once_and_the_whole_text_stays_r
     sent = [c.params["text"] for c in tg.calls_of("sendMessage")][1:]
     assert sent == SENTENCES, "every part exactly once, in order"
     # The status message stayed: a notice with the export buttons (the whole transcript).
-    notice = [c for c in tg.calls_of("editMessageText") if c.params["text"] == say("ru", "delivery_unsure")]
+    notice = [c for c in tg.calls_of("editMessageText") if c.params["text"] == say("ru", M.delivery_unsure)]
     assert notice and notice[-1].params["reply_markup"]["inline_keyboard"][0][0]["callback_data"] == \
         f"export:{job.job_id}:txt"
-    assert not tg.calls_of("deleteMessage") and tg.text_of(USER, status_id(tg)) == say("ru", "delivery_unsure")
+    assert not tg.calls_of("deleteMessage") and tg.text_of(USER, status_id(tg)) == say("ru", M.delivery_unsure)
     assert_ledger(world)
 
 
@@ -170,5 +171,5 @@ def test_a_transcript_file_whose_reply_is_lost_is_uploaded_once(world, tg, teleg
     job = world.job_of(update_id)
     assert job.status is JobStatus.COMPLETED
     assert len(tg.calls_of("sendDocument")) == 1
-    assert any(c.params["text"] == say("ru", "delivery_unsure") for c in tg.calls_of("editMessageText"))
+    assert any(c.params["text"] == say("ru", M.delivery_unsure) for c in tg.calls_of("editMessageText"))
     assert_ledger(world)

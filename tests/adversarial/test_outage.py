@@ -10,9 +10,10 @@ from __future__ import annotations
 import pytest
 
 from domain.job import JobStatus
+from presentation.catalogue import say
+from presentation.keys import M
 from tests.audio_factory import make_audio
 from tests.ledger import assert_ledger
-from usecases.catalogue import say
 
 pytestmark = pytest.mark.slow
 
@@ -27,8 +28,8 @@ def test_a_recognizer_outage_through_every_attempt_is_reported_as_an_outage(worl
     job = world.job_of(update_id)
     assert job.status is JobStatus.FAILED and job.error == "too_many_attempts"
     texts = world.texts()
-    assert say("ru", "err_outage") in texts
-    assert all(say("ru", "err_timeout") != t for t in texts)
+    assert say("ru", M.err_outage) in texts
+    assert all(say("ru", M.err_timeout) != t for t in texts)
     assert world.balance() == 10
     assert_ledger(world)
 
@@ -46,5 +47,5 @@ def test_a_transcode_that_runs_out_of_time_still_suggests_a_shorter_file(world, 
     world.drain()
     job = world.job_of(update_id)
     assert job.status is JobStatus.FAILED
-    assert say("ru", "err_timeout") in world.texts() and world.balance() == 10
+    assert say("ru", M.err_timeout) in world.texts() and world.balance() == 10
     assert_ledger(world)

@@ -18,11 +18,12 @@ import pytest
 import adapters.alibaba.tablestore as ts
 from domain.users import User
 from entrypoints.webhook_http import handle_webhook
+from presentation.catalogue import owner_say
+from presentation.keys import OM
 from tests.adversarial import telegram
 from tests.ledger import assert_ledger
 from tests.loopback.tablestore_server import running_tablestore_server
 from tests.world import OWNER, USER
-from usecases.catalogue import owner_say
 from usecases.owner import MAX_CREDIT_MINUTES
 
 UNICODE_NUMBERS = ["²", "¹⁰", "①", "١٢", "５", "12²", "٣"]
@@ -34,7 +35,7 @@ def test_credit_with_unicode_digits_answers_the_usage_and_moves_nothing(world, n
     for i, text in enumerate([f"/credit {USER} {number}", f"/credit {number} 5"]):
         answer = telegram.post(world, telegram.text(100 + i, OWNER, text))
         assert answer.status == 200 and answer.body["result"] == "owner:credit"
-        assert world.texts(OWNER)[-1] == owner_say("credit_usage")
+        assert world.texts(OWNER)[-1] == owner_say(OM.credit_usage)
     assert world.balance() == 4
     assert_ledger(world)
 
@@ -64,7 +65,7 @@ def test_an_oversized_credit_is_refused_with_a_clear_message(world, amount):
     world.user(balance=4)
     answer = telegram.post(world, telegram.text(400, OWNER, f"/credit {USER} {amount}"))
     assert answer.status == 200
-    assert world.texts(OWNER)[-1] == owner_say("credit_too_big", max_minutes=MAX_CREDIT_MINUTES)
+    assert world.texts(OWNER)[-1] == owner_say(OM.credit_too_big, max_minutes=MAX_CREDIT_MINUTES)
     assert world.balance() == 4
     assert_ledger(world)
 

@@ -17,12 +17,13 @@ import pytest
 
 from domain.billing import minutes_for
 from domain.job import JobStatus
+from presentation.catalogue import say
+from presentation.keys import M
 from tests.adversarial import telegram
 from tests.audio_factory import make_audio
 from tests.ledger import assert_ledger
 from tests.world import USER
 from usecases.accept_media import job_id_for
-from usecases.catalogue import say
 
 pytestmark = pytest.mark.slow
 
@@ -61,7 +62,7 @@ def test_a_forwarded_cached_file_is_not_free_for_a_user_with_no_minutes(world, r
     world.user(OTHER, balance=0)
     route = send(world, 2, OTHER, recording, forwarded_from=PAYER)
     assert route == "media:no_minutes"
-    assert world.texts(OTHER) == [say("ru", "no_minutes", cost=price, balance=0)]
+    assert world.texts(OTHER) == [say("ru", M.no_minutes, cost=price, balance=0)]
     assert world.balance(OTHER) == 0 and len(world.recognizer.clips) == clips
     assert_ledger(world)
 

@@ -25,10 +25,12 @@ import pytest
 from adapters.memory.speech import ScriptedRecognizer
 from domain.audio import MediaKind
 from domain.job import JobStatus
+from presentation.catalogue import say
+from presentation.keys import M
 from tests.audio_factory import fixture
 from tests.ledger import assert_ledger
+from tests.messages import returns_minutes
 from tests.world import USER, evolve_policy
-from usecases.catalogue import say
 from usecases.steps import Deadline
 from usecases.sweep_jobs import QUEUED_GRACE_S, SweepJobs
 
@@ -78,7 +80,7 @@ def test_the_sweeper_never_touches_a_job_a_worker_holds(world):
     job = world.job_of(update_id)
     assert job.status is JobStatus.COMPLETED and job.charged_minutes == 1 and job.attempts == 1
     assert world.balance() == 9
-    assert not any("Минуты возвращены" in t for t in world.texts())
+    assert not any(returns_minutes(t) for t in world.texts())
     assert_ledger(world)
 
 
@@ -214,7 +216,7 @@ def test_a_backlog_of_40_ten_minute_files_is_worked_off_with_no_failure_and_no_d
     assert {j.attempts for j in jobs} == {1}  # each claimed once, never failed or retried
     assert sorted(world.queue.published) == sorted(j.job_id for j in jobs), "no duplicate queue message"
     assert max(j.finished_at - j.created_at for j in jobs) >= 9 * JOB_S  # the last waited 36 minutes
-    assert not any(say("ru", "err_timeout") in world.texts(USER + n) for n in range(40))
+    assert not any(say("ru", M.err_timeout) in world.texts(USER + n) for n in range(40))
     assert_ledger(world)
 
 

@@ -1,4 +1,4 @@
-"""mypy, as configured in pyproject.toml ([tool.mypy]): the core (domain, ports, use cases) under the
+"""mypy, as configured in pyproject.toml ([tool.mypy]): the core (domain, ports, presentation, use cases) under the
 flags of --strict, adapters and entrypoints in mypy's default mode, reports no error."""
 
 import re
@@ -8,7 +8,7 @@ import tomllib
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-CORE = {"domain.*", "ports.*", "usecases.*"}
+CORE = {"domain.*", "ports.*", "presentation.*", "usecases.*"}
 
 
 def test_mypy_reports_no_error_on_the_configured_packages() -> None:
@@ -26,7 +26,7 @@ def test_mypy_reports_no_error_on_the_configured_packages() -> None:
 
 def test_the_core_is_held_to_the_strict_flags() -> None:
     config = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["mypy"]
-    assert set(config["files"]) >= {"domain", "ports", "usecases", "adapters", "entrypoints"}
+    assert set(config["files"]) >= {"domain", "ports", "presentation", "usecases", "adapters", "entrypoints"}
     core = [o for o in config["overrides"] if set(o["module"]) == CORE]
     assert len(core) == 1, config["overrides"]
     for flag in ("disallow_untyped_defs", "disallow_incomplete_defs", "disallow_any_generics",

@@ -13,7 +13,7 @@ import pytest
 from adapters.ffmpeg.ffmpeg_audio_tools import FfmpegAudioTools, _silences
 from domain.audio import SHORT_PROFILE, STANDARD_PROFILE, ProbeResult, Span, choose_profile
 from ports.audio_tools import AudioTools
-from ports.errors import PermanentFailure, TransientFailure
+from ports.errors import PermanentFailure, TransientFailure, UndecodableMedia
 from tests import audio_factory as af
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -60,8 +60,9 @@ def test_is_an_audio_tools_with_a_working_default_binary(tools: FfmpegAudioTools
 
 def test_missing_binary_is_a_permanent_failure(tmp_path: Path) -> None:
     tools = FfmpegAudioTools(binary=str(tmp_path / "no-ffmpeg"))
-    with pytest.raises(PermanentFailure, match="cannot run ffmpeg"):
+    with pytest.raises(PermanentFailure, match="cannot run ffmpeg") as missing:
         tools.probe(af.fixture("hello_en"))
+    assert not isinstance(missing.value, UndecodableMedia)  # a deployment fault, not the user's file
 
 
 def test_a_killed_ffmpeg_is_transient_and_leaves_no_output(tmp_path: Path) -> None:
@@ -261,7 +262,7 @@ def test_a_truncated_video_gives_what_decodes_and_refuses_spans_beyond(
 
     decoded = tools.transcode(truncated, tmp_path / "audio.mp3", STANDARD_PROFILE).duration_ms
     assert 500 < decoded < 4000  # the real decoded length, not the header's promise
-    with pytest.raises(PermanentFailure, match="no audio decoded") as caught:
+    with pytest.raises(UndecodableMedia, match="no audio decoded") as caught:
         tools.cut(truncated, [Span(0, 1000), Span(4000, 4400)], tmp_path / "chunks")
     assert caught.value.code == "no_audio"
     assert not (tmp_path / "chunks").exists()
@@ -300,7 +301,7 @@ def test_broken_input_is_a_permanent_failure_with_a_readable_message(
     source = bad[kind]
     before = files_in(source.parent)
 
-    with pytest.raises(PermanentFailure) as caught:
+    with pytest.raises(UndecodableMedia) as caught:  # the user is told the file cannot be read
         _call(tools, method, source, tmp_path)
 
     message = str(caught.value)

@@ -24,7 +24,7 @@ import pytest
 from adapters.memory.chat import RecordingChat
 from adapters.telegram.telegram_chat import TelegramChat
 from ports.chat import Button, Chat, EditOutcome
-from ports.errors import ChatBlocked, FileTooBig, PermanentFailure, TransientFailure
+from ports.errors import ChatBlocked, DownloadFailed, FileTooBig, PermanentFailure, TransientFailure
 from tests.loopback.telegram_server import TelegramLoopback, running_telegram_server
 
 TOKEN = "123456:TEST-token_SeCrEt"
@@ -186,8 +186,8 @@ def test_download_over_the_limit_is_file_too_big(h: Harness) -> None:
         assert h.server.downloads == []
 
 
-def test_download_of_an_unknown_file_is_a_permanent_failure(h: Harness) -> None:
-    with pytest.raises(PermanentFailure) as caught:
+def test_download_of_an_unknown_file_is_a_failed_download(h: Harness) -> None:
+    with pytest.raises(DownloadFailed) as caught:
         h.chat.download("NO-SUCH-FILE", 1_000)
     assert not isinstance(caught.value, FileTooBig)
 

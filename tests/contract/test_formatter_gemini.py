@@ -19,6 +19,7 @@ from domain.models import DEFAULT_MODELS, GEMINI
 from ports.errors import ContentRejected, ModelUnavailable, PermanentFailure, PortError, TransientFailure
 from ports.formatter import FormatRequest, TextFormatter
 from tests.loopback.gemini_server import GeminiLoopback, running_gemini_server
+from usecases.formatting import accept_answer
 
 MODEL = DEFAULT_MODELS[GEMINI]
 KEY = "AIzaSy-TEST-KEY-do-not-leak"
@@ -106,7 +107,7 @@ def test_request_shape_key_header_and_generation_config(gem: Harness) -> None:
     assert request.body["generationConfig"] == {
         "temperature": 0.3, "topP": 0.95, "maxOutputTokens": 8192, "thinkingConfig": {"thinkingLevel": "low"}}
     assert request.body["contents"] == [{"role": "user", "parts": [{"text": RAW}]}]
-    assert request.system_text  # the rules from adapters.formatting_prompt
+    assert request.system_text  # the rules from domain.prompts
     assert "ISO code \"ru\"" in request.system_text
 
 
@@ -121,8 +122,9 @@ def test_api_version_model_and_thinking_are_configurable() -> None:
 def test_dialogue_and_yo_settings_reach_the_prompt_and_the_answer(gem: Harness) -> None:
     text = "— Спикер 1: ещё раз привет\n— Спикер 2: всё хорошо спасибо что спросил как дела у тебя"
     gem.answer("— Спикер 1: Ещё раз, привет.\n— Спикер 2: Всё хорошо, спасибо, что спросил. Как дела у тебя?")
-    result = gem.formatter.format(FormatRequest(text, dialogue=True, use_yo=False))
-    assert "ё" not in result and "Еще раз" in result
+    request = FormatRequest(text, dialogue=True, use_yo=False)
+    result = accept_answer(request, gem.formatter.format(request)).text
+    assert result is not None and "ё" not in result and "Еще раз" in result
     assert "dialogue" in gem.server.requests[0].system_text
 
 
@@ -155,15 +157,16 @@ def test_no_candidates_without_a_block_reason_is_permanent(gem: Harness) -> None
 
 
 @pytest.mark.parametrize("answer", ["", "   ", "OK", "Конечно! Вот текст."])
-def test_empty_or_very_short_answers_are_permanent(gem: Harness, answer: str) -> None:
+def test_empty_or_very_short_answers_are_refused(gem: Harness, answer: str) -> None:
     gem.server.reply_text(answer)
-    with pytest.raises(PermanentFailure):
-        gem.formatter.format(FormatRequest(RAW))
+    request = FormatRequest(RAW)
+    assert accept_answer(request, gem.formatter.format(request)).text is None
 
 
 def test_thought_parts_and_think_blocks_are_not_delivered(gem: Harness) -> None:
     gem.server.reply_text(f"<think>the user wants paragraphs</think>\n{FORMATTED}", thought="Planning the edit")
-    assert gem.formatter.format(FormatRequest(RAW)) == FORMATTED
+    request = FormatRequest(RAW)
+    assert accept_answer(request, gem.formatter.format(request)).text == FORMATTED
 
 
 def test_a_non_json_200_is_transient(gem: Harness) -> None:

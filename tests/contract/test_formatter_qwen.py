@@ -1,8 +1,9 @@
-"""TextFormatter contract for the Qwen formatter, plus the shared prompt and answer checks.
+"""TextFormatter contract for the Qwen formatter, plus the shared prompt.
 
 The contract runs the same "model" (a text transform) as the memory ScriptedFormatter and as the
 loopback DashScope's text-generation endpoint behind the real ``QwenFormatter``; then one test per
-LLM pitfall (``api-contracts.md`` §1.3, reference D32/D37/D38).
+LLM pitfall, each through the real adapter and the one acceptance rule every formatter's answer
+meets (``usecases.formatting.accept_answer``; its own table test is in tests/unit/usecases).
 """
 
 from __future__ import annotations
@@ -10,9 +11,10 @@ from __future__ import annotations
 import pytest
 
 from adapters.alibaba.qwen_formatter import QwenFormatter
-from adapters.formatting_prompt import apply_yo, build_format_prompt, clean_llm_output, rejection_reason
 from adapters.memory.formatter import ScriptedFormatter
 from domain.models import DEFAULT_MODELS, LLM
+from domain.prompts import format_prompt
+from domain.splitting import replace_yo
 from ports.errors import ContentRejected, ModelUnavailable, PermanentFailure, PortError, TransientFailure
 from ports.formatter import FormatRequest, TextFormatter
 from tests.loopback.dashscope_server import (
@@ -25,6 +27,7 @@ from tests.loopback.dashscope_server import (
     error_reply,
     llm_body,
 )
+from usecases.formatting import accept_answer, clean_answer
 
 API_KEY = "sk-SECRET-formatter-never-shown-77"
 TEXT = ("so we met on monday and talked about the plan then we went home and it was late "
@@ -55,6 +58,22 @@ def punctuate(text: str) -> str:
 
 def make(server, **kwargs) -> QwenFormatter:
     return QwenFormatter(API_KEY, base_url=server.base_url, **{"model": DEFAULT_MODELS[LLM], **kwargs})
+
+
+def delivered(server, request: FormatRequest) -> str | None:
+    """What the user would get from Qwen's answer: the accepted text, or None (refused)."""
+    return accept_answer(request, make(server).format(request)).text
+
+
+def refusal(server, request: FormatRequest) -> str:
+    verdict = accept_answer(request, make(server).format(request))
+    assert verdict.text is None
+    return verdict.reason
+
+
+def build_format_prompt(request: FormatRequest) -> tuple[str, str]:
+    return format_prompt(request.text, language=request.language, use_yo=request.use_yo,
+                         dialogue=request.dialogue, from_chunks=request.from_chunks)
 
 
 # --------------------------------------------------------------------------------- the contract
@@ -150,7 +169,7 @@ def test_sdk_never_reaches_the_default_beijing_host(server):
 def test_think_blocks_are_stripped(server):
     """D38: qwen-turbo turned hybrid-thinking and its reasoning leaked into user output."""
     server.script("llm", Reply(200, llm_body("<think>\nThe user wants commas.\n</think>\n\n" + punctuate(TEXT))))
-    assert make(server).format(REQUESTS["plain"]) == punctuate(TEXT)
+    assert delivered(server, REQUESTS["plain"]) == punctuate(TEXT)
 
 
 def test_truncated_answer_is_never_delivered(server):
@@ -164,37 +183,33 @@ def test_truncated_answer_is_never_delivered(server):
 @pytest.mark.parametrize("answer", ["", "Ok.", "<think>only reasoning, never closed", TEXT[: len(TEXT) // 3]])
 def test_empty_or_much_shorter_answers_are_refused(server, answer):
     server.script("llm", Reply(200, llm_body(answer)))
-    with pytest.raises(PermanentFailure) as caught:
-        make(server).format(REQUESTS["plain"])
-    assert caught.value.code == "RejectedAnswer"
+    assert "answer" in refusal(server, REQUESTS["plain"])
 
 
 def test_dialogue_with_merged_turns_is_refused(server):
     server.script("llm", Reply(200, llm_body("— Hello, how are you? Fine, thanks, and you?\n\n— Good, let us start.")))
-    with pytest.raises(PermanentFailure, match="turns"):
-        make(server).format(REQUESTS["dialogue"])
+    assert "turns" in refusal(server, REQUESTS["dialogue"])
 
 
 def test_dialogue_with_dropped_labels_is_refused(server):
     """D32: a prompt that forbade labels made the model erase real ones."""
     server.script("llm", Reply(200, llm_body("— Hello, how are you?\n\n— Fine, thanks, and you?")))
-    with pytest.raises(PermanentFailure, match="labels"):
-        make(server).format(REQUESTS["labelled-dialogue"])
+    assert "labels" in refusal(server, REQUESTS["labelled-dialogue"])
 
 
 def test_yo_is_replaced_when_the_user_asked(server):
     server.llm_transform = lambda text: text  # the model kept ё
     text = "Всё хорошо, ёлка стоит, мы ещё придём. Ёжик пришёл в гости, и всё было отлично."
-    assert make(server).format(FormatRequest(text, use_yo=False)) == apply_yo(text, False)
-    assert "ё" not in apply_yo(text, False) and "Ё" not in apply_yo(text, False)
-    assert make(server).format(FormatRequest(text, use_yo=True)) == text
+    assert delivered(server, FormatRequest(text, use_yo=False)) == replace_yo(text)
+    assert "ё" not in replace_yo(text) and "Ё" not in replace_yo(text)
+    assert delivered(server, FormatRequest(text, use_yo=True)) == text
 
 
 def test_code_tags_and_fences_are_stripped(server):
     server.script("llm", Reply(200, llm_body("<code>" + punctuate(TEXT) + "</code>")),
                   Reply(200, llm_body("```\n" + punctuate(TEXT) + "\n```")))
-    assert make(server).format(REQUESTS["plain"]) == punctuate(TEXT)
-    assert make(server).format(REQUESTS["plain"]) == punctuate(TEXT)
+    assert delivered(server, REQUESTS["plain"]) == punctuate(TEXT)
+    assert delivered(server, REQUESTS["plain"]) == punctuate(TEXT)
 
 
 def test_legacy_text_format_answer_is_accepted(server):
@@ -278,23 +293,26 @@ def test_prompt_is_language_neutral_and_has_no_regional_toponyms(request_):
         assert word not in system
 
 
-def test_clean_llm_output_cases():
-    assert clean_llm_output("<think>a</think>\nText") == "Text"
-    assert clean_llm_output("reasoning leaked</think>Text") == "Text"
-    assert clean_llm_output("Text<think>unfinished") == "Text"
-    assert clean_llm_output("<pre><code>Text</code></pre>") == "Text"
-    assert clean_llm_output("```text\nLine one.\nLine two.\n```") == "Line one.\nLine two."
-    assert clean_llm_output("  Plain.  ") == "Plain."
+def test_clean_answer_cases():
+    assert clean_answer("<think>a</think>\nText") == "Text"
+    assert clean_answer("reasoning leaked</think>Text") == "Text"
+    assert clean_answer("Text<think>unfinished") == "Text"
+    assert clean_answer("<pre><code>Text</code></pre>") == "Text"
+    assert clean_answer("```text\nLine one.\nLine two.\n```") == "Line one.\nLine two."
+    assert clean_answer("  Plain.  ") == "Plain."
 
 
-def test_rejection_reason_cases():
-    assert rejection_reason(FormatRequest(TEXT), punctuate(TEXT)) is None
-    assert rejection_reason(FormatRequest(TEXT), "Ok") is not None
-    assert rejection_reason(FormatRequest(TEXT), TEXT[:40]) is not None
-    assert rejection_reason(FormatRequest(DIALOGUE, dialogue=True), punctuate(DIALOGUE)) is None
-    assert rejection_reason(FormatRequest(LABELLED, dialogue=True), punctuate(LABELLED)) is None
+def test_acceptance_cases():
+    def reason(request: FormatRequest, answer: str) -> str:
+        return accept_answer(request, answer).reason
+
+    assert reason(FormatRequest(TEXT), punctuate(TEXT)) == ""
+    assert reason(FormatRequest(TEXT), "Ok") != ""
+    assert reason(FormatRequest(TEXT), TEXT[:40]) != ""
+    assert reason(FormatRequest(DIALOGUE, dialogue=True), punctuate(DIALOGUE)) == ""
+    assert reason(FormatRequest(LABELLED, dialogue=True), punctuate(LABELLED)) == ""
     relabelled = punctuate(LABELLED).replace("Speaker 2", "Speaker 1")
-    assert rejection_reason(FormatRequest(LABELLED, dialogue=True), relabelled) == "speaker labels changed"
+    assert reason(FormatRequest(LABELLED, dialogue=True), relabelled) == "speaker labels changed"
 
 
 # ------------------------------------------------------------------------------ retired models

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from adapters import dashscope_results
+from adapters.alibaba import dashscope_results
 from adapters.alibaba.dashscope_config import INTL_HTTP_BASE_URL
 from adapters.alibaba.dashscope_passes import DashScopeSpeakerPass, DashScopeTimedTextPass
 from adapters.memory.clock import FakeClock
@@ -105,7 +105,11 @@ class MemoryTwin:
             self._fail = kind
 
     def build(self):
-        twin = (ScriptedSpeakerPass if self.which == "speakers" else ScriptedTimedTextPass)(self.document)
+        # The twin takes domain values: the recorded document goes through the Alibaba parser.
+        if self.which == "speakers":
+            twin = ScriptedSpeakerPass(None if self.document is None else dashscope_results.speaker_pass(self.document))
+        else:
+            twin = ScriptedTimedTextPass(None if self.document is None else dashscope_results.text_pass(self.document))
         if self._fail:
             twin.fail_next(permanent=self._fail == "permanent")
         return twin

@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from adapters import dashscope_results
+from adapters.alibaba import dashscope_results
 from adapters.alibaba.dashscope_config import INTL_HTTP_BASE_URL, INTL_WS_BASE_URL, check_dashscope_config
 from adapters.alibaba.dashscope_realtime import DashScopeRealtimeRecognizer
 from adapters.alibaba.dashscope_recognizer import DashScopeRecognizer
@@ -75,7 +75,9 @@ class MemoryTwin:
         self._fail = kind
 
     def build(self) -> SpeechRecognizer:
-        recognizer = ScriptedRecognizer(list(self._bodies))
+        # The twin takes domain values: the recorded bodies go through the Alibaba parser.
+        recognizer = ScriptedRecognizer([dashscope_results.recognition(b) if isinstance(b, dict) else b
+                                         for b in self._bodies])
         if self._fail:
             recognizer.fail_next(permanent=self._fail == "permanent")
         return recognizer

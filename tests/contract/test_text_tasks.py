@@ -122,9 +122,14 @@ def test_gemini_sends_the_task_prompt_as_system_instruction():
     assert request.body["contents"][0]["role"] == "user"
 
 
-def test_reasoning_and_fences_are_stripped_from_task_answers(server):
-    server.script("llm", Reply(200, llm_body("<think>plan</think>\n```\n• Пункт.\n```")))
-    assert QwenFormatter(API_KEY, base_url=server.base_url, model=QWEN).run_task(TASKS["points"]) == "• Пункт."
+def test_the_adapter_transports_and_acceptance_strips_reasoning_and_fences(server):
+    from usecases.formatting import accept_summary
+
+    raw = "<think>plan</think>\n```\n• Пункт.\n```"
+    server.script("llm", Reply(200, llm_body(raw)))
+    answer = QwenFormatter(API_KEY, base_url=server.base_url, model=QWEN).run_task(TASKS["points"])
+    assert answer == raw  # the adapter only transports
+    assert accept_summary(DIALOGUE, answer).text == "• Пункт."  # judged where the formatter's answers are
 
 
 def test_offline_answers_say_they_are_offline_and_keep_turns():

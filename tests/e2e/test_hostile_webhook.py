@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from entrypoints.local.bot import LocalBot
@@ -136,7 +136,6 @@ def test_wrong_or_missing_secret_is_403_and_nothing_is_read(bot, secret):
     assert (snapshot(bot), len(bot.chat.events)) == before
 
 
-@settings(max_examples=150, deadline=None)
 @given(st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=True) | st.text(max_size=50),
     lambda children: st.lists(children, max_size=4) | st.dictionaries(

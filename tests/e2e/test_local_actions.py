@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from adapters.alibaba import dashscope_results
 from entrypoints.local.bot import LocalBot
 from tests.audio_factory import fixture, make_audio
 from tests.e2e.test_local_serve_and_chat import button, chat
@@ -17,6 +18,10 @@ from tests.e2e.test_local_serve_and_chat import button, chat
 pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parents[2]
 RECORDED = ROOT / "tests" / "fixtures" / "dashscope"
+
+
+def recorded(name: str) -> dict:
+    return json.loads((RECORDED / name).read_text(encoding="utf-8"))
 
 
 def test_in_chat_the_action_buttons_can_be_pressed(monkeypatch, capsys, tmp_path):
@@ -38,7 +43,8 @@ def test_in_chat_the_action_buttons_can_be_pressed(monkeypatch, capsys, tmp_path
 
 
 def test_transcribe_presses_the_actions_on_the_bundled_sample_and_a_recorded_dialogue(tmp_path):
-    bot = LocalBot(printer=None, ui="en", asr_responses=[json.loads((RECORDED / "asr_voice_note.json").read_text())])
+    bot = LocalBot(printer=None, ui="en",
+                   recognitions=[dashscope_results.recognition(recorded("asr_voice_note.json"))])
     try:
         report = bot.transcribe(ROOT / "samples" / "voice_note.ogg",
                                 actions=("summary", "points", "translate:ru"))
@@ -51,8 +57,8 @@ def test_transcribe_presses_the_actions_on_the_bundled_sample_and_a_recorded_dia
     assert "🌐 Translation: Russian" in shown
 
     audio = make_audio(tmp_path, ["speaker_a", "speaker_b"], fmt="ogg")
-    bot = LocalBot(printer=None, ui="en", speaker_document=json.loads((RECORDED / "funasr_dialogue.json").read_text()),
-                   text_document=json.loads((RECORDED / "filetrans_dialogue.json").read_text()))
+    bot = LocalBot(printer=None, ui="en", speakers=dashscope_results.speaker_pass(recorded("funasr_dialogue.json")),
+                   timed_text=dashscope_results.text_pass(recorded("filetrans_dialogue.json")))
     try:
         report = bot.transcribe(audio, dialogue=True, export_dir=tmp_path / "out",
                                 actions=("summary", "names:1=Anna, 2=Boris"))

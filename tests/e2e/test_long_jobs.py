@@ -22,6 +22,7 @@ import time
 import pytest
 from dependency_injector import providers
 
+from adapters.alibaba import dashscope_results
 from adapters.memory.formatter import ScriptedFormatter
 from adapters.memory.speech import ScriptedRecognizer, ScriptedSpeakerPass, ScriptedTimedTextPass
 from domain.audio import Span
@@ -140,8 +141,8 @@ def simulated_world(fc_, monkeypatch, *, dialogue: bool):
     # 55 s a piece: just under the formatter's 60 s timeout.
     formatter = SlowFormatter(clock, latency_s=55.0 / policy.llm_concurrency)
     speaker_doc, text_doc = dialogue_documents()
-    speaker_pass = ScriptedSpeakerPass(speaker_doc, clock=clock, ready_after_s=500.0)
-    text_pass = ScriptedTimedTextPass(text_doc, clock=clock, ready_after_s=450.0)
+    speaker_pass = ScriptedSpeakerPass(dashscope_results.speaker_pass(speaker_doc), clock=clock, ready_after_s=500.0)
+    text_pass = ScriptedTimedTextPass(dashscope_results.text_pass(text_doc), clock=clock, ready_after_s=450.0)
     container.clock.override(providers.Object(clock))
     container.recognizer.override(providers.Object(recognizer))
     container.formatters.override(providers.Object([formatter]))

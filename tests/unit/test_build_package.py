@@ -46,7 +46,7 @@ def dist(target: Path, name: str, version: str, files: dict[str, bytes], require
 def project(tmp_path):
     root = tmp_path / "repo"
     for relative in ("domain/__init__.py", "domain/job.py", "ports/__init__.py", "usecases/__init__.py",
-                     "adapters/__init__.py", "adapters/formatting_prompt.py", "entrypoints/__init__.py",
+                     "adapters/__init__.py", "adapters/system.py", "entrypoints/__init__.py",
                      "entrypoints/fc_webhook/handler.py", "entrypoints/local/bot.py", "tests/test_x.py",
                      "benchmarks/coldstart.py"):
         path = root / relative

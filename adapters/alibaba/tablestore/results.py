@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from domain.transcript import TranscriptionMode
 from ports.repositories import CachedResult, Results, merged_result
 
 from .client import Store
@@ -23,10 +24,10 @@ class TablestoreResults(Store, Results):
     TABLE = "results_cache"
 
     @staticmethod
-    def _key(file_unique_id: str, mode: str, language: str | None) -> str:
+    def _key(file_unique_id: str, mode: TranscriptionMode, language: str | None) -> str:
         return f"{file_unique_id}:{mode}:{language or 'auto'}"
 
-    def get(self, file_unique_id: str, mode: str, language: str | None) -> CachedResult | None:
+    def get(self, file_unique_id: str, mode: TranscriptionMode, language: str | None) -> CachedResult | None:
         row = self._t.get(self.TABLE, self._key(file_unique_id, mode, language))
         if row is None:
             return None
@@ -43,7 +44,7 @@ class TablestoreResults(Store, Results):
         # (the race ``put`` already accepts); the next /forget removes it.
         deleted = kept = 0
         for key, row in self._t.scan(self.TABLE, columns=["paid_by"]):
-            payers = RESULT.read(row, fallback={"file_unique_id": "", "mode": ""}).paid_by
+            payers = RESULT.read(row, fallback={"file_unique_id": "", "mode": TranscriptionMode.PLAIN}).paid_by
             if user_id not in payers:
                 continue
             rest = [p for p in payers if p != user_id]

@@ -33,6 +33,7 @@ import cattrs
 
 from domain.audio import MediaKind
 from domain.job import JobStatus
+from domain.transcript import TranscriptionMode
 from domain.users import UI_LANGUAGES, LongTextMode, TrialStatus, UserSettings
 
 T = TypeVar("T")
@@ -46,6 +47,7 @@ UNKNOWN_MEMBERS: dict[type[enum.Enum], enum.Enum] = {
     MediaKind: MediaKind.DOCUMENT,
     TrialStatus: TrialStatus.NONE,
     LongTextMode: LongTextMode.AUTO,
+    TranscriptionMode: TranscriptionMode.PLAIN,
 }
 
 

@@ -43,13 +43,15 @@ def test_named_and_unlabelled_turns_keep_their_labels():
         "turn 2 got a speaker label it did not have ('Борис')")
     assert translation_problem(source, "— Анна: Hi.\n— Speaker 3: How are you?\n— Борис: Fine.",
                                dialogue=True) == "turn 2 got a speaker label it did not have ('Speaker 3')"
+    # An emptied turn is no turn line at all ("— " needs text after it): the count tells.
     assert translation_problem(source, "— Анна: Hi.\n— \n— Борис: Fine and you too.", dialogue=True) == (
-        "a turn of the translation is empty")
+        "dialogue turns changed (3 in, 2 out)")
 
 
 def test_turn_labels_reads_numbered_named_and_missing_labels():
-    assert turn_labels("— Спикер 1: a\n— Anna: b\n— c\nnot a turn\n– Speaker  12 : d") == [
+    assert turn_labels("— Спикер 1: a\n— Anna: b\n— c\nnot a turn\n— Speaker  12 : d") == [
         "Спикер 1", "Anna", "", "Speaker 12"]
+    assert turn_labels("– Speaker 1: an en dash is not a turn the bot wrote") == []
 
 
 @pytest.mark.parametrize("answer, reason", [

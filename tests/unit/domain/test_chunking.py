@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from domain.audio import Span
@@ -121,7 +121,6 @@ def _ms(seconds: float) -> int:
     return round(seconds * 1000)
 
 
-@settings(max_examples=400, deadline=None)
 @given(planning_cases())
 def test_plan_covers_the_audio_within_the_limits(case: tuple[int, list[Span], Policy]) -> None:
     duration, silences, policy = case
@@ -142,7 +141,6 @@ def test_plan_covers_the_audio_within_the_limits(case: tuple[int, list[Span], Po
             assert cur.start_ms == prev.end_ms - overlap_ms
 
 
-@settings(max_examples=400, deadline=None)
 @given(planning_cases())
 def test_every_cut_is_inside_a_silence_when_the_window_has_one(case: tuple[int, list[Span], Policy]) -> None:
     duration, silences, policy = case
@@ -161,7 +159,6 @@ def test_every_cut_is_inside_a_silence_when_the_window_has_one(case: tuple[int, 
             assert not in_window
 
 
-@settings(max_examples=200, deadline=None)
 @given(planning_cases(), st.randoms(use_true_random=False))
 def test_plan_is_deterministic_and_ignores_silence_order(case: tuple[int, list[Span], Policy], rnd) -> None:
     duration, silences, policy = case
@@ -170,7 +167,6 @@ def test_plan_is_deterministic_and_ignores_silence_order(case: tuple[int, list[S
     assert plan_chunks(duration, silences, policy) == plan_chunks(duration, shuffled, policy)
 
 
-@settings(max_examples=200, deadline=None)
 @given(planning_cases())
 def test_without_silences_the_plan_is_fixed_windows_with_overlap(
     case: tuple[int, list[Span], Policy],
@@ -239,7 +235,6 @@ ALPHABET = "абвгдежзиклмнопрстуфхцчшщыэюя"
 unique_words = st.lists(st.text(ALPHABET, min_size=1, max_size=8), unique=True, min_size=2, max_size=30)
 
 
-@settings(max_examples=300, deadline=None)
 @given(unique_words, st.data())
 def test_stitching_a_known_repeated_run_removes_it_once_and_loses_nothing(words: list[str], data) -> None:
     run_len = data.draw(st.integers(2, min(6, len(words))))
@@ -249,7 +244,6 @@ def test_stitching_a_known_repeated_run_removes_it_once_and_loses_nothing(words:
     assert stitch_texts([FIRST, AFTER_OVERLAP], [left, right]).split() == prefix + run + suffix
 
 
-@settings(max_examples=200, deadline=None)
 @given(unique_words, st.data())
 def test_stitching_without_a_common_run_keeps_every_word(words: list[str], data) -> None:
     cut = data.draw(st.integers(1, len(words) - 1))
@@ -257,7 +251,6 @@ def test_stitching_without_a_common_run_keeps_every_word(words: list[str], data)
     assert stitch_texts([FIRST, AFTER_OVERLAP], [left, right]) == f"{left} {right}"
 
 
-@settings(max_examples=200, deadline=None)
 @given(st.lists(st.text(ALPHABET + " .,", max_size=40), min_size=1, max_size=6))
 def test_silence_seams_keep_every_text(texts: list[str]) -> None:
     chunks = [

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
-from domain.dialogue import format_dialogue, parse_dialogue_lines
+from domain.dialogue import format_dialogue, parse_dialogue_lines, turn_label
 from domain.transcript import Segment, Word
 
 
@@ -52,9 +52,18 @@ def test_a_newline_inside_a_turn_does_not_make_a_new_line() -> None:
 
 
 def test_parse_dialogue_lines_finds_the_turns() -> None:
-    formatted = "Заголовок\n\n— Спикер 1: Привет.\n  — Спикер 2: Пока.\nпродолжение\n– Ещё одна"
-    assert parse_dialogue_lines(formatted) == ["— Спикер 1: Привет.", "— Спикер 2: Пока.", "– Ещё одна"]
+    formatted = "Заголовок\n\n— Спикер 1: Привет.\n  — Спикер 2: Пока.\nпродолжение\n– Ещё одна\n—слитно"
+    # Only the em dash and a space that format_dialogue writes start a turn: a line an LLM began
+    # with an en dash (or without the space) is not one, so such an answer counts fewer turns.
+    assert parse_dialogue_lines(formatted) == ["— Спикер 1: Привет.", "— Спикер 2: Пока."]
     assert parse_dialogue_lines("") == []
+
+
+def test_turn_label_reads_the_label_a_turn_starts_with() -> None:
+    assert turn_label("— Спикер 1: Привет.") == "Спикер 1:"
+    assert turn_label("— Speaker  12 : Hi") == "Speaker 12 :"
+    assert turn_label("— Привет, Спикер 1: пока") == ""
+    assert turn_label("— Hello") == ""
 
 
 segments_strategy = st.lists(
@@ -68,7 +77,6 @@ segments_strategy = st.lists(
 )
 
 
-@settings(max_examples=300, deadline=None)
 @given(segments_strategy, st.booleans())
 def test_the_turn_count_survives_a_round_trip(segments: list[Segment], labels: bool) -> None:
     text = format_dialogue(segments, labels=labels)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from domain.exports import (
@@ -126,7 +126,6 @@ def test_transcript_limits_keep_whole_sentences_on_one_line():
 word_text = st.text(alphabet="абвгдеёжзabc.,!?", min_size=1, max_size=12).filter(lambda t: t.strip() == t)
 
 
-@settings(max_examples=150, deadline=None)
 @given(st.lists(st.tuples(st.integers(0, 3000), st.integers(1, 1500), word_text), min_size=1, max_size=80))
 def test_segment_cues_keep_every_word_in_order_within_the_limits(raw):
     t, words = 0, []
@@ -144,7 +143,6 @@ def test_segment_cues_keep_every_word_in_order_within_the_limits(raw):
     assert all(a.end_ms <= b.start_ms for a, b in zip(cues, cues[1:], strict=False))
 
 
-@settings(max_examples=150, deadline=None)
 @given(st.lists(word_text, min_size=1, max_size=120), st.integers(0, 4 * 3600 * 1000))
 def test_text_cues_cover_the_duration_in_order(words, duration_ms):
     text = " ".join(words)

@@ -80,3 +80,19 @@ def test_the_realtime_backend_offers_what_the_realtime_model_documents():
     settings = load_settings({"ASR_BACKEND": "dashscope-realtime", "REALTIME_ASR_MODEL": "something-new"})
     assert recognition_languages(settings) == ()
     assert recognition_languages(load_settings({"ASR_MODEL": "something-new"})) == ()
+
+
+def test_a_refusal_names_the_model_as_configured_and_says_why():
+    found = models.refusal(" Qwen-Turbo ")
+    assert found is not None and found.model == " Qwen-Turbo "
+    assert "retired" in found.reason
+    assert found.message("LLM_MODEL") == (f"LLM_MODEL= Qwen-Turbo  cannot be used: {found.reason}; "
+                                          "set LLM_MODEL=qwen-flash")
+    by_prefix = models.refusal("Paraformer-v2", models.ASR)
+    assert by_prefix.model == "Paraformer-v2" and "international endpoint" in by_prefix.reason
+
+
+def test_a_china_only_name_without_a_role_suggests_both_recognition_models():
+    found = models.refusal("paraformer-v2")
+    assert found.replacement == (f"{models.DEFAULT_MODELS[models.ASR]} (text) / "
+                                 f"{models.DEFAULT_MODELS[models.SPEAKER_PASS]} (speakers)")

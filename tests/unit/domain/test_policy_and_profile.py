@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import attrs
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from domain.audio import (
@@ -93,7 +93,6 @@ def test_profiles_are_mono_mp3() -> None:
         assert profile.channels == 1 and profile.codec == "libmp3lame" and profile.mime_type == "audio/mpeg"
 
 
-@settings(max_examples=300, deadline=None)
 @given(st.one_of(st.none(), st.floats(allow_nan=True, allow_infinity=True)))
 def test_choose_profile_is_total_and_short_only_for_short_known_durations(duration: float | None) -> None:
     profile = choose_profile(duration)
@@ -157,7 +156,6 @@ def test_non_terminal_statuses() -> None:
     assert not JobStatus.QUEUED.is_terminal and not JobStatus.PROCESSING.is_terminal
 
 
-@settings(max_examples=200, deadline=None)
 @given(st.lists(st.sampled_from(["claim", "complete", "fail"]), max_size=8))
 def test_any_sequence_of_transitions_ends_terminal_at_most_once(steps: list[str]) -> None:
     job = make_job()

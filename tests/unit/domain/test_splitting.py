@@ -1,15 +1,12 @@
-"""Message splitting, HTML escaping for monospace mode, and ё→е."""
+"""Message splitting (plain and weighted) and ё→е."""
 
 from __future__ import annotations
 
-import html
-import re
-
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
-from domain.splitting import escape_html, replace_yo, split_code_message, split_message, wrap_code
+from domain.splitting import replace_yo, split_message, split_weighted
 
 
 def assert_parts_are_the_text(text: str, parts: tuple[str, ...]) -> None:
@@ -75,7 +72,6 @@ def test_limit_must_be_positive() -> None:
 texts = st.text(alphabet=st.sampled_from(list("абвгд ежз\n\n.!?…,&<>\t")), max_size=600)
 
 
-@settings(max_examples=500, deadline=None)
 @given(texts, st.integers(1, 120))
 def test_splitting_gives_back_the_text_within_the_limit(text: str, limit: int) -> None:
     parts = split_message(text, limit)
@@ -83,7 +79,6 @@ def test_splitting_gives_back_the_text_within_the_limit(text: str, limit: int) -
     assert_parts_are_the_text(text, parts)
 
 
-@settings(max_examples=200, deadline=None)
 @given(st.text(max_size=3000), st.integers(1, 4096))
 def test_splitting_any_unicode(text: str, limit: int) -> None:
     parts = split_message(text, limit)
@@ -91,42 +86,19 @@ def test_splitting_any_unicode(text: str, limit: int) -> None:
     assert_parts_are_the_text(text, parts)
 
 
-# --- monospace mode ----------------------------------------------------------------------------
+# --- weighted splitting (text that grows when rendered) --------------------------------------------
 
 
-def test_escape_html() -> None:
-    assert escape_html("a < b && c > d") == "a &lt; b &amp;&amp; c &gt; d"
-    assert escape_html("&lt;") == "&amp;lt;"
-    assert wrap_code("x<y") == "<code>x&lt;y</code>"
+def test_weighted_parts_keep_each_parts_weight_within_the_budget() -> None:
+    heavy = {"#": 3}
+    parts = split_weighted("ab## c#", 5, lambda ch: heavy.get(ch, 1))
+    assert parts == ("ab#", "#", "c#")
+    assert all(sum(heavy.get(ch, 1) for ch in p) <= 5 for p in parts)
 
 
-def test_code_parts_count_the_escaped_length_and_the_wrapper() -> None:
-    # 13 characters of wrapper leave 7: "&&" escapes to 10, so each part holds one "&".
-    assert split_code_message("& & &", 20) == ("&", "&", "&")
-    assert split_code_message("abc def", 20) == ("abc def",)
-    assert [len(wrap_code(p)) for p in split_code_message("<<<<<<", 21)] == [21, 21, 21]
-
-
-def test_code_limit_needs_room_for_an_entity() -> None:
+def test_a_character_heavier_than_the_budget_is_refused() -> None:
     with pytest.raises(ValueError):
-        split_code_message("текст", 17)
-    assert split_code_message("&", 18) == ("&",)
-
-
-ENTITY = re.compile(r"&(?!amp;|lt;|gt;)")
-
-
-@settings(max_examples=500, deadline=None)
-@given(texts, st.integers(18, 160))
-def test_code_parts_fit_once_escaped_and_wrapped(text: str, limit: int) -> None:
-    parts = split_code_message(text, limit)
-    for part in parts:
-        wrapped = wrap_code(part)
-        assert len(wrapped) <= limit
-        body = wrapped[len("<code>") : -len("</code>")]
-        assert not ENTITY.search(body) and "<" not in body and ">" not in body
-        assert html.unescape(body) == part
-    assert_parts_are_the_text(text, parts)
+        split_weighted("a#", 2, lambda ch: 3 if ch == "#" else 1)
 
 
 # --- ё -----------------------------------------------------------------------------------------

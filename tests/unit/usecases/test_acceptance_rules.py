@@ -5,7 +5,10 @@ from __future__ import annotations
 import pytest
 
 from domain.audio import MediaKind
+from presentation.catalogue import say
+from presentation.keys import M
 from tests.audio_factory import fixture
+from tests.messages import is_message
 
 pytestmark = pytest.mark.slow
 
@@ -15,7 +18,7 @@ def test_without_minutes_the_file_is_refused_with_the_price_and_nothing_changes(
     update_id, route = world.media(fixture("hello_en"))
     assert route == "media:no_minutes"
     assert world.job_of(update_id) is None and world.balance() == 0
-    assert "Недостаточно минут" in world.texts()[-1] and "/buy_minutes" in world.texts()[-1]
+    assert is_message(world.texts()[-1], M.no_minutes)
 
 
 def test_file_over_20_mb_is_refused_before_download(world):
@@ -23,7 +26,7 @@ def test_file_over_20_mb_is_refused_before_download(world):
     update_id, route = world.media(fixture("hello_en"), file_size=25 * 1024 * 1024)
     assert route == "media:too_big"
     assert world.job_of(update_id) is None and world.balance() == 100
-    assert "20 МБ" in world.texts()[-1]
+    assert world.texts()[-1] == say("ru", M.too_big)
 
 
 def test_duration_over_the_maximum_is_refused(world):
@@ -58,7 +61,7 @@ def test_broken_media_fails_with_a_refund_and_a_clear_message(world, tmp_path):
     job = world.job_of(update_id)
     assert job.status.value == "failed"
     assert world.balance() == 5
-    assert "не похоже на аудио" in world.texts()[-1]
+    assert world.texts()[-1] == say("ru", M.err_bad_media)
 
 
 def test_provider_outage_beyond_retries_defers_to_the_worker_then_completes(world):

@@ -20,6 +20,7 @@ from ports.errors import TransientFailure
 from ports.repositories import PaymentLog, TranscriptionLog
 from usecases.alerts import COOLDOWN_KEY, OwnerAlerts
 from usecases.owner import MUTE_KEY
+from usecases.owner_stats import in_window, usage_stats
 from usecases.reports import DAY_S, DailyReport
 
 OWNER = 42
@@ -157,6 +158,27 @@ def test_report_figures_count_only_the_window_and_scan_everything(services, seed
     assert (f.payments, f.stars, f.minutes_sold) == (2, 200, 130)
     assert (f.jobs_failed, f.jobs_unfinished) == (1, 1)
     assert f.balances_total == 35
+
+
+def test_the_report_and_stat_count_the_same_window_the_same_way(services, seeded):
+    """One computation: the daily report's usage figures are /stat's over the same window."""
+    since, until = seeded
+    f = report_of(services).figures(since, until)
+    st = usage_stats(services.users, services.logs, since, until)
+    assert (f.users_total, f.users_new, f.users_active) == (st.users_total, st.users_new, st.users_active)
+    assert (f.transcriptions, f.billed_minutes, f.characters) == (st.transcriptions, st.billed_minutes, st.characters)
+    assert f.audio_minutes == pytest.approx(st.audio_seconds / 60)
+
+
+def test_the_window_leaves_out_its_start_and_takes_in_its_end(services, clock):
+    """(since, until]: consecutive reports count each moment once, and /stat sees this very second."""
+    now = clock.now()
+    for log_id, ts in (("at-start", now - DAY_S), ("inside", now - 10), ("at-end", now)):
+        services.logs.add_transcription(TranscriptionLog(log_id, 1, log_id, 60.0, 1, 10, "plain", ts))
+    assert report_of(services).figures(now - DAY_S, now).transcriptions == 2
+    assert usage_stats(services.users, services.logs, now - DAY_S, now).transcriptions == 2
+    assert report_of(services).figures(now - 2 * DAY_S, now - DAY_S).transcriptions == 1
+    assert (in_window(now - DAY_S, now - DAY_S, now), in_window(now, now - DAY_S, now)) == (False, True)
 
 
 def test_report_text_is_html_safe_and_in_english(services, seeded):

@@ -6,6 +6,8 @@ import pytest
 
 from domain.audio import MediaKind
 from domain.job import JobStatus
+from presentation.catalogue import say
+from presentation.keys import M
 from tests.audio_factory import bad_media, ffmpeg, fixture, make_audio
 
 pytestmark = pytest.mark.slow
@@ -54,14 +56,14 @@ def test_undecodable_file_fails_cleanly_with_a_refund(world, bad_files, name):
     assert not world.logs.transcription_rows
     assert world.recognizer.clips == []
     last = world.texts()[-1]
-    assert "Минуты возвращены" in last and ("аудио" in last or "видео" in last)
+    assert last in (say("ru", M.err_bad_media), say("ru", M.err_no_sound))
 
 
 def test_empty_file_is_refused_before_anything_happens(world, bad_files):
     world.user(balance=5)
     update_id, route = world.media(bad_files["empty"], duration_s=3)
     assert route == "media:empty" and world.job_of(update_id) is None and world.balance() == 5
-    assert "пустой" in world.texts()[-1]
+    assert world.texts()[-1] == say("ru", M.empty_file)
 
 
 def test_ten_minutes_of_silence_is_no_speech_and_refunded(world, bad_files):
@@ -74,7 +76,7 @@ def test_ten_minutes_of_silence_is_no_speech_and_refunded(world, bad_files):
     job = world.job_of(update_id)
     assert job.status is JobStatus.FAILED and job.error == "err_no_speech"
     assert world.balance() == 20
-    assert "не обнаружено речи" in world.texts()[-1]
+    assert world.texts()[-1] == say("ru", M.err_no_speech)
 
 
 def test_file_over_20_mb_is_refused_without_download(world, tmp_path):
@@ -82,3 +84,17 @@ def test_file_over_20_mb_is_refused_without_download(world, tmp_path):
     big = make_audio(tmp_path, ["hello_en"], fmt="wav")
     update_id, route = world.media(big, kind=MediaKind.AUDIO, file_size=21 * 1024 * 1024)
     assert route == "media:too_big" and world.job_of(update_id) is None and world.balance() == 100
+
+
+def test_a_file_telegram_no_longer_serves_is_a_failed_download_with_a_refund(world, tmp_path):
+    world.user(balance=5)
+    source = tmp_path / "note.ogg"
+    source.write_bytes(b"OggS" + b"\0" * 100)
+    update_id, route = world.media(source, kind=MediaKind.DOCUMENT)
+    assert route == "media:queued"
+    (world.media_dir / f"f{update_id}.ogg").unlink()  # expired on Telegram's side before the worker ran
+    world.drain()
+    job = world.job_of(update_id)
+    assert job.status is JobStatus.FAILED and "file not found" in job.error
+    assert world.balance() == 5
+    assert world.texts()[-1] == say("ru", M.err_download)

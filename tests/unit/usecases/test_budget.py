@@ -7,6 +7,8 @@ import pytest
 
 from adapters.memory.clock import FakeClock
 from ports.errors import PermanentFailure, TransientFailure
+from presentation.catalogue import say
+from presentation.keys import M
 from tests.world import USER
 from usecases import budget
 from usecases.budget import BudgetedPort, BudgetSpent, InlineAttempt, WithinBudget
@@ -164,7 +166,7 @@ def test_a_slow_store_refuses_the_limited_package_in_time_instead_of_leaving_the
     started = world.clock.now()
     assert world.pre_checkout(payload, stars) == "pre_checkout:refused"
     assert slow.calls == ["get"]  # the reservation was not even started
-    assert answers(world) == [(False, "Не удалось проверить платёж. Попробуйте оплатить ещё раз через минуту.")]
+    assert answers(world) == [(False, say("ru", M.payment_retry))]
     assert world.clock.now() - started <= world.policy.timeouts.pre_checkout_budget_s + 2.0
     assert world.users.get(USER).micro_purchases == 0
 
@@ -175,7 +177,7 @@ def test_a_failing_store_refuses_with_try_again_and_an_unlimited_package_needs_n
     start = invoice(world, "start_50")
     slow = budgeted_world(world, cost_s=0.0, fail=True)
     assert world.pre_checkout(*micro) == "pre_checkout:refused"
-    assert answers(world)[-1][0] is False and "ещё раз" in answers(world)[-1][1]
+    assert answers(world)[-1] == (False, say("ru", M.payment_retry))
     slow.calls.clear()
     assert world.pre_checkout(*start) == "pre_checkout:ok"
     assert slow.calls == [] and answers(world)[-1] == (True, "")

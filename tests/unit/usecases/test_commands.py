@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import itertools
-import re
-import string
 from pathlib import Path
 
 import pytest
@@ -13,9 +11,11 @@ from domain.audio import MediaKind
 from domain.users import LongTextMode
 from entrypoints.settings import recognition_languages
 from ports.repositories import CachedResult
+from presentation.catalogue import say, ui_language_for
+from presentation.en import EN
+from presentation.keys import M
+from presentation.ru import RU
 from tests.world import OWNER, USER
-from usecases.catalogue import EN, RU, say, ui_language_for
-from usecases.catalogue import OWNER as OWNER_TEXTS
 from usecases.inbound import IncomingMessage, Sender
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -40,13 +40,13 @@ def last(world, chat_id: int = USER) -> str:
 
 def test_start_welcomes_in_the_users_language_and_creates_the_user(world):
     assert world.text("/start") == "command:start"
-    assert last(world) == RU["start"]
+    assert last(world) == RU.start
     assert world.users.get(USER).settings.ui_language == "ru"
 
 
 def test_an_english_client_gets_english_from_the_first_message(world):
     send(world, "/start", user_id=555, language_code="en-GB")
-    assert world.texts(555) == [EN["start"]]
+    assert world.texts(555) == [EN.start]
     assert world.users.get(555).settings.ui_language == "en"
 
 
@@ -66,12 +66,12 @@ def test_command_addressed_to_this_bot_works_and_to_another_bot_is_ignored(world
 def test_balance_shows_the_stored_minutes(world):
     world.user(balance=42)
     world.text("/balance")
-    assert last(world) == "💰 Ваш баланс: 42 мин."
+    assert last(world) == say("ru", M.balance, minutes=42)
 
 
 def test_unknown_command_says_so(world):
     assert world.text("/frobnicate") == "unknown"
-    assert last(world) == RU["unknown_command"]
+    assert last(world) == RU.unknown_command
 
 
 def test_a_redelivered_command_is_answered_once(world):
@@ -85,15 +85,15 @@ def test_a_redelivered_command_is_answered_once(world):
 
 def test_plain_text_gets_a_hint_to_send_audio(world):
     assert world.text("привет, что ты умеешь?") == "hint"
-    assert last(world) == RU["text_hint"]
+    assert last(world) == RU.text_hint
 
 
 def test_photo_or_sticker_gets_the_same_hint(world):
     # A photo, a sticker or a PDF arrives with neither text nor media.
     assert send(world, None) == "hint"
-    assert last(world) == RU["text_hint"]
+    assert last(world) == RU.text_hint
     send(world, None, user_id=556, language_code="en")
-    assert world.texts(556) == [EN["text_hint"]]
+    assert world.texts(556) == [EN.text_hint]
 
 
 def test_messages_in_groups_are_ignored(world):
@@ -121,7 +121,7 @@ def test_toggle_commands_flip_the_setting_and_say_the_new_value(world, command, 
     if field == "long_text":  # three modes: file, messages, then back to the default (auto)
         world.text(command)
         assert getattr(world.users.get(USER).settings, field) == LongTextMode.SPLIT
-        assert last(world) == "Длинный текст: 💬 несколько сообщений"
+        assert last(world) == say("ru", M.setting_output, value=say("ru", M.output_split))
     world.text(command)
     assert getattr(world.users.get(USER).settings, field) == before
 
@@ -129,10 +129,10 @@ def test_toggle_commands_flip_the_setting_and_say_the_new_value(world, command, 
 def test_language_sets_a_fixed_recognition_language_and_back_to_auto(world):
     world.text("/language en")
     assert world.users.get(USER).settings.language == "en"
-    assert last(world) == "Язык распознавания: английский"
+    assert last(world) == say("ru", M.setting_language, value=say("ru", M.lang_name_en))
     world.text("/language AUTO")
     assert world.users.get(USER).settings.language is None
-    assert last(world) == "Язык распознавания: автоопределение"
+    assert last(world) == say("ru", M.setting_language, value=say("ru", M.language_auto))
     world.text("/language pt")  # a documented code without a button of its own in older menus
     assert world.users.get(USER).settings.language == "pt"
 
@@ -143,7 +143,7 @@ def test_language_refuses_a_code_the_recognizers_do_not_document_and_lists_the_a
     world.user()
     world.text(f"/language {code}")
     codes = ", ".join(recognition_languages(world.settings(OWNER)))
-    assert last(world) == RU["language_unknown"].format(code=code, codes=codes)
+    assert last(world) == say("ru", M.language_unknown, code=code, codes=codes)
     assert "ru, en" in last(world) and "auto" in last(world)
     assert world.users.get(USER).settings.language is None
 
@@ -170,14 +170,14 @@ def test_language_ui_switches_the_interface_language(world):
     assert last(world).startswith("💰 Your balance")
     world.text("/language ru ui")
     assert world.users.get(USER).settings.ui_language == "ru"
-    assert last(world) == "Язык интерфейса: русский"
+    assert last(world) == say("ru", M.setting_ui, value=say("ru", M.ui_name_ru))
 
 
 @pytest.mark.parametrize("args", ["english please", "ui de", "ru en"])
 def test_language_with_bad_arguments_explains_the_usage(world, args):
     world.user()
     world.text(f"/language {args}")
-    assert last(world) == RU["language_usage"]
+    assert last(world) == RU.language_usage
     settings = world.users.get(USER).settings
     assert settings.language is None and settings.ui_language == "ru"
 
@@ -222,47 +222,7 @@ def test_the_cache_is_per_mode_so_dialogue_mode_does_not_reuse_a_plain_result(wo
     assert world.balance() == 2
 
 
-# -- the catalogue -------------------------------------------------------------------------------------
-
-
-def _placeholders(text: str) -> set[str]:
-    return {name for _, name, _, _ in string.Formatter().parse(text) if name is not None}
-
-
-def test_both_catalogues_have_the_same_keys_and_placeholders():
-    assert set(RU) == set(EN)
-    for key in RU:
-        assert _placeholders(RU[key]) == _placeholders(EN[key]), key
-
-
-def test_every_string_key_used_in_the_code_exists():
-    used_user, used_owner = set(), set()
-    for path in (ROOT / "usecases").glob("*.py"):
-        source = path.read_text()
-        used_user |= set(re.findall(r"\bsay\([^,()]+,\s*\"([a-z_0-9]+)\"", source))
-        used_owner |= set(re.findall(r"\bowner_say\(\"([a-z_0-9]+)\"", source))
-    assert used_user and used_owner
-    assert used_user <= set(RU), used_user - set(RU)
-    assert used_owner <= set(OWNER_TEXTS), used_owner - set(OWNER_TEXTS)
-
-
-def test_unknown_interface_language_falls_back_to_russian():
-    assert say("xx", "balance", minutes=1) == RU["balance"].format(minutes=1)
-
-
 def test_owner_commands_are_not_answered_as_unknown_for_the_owner(world):
     assert world.text("/admin", user_id=OWNER) == "owner:admin"
     assert "/credit" in world.texts(OWNER)[-1]
 
-
-def test_keys_built_at_run_time_exist_in_both_catalogues():
-    from domain import models
-    from domain.billing import PACKAGES
-    from usecases.catalogue import LANGUAGES
-
-    offered = models.offered_languages(models.DEFAULT_MODELS[models.ASR], models.DEFAULT_MODELS[models.TEXT_PASS])
-    for catalogue in (RU, EN):
-        assert all(f"package_{p.id}" in catalogue for p in PACKAGES)
-        assert all(f"ui_name_{code}" in catalogue for code in LANGUAGES)
-        assert all(f"lang_name_{code}" in catalogue for code in offered)
-    assert all(f"report_{kind}" in OWNER_TEXTS for kind in ("daily", "weekly"))

@@ -5,9 +5,12 @@ from __future__ import annotations
 
 import pytest
 
+from adapters.alibaba import dashscope_results
 from domain.audio import MediaKind
 from domain.job import JobStatus
 from tests.audio_factory import fixture, make_audio
+from tests.messages import returns_minutes
+from tests.world import evolve_policy
 from usecases.sweep_jobs import QUEUED_GRACE_S, SweepJobs
 
 pytestmark = pytest.mark.slow
@@ -49,12 +52,12 @@ def run_with_crash(world, update_id: int) -> None:
 
 
 def dialogue_world(world):
-    world.speaker_pass.document = {"transcripts": [{"sentences": [
+    world.speaker_pass.result = dashscope_results.speaker_pass({"transcripts": [{"sentences": [
         {"begin_time": 0, "end_time": 3500, "text": "a", "speaker_id": 0},
-        {"begin_time": 3500, "end_time": 7000, "text": "b", "speaker_id": 1}]}]}
-    world.text_pass.document = {"transcripts": [{"sentences": [{"begin_time": 0, "end_time": 7000, "text": "x", "words": [
+        {"begin_time": 3500, "end_time": 7000, "text": "b", "speaker_id": 1}]}]})
+    world.text_pass.result = dashscope_results.text_pass({"transcripts": [{"sentences": [{"begin_time": 0, "end_time": 7000, "text": "x", "words": [
         {"begin_time": 100, "end_time": 400, "text": "hello", "punctuation": ". "},
-        {"begin_time": 3600, "end_time": 3900, "text": "world", "punctuation": "."}]}]}]}
+        {"begin_time": 3600, "end_time": 3900, "text": "world", "punctuation": "."}]}]}]})
 
 
 STAGES = [
@@ -72,7 +75,14 @@ STAGES = [
 def test_killed_after_a_stage_then_redelivered_ends_exactly_once(world, tmp_path, attribute, method, nth):
     world.user(balance=10)
     long_text = ("Предложение для проверки доставки. " * 150).strip()
-    world.recognizer = type(world.recognizer)([long_text, "вторая", long_text, "вторая"])
+    # Answers by where the chunk starts (the first chunk at 0, the second later), not by call order.
+    world.recognizer = type(world.recognizer)({0: long_text, 1: "вторая"})
+    recognizer = world.recognizer
+    if attribute == "recognizer":
+        # One request at a time: the first chunk is recognised and saved before the second
+        # request dies, in every run (in parallel the dying request may end first, and the
+        # first chunk's result would then be dropped before it was saved).
+        evolve_policy(world, asr_concurrency=1)
     world.rebuild()
     audio = make_audio(tmp_path, ["hello_en", ("silence", 100.0), "speaker_a", ("silence", 60.0)], fmt="mp3")
     # Telegram claims 5 minutes; the real 2:45 costs 3, so settlement refunds 2.
@@ -87,6 +97,9 @@ def test_killed_after_a_stage_then_redelivered_ends_exactly_once(world, tmp_path
     assert job.charged_minutes == 3
     assert world.balance() == 10 - 3 and balance_after_reserve == 5
     assert len(world.logs.transcription_rows) == 1
+    # Each chunk recognised once: what was saved before the crash is not asked for again.
+    assert len(recognizer.clips) == 2
+    assert job.result_text.split() == (long_text + " вторая").split()
     # Delivered exactly once: the visible messages carry the transcript once, in order.
     deliveries = [t for t in world.texts() if "Предложение" in t or "вторая" in t]
     assert " ".join(deliveries).split() == job.result_text.split()
@@ -151,7 +164,7 @@ def test_attempts_exhausted_fail_with_a_full_refund_and_a_message(world):
     job = world.job_of(update_id)
     assert job.status is JobStatus.FAILED and job.attempts == world.policy.max_job_attempts
     assert world.balance() == 5
-    assert "Минуты возвращены" in world.texts()[-1]
+    assert returns_minutes(world.texts()[-1])
 
 
 def sweeper(world) -> SweepJobs:
@@ -188,7 +201,7 @@ def test_sweeper_fails_a_job_stuck_in_processing_with_a_refund(world):
     job = world.job_of(update_id)
     assert report.failed == (job.job_id,)
     assert job.status is JobStatus.FAILED and world.balance() == 5
-    assert "Минуты возвращены" in world.texts()[-1]
+    assert returns_minutes(world.texts()[-1])
 
 
 def test_a_crash_after_recognition_never_calls_the_recognizer_again(world, tmp_path):

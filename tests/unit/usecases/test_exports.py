@@ -9,6 +9,8 @@ import pytest
 
 from domain.audio import MediaKind
 from domain.job import Job, JobStatus
+from presentation.catalogue import say
+from presentation.keys import M
 from tests.audio_factory import fixture
 from tests.world import USER
 
@@ -73,7 +75,7 @@ def test_dialogue_exports_use_exact_word_times_and_speaker_labels(world):
                        duration_ms=64_000)
     _, txt = export(world, job.job_id, "txt")
     assert txt.data.decode() == "[00:00:01] Спикер 1: Доброе утро.\n[00:01:02] Спикер 2: Да, я всё отправил.\n"
-    assert txt.text == "Текст с метками времени (.txt)"
+    assert txt.text == say("ru", M.export_caption, fmt="txt")
     _, srt = export(world, job.job_id, "srt")
     assert "00:00:01,000 --> 00:00:02,400\nСпикер 1: Доброе утро." in srt.data.decode()
     assert "00:01:02,000 --> 00:01:03,500\nСпикер 2: Да, я всё отправил." in srt.data.decode()
@@ -102,7 +104,7 @@ def test_only_the_jobs_owner_can_export_it(world):
     job = finished_job(world)
     route, doc = export(world, job.job_id, "txt", user_id=888)
     assert route == "export:unavailable" and doc is None
-    assert callback_answer(world) == "Этот текст больше недоступен для выгрузки."
+    assert callback_answer(world) == say("ru", M.export_unavailable)
     assert world.chat.documents(USER) == []
 
 

@@ -11,6 +11,9 @@ from domain.audio import MediaKind
 from domain.job import JobStatus
 from domain.users import TrialStatus
 from ports.repositories import PaymentLog, TranscriptionLog
+from presentation.catalogue import say
+from presentation.keys import M
+from tests.messages import returns_minutes
 from tests.world import OWNER, USER
 from usecases.alerts import OwnerAlerts
 from usecases.owner import MUTE_KEY, OwnerCommands
@@ -150,13 +153,13 @@ def test_credit_adds_whole_minutes_and_tells_the_user(world):
     world.user(balance=5)
     assert owner(world, f"/credit {USER} 15") == f"✅ Ann ({USER}): +15 min, balance 20 min"
     assert world.balance() == 20
-    assert world.texts()[-1] == "💰 Администратор начислил вам 15 мин. Баланс: 20 мин."
+    assert world.texts()[-1] == say("ru", M.credited_by_admin, minutes=15, balance=20)
 
 
 def test_credit_negative_debits_but_never_below_zero(world):
     world.user(balance=5)
     owner(world, f"/credit {USER} -3")
-    assert world.balance() == 2 and world.texts()[-1] == "Администратор списал 3 мин. Баланс: 2 мин."
+    assert world.balance() == 2 and world.texts()[-1] == say("ru", M.debited_by_admin, minutes=3, balance=2)
     assert owner(world, f"/credit {USER} -100") == f"✅ Ann ({USER}): -2 min, balance 0 min"
     assert world.balance() == 0
     assert owner(world, f"/credit {USER} -1") == f"✅ Ann ({USER}): +0 min, balance 0 min"
@@ -290,7 +293,7 @@ def test_flush_fails_stuck_jobs_with_a_refund_of_what_they_took_and_tells_the_us
     assert job_id[:8] in text
     assert world.jobs.get(job_id).status is JobStatus.FAILED
     assert world.balance() == 10
-    assert "Минуты возвращены" in world.texts()[-1]
+    assert returns_minutes(world.texts()[-1])
     owner(world, "/flush")
     assert world.balance() == 10
 

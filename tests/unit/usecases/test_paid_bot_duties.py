@@ -15,11 +15,14 @@ from domain.audio import MediaKind
 from domain.job import JobStatus
 from domain.users import UserSettings
 from ports.errors import PermanentFailure, TransientFailure
+from presentation.catalogue import say
+from presentation.en import EN
+from presentation.keys import M
+from presentation.ru import RU
 from tests.audio_factory import fixture, make_audio
 from tests.unit.usecases.test_payments import buy
 from tests.world import OWNER, USER, evolve_policy
 from usecases.accept_media import job_id_for
-from usecases.catalogue import EN, RU, say
 from usecases.refunds import refund_op_key
 from usecases.support import JOB_RECORD_DAYS, MENU_COMMANDS, USAGE_LOG_DAYS, command_menus
 
@@ -75,7 +78,7 @@ def test_terms_state_the_configured_cache_retention_and_privacy_answers_too(worl
 def test_without_a_contact_the_answer_says_so_rather_than_printing_nothing(world):
     world.user()
     world.text("/paysupport")
-    assert RU["support_contact_unset"] in last(world)
+    assert RU.support_contact_unset in last(world)
 
 
 def test_help_lists_the_new_commands(world):
@@ -92,7 +95,7 @@ def test_the_stated_retention_is_the_stores_own():
 def test_the_command_menu_has_a_list_per_language_within_telegrams_limits():
     menus = {m.language_code: dict(m.commands) for m in command_menus()}
     assert set(menus) == {"", "en", "ru", "uk", "be", "kk"}
-    assert menus["ru"]["paysupport"] == RU["menu_paysupport"] and menus[""]["terms"] == EN["menu_terms"]
+    assert menus["ru"]["paysupport"] == RU.menu_paysupport and menus[""]["terms"] == EN.menu_terms
     for commands in menus.values():
         assert tuple(commands) == MENU_COMMANDS
         for name, description in commands.items():
@@ -184,15 +187,15 @@ def test_cancel_stops_a_queued_job_and_returns_every_minute(world, tmp_path):
     update_id, route = world.media(audio)
     assert route == "media:queued" and world.balance() == 8
     assert world.text("/cancel") == "command:cancel"
-    assert last(world) == say("ru", "cancel_requested", count=1, minutes=2)
+    assert last(world) == say("ru", M.cancel_requested, count=1, minutes=2)
     world.drain()
     job = world.job_of(update_id)
     assert job.status is JobStatus.FAILED and job.error == "job_cancelled" and job.charged_minutes == 0
     assert world.balance() == 10
     assert world.recognizer.clips == []  # no paid work was started
-    assert RU["job_cancelled"] in world.texts()  # the status message says so
+    assert RU.job_cancelled in world.texts()  # the status message says so
     world.text("/cancel")
-    assert last(world) == RU["cancel_none"]
+    assert last(world) == RU.cancel_none
 
 
 def test_cancel_stops_a_running_job_at_its_next_checkpoint(world, tmp_path):
@@ -221,7 +224,7 @@ def test_cancel_stops_a_running_job_at_its_next_checkpoint(world, tmp_path):
     assert job.status is JobStatus.FAILED and job.error == "job_cancelled"
     assert len(world.recognizer.clips) <= 2  # the chunk that saw the cancel, and at most the one in flight
     assert world.balance() == 20 and reserved >= 1
-    assert RU["job_cancelled"] in world.texts()
+    assert RU.job_cancelled in world.texts()
 
 
 def test_a_transcript_already_being_sent_is_not_cancelled_and_is_charged(world, tmp_path):
@@ -231,7 +234,7 @@ def test_a_transcript_already_being_sent_is_not_cancelled_and_is_charged(world, 
     job = world.job_of(update_id)
     world.jobs.save(attrs.evolve(job, real_duration_ms=68_000, result_text="Готовый текст.", result_mode="plain"))
     world.text("/cancel")
-    assert last(world) == say("ru", "cancel_finishing", count=1)
+    assert last(world) == say("ru", M.cancel_finishing, count=1)
     assert not world.job_of(update_id).cancel_requested
     world.drain()
     assert world.job_of(update_id).status is JobStatus.COMPLETED and world.balance() == 8
@@ -255,7 +258,7 @@ def test_forget_deletes_transcripts_and_cached_texts_and_keeps_the_accounts(worl
     answer = last(world)
     assert answer.startswith("🗑 Удалено: тексты заданий — 2, тексты в кэше — 1.")
     assert "Остаются для учёта: баланс, записи о платежах" in answer
-    assert say("ru", "forget_shared", count=1) in answer and say("ru", "forget_running", count=1) in answer
+    assert say("ru", M.forget_shared, count=1) in answer and say("ru", M.forget_running, count=1) in answer
     for update_id in (mine, shared):
         job = world.job_of(update_id)
         assert job.status is JobStatus.COMPLETED and job.charged_minutes == 1  # the figures stay

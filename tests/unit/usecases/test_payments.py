@@ -8,6 +8,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
+from presentation.catalogue import say
+from presentation.keys import M
 from tests.audio_factory import fixture
 from tests.world import OWNER, USER
 from usecases.payments import parse_payload, sign_payload
@@ -46,8 +48,8 @@ def test_buy_minutes_lists_the_five_packages_with_a_button_each(world):
     assert texts == ["Микро — 5⭐", "Старт — 35⭐", "Стандарт — 119⭐", "Профи — 549⭐", "MAX — 4444⭐"]
     for _, minutes, stars in PACKAGES:
         assert f"{minutes} мин — {stars}⭐" in event.text
-    assert "Ваш баланс: 7 мин." in event.text
-    assert "не больше 3 покупок, осталось 3" in event.text
+    assert event.text.startswith(say("ru", M.buy_title, balance=7))
+    assert say("ru", M.buy_limit_note, limit=3, left=3) in event.text
 
 
 @pytest.mark.parametrize(("package", "minutes", "stars"), PACKAGES)
@@ -59,7 +61,7 @@ def test_every_package_can_be_bought_end_to_end(world, package, minutes, stars):
     assert world.pre_checkout(payload, stars) == "pre_checkout:ok"
     assert world.paid(payload, stars, charge_id=f"ch-{package}") == "payment:credited"
     assert world.balance() == 2 + minutes
-    assert world.texts()[-1] == f"✅ Оплата прошла успешно! Добавлено {minutes} мин. Баланс: {2 + minutes} мин."
+    assert world.texts()[-1] == say("ru", M.payment_ok, minutes=minutes, balance=2 + minutes)
     log = world.logs.payment_rows[f"ch-{package}"]
     assert (log.user_id, log.package_id, log.minutes, log.stars) == (USER, package, minutes, stars)
     assert f"paid {stars}⭐ for {minutes} min" in world.texts(OWNER)[-1]
@@ -87,7 +89,7 @@ def test_pre_checkout_refuses_a_payload_we_did_not_sign(world):
     forged = payload[:-1] + ("0" if payload[-1] != "0" else "1")
     assert world.pre_checkout(forged, stars) == "pre_checkout:refused"
     assert world.pre_checkout("minutes_8888", stars) == "pre_checkout:refused"
-    assert pre_checkout_answers(world) == [(False, "Этот счёт недействителен. Откройте /buy_minutes ещё раз.")] * 2
+    assert pre_checkout_answers(world) == [(False, say("ru", M.payment_invalid))] * 2
 
 
 def test_pre_checkout_refuses_another_users_invoice_a_wrong_amount_or_currency(world):
@@ -118,7 +120,7 @@ def test_micro_can_be_bought_three_times_then_the_button_refuses(world):
         assert buy(world, "micro_10", f"m{i}") == "payment:credited"
     assert world.users.get(USER).micro_purchases == 3 and world.balance() == 30
     assert world.press("buy:micro_10", message_id=1) == "buy:limit"
-    assert world.texts()[-1] == "❌ Вы уже исчерпали лимит покупок этого пакета (3)."
+    assert world.texts()[-1] == say("ru", M.micro_limit, limit=3)
     world.text("/buy_minutes")
     assert "осталось 0" in world.texts()[-1]
 
@@ -128,7 +130,7 @@ def test_micro_invoices_opened_before_the_limit_are_refused_at_pre_checkout(worl
     invoices = [open_invoice(world, "micro_10") for _ in range(5)]  # all opened while nothing was bought
     routes = [world.pre_checkout(payload, stars) for payload, stars in invoices]
     assert routes == ["pre_checkout:ok"] * 3 + ["pre_checkout:refused"] * 2
-    assert pre_checkout_answers(world)[-1] == (False, "❌ Вы уже исчерпали лимит покупок этого пакета (3).")
+    assert pre_checkout_answers(world)[-1] == (False, say("ru", M.micro_limit, limit=3))
     for i, (payload, stars) in enumerate(invoices[:3]):
         world.paid(payload, stars, charge_id=f"c{i}")
     assert world.users.get(USER).micro_purchases == 3 and world.balance() == 30
@@ -173,7 +175,7 @@ def test_a_redelivered_successful_payment_credits_and_tells_once(world):
     assert world.paid(payload, stars, charge_id="dup", update_id=5001) == "payment:duplicate"
     assert world.balance() == 50
     assert len(world.logs.payment_rows) == 1
-    assert sum("Оплата прошла" in t for t in world.texts()) == 1
+    assert world.texts().count(say("ru", M.payment_ok, minutes=50, balance=50)) == 1
     assert sum("paid 35⭐" in t for t in world.texts(OWNER)) == 1
 
 
@@ -182,8 +184,7 @@ def test_a_payment_that_matches_no_invoice_is_not_credited_and_a_person_looks_at
     assert world.paid("pkg:max_8888:777:deadbeefdeadbeef", 4444, charge_id="odd") == "payment:unmatched"
     assert world.paid("pkg:max_8888:777:deadbeefdeadbeef", 4444, charge_id="odd") == "payment:unmatched"
     assert world.balance() == 1 and world.logs.payment_rows == {}
-    assert world.texts() == ["Платёж получен, но не совпал ни с одним счётом. Администратор проверит его и зачислит "
-                             "минуты вручную."]
+    assert world.texts() == [say("ru", M.payment_review)]
     owner = world.texts(OWNER)
     assert len(owner) == 1 and "charge odd" in owner[0] and "Nothing was credited" in owner[0]
 
@@ -225,12 +226,12 @@ def test_low_balance_warning_under_five_minutes_and_empty_notice_at_zero(world):
     world.user(balance=5)
     world.media(fixture("hello_en"), unique="a")
     assert world.balance() == 4
-    assert world.texts()[-1] == "⚠️ Низкий баланс! Осталось: 4 мин. Пополнить: /buy_minutes"
+    assert world.texts()[-1] == say("ru", M.low_balance, balance=4)
     world.text(f"/credit {USER} -3", user_id=OWNER)
     assert world.balance() == 1
     world.media(fixture("hello_en"), unique="b")
     assert world.balance() == 0
-    assert world.texts()[-1] == "❌ Баланс исчерпан! Пополнить: /buy_minutes"
+    assert world.texts()[-1] == say("ru", M.empty_balance)
     _, route = world.media(fixture("hello_en"), unique="c")
     assert route == "media:no_minutes" and world.balance() == 0
 

@@ -13,6 +13,7 @@ import random
 
 import pytest
 
+from adapters.alibaba import dashscope_results
 from domain.audio import MediaKind
 from domain.job import JobStatus
 from domain.policy import Policy
@@ -79,12 +80,12 @@ def test_every_job_finishes_once_under_thirty_percent_transient_failures(tmp_pat
     world = FlakyWorld(media_dir=tmp_path / "media", rng=rng)
     world.user(balance=100)
     world.recognizer = Flaky(world.recognizer, rng, "recognizer")
-    world.speaker_pass.document = {"transcripts": [{"sentences": [
+    world.speaker_pass.result = dashscope_results.speaker_pass({"transcripts": [{"sentences": [
         {"begin_time": 0, "end_time": 3500, "text": "a", "speaker_id": 0},
-        {"begin_time": 3500, "end_time": 7000, "text": "b", "speaker_id": 1}]}]}
-    world.text_pass.document = {"transcripts": [{"sentences": [{"begin_time": 0, "end_time": 7000, "text": "x",
+        {"begin_time": 3500, "end_time": 7000, "text": "b", "speaker_id": 1}]}]})
+    world.text_pass.result = dashscope_results.text_pass({"transcripts": [{"sentences": [{"begin_time": 0, "end_time": 7000, "text": "x",
         "words": [{"begin_time": 100, "end_time": 400, "text": "hello", "punctuation": ". "},
-                  {"begin_time": 3600, "end_time": 3900, "text": "world", "punctuation": "."}]}]}]}
+                  {"begin_time": 3600, "end_time": 3900, "text": "world", "punctuation": "."}]}]}]})
     world.speaker_pass = Flaky(world.speaker_pass, rng, "speaker-pass")
     world.text_pass = Flaky(world.text_pass, rng, "text-pass")
     world.primary = Flaky(world.primary, rng, "primary-llm")

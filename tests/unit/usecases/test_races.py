@@ -5,7 +5,9 @@ from __future__ import annotations
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
+from presentation.keys import M
 from tests.audio_factory import fixture
+from tests.messages import is_message
 from tests.world import OWNER, USER
 from usecases.payments import sign_payload
 
@@ -25,7 +27,7 @@ def test_fifty_concurrent_files_on_a_balance_for_ten_accept_exactly_ten(world):
     assert routes.count("media:no_minutes") == 40
     assert world.balance() == 0
     assert len(list(world.jobs.scan())) == 10 and len(world.queue.published) == 10
-    refusals = [t for t in world.texts() if "Недостаточно минут" in t]
+    refusals = [t for t in world.texts() if is_message(t, M.no_minutes)]
     assert len(refusals) == 40
 
 

@@ -18,7 +18,10 @@ from domain.job import JobStatus
 from domain.users import TrialStatus, User
 from ports.errors import ConflictError
 from ports.repositories import TranscriptionLog
+from presentation.catalogue import say
+from presentation.keys import M
 from tests.audio_factory import make_audio
+from tests.messages import is_message, returns_minutes
 from tests.world import OWNER, USER
 from usecases.alerts import OwnerAlerts
 from usecases.inbound import IncomingMessage, SuccessfulPayment
@@ -51,7 +54,7 @@ def test_d1_start_at_botname_is_the_start_command(world):
     assert world.text("/start@TranscriberBot") == "command:start"
     assert world.text("/BALANCE@transcriberbot") == "command:balance"
     assert world.texts()[0].startswith("👋") and world.texts()[1].startswith("💰")
-    assert not any("Неизвестная команда" in t for t in world.texts())
+    assert say("ru", M.unknown_command) not in world.texts()
 
 
 def test_d2_metrics_honours_its_hours_and_counts_every_row(world):
@@ -95,14 +98,14 @@ def test_d5_owner_is_told_of_trial_requests_and_denied_users_are_told(world):
     card = [e for e in world.chat.events if e.chat_id == OWNER][-1]
     assert card.text.startswith("🆕 Trial request") and card.keyboard
     world.press(f"trial:deny:{USER}", user_id=OWNER, message_id=card.message_id)
-    assert world.texts()[-1] == "❌ Заявка на пробные минуты отклонена. Пополнить: /buy_minutes"
+    assert world.texts()[-1] == say("ru", M.trial_denied_user)
 
 
 def test_d6_credit_wording_does_not_depend_on_the_amount_and_fractions_are_refused(world):
     """D6: ``/credit`` said "trial approved" when the amount was 15 and truncated fractions."""
     world.user()
     owner(world, f"/credit {USER} 15")
-    assert world.texts()[-1] == "💰 Администратор начислил вам 15 мин. Баланс: 15 мин."
+    assert world.texts()[-1] == say("ru", M.credited_by_admin, minutes=15, balance=15)
     assert "одобрена" not in world.texts()[-1].lower()
     assert world.users.get(USER).trial is TrialStatus.NONE
     assert owner(world, f"/credit {USER} 1.9").startswith("Usage: /credit")
@@ -138,7 +141,7 @@ def test_d8_an_empty_balance_blocks_every_trial_status(world, tmp_path, trial):
     update_id, route = world.media(dummy_voice(tmp_path), duration_s=20)
     assert route == "media:no_minutes"
     assert world.job_of(update_id) is None and world.balance() == 0
-    assert "Недостаточно минут" in world.texts()[-1]
+    assert is_message(world.texts()[-1], M.no_minutes)
 
 
 def test_d9_minutes_are_taken_before_any_work_not_after_delivery(world, tmp_path):
@@ -261,7 +264,7 @@ def test_d17_successful_payment_is_not_swallowed_by_the_message_handler(world):
                               payment=SuccessfulPayment("XTR", stars, payload, "charge-17"))
     assert world.accept(message) == "payment:credited"
     assert world.balance() == 50
-    assert world.texts()[-1].startswith("✅ Оплата прошла успешно!")
+    assert world.texts()[-1] == say("ru", M.payment_ok, minutes=50, balance=50)
 
 
 def test_d18_balance_arithmetic_is_exact_whole_minutes(world, tmp_path):
@@ -282,7 +285,7 @@ def test_d19_a_failed_job_refunds_everything_it_took(world, tmp_path):
     world.drain()
     assert world.job_of(update_id).status is JobStatus.FAILED
     assert world.balance() == 10
-    assert "Минуты возвращены" in world.texts()[-1]
+    assert returns_minutes(world.texts()[-1])
 
 
 def test_d23_jobs_carry_their_creation_time_so_stuck_ones_are_found(world, tmp_path):

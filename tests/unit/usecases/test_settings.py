@@ -5,6 +5,8 @@ from __future__ import annotations
 import pytest
 
 from domain.users import LongTextMode
+from presentation.catalogue import say
+from presentation.keys import M
 from tests.world import USER
 
 
@@ -66,7 +68,7 @@ def test_the_language_button_opens_a_picker_in_place_and_a_choice_returns_to_the
     world.press("set:lang:en", message_id=message_id)
     assert world.users.get(USER).settings.language == "en"
     menu = menu_event(world, message_id)
-    assert buttons(menu)["set:language"] == "Язык распознавания: английский"
+    assert buttons(menu)["set:language"] == say("ru", M.setting_language, value=say("ru", M.lang_name_en))
     world.press("set:language", message_id=message_id)
     assert buttons(menu_event(world, message_id))["set:lang:en"].startswith("✅")
     world.press("set:lang:auto", message_id=message_id)
@@ -90,7 +92,7 @@ def test_the_interface_language_button_redraws_the_menu_in_english(world):
     assert buttons(menu)["set:use_code"] == "Monospace: off"
     assert buttons(menu)["set:ui_language"] == "Interface language: English"
     world.press("set:ui_language", message_id=message_id)
-    assert menu_event(world, message_id).text.startswith("⚙️ Настройки")
+    assert menu_event(world, message_id).text.startswith(say("ru", M.settings_title))
 
 
 @pytest.mark.parametrize("data", ["set:nonsense", "set:lang:klingon", "set:", "set:version"])
@@ -106,7 +108,7 @@ def test_a_button_without_a_message_sends_a_fresh_menu(world):
     world.user()
     world.press("set:use_code", message_id=None)
     event = [e for e in world.chat.events if e.kind == "send"][-1]
-    assert "Моноширинный шрифт: включено" in event.text and event.keyboard
+    assert say("ru", M.setting_code, value=say("ru", M.on)) in event.text and event.keyboard
 
 
 def test_settings_survive_a_new_instance_because_they_are_stored(world):
@@ -114,4 +116,4 @@ def test_settings_survive_a_new_instance_because_they_are_stored(world):
     world.press("set:use_code", message_id=message_id)
     world.rebuild()
     world.text("/settings")
-    assert buttons(world.chat.events[-1])["set:use_code"] == "Моноширинный шрифт: включено"
+    assert buttons(world.chat.events[-1])["set:use_code"] == say("ru", M.setting_code, value=say("ru", M.on))

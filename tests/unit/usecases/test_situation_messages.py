@@ -10,13 +10,15 @@ from __future__ import annotations
 
 import pytest
 
+from adapters.alibaba import dashscope_results
 from adapters.memory.speech import ScriptedRecognizer
 from domain.audio import MediaKind
 from domain.job import JobStatus
 from domain.users import LongTextMode, UserSettings
+from presentation.catalogue import owner_say, say
+from presentation.keys import OM, M
 from tests.audio_factory import ffmpeg, fixture, make_audio, make_tone_without_silence
 from tests.world import OWNER, USER, evolve_policy
-from usecases.catalogue import owner_say, say
 from usecases.progress import progress_text
 
 pytestmark = pytest.mark.slow
@@ -49,8 +51,8 @@ TEXT_DOC = {"transcripts": [{"channel_id": 0, "sentences": [
         {"begin_time": 600, "end_time": 1200, "text": "morning", "punctuation": ", "},
         {"begin_time": 1200, "end_time": 2000, "text": "everyone", "punctuation": "."}]}]}]}
 
-STAGE_ORDER = ["received", "queued", "stage_download", "stage_convert", "stage_diarize", "stage_merge",
-               "stage_plain_fallback", "stage_format", "dialogue_fallback"]
+STAGE_ORDER = [M.received, M.queued, M.stage_download, M.stage_convert, M.stage_diarize, M.stage_merge,
+               M.stage_plain_fallback, M.stage_format, M.dialogue_fallback]
 
 
 def stage_ranks(texts: list[str]) -> list[int]:
@@ -68,7 +70,7 @@ def stage_ranks(texts: list[str]) -> list[int]:
 def test_no_speakers_says_the_speakers_could_not_be_separated_above_the_plain_text(world, tmp_path):
     world.user(balance=10)
     world.text("/dialogue")
-    world.text_pass.document = TEXT_DOC  # the speaker pass fails (no document): no speakers
+    world.text_pass.result = dashscope_results.text_pass(TEXT_DOC)  # the speaker pass fails (no result): no speakers
     update_id, _ = world.media(make_audio(tmp_path, ["speaker_a", "speaker_b"], fmt="ogg"))
     world.drain()
     job = world.job_of(update_id)
@@ -92,20 +94,20 @@ def test_both_passes_failed_goes_forward_to_plain_recognition_and_says_so(world)
     job = world.job_of(update_id)
     assert job.status is JobStatus.COMPLETED and job.result_mode == "plain"
     shown = status_texts(world, update_id)
-    assert "🔄 Распознаю с разделением по спикерам..." in shown
-    assert "👥 Разделить спикеров не удалось — распознаю обычный текст..." in shown
-    assert not any(t.startswith("🎙 Распознаю речь") for t in shown), "the progress went back"
+    assert say("ru", M.stage_diarize) in shown
+    assert say("ru", M.stage_plain_fallback) in shown
+    assert not any(t.startswith(say("ru", M.stage_asr)) for t in shown), "the progress went back"
     ranks = stage_ranks(shown)
     assert ranks == sorted(ranks), shown
-    assert world.texts()[-2:] == ["👥 Разделить спикеров не удалось — вот обычный текст.", "Hello there."]
+    assert world.texts()[-2:] == [say("ru", M.dialogue_fallback), "Hello there."]
 
 
 def test_real_dialogue_carries_no_fallback_note(world, tmp_path):
     world.user(balance=10, settings=UserSettings(dialogue=True, ui_language="en"))
-    world.speaker_pass.document = {"transcripts": [{"channel_id": 0, "sentences": [
+    world.speaker_pass.result = dashscope_results.speaker_pass({"transcripts": [{"channel_id": 0, "sentences": [
         {"begin_time": 0, "end_time": 1100, "text": "Good morning", "speaker_id": 0},
-        {"begin_time": 1150, "end_time": 3000, "text": "everyone", "speaker_id": 1}]}]}
-    world.text_pass.document = TEXT_DOC
+        {"begin_time": 1150, "end_time": 3000, "text": "everyone", "speaker_id": 1}]}]})
+    world.text_pass.result = dashscope_results.text_pass(TEXT_DOC)
     update_id, _ = world.media(make_audio(tmp_path, ["speaker_a", "speaker_b"], fmt="ogg"))
     world.drain()
     job = world.job_of(update_id)
@@ -144,20 +146,20 @@ def test_short_jobs_show_no_estimate_and_never_part_zero(world, tmp_path):
     update_id, _ = world.media(audio, kind=MediaKind.AUDIO)
     world.drain()
     parts = [t for t in status_texts(world, update_id) if "(часть" in t]
-    assert parts and parts[0] == f"🎙 Распознаю речь... (часть 1 из {len(world.recognizer.clips)})"
+    assert parts and parts[0] == say("ru", M.stage_asr_chunk, i=1, n=len(world.recognizer.clips))
     assert not any("часть 0" in t or "осталось" in t for t in parts)
 
 
 def test_estimate_wording_in_both_languages():
-    assert progress_text("en", "stage_asr_chunk", i=2, n=29, eta_s=60) == \
+    assert progress_text("en", M.stage_asr_chunk, i=2, n=29, eta_s=60) == \
         "🎙 Recognising speech... (part 2 of 29, about 1 minute left)"
-    assert progress_text("en", "stage_asr_chunk", i=2, n=29, eta_s=300) == \
+    assert progress_text("en", M.stage_asr_chunk, i=2, n=29, eta_s=300) == \
         "🎙 Recognising speech... (part 2 of 29, about 5 minutes left)"
-    assert progress_text("en", "stage_asr_chunk", i=28, n=29, eta_s=10) == \
+    assert progress_text("en", M.stage_asr_chunk, i=28, n=29, eta_s=10) == \
         "🎙 Recognising speech... (part 28 of 29, less than a minute left)"
-    assert progress_text("ru", "stage_asr_chunk", i=2, n=29, eta_s=21 * 60) == \
+    assert progress_text("ru", M.stage_asr_chunk, i=2, n=29, eta_s=21 * 60) == \
         "🎙 Распознаю речь... (часть 2 из 29, осталось около 21 минуты)"
-    assert progress_text("ru", "stage_asr_chunk", i=2, n=29, eta_s=3 * 60) == \
+    assert progress_text("ru", M.stage_asr_chunk, i=2, n=29, eta_s=3 * 60) == \
         "🎙 Распознаю речь... (часть 2 из 29, осталось около 3 минут)"
 
 
@@ -215,10 +217,10 @@ def test_a_long_transcript_by_default_is_a_preview_plus_the_file(world):
     assert len(texts) == 2, "one short preview and the file, no wall of messages"
     preview = texts[0]
     assert len(preview) < 1000 and preview.startswith(PARAGRAPH[:200])
-    assert preview.endswith("✂️ Это начало текста, целиком он в файле ниже.")
+    assert preview.endswith(say("ru", M.preview_note))
     documents = world.chat.documents(USER)
     assert len(documents) == 1 and documents[0].data.decode() == job.result_text
-    assert documents[0].text == f"Текст записи ({len(job.result_text)} символов)"
+    assert documents[0].text == say("ru", M.file_caption, chars=len(job.result_text))
     assert documents[0].keyboard[0][0].data.startswith("export:")
     assert (job.planned_parts, job.delivered_parts) == (2, 2)
 
@@ -232,7 +234,7 @@ def test_the_users_own_choice_wins_over_the_default(world):
 
 def test_file_choice_sends_the_file_alone(world):
     deliver(world, long_text(15000), long_text=LongTextMode.FILE)
-    assert world.texts() == [f"[transcript.txt] Текст записи ({len(world.chat.documents(USER)[0].data.decode())} символов)"]
+    assert world.texts() == ["[transcript.txt] " + say("ru", M.file_caption, chars=len(world.chat.documents(USER)[0].data.decode()))]
 
 
 def test_under_the_threshold_the_default_is_messages_and_the_threshold_is_configurable(world):
@@ -273,13 +275,13 @@ def test_the_low_balance_warning_comes_once_per_crossing(world):
     world.user(balance=7)
     for _ in range(4):  # 7 → 3: crosses the line (5) once
         one_minute_note(world)
-    assert warnings(world) == ["⚠️ Низкий баланс! Осталось: 4 мин. Пополнить: /buy_minutes"]
+    assert warnings(world) == [say("ru", M.low_balance, balance=4)]
     world.users.apply_balance(USER, "pay:test", 2)  # a top-up back to the line (5)...
     one_minute_note(world)  # ...and below it again: a new crossing
-    assert warnings(world)[1:] == ["⚠️ Низкий баланс! Осталось: 4 мин. Пополнить: /buy_minutes"]
+    assert warnings(world)[1:] == [say("ru", M.low_balance, balance=4)]
     for _ in range(4):  # 4 → 0: still low, then empty once
         one_minute_note(world)
-    assert warnings(world)[2:] == ["❌ Баланс исчерпан! Пополнить: /buy_minutes"]
+    assert warnings(world)[2:] == [say("ru", M.empty_balance)]
     assert world.users.get(USER).balance_notice == "empty"
 
 
@@ -290,7 +292,7 @@ def test_two_jobs_ending_together_warn_once(world, tmp_path):
     world.media(audio, unique="second")
     assert world.balance() == 2
     assert world.drain() == 2
-    assert warnings(world) == ["⚠️ Низкий баланс! Осталось: 2 мин. Пополнить: /buy_minutes"]
+    assert warnings(world) == [say("ru", M.low_balance, balance=2)]
 
 
 def test_back_above_the_line_rearms_the_warning(world):
@@ -307,18 +309,18 @@ def test_back_above_the_line_rearms_the_warning(world):
 
 
 def test_counts_agree_with_their_words_in_both_languages(world):
-    assert [say("ru", "invoice_title", minutes=n) for n in (1, 2, 5, 21)] == \
+    assert [say("ru", M.invoice_title, minutes=n) for n in (1, 2, 5, 21)] == \
         ["1 минута", "2 минуты", "5 минут", "21 минута"]
-    assert [say("en", "invoice_title", minutes=n) for n in (1, 50)] == ["1 minute", "50 minutes"]
-    assert say("ru", "file_caption", chars=1) == "Текст записи (1 символ)"
-    assert say("ru", "file_caption", chars=3) == "Текст записи (3 символа)"
-    assert say("en", "file_caption", chars=1) == "Transcript (1 character)"
-    assert owner_say("export_caption", kind="logs", rows=1, days=1) == "logs: 1 row, last 1 day"
-    assert "1 trial minute\n" in say("en", "help", trial=1)
-    assert "заявка на 1 пробную минуту" in say("ru", "help", trial=1)
-    assert "заявка на 15 пробных минут" in say("ru", "help", trial=15)
-    assert "within 1 day of payment" in say("en", "refund_policy", days=1)
-    assert "for up to 1 day after it was last used" in say("en", "retention", job_days=7, cache_days=1, log_days=90)
+    assert [say("en", M.invoice_title, minutes=n) for n in (1, 50)] == ["1 minute", "50 minutes"]
+    assert say("ru", M.file_caption, chars=1) == "Текст записи (1 символ)"
+    assert say("ru", M.file_caption, chars=3) == "Текст записи (3 символа)"
+    assert say("en", M.file_caption, chars=1) == "Transcript (1 character)"
+    assert owner_say(OM.export_caption, kind="logs", rows=1, days=1) == "logs: 1 row, last 1 day"
+    assert "1 trial minute\n" in say("en", M.help, trial=1)
+    assert "заявка на 1 пробную минуту" in say("ru", M.help, trial=1)
+    assert "заявка на 15 пробных минут" in say("ru", M.help, trial=15)
+    assert "within 1 day of payment" in say("en", M.refund_policy, days=1)
+    assert "for up to 1 day after it was last used" in say("en", M.retention, job_days=7, cache_days=1, log_days=90)
     # Through the owner's /user search: one match is "1 user".
     world.user(user_id=5_550_123, first_name="Марина")
     world.text("/user Марина", user_id=OWNER)

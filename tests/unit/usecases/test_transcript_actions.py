@@ -11,6 +11,7 @@ import pytest
 from domain.audio import MediaKind
 from domain.dialogue import parse_dialogue_lines
 from domain.job import Job, JobStatus
+from domain.transcript import TranscriptionMode
 from domain.transcript_actions import ActionStatus, action_id
 from ports.text_tasks import TaskKind, TextTask
 from tests.world import USER
@@ -39,7 +40,7 @@ def delivered_job(world, *, job_id: str = JOB, user_id: int = USER, text: str = 
     job = Job(job_id=job_id, user_id=user_id, chat_id=user_id, message_id=1, file_id="f", file_unique_id="u",
               kind=MediaKind.VOICE, declared_duration_s=duration_ms / 1000, file_size=10, reserved_minutes=heard,
               status_message_id=None, created_at=world.clock.now(), status=JobStatus.COMPLETED,
-              result_text=text, result_mode=mode, real_duration_ms=duration_ms, charged_minutes=heard,
+              result_text=text, result_mode=TranscriptionMode(mode), real_duration_ms=duration_ms, charged_minutes=heard,
               segments_json=json.dumps(segments, ensure_ascii=False) if segments else None, delivered=True)
     world.jobs.create(job)
     return job
@@ -386,19 +387,6 @@ def test_a_monospace_transcript_stays_monospace_with_the_names(world):
     world.text("1=Анна & Co, 2=Борис")
     assert world.chat.messages[(USER, shown)].startswith("<code>— Анна &amp; Co: Доброе утро.")
     assert [e for e in world.chat.events if e.kind == "edit"][-1].html is True
-
-
-def test_both_languages_have_the_same_action_texts_and_placeholders():
-    import string
-
-    from usecases.action_texts import EN, RU
-
-    def placeholders(text: str) -> set[str]:
-        return {name for _, name, _, _ in string.Formatter().parse(text) if name}
-
-    assert RU.keys() == EN.keys()
-    for key in RU:
-        assert placeholders(RU[key]) == placeholders(EN[key]), key
 
 
 def test_the_transcripts_own_language_is_not_offered(world):

@@ -6,9 +6,13 @@ import json
 
 import pytest
 
+from adapters.alibaba import dashscope_results
 from domain.audio import MediaKind
 from domain.job import JobStatus
+from presentation.catalogue import say
+from presentation.keys import M
 from tests.audio_factory import fixture, make_audio, make_tone_without_silence
+from tests.messages import returns_minutes
 from tests.world import USER, evolve_policy
 
 pytestmark = pytest.mark.slow
@@ -26,7 +30,7 @@ def test_short_voice_note_is_transcribed_inline_and_charged_one_minute(world):
     # The status message went through the stages and became the transcript itself.
     assert world.texts() == ["Привет, это короткое сообщение."]
     edits = [e.text for e in world.chat.events if e.kind == "edit"]
-    assert any("Загружаю" in t for t in edits) and any("Распознаю" in t for t in edits)
+    assert say("ru", M.stage_download) in edits and say("ru", M.stage_asr) in edits
     assert len(world.queue.published) == 0
     assert [log.minutes for log in world.logs.transcription_rows.values()] == [1]
 
@@ -103,7 +107,7 @@ def test_document_longer_than_the_balance_fails_with_a_full_refund(world, tmp_pa
     job = world.job_of(update_id)
     assert job.status is JobStatus.FAILED
     assert world.balance() == 1
-    assert "Минуты возвращены" in world.texts()[-1]
+    assert returns_minutes(world.texts()[-1])
 
 
 def test_dialogue_mode_merges_the_two_passes(world, tmp_path):
@@ -120,8 +124,8 @@ def test_dialogue_mode_merges_the_two_passes(world, tmp_path):
             {"begin_time": 3900, "end_time": 4100, "text": "I", "punctuation": ""},
             {"begin_time": 4100, "end_time": 4500, "text": "sent", "punctuation": ""},
             {"begin_time": 4500, "end_time": 4800, "text": "it", "punctuation": "."}]}]}]}
-    world.speaker_pass.document = speaker_doc
-    world.text_pass.document = text_doc
+    world.speaker_pass.result = dashscope_results.speaker_pass(speaker_doc)
+    world.text_pass.result = dashscope_results.text_pass(text_doc)
     audio = make_audio(tmp_path, ["speaker_a", "speaker_b"], fmt="ogg")
     update_id, route = world.media(audio)
     assert route == "media:queued"  # dialogue always goes to the worker

@@ -8,6 +8,8 @@ from concurrent.futures import ThreadPoolExecutor
 import attrs
 
 from domain.users import TrialStatus
+from presentation.catalogue import say
+from presentation.keys import M
 from tests.world import OWNER, USER
 
 
@@ -24,7 +26,7 @@ def request_trial(world):
 def test_trial_request_is_stored_with_the_real_time_and_the_owner_is_notified_at_once(world):
     world.clock.advance(3600 * 9.5)  # 2026-01-01 09:30 UTC
     card = request_trial(world)
-    assert world.texts()[-1] == "📝 Заявка на пробные минуты отправлена. Мы сообщим о решении."
+    assert world.texts()[-1] == say("ru", M.trial_requested)
     request = world.trials.get(USER)
     assert request.status == "pending" and request.requested_at == world.clock.now()
     assert world.users.get(USER).trial is TrialStatus.PENDING
@@ -36,7 +38,7 @@ def test_trial_request_is_stored_with_the_real_time_and_the_owner_is_notified_at
 def test_a_second_request_while_pending_is_not_filed_again(world):
     request_trial(world)
     world.text("/trial")
-    assert world.texts()[-1] == "⏳ Ваша заявка уже на рассмотрении."
+    assert world.texts()[-1] == say("ru", M.trial_pending)
     assert sum(e.chat_id == OWNER for e in world.chat.events) == 1
 
 
@@ -46,10 +48,10 @@ def test_approval_credits_fifteen_minutes_tells_the_user_and_edits_the_card(worl
     assert world.balance() == 15
     assert world.users.get(USER).trial is TrialStatus.APPROVED
     assert world.trials.get(USER).status == "approved" and world.trials.get(USER).decided_at == world.clock.now()
-    assert world.texts()[-1] == "✅ Заявка одобрена! Начислено 15 мин."
+    assert world.texts()[-1] == say("ru", M.trial_approved_user, minutes=15)
     assert world.chat.messages[(OWNER, card.message_id)].startswith("✅ Approved: Ann (777), +15 min")
     world.text("/trial")
-    assert world.texts()[-1] == "Пробный период уже использован. Пополнить: /buy_minutes"
+    assert world.texts()[-1] == say("ru", M.trial_used)
 
 
 def test_approving_again_and_again_credits_once(world):
@@ -57,7 +59,7 @@ def test_approving_again_and_again_credits_once(world):
     for _ in range(4):
         world.press(f"trial:approve:{USER}", user_id=OWNER, message_id=card.message_id)
     assert world.balance() == 15
-    assert sum("Начислено 15" in t for t in world.texts()) == 1
+    assert world.texts().count(say("ru", M.trial_approved_user, minutes=15)) == 1
     assert world.chat.messages[(OWNER, card.message_id)].startswith("Already approved")
     world.text("/review_trials", user_id=OWNER)
     assert world.texts(OWNER)[-1] == "✅ No pending trial requests"
@@ -74,7 +76,7 @@ def test_approving_concurrently_credits_once(world):
     with ThreadPoolExecutor(max_workers=12) as pool:
         list(pool.map(approve, range(12)))
     assert world.balance() == 15
-    assert sum("Начислено 15" in t for t in world.texts()) == 1
+    assert world.texts().count(say("ru", M.trial_approved_user, minutes=15)) == 1
 
 
 def test_approve_after_a_crash_between_the_decision_and_the_credit_completes_it(world):
@@ -92,15 +94,15 @@ def test_denial_tells_the_user_and_a_new_request_is_refused(world):
     card = request_trial(world)
     world.press(f"trial:deny:{USER}", user_id=OWNER, message_id=card.message_id)
     assert world.balance() == 0 and world.users.get(USER).trial is TrialStatus.DENIED
-    assert world.texts()[-1] == "❌ Заявка на пробные минуты отклонена. Пополнить: /buy_minutes"
+    assert world.texts()[-1] == say("ru", M.trial_denied_user)
     assert world.chat.messages[(OWNER, card.message_id)] == f"❌ Denied: Ann ({USER}); the user was told"
     world.press(f"trial:deny:{USER}", user_id=OWNER, message_id=card.message_id)
-    assert sum("отклонена" in t for t in world.texts()) == 1
+    assert world.texts().count(say("ru", M.trial_denied_user)) == 1
     world.press(f"trial:approve:{USER}", user_id=OWNER, message_id=card.message_id)
     assert world.balance() == 0
     assert world.chat.messages[(OWNER, card.message_id)].startswith("Already denied")
     world.text("/trial")
-    assert world.texts()[-1] == "Заявка на пробные минуты уже была отклонена. Пополнить: /buy_minutes"
+    assert world.texts()[-1] == say("ru", M.trial_denied_before)
 
 
 def test_review_trials_lists_every_pending_request_with_buttons(world):
@@ -147,6 +149,6 @@ def test_without_an_owner_a_trial_request_is_not_filed_and_the_user_is_told_why(
     world.rebuild(owner_id=None)
     world.user(balance=0)
     assert world.text("/trial") == "command:trial"
-    assert "не назначен владелец" in world.texts()[-1] and "/buy_minutes" in world.texts()[-1]
+    assert world.texts()[-1] == say("ru", M.trial_no_owner)
     assert world.trials.get(USER) is None
     assert world.users.get(USER).trial is TrialStatus.NONE

@@ -1,6 +1,8 @@
-"""Parsers of DashScope speech results into domain values (pure; shared by real and scripted adapters).
+"""Parsers of DashScope speech results into domain values (pure).
 
-Shapes are those of ``reference/api-contracts.md`` §1.1–1.2:
+The Alibaba adapters parse what DashScope answers with them, and the local runner parses recorded
+answers with them before handing the values to the scripted providers (which speak no vendor JSON).
+Shapes handled:
 - ``qwen3-asr-flash``: ``output.choices[0].message.content[*].text`` (content may also be a
   plain string, and a legacy ``output.text`` exists);
 - Fun-ASR (``fun-asr``) result file: ``transcripts[].sentences[]`` with ``speaker_id`` (int or "spk0");
@@ -13,6 +15,7 @@ from __future__ import annotations
 from typing import Any
 
 from domain.transcript import SpeakerPassResult, SpeakerTurn, TextPassResult, TimedSentence, Word
+from ports.speech import Recognition
 
 
 class ResultShapeError(ValueError):
@@ -50,6 +53,19 @@ def asr_language(payload: dict[str, Any]) -> str | None:
     except (KeyError, IndexError, TypeError, AttributeError):
         return None
     return None
+
+
+def recognition(payload: dict[str, Any]) -> Recognition:
+    """A ``qwen3-asr-flash`` response body as the port's value; ResultShapeError without text."""
+    usage = payload.get("usage")
+    seconds = usage.get("seconds") if isinstance(usage, dict) else None
+    return Recognition(
+        text=asr_text(payload),
+        language=asr_language(payload),
+        billed_seconds=float(seconds) if isinstance(seconds, (int, float)) and not isinstance(seconds, bool)
+        else None,
+        request_id=str(payload.get("request_id") or ""),
+    )
 
 
 def _speaker_label(value: Any) -> str:
