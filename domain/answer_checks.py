@@ -1,13 +1,16 @@
 """Whether a language model's answer about a transcript may be shown: the faithfulness guards (pure).
 
-Each check returns why an answer must not be used, or None when it may. The use case that asked
+Each check returns why an answer must not be used, or None when it may. They are applied in
+one place with the formatter's own acceptance, ``usecases.formatting`` (``accept_summary``,
+``accept_translation`` beside ``accept_answer``), after the same cleaning. The use case that asked
 for the answer retries once with the other model when a check refuses it, and otherwise tells the
 user plainly; an answer that fails a check is never delivered.
 
 - ``translation_problem``: a translation keeps every turn of a dialogue, in order, each with the
   speaker label it had ("— Anna: …", "— Speaker 2: …", or no label), and adds none; a plain text
-  keeps its paragraphs within reason. Nothing is empty, and the length stays within a factor of
-  what any language pair needs (a truncated or padded answer is refused).
+  keeps its length within reason. Nothing is empty, and the length stays within a factor of
+  what any language pair needs (a truncated or padded answer is refused). An emptied turn is no
+  turn line at all (``domain.dialogue.parse_dialogue_lines``), so the count catches it.
 - ``summary_problem``: a summary (or the key points and action items) never names a speaker the
   transcript does not have: no "Speaker N"/"Спикер N" beyond the transcript's numbers, no speaker
   label at all for a transcript without speakers, no name label ("Anna:") that is not one of
