@@ -1,7 +1,7 @@
 """Rendering merged speaker segments as a dialogue, and reading the turns back.
 
 A dialogue is one line per turn, each starting with an em dash and a space ("— "), turns
-separated by a single newline (the reference bot tried blank lines and settled on this).
+separated by a single newline (compact in a chat message, and one line is one turn).
 ``parse_dialogue_lines`` finds those turn lines again, so a use case can check that the LLM
 formatter kept the number and order of turns before trusting its output.
 """

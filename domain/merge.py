@@ -4,7 +4,7 @@ Both passes time the same uploaded file, so their clocks share an origin: words 
 turns by time alone, and timelines are never rescaled (a different last timestamp means one model
 skipped trailing silence, not that a clock drifted).
 
-Steps (after the diarization research notes, §5.4):
+Steps:
 
 1. **Turns** are sorted, turns of non-positive length dropped, and made exclusive: a turn lying
    inside another speaker's turn (a backchannel, "угу") carves the outer turn in two and keeps its
@@ -55,7 +55,7 @@ class MergeParams:
     merge_gap_ms: int = 500
     # Dialogue needs at least this many speakers ...
     min_dialogue_speakers: int = 2
-    # ... and at least this many speaker changes (the reference bot used 3).
+    # ... and at least this many speaker changes (one change already shows two people talking).
     min_dialogue_transitions: int = 1
     # Gates that send a doubtful merge to plain text; off by default (0 and 1 accept anything).
     min_coverage: float = 0.0

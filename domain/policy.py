@@ -1,4 +1,4 @@
-"""The numbers that steer the bot, with the defaults the seed documents give.
+"""The numbers that steer the bot, with their defaults.
 
 Every field is overridable from configuration (``entrypoints/settings.py`` builds the value);
 the domain only reads them.
@@ -91,7 +91,8 @@ class Timeouts:
 class Policy:
     # Routing: audio shorter than this (and not in dialogue mode) is transcribed inline in the webhook.
     sync_threshold_s: float = 60.0
-    # Longest audio sent to qwen3-asr-flash in one request (provider allows 5 min; seeds chose 150 s).
+    # Longest audio sent to qwen3-asr-flash in one request (provider allows 5 min). At 320 kbps, the
+    # highest bitrate a chunk keeps, 150 s is 6 MB, 8 MB as a base64 data URI: under the 10 MB request cap.
     chunk_max_s: float = 150.0
     # Overlap kept at a hard cut where no silence exists, so no word is lost at the seam.
     chunk_overlap_s: float = 2.0

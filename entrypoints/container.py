@@ -12,7 +12,7 @@ clock, scripted recognizers and formatters, a recording chat, a policy) with
 Every port is a ``Selector`` keyed by its backend in ``Settings.backends`` (profile default or
 a ``*_BACKEND`` override). Real adapters are built by small functions that import their module
 only when chosen, so a handler pays the import of exactly the SDKs its configuration needs
-(cold start, DESIGN §5). Use cases are built once per process (``Singleton``): they hold no
+(a shorter cold start). Use cases are built once per process (``Singleton``): they hold no
 per-request state.
 """
 

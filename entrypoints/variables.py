@@ -159,7 +159,7 @@ VARIABLES: tuple[Variable, ...] = (
     _v("CHAT_BACKEND", "backends.chat", one_of(*BACKEND_CHOICES["chat"]), "`recording` or `telegram`",
        default_text="by profile"),
     _v("WHISPER_BACKEND", None, one_of("qwen-asr", why="the only recognizer family this bot speaks"),
-       "kept from the seed configuration; only `qwen-asr` is accepted", default_text="`qwen-asr`"),
+       "kept so older configurations still load; only `qwen-asr` is accepted", default_text="`qwen-asr`"),
     _v("TELEGRAM_BOT_TOKEN", "telegram_token", text, "bot token (required with `CHAT_BACKEND=telegram`)",
        required_when=(("chat=telegram",),), secret=True),
     _v("TELEGRAM_WEBHOOK_SECRET", "telegram_webhook_secret", text,

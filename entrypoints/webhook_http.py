@@ -1,6 +1,7 @@
 """The webhook's HTTP contract, shared by the FC handler and the local runner's server.
 
-- GET answers a health document that reveals nothing about the configuration (D51).
+- GET answers a health document that reveals nothing about the configuration: the URL is
+  public, so it must not help a stranger probe the deployment.
 - POST without the right ``X-Telegram-Bot-Api-Secret-Token`` is refused with 403, compared in
   constant time. Nothing else is read before that check.
 - A body Telegram would never send (not JSON, wrong shape, too large) is acknowledged with 200

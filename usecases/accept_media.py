@@ -1,6 +1,7 @@
 """Accepting a voice message, audio, video, video note or audio/video document.
 
-Checks size (Telegram's 20 MB download limit, D44), duration and balance with a clear reply;
+Checks size (the cloud Bot API's 20 MB ``getFile`` limit, so a
+larger file is refused before any minute is reserved), duration and balance with a clear reply;
 reserves the minutes (exactly once per job); posts the status message; then transcribes inline
 (short audio, not dialogue, known duration) or creates a queued job. The job id derives from the
 ``update_id``, so a redelivered update finds its job and changes nothing.

@@ -1,10 +1,11 @@
 """The webhook's use case: one incoming update, answered or turned into a job.
 
 Routing (the order matters):
-1. ``pre_checkout_query`` → ``Payments.pre_checkout`` (validated, D13/D14);
+1. ``pre_checkout_query`` → ``Payments.pre_checkout`` (payload signature, user, package, currency
+   and amount checked, and the limited package's purchase reserved there);
 2. a message with ``successful_payment`` → ``Payments.successful``, before anything that could
-   swallow it (D17), deduplicated by the charge id (D15) — in any chat: the Stars are taken
-   wherever the invoice was paid (the confirmation goes to the payer's private chat);
+   swallow it (a paid user must get the minutes), deduplicated by the charge id — in any chat:
+   the Stars are taken wherever the invoice was paid (the confirmation goes to the payer's private chat);
 3. anything else from a group, supergroup or channel is ignored: no reply, no charge, no user
    row, no claim — media, commands, text and buttons alike. The bot works in private chats only
    (``BOT_USERNAME`` still matters there: ``/cmd@OtherBot`` is not ours);
@@ -17,7 +18,8 @@ Routing (the order matters):
 6. buttons: ``buy:<package>``, ``set:…`` (settings, edited in place), ``export:<job>:<fmt>``,
    ``act:<job>:<action>`` (summary, key points, translation, speaker names), and
    the owner's ``trial:…`` and ``users:page:…``, which do nothing at all for anyone else;
-7. private messages: commands (``/cmd@botname`` works, D1; a command addressed to another bot is
+7. private messages: commands (``/cmd@botname`` works: the text is split at
+   ``@`` into command and addressee; a command addressed to another bot is
    ignored); owner commands give no reaction at all to anyone but the owner, not even "unknown
    command"; a text while the bot asks for speaker names is the name; any other text, and
    photos, stickers or files that are not audio get a short hint.

@@ -1,8 +1,8 @@
-"""Owner alerts: one short ``🚨`` message to the owner, rate-limited and mutable (anchor §13).
+"""Owner alerts: one short ``🚨`` message to the owner, rate-limited and mutable.
 
 - The owner's ``/mute`` deadline and the cooldown both live in ``BotState`` (keys ``MUTE_KEY`` and
   ``COOLDOWN_KEY``), so they survive cold starts and are shared by every instance of every
-  function (the reference bot kept them on one instance's disk: D3).
+  function (an instance's own disk is lost on a cold start and seen by no other instance).
 - At most one alert per ``cooldown_s`` for the whole deployment. Two instances racing within the
   same instant may both send (``BotState`` has no conditional write); that costs one extra
   message, never a storm.

@@ -1,4 +1,4 @@
-"""Delivery of a finished transcript, three ways (reference bot §10, without its defects).
+"""Delivery of a finished transcript, three ways.
 
 1. Short enough (≤ ``policy.edit_limit`` with any ``<code>`` wrapper): the status message
    becomes the result.
@@ -7,9 +7,9 @@
    preview message (about ``policy.long_text_preview_chars``, cut at a natural end).
 3. Otherwise (split, or auto under that size): messages of at most ``policy.message_limit`` characters cut at
    paragraph, line or sentence ends; in monospace mode each part is escaped and wrapped on its
-   own, so no part ever carries a broken tag or entity (D40).
+   own, so no part ever carries a broken tag or entity (Telegram would refuse it).
 The status message is removed only after the result is out, so a failed send never leaves the
-user with nothing (D39).
+user with nothing.
 
 A ``note`` the user must read with the transcript (dialogue mode fell back to plain text) becomes
 the status message, which then stays above the transcript; the transcript goes out as new messages.

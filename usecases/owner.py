@@ -6,12 +6,15 @@ Commands: ``/admin``, ``/user [query]``, ``/credit <id> <minutes>``, ``/review_t
 (``usecases.refunds``: the Stars back, the minutes taken back, exactly once).
 Buttons: ``trial:approve:<id>`` / ``trial:deny:<id>`` and ``users:page:<n>[:<query>]``.
 
-Rules that fix the reference bot's owner tools:
-- every figure comes from scans that paginate to the end (D2, D47); ``/metrics`` honours its hours;
-- ``/mute`` lives in ``BotState``, shared by every instance and kept across cold starts (D3);
+Rules:
+- every figure comes from scans that paginate to the end, so no count stops at a page size;
+  ``/metrics`` honours its hours;
+- ``/mute`` lives in ``BotState``, shared by every instance and kept across cold starts;
 - ``/credit`` takes whole minutes only (no silent truncation), never takes a balance below zero,
-  and its wording depends on the sign, not on the amount (D6); it is exactly once per update;
-- ``/flush`` runs the stuck-job sweeper, whose refunds give back only what a job really took (D12);
+  and its wording depends on the sign, not on the amount (a credit of 15 is not a trial); it is
+  exactly once per update;
+- ``/flush`` runs the stuck-job sweeper, whose refunds give back only what a job really took
+  (a stuck job that was never charged gets nothing back);
 - ``/export logs|payments`` has one row per entry, not an aggregate.
 The owner's strings are English and live in ``presentation.owner``.
 """

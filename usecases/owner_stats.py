@@ -2,9 +2,9 @@
 
 Every figure comes from iterating the ports to the end — ``Users.scan``, ``Jobs.scan``,
 ``Logs.transcriptions``/``payments`` paginate through the whole table — so nothing is capped at
-a fixed number of rows (the reference's D47). Every window is ``(since, until]`` in epoch seconds
-(``in_window``): "the last 30 days" includes what happened this very second, and consecutive
-daily reports count each moment once.
+a fixed number of rows (one unpaginated scan stops at a page and silently undercounts).
+Every window is ``(since, until]`` in epoch seconds (``in_window``): "the last 30 days" includes
+what happened this very second, and consecutive daily reports count each moment once.
 
 Cost estimate (``/cost``). The bot keeps no invoice from the cloud, so the cost is estimated from
 what it did and from the prices of the configured models, which live in one place:

@@ -3,12 +3,13 @@
 Payload. An invoice carries ``pkg:<package>:<user>:<nonce>:<mac>``: the nonce names this one
 invoice and the MAC (HMAC-SHA256 with the deployment's payload secret, 16 hex digits) proves we
 issued it. Pre-checkout refuses a payload we did not sign, another user's invoice, an unknown
-package, a wrong currency or amount (D13; the reference's later fix compared against ids the
-invoices never carried and so rejected every real payment — here the test pays a real invoice).
+package, a wrong currency or amount; it compares against what the payload really carries, so a
+real invoice passes (the tests pay one).
 Payloads without a nonce (``pkg:<package>:<user>:<mac>``, the first format) are still accepted.
 
 The limited package (``micro_10``, 3 purchases). The limit is checked when the button is
-pressed, and enforced at pre-checkout (D14) with a *reservation*: the purchase counter is
+pressed, and enforced at pre-checkout (several invoices can be open
+at once, so the button alone cannot hold the limit) with a *reservation*: the purchase counter is
 incremented there, conditionally (never beyond the limit) and exactly once per invoice (operation
 key ``micro:<nonce>``). Telegram takes the Stars only after our ``ok``, so two invoices paid at
 the same moment cannot both pass: the second reservation fails and its pre-checkout is refused.
@@ -27,10 +28,12 @@ Residual window, accepted: when Telegram fails a payment *after* our ``ok`` (rar
 tells the bot), the reservation stays and the user has one micro purchase fewer. That errs on the
 seller's side for a 5⭐ promotional package; the owner can see it in ``/export payments``
 (purchases without a payment row). A legacy payload has no nonce: its pre-checkout only checks
-the counter and the payment counts it (the reference's window, for those old invoices only).
+the counter and the payment counts it (two such invoices can both pass pre-checkout, and the payment
+over the limit is then refunded; that window stays open for those old invoices only).
 
 ``successful_payment``: Telegram has taken the Stars, so the minutes are credited (bar a refund
-over the limit, above), exactly once per ``telegram_payment_charge_id`` (D15), logged (one row per
+over the limit, above), exactly once per ``telegram_payment_charge_id`` (Telegram may
+deliver the same update again), logged (one row per
 charge) and reported to the owner. The confirmation goes to the payer's private chat, wherever
 the invoice was paid. A payment we cannot match is never credited
 blindly: the owner is told to look, the user that a person will.

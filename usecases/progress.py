@@ -1,7 +1,7 @@
 """The status message a user watches while a file is processed.
 
-Every stage edits one message in place. A failing edit never aborts the job (the reference
-bot's D41): progress is a courtesy, the transcript is the product. If the message vanished,
+Every stage edits one message in place. A failing edit never aborts the job: progress is a
+courtesy, the transcript is the product. If the message vanished,
 a new one is posted and used from then on.
 
 ``progress_text`` turns a stage (a message key ``M.stage_*`` and its parameters) into the text:

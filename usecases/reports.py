@@ -1,7 +1,7 @@
-"""The owner's daily report (anchor §14), built from full scans of the stores.
+"""The owner's daily report, built from full scans of the stores.
 
 Every figure comes from iterating the ports to the end (their ``scan``/``transcriptions``/
-``payments`` iterators paginate through the whole table), so nothing is silently capped (D2, D47).
+``payments`` iterators paginate through the whole table), so nothing is silently capped at a page size.
 The usage figures are ``/stat``'s (``usecases.owner_stats.usage_stats``), over the same window
 ``(since, until]``; the totals are for the whole deployment.
 

@@ -8,8 +8,9 @@ Rules:
 - Transient failures release the lease and propagate, so the queue redelivers; after
   ``policy.max_job_attempts`` claims the job fails. Permanent failures fail the job at once.
 - A failed job refunds everything it took and tells the user in plain words; the status
-  message never stays frozen on a stage (D42).
-- Billing settles from the real decoded duration (D7): extra minutes are charged before the
+  message never stays frozen on a stage.
+- Billing settles from the real decoded duration (a document's
+  declared duration is 0 or unknown): extra minutes are charged before the
   expensive work, and a balance that cannot cover them fails the job with a full refund.
 - Bounded steps (``usecases.steps``): one call runs until its ``Deadline``; what it paid for is
   checkpointed on the row as it arrives (transcoded audio kept in the blob store, each chunk's

@@ -10,8 +10,9 @@ seam rule. A chunk that still fails fails the whole job: never a silently missin
 Dialogue mode: the transcoded audio is already in the blob store (``TranscribeJob`` keeps it
 there between steps); the speaker pass and the timed-text pass are submitted on the same signed
 URL, their task ids checkpointed, and collected until both finished; then merged by time.
-Fallbacks (DESIGN §3): no speakers → the text pass as plain text; no text pass → the speaker
-pass's own text by turn; both failed → the plain chunked path.
+Fallbacks, so a failed pass never costs the user the transcript: no speakers → the text pass as
+plain text; no text pass → the speaker pass's own text by turn; both failed → the plain chunked
+path.
 
 Bounded steps (``usecases.steps``): no chunk is started and no pass is waited for after the
 step's deadline; every recognised chunk and both task ids are saved through ``RecognitionState``

@@ -1,14 +1,14 @@
 """Trial minutes: the user asks, the owner decides at once from a notification with two buttons.
 
-- ``/trial`` stores a request with the real time (D4) and notifies the owner immediately with
-  ✅/❌ buttons (D5); ``/review_trials`` lists the requests still pending.
+- ``/trial`` stores a request with the clock's current time and notifies the owner
+  immediately with ✅/❌ buttons; ``/review_trials`` lists the requests still pending.
 - Approval credits ``policy.trial_minutes`` exactly once however often, and however
-  concurrently, the button is pressed (D16): the request moves pending → approved with a
+  concurrently, the button is pressed: the request moves pending → approved with a
   conditional write, the credit uses the operation key ``trial:<user>``, and a user already marked
   approved is never credited again (so the bounded memory of operation keys cannot let a much
   later press through). The user's status is set only after the credit, so a press after a crash
   in between completes the approval instead of refusing it.
-- A denial tells the user (D5). A denied user cannot file a new request (no request spam).
+- A denial tells the user. A denied user cannot file a new request (no request spam).
 """
 
 from __future__ import annotations

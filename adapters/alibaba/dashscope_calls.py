@@ -7,7 +7,7 @@
   raised under it through ``failure_from_exception``, a reply whose ``status_code`` is not 200
   through ``failure_from_response`` (``model`` names the model asked for, so "Model not exist."
   becomes ``ModelUnavailable``). ``malformed`` is raised instead for a ``TypeError`` /
-  ``KeyError``, which the SDK throws when a 200 reply lacks a field it reads (pitfall 4).
+  ``KeyError``, which the SDK throws when a 200 reply lacks a field it reads.
 - ``plain(value)``: the SDK's DictMixin objects (and lists of them) as plain dicts/lists.
 - The SDK's own logger: dashscope logs every request that raised at ERROR with its whole traceback
   (``logger.exception("Request failed")``) before raising it, so a provider outage printed eight

@@ -1,6 +1,6 @@
 """The edge rules every DashScope adapter shares (pure apart from lazy ``requests``/``websocket`` checks).
 
-- **Region**: the SDK defaults to the Beijing host (``api-contracts.md`` §0.2); a Singapore key there
+- **Region**: the SDK defaults to the Beijing host; a Singapore key there
   fails with ``InvalidApiKey`` and some models exist only in China. ``check_dashscope_config``
   refuses the Beijing host and China-only / retired models at construction time.
 - **Base URL per call**: dashscope 2.0.2 accepts ``base_address=`` on ``MultiModalConversation.call``,
@@ -85,8 +85,8 @@ def check_dashscope_config(base_url: str, models: dict[str, str], *, ws_base_url
 def audio_url_problem(url: str) -> str | None:
     """Why the async ASR service could not fetch ``url``, or None.
 
-    The async passes download the audio themselves and reject plain-HTTP signed URLs
-    (reference bot ``e75a4d8``). Only ``https://`` is accepted, plus loopback ``http://`` for tests.
+    The async passes download the audio themselves and reject plain-HTTP signed URLs. Only ``https://`` is
+    accepted, plus loopback ``http://`` for tests.
     """
     parts = urlsplit(url)
     if parts.scheme == "https" and parts.hostname:

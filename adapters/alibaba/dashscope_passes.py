@@ -1,10 +1,10 @@
-"""The two async whole-file passes of dialogue mode (``api-contracts.md`` §1.2).
+"""The two async whole-file passes of dialogue mode.
 
 - ``DashScopeSpeakerPass``: ``fun-asr`` with diarization (``Transcription``; input ``file_urls``,
   language as ``language_hints``); the finished task lists results in ``output.results[]``.
 - ``DashScopeTimedTextPass``: ``qwen3-asr-flash-filetrans`` with word times (``QwenTranscription``
   from ``dashscope.audio.qwen_asr``; input ``file_url``, language as ``language`` -- ``language_hints``
-  is wrong here, reference commit ``ca3d509``); the finished task has one ``output.result``.
+  is wrong for this model); the finished task has one ``output.result``.
 
 Languages: each pass sends the language only when its model documents that code (``domain.models``);
 otherwise it leaves it out and the model detects it -- the speaker pass only has to tell voices apart.
@@ -15,8 +15,8 @@ for at most ``wait_s`` (what is left of the worker's step) and returns None whil
 so a long task is collected by a later step without a second submit; a finished task's JSON at
 ``transcription_url`` (the SDK never does) and parse it with ``adapters.alibaba.dashscope_results``.
 Whatever the model, a finished task is read in **both** shapes, plural ``results[]`` (each with its
-``subtask_status``) and singular ``result`` -- the reference bot read only the list and lost every
-filetrans result (D28).
+``subtask_status``) and singular ``result`` -- the filetrans models answer in the singular shape, so
+reading only the list would lose every filetrans result.
 
 Failure rules: a FAILED / CANCELED / UNKNOWN task, or a failed subtask, is permanent (moderation
 codes → ContentRejected); the deadline passing is transient (``PollTimeout``); polls answered
@@ -132,7 +132,7 @@ class _AsyncPass(DashScopeClient):
         if problem:
             raise PermanentFailure(self.provider, problem, code="InsecureAudioURL")
         sdk = self._sdk()
-        # pitfall 4: a 200 submit reply without output.task_status crashes the SDK's output class
+        # a 200 submit reply without output.task_status crashes the SDK's output class
         malformed = PermanentFailure(self.provider, "submit reply lacks task_id/task_status",
                                      code="MalformedSubmitReply")
         submitted = checked_call(self.provider, lambda: self._submit(

@@ -1,5 +1,5 @@
-"""``qwen3-asr-flash-realtime`` over WebSocket (seed ``000``; provider pages "Qwen-ASR-Realtime
-client events" / "server events").
+"""``qwen3-asr-flash-realtime`` over WebSocket (provider pages "Qwen-ASR-Realtime client
+events" / "server events").
 
 One clip per session, in manual mode (``turn_detection: null``)::
 

@@ -1,4 +1,4 @@
-"""``qwen3-asr-flash`` through the DashScope SDK: one short clip in, its text out (``api-contracts.md`` §1.1).
+"""``qwen3-asr-flash`` through the DashScope SDK: one short clip in, its text out.
 
 The audio goes inline as a ``data:<mime>;base64,...`` URL: a local path would make the SDK upload
 through three extra requests to a default (Beijing) host, and a public URL needs an upload first.

@@ -1,13 +1,13 @@
 """The job queue on MNS (Simple Message Queue) with the official ``aliyun-mns-sdk`` (module ``mns``).
 
 - The webhook publishes ``{"job_id": "..."}``; the SDK base64-encodes message bodies by default and the
-  FC queue trigger decodes them, so the default stays on (api-contracts §4.1).
+  FC queue trigger decodes them, so the default stays on.
 - ``receive``/``ack``/``release`` mirror the in-memory queue (``adapters.memory.job_queue``) so one
   contract suite covers both; the worker uses them in the local poll mode, while on FC the queue
   trigger delivers messages instead.
 - Only ids travel through the queue (bodies are capped at 64 KB): never audio, never user data.
 
-Pitfall 1 / D52: the PyPI distribution ``aliyun-mns`` 1.1.5 ships the same ``mns`` module but prints
+Wrong distribution: the PyPI distribution ``aliyun-mns`` 1.1.5 ships the same ``mns`` module but prints
 the AccessKeySecret and signatures to stdout on every request. The constructor refuses any ``mns``
 module that is not ``aliyun-mns-sdk``.
 

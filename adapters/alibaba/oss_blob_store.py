@@ -6,8 +6,9 @@
 - With ``security_token`` (FC's STS credentials) requests use ``oss2.StsAuth`` (V4); a signed URL then
   carries the token and cannot outlive it.
 - Signed URLs live at most one hour (``signed_url`` refuses more) and are HTTPS, as DashScope requires
-  (pitfall 11): an endpoint without a scheme gets ``https://``, and a plain ``http://`` endpoint is
-  refused, except on loopback hosts (127.0.0.1, localhost, ::1), which the contract tests use.
+  (its async passes refuse plain-HTTP file URLs). An endpoint without a scheme gets ``https://``,
+  and a plain ``http://`` endpoint is refused, except on loopback hosts (127.0.0.1, localhost, ::1),
+  which the contract tests use.
 - Keys are chosen by the caller and must not reveal who the audio belongs to: no user or chat ids, no
   names, no original file names; an opaque random id (``audio/<uuid4>.ogg``) is right. The bucket
   should have a lifecycle rule deleting leftovers after a day.

@@ -1,4 +1,4 @@
-"""A Qwen text model (``qwen-flash`` by default) formatting transcripts (``api-contracts.md`` §1.3).
+"""A Qwen text model (``qwen-flash`` by default) formatting transcripts.
 
 Always ``result_format="message"`` (the server default changed over time) and
 ``enable_thinking=False`` (hybrid-thinking Qwen3 models leaked reasoning into user output).

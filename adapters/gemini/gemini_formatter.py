@@ -1,8 +1,8 @@
 """The fallback LLM formatter: a Gemini Flash model's ``generateContent`` over plain httpx.
 
-Decision: plain httpx, not ``google-genai``. Formatting is one small JSON call (api-contracts.md §2);
+Decision: plain httpx, not ``google-genai``. Formatting is one small JSON call;
 the SDK would add a heavy dependency to the Function Compute package and its import time to the
-worker's cold start, and ``google-genai`` 3.x silently defaults to API version ``v1`` (pitfall 9).
+worker's cold start, and ``google-genai`` 3.x silently defaults to API version ``v1``.
 Here the version is explicit (``v1beta``) and the wire format is the documented REST contract.
 
 - ``POST {base_url}/{api_version}/models/{model}:generateContent``; the key travels in the

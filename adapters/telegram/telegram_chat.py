@@ -16,7 +16,7 @@ it: the adapter stops waiting after ``call_timeout_s`` (``upload_timeout_s`` for
 ``download_timeout_s`` for a file, ``pre_checkout_timeout_s`` for answerPreCheckoutQuery, which
 Telegram needs within 10 s) and reports a TransientFailure. The caps are the hard bounds the
 webhook's budget is proved with (``domain.policy.Timeouts``).
-Vendor errors become port errors (api-contracts §3.1):
+Vendor errors become port errors:
 
 =======================================  =====================================================
 PTB error                                port outcome

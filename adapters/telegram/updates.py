@@ -2,7 +2,7 @@
 
 The webhook parses one update per invocation; importing PTB for that would cost about 250 ms of
 every cold start, so this module reads the few fields the bot needs from the ``dict`` that
-``json.loads`` produced (api-contracts.md §3.3, §3.6).
+``json.loads`` produced (the Bot API's ``Update`` and ``Message`` objects).
 
 The input comes from the internet (the webhook secret keeps strangers out, but never trust a
 payload's shape): every field is type-checked, strings and numbers are bounded, and nothing is
@@ -18,7 +18,7 @@ It raises no other exception, whatever the input.
 
 Media rules: ``voice``, ``audio``, ``video`` and ``video_note`` are always media. A ``document`` is
 media when its MIME type is ``audio/*`` or ``video/*`` — or, since Telegram reports many audio
-files as ``application/octet-stream`` (the reference bot silently ignored them, D45), when the
+files as ``application/octet-stream`` (ignoring them would drop real audio silently), when the
 MIME type is missing, ``application/octet-stream`` or ``application/ogg`` and the file name has an
 audio/video extension. Documents have no duration. An ``animation`` (GIF) also carries a
 ``document`` for backward compatibility; it is not media. A message with neither text, media nor

@@ -1,6 +1,6 @@
 """FC 3.0 timer trigger → the stuck-job sweeper and the owner's daily report. Translate only.
 
-The event is ``{"triggerTime", "triggerName", "payload"}`` (api-contracts §5.3); ``payload`` is the
+The event is ``{"triggerTime", "triggerName", "payload"}`` (FC's timer-trigger event); ``payload`` is the
 string configured on the trigger. ``{"actions": ["sweep"]}`` runs only the sweeper (a frequent
 timer), ``{"actions": ["sweep", "report"]}`` both; an empty or unreadable payload means both.
 

@@ -1,12 +1,13 @@
 """FC 3.0 HTTP trigger → the shared webhook contract (``entrypoints.webhook_http``). Translate only.
 
-``handler(event, context)``: ``event`` is bytes holding the HTTP-trigger JSON (api-contracts §5.1):
+``handler(event, context)``: ``event`` is bytes holding the HTTP-trigger JSON:
 the method is ``requestContext.http.method``, the body is base64 when ``isBase64Encoded``, header
 names come in any case. The answer is ``{"statusCode", "headers", "isBase64Encoded", "body"}``.
 
-GET is the health check (it reveals nothing: D51). The container is built at the first invocation
-of the instance (``entrypoints.fc_runtime`` says why) and reused while the instance is warm; the
-use case is resolved only after the secret check passed, so a forged request builds no adapter.
+GET is the health check (it reveals nothing about the configuration). The container is built at
+the first invocation of the instance (``entrypoints.fc_runtime`` says why) and reused while the
+instance is warm; the use case is resolved only after the secret check passed, so a forged
+request builds no adapter.
 Imports: the container (memory adapters, use cases) and the update parser, never an SDK.
 """
 

@@ -1,7 +1,7 @@
 """FC 3.0 MNS queue trigger (EventBridge) → ``Worker.deliver`` for each message (a transcription
 job, or an action on a transcript). Translate only.
 
-The event (api-contracts §5.2) is one CloudEvents object, or a JSON array of them with batch
+The event is one CloudEvents object, or a JSON array of them with batch
 push; ``data.messageBody`` holds ``{"job_id": "..."}``, already base64-decoded by the trigger
 (``IsBase64Decode: true``, the default) — base64 text is accepted too, as is a bare
 ``{"job_id": ...}`` event (``s invoke`` by an operator).

@@ -1,4 +1,4 @@
-"""Nothing delivered is ever refused its bill, nor refunded (issue 11, finding 4).
+"""Nothing delivered is ever refused its bill, nor refunded.
 
 Before: any error after the transcript went out (a refused cache write, the user blocking the
 bot right after the last part, Telegram refusing part 2 of 3) failed the whole job, refunded

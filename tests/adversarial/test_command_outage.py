@@ -1,4 +1,4 @@
-"""A command that meets an outage runs when Telegram delivers it again — once (issue 11, finding 7).
+"""A command that meets an outage runs when Telegram delivers it again — once.
 
 Before: the webhook claimed the update's id, then ran the command; a brief store or Telegram
 outage made the webhook answer 503 (so that Telegram retries), and the retry was dropped as a

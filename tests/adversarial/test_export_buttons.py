@@ -1,4 +1,4 @@
-"""Export buttons hand out only completed, charged transcripts (issue 11, finding 4, exports part).
+"""Export buttons hand out only completed, charged transcripts.
 
 Before: an ``export:<job>:<fmt>`` button sent the job's text as a file whenever the row held one,
 whatever the job's state — a job refunded after a failed delivery, or one still in flight, gave its

@@ -1,4 +1,4 @@
-"""Groups and channels are ignored, everywhere (issue 11, finding 6).
+"""Groups and channels are ignored, everywhere.
 
 Before: groups were documented as ignored, but media was routed before the chat-type check, so a
 voice note in a group was transcribed *into the group* and charged to its sender; a settings button

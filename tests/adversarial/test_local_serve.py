@@ -1,4 +1,4 @@
-"""Hostile requests to the local runner's ``serve`` (issue 11, finding 12).
+"""Hostile requests to the local runner's ``serve``.
 
 Before: ``Content-Length: -1`` made the handler read until the client hung up, before the secret
 was even looked at (one such request per thread pinned the server); a body that never came did

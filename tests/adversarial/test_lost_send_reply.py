@@ -1,4 +1,4 @@
-"""A send whose reply is lost is not resent blindly (issue 11, finding 10).
+"""A send whose reply is lost is not resent blindly.
 
 Telegram shows a message as soon as it has the request; if its answer is then lost (a read
 timeout, a dropped connection) the bot cannot know. Before, every port call was retried on any

@@ -1,4 +1,4 @@
-"""The 3-purchase limit of the micro package holds at ``successful_payment`` (issue 11, finding 9).
+"""The 3-purchase limit of the micro package holds at ``successful_payment``.
 
 Before: the limit was enforced only at pre-checkout, with a reservation keyed by the invoice, so
 paying the *same* invoice again (a forwarded copy, or the same one from another device) passed

@@ -1,4 +1,4 @@
-"""A provider outage is reported as an outage (issue 11, finding 13).
+"""A provider outage is reported as an outage.
 
 Before: when the recognizer stayed down through every attempt the user read "processing took too
 long, send a shorter file". Now the job remembers the transient cause of its last attempt and,

@@ -1,4 +1,4 @@
-"""A provider outage is logged one line per failure, not as a traceback storm (issue 11, finding 13).
+"""A provider outage is logged one line per failure, not as a traceback storm.
 
 Before: with DashScope unreachable, one file through the local runner printed 96 tracebacks to
 the console (the dashscope SDK logs every request that raised at ERROR with its chained

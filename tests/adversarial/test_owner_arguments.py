@@ -1,4 +1,4 @@
-"""Owner commands with Unicode digits or oversized numbers (issue 11, finding 11).
+"""Owner commands with Unicode digits or oversized numbers.
 
 Before: ``str.isdigit`` accepts "²" (and "①", "¹⁰⁰¹"), which ``int`` then refuses, so ``/credit 1001 ²``
 crashed the webhook with a 500, and Telegram's retry was dropped as a duplicate; ``int`` on the

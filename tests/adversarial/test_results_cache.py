@@ -1,4 +1,4 @@
-"""The results cache is not a free transcript for everyone (issue 11, finding 3).
+"""The results cache is not a free transcript for everyone.
 
 Before: the cache was shared by all users and read before the balance, so a user with 0 minutes who
 forwarded an already transcribed file got the transcript for free; its key ignored the recognition

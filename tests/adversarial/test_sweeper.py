@@ -1,4 +1,4 @@
-"""The stuck-job sweeper against healthy work (issue 11, finding 5).
+"""The stuck-job sweeper against healthy work.
 
 Before, the sweeper judged a job by its age alone: past ``lease × (attempts + 1) + 120 s`` (24 min
 with the deployed settings) it refunded the job even while a worker held its lease (the user kept

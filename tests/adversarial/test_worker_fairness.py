@@ -1,4 +1,4 @@
-"""One user's backlog never occupies every worker (issue 11, finding 2).
+"""One user's backlog never occupies every worker.
 
 With ``max_active_jobs_per_user`` = 2, a third job of a user whose two other jobs are being worked
 on is handed back to the queue (not counted as an attempt), while another user's job runs at once.

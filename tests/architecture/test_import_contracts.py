@@ -1,4 +1,5 @@
-"""The layering of DESIGN.md §2, enforced by import-linter, with a guard against a vacuous pass."""
+"""The layering of ``import-linter.ini`` (domain, ports, use cases, adapters, entrypoints),
+enforced by import-linter, with a guard against a vacuous pass."""
 
 import re
 import subprocess

@@ -167,13 +167,13 @@ def test_sdk_never_reaches_the_default_beijing_host(server):
 # --------------------------------------------------------------------------- answer pitfalls
 
 def test_think_blocks_are_stripped(server):
-    """D38: qwen-turbo turned hybrid-thinking and its reasoning leaked into user output."""
+    """Hybrid-thinking models put reasoning in ``<think>`` blocks; it never reaches the user."""
     server.script("llm", Reply(200, llm_body("<think>\nThe user wants commas.\n</think>\n\n" + punctuate(TEXT))))
     assert delivered(server, REQUESTS["plain"]) == punctuate(TEXT)
 
 
 def test_truncated_answer_is_never_delivered(server):
-    """D37: finish_reason "length" means the text was cut at max_tokens."""
+    """finish_reason "length" means the text was cut at max_tokens: it is never delivered."""
     server.script("llm", Reply(200, llm_body(punctuate(TEXT), finish_reason="length")))
     with pytest.raises(PermanentFailure) as caught:
         make(server).format(REQUESTS["plain"])
@@ -192,7 +192,7 @@ def test_dialogue_with_merged_turns_is_refused(server):
 
 
 def test_dialogue_with_dropped_labels_is_refused(server):
-    """D32: a prompt that forbade labels made the model erase real ones."""
+    """An answer that dropped the speakers' labels is refused (the model must keep real ones)."""
     server.script("llm", Reply(200, llm_body("— Hello, how are you?\n\n— Fine, thanks, and you?")))
     assert "labels" in refusal(server, REQUESTS["labelled-dialogue"])
 

@@ -122,7 +122,7 @@ def test_the_installed_mns_module_is_aliyun_mns_sdk() -> None:
     assert importlib.metadata.version("aliyun-mns-sdk") == "1.3.0"
     assert importlib.metadata.packages_distributions()["mns"] == ["aliyun-mns-sdk"]
     with pytest.raises(importlib.metadata.PackageNotFoundError):
-        importlib.metadata.version("aliyun-mns")  # pitfall 1: it prints the AccessKeySecret
+        importlib.metadata.version("aliyun-mns")  # that distribution prints the AccessKeySecret
     assert pkg_info.name == "aliyun-mns-sdk" and mns.__name__ == "mns"
 
 

@@ -524,7 +524,7 @@ def test_update_row_gets_a_row_with_put_and_delete_row_a_row(
     for _, row, condition in updates:
         assert isinstance(row, Row) and set(row.attribute_columns) == {"put"}
         assert isinstance(condition, Condition)
-        assert condition.column_condition.pass_if_missing is False  # pitfall 7 / D11
+        assert condition.column_condition.pass_if_missing is False  # a row missing the column must not pass
     deletes = [s for s in seen if s[0] == "delete"]
     assert len(deletes) == 1 and isinstance(deletes[0][1], Row)
     assert server.row("bot_state", "k") is None

@@ -1,8 +1,9 @@
 """SpeakerPass / TimedTextPass contract: the memory twins and the DashScope async passes.
 
 The real passes submit, poll (on a FakeClock: no real waiting) and download the result file from
-a loopback DashScope; the twins replay the same result documents. Then the pitfalls of
-``api-contracts.md`` §0.4-0.5, §0.10-0.11 and §1.2 (and the reference bot's D28/D36).
+a loopback DashScope; the twins replay the same result documents. Then the DashScope
+quirks: request parameters, hosts and models, result shapes, malformed replies, task states,
+polling and downloads.
 """
 
 from __future__ import annotations
@@ -234,7 +235,7 @@ def test_fun_asr_mtl_is_refused_because_it_documents_no_russian(clock):
 
 
 def test_text_pass_sends_language_not_language_hints(server, clock):
-    """D36 / reference commit ca3d509: filetrans takes one ``language``; ``language_hints`` is wrong."""
+    """filetrans takes one ``language``; ``language_hints`` is wrong for it."""
     text_pass(server, clock).timed_text(AUDIO_URL, language="ru")
     (submit,) = server.calls("submit")
     assert submit.headers["x-dashscope-async"] == "enable"
@@ -269,10 +270,10 @@ def test_sdk_never_reaches_the_default_beijing_host(server, clock):
     assert {r.route for r in server.requests} == {"submit", "task", "result"}
 
 
-# ------------------------------------------------------------------------- result shapes (D28)
+# ------------------------------------------------------------------------------ result shapes
 
 def test_filetrans_result_is_read_from_the_singular_result(server, clock):
-    """D28: the reference bot read only ``output.results[0]`` and lost every filetrans result."""
+    """filetrans answers in ``output.result``: reading only ``output.results[0]`` would lose every result."""
     server.plan_next_task(TaskPlan(shape="result"))
     result = text_pass(server, clock).timed_text(AUDIO_URL)
     assert result.text == "Welcome to Alibaba Cloud. Thank you."
@@ -314,7 +315,7 @@ def test_succeeded_task_without_any_result_is_permanent(server, clock):
 
 
 def test_submit_reply_without_task_status_fails_cleanly(server, clock):
-    """§0.4: the SDK's output class needs task_status; its TypeError must not escape the adapter."""
+    """The SDK's output class needs task_status; its TypeError must not escape the adapter."""
     server.plan_next_task(TaskPlan(omit_task_status=True))
     with pytest.raises(PermanentFailure) as caught:
         speaker_pass(server, clock).speaker_turns(AUDIO_URL)

@@ -2,7 +2,7 @@
 
 The contract runs the same scripted provider answer through each implementation and expects the
 same domain value; the real adapters talk to loopback servers speaking DashScope's wire format.
-Then one test per DashScope pitfall of ``api-contracts.md`` §0/§1 that concerns recognition.
+Then one test per DashScope quirk that concerns recognition.
 """
 
 from __future__ import annotations
@@ -390,7 +390,7 @@ def make_realtime(realtime, decoder=lambda clip: PCM, key: str = API_KEY, **kwar
                                        **{"model": REALTIME_MODEL, **kwargs})
 
 
-def test_realtime_speaks_the_seed_protocol(realtime):
+def test_realtime_speaks_the_provider_protocol(realtime):
     result = make_realtime(realtime).recognize(CLIP, language="ru")
     assert result.text == "Hello world." and result.language == "en"
     assert realtime.violations == []

@@ -148,7 +148,7 @@ def test_the_converter_writes_the_cells_the_earlier_adapter_wrote(
 def test_legacy_and_damaged_cells_read_as_the_earlier_adapter_read_them(
         ots: tuple[TablestoreLoopback, ts.TablestoreRepositories]) -> None:
     server, repos = ots
-    # A reference-bot user: ISO timestamps, settings before the schema number (everyone's "split"
+    # A user written by earlier code: ISO timestamps, settings before the schema number (everyone's "split"
     # was no choice), an unknown trial state, a mistyped balance.
     server.put_raw("users", "8", {
         "created_at": ("STRING", "2026-01-01T00:00:00Z"), "last_activity": ("STRING", "2026-01-01T00:01:00"),

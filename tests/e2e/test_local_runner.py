@@ -80,7 +80,7 @@ def test_readme_demo_transcribes_the_bundled_sample():
 
 
 def test_transcribe_writes_the_three_exports_and_speaks_only_english(tmp_path):
-    """Issue 13's "done when": the bundled note, --export-dir, --ui en (even in a Russian shell)."""
+    """The bundled note through ``transcribe``: --export-dir, --ui en (even in a Russian shell)."""
     export_dir = tmp_path / "out"
     result = run_cli("transcribe", "samples/voice_note.ogg", "--export-dir", str(export_dir), "--ui", "en",
                      env={"LANG": "ru_RU.UTF-8"})

@@ -1,4 +1,4 @@
-"""A loopback DashScope: the wire format of ``api-contracts.md`` §1 on ``http://127.0.0.1:PORT``.
+"""A loopback DashScope: DashScope's HTTP wire format on ``http://127.0.0.1:PORT``.
 
 Routes (all but the result files require ``Authorization: Bearer <api_key>``):
 
@@ -116,7 +116,7 @@ MODERATED = error_reply(400, "DataInspectionFailed", "Input data may contain ina
 
 def asr_body(text: str = "Hello world.", *, language: str | None = "en", seconds: int = 2,
              request_id: str = "568e2bf0-d6f2-97f8-9f15-a57b11dc6977") -> dict[str, Any]:
-    """A ``qwen3-asr-flash`` success body (§1.1)."""
+    """A ``qwen3-asr-flash`` success body."""
     message: dict[str, Any] = {"role": "assistant", "content": [{"text": text}]}
     if language:
         message["annotations"] = [{"type": "audio_info", "language": language, "emotion": "neutral"}]
@@ -129,7 +129,7 @@ def asr_body(text: str = "Hello world.", *, language: str | None = "en", seconds
 
 
 def llm_body(content: str, *, finish_reason: str = "stop", request_id: str = "g1") -> dict[str, Any]:
-    """A text-generation success body in ``result_format="message"`` (§1.3)."""
+    """A text-generation success body in ``result_format="message"``."""
     return {
         "request_id": request_id,
         "output": {"choices": [{"finish_reason": finish_reason,
@@ -395,7 +395,7 @@ class DashScopeServer:
         user = body["input"]["messages"][-1]["content"]
         content = self.llm_transform(user)
         if body.get("parameters", {}).get("enable_thinking") is not False:
-            # hybrid-thinking models reason first unless told not to (D38)
+            # hybrid-thinking models reason first unless told not to
             content = "<think>The user wants formatting. Let me think.</think>\n\n" + content
         return Reply(200, llm_body(content, request_id=f"g-{len(self.requests)}"))
 

@@ -1,6 +1,6 @@
 """A loopback Gemini REST server: ``POST /{v1|v1beta}/models/{model}:generateContent``.
 
-Both API-version prefixes are routed (``google-genai`` 3.x defaults to ``v1``, pitfall 9); the
+Both API-version prefixes are routed (``google-genai`` 3.x defaults to ``v1``); the
 ``x-goog-api-key`` header is checked (a ``?key=`` query parameter is accepted too, as Google does,
 and recorded so tests can assert it was *not* used). Replies are scripted in order with ``reply`` /
 ``reply_text`` / ``reply_blocked`` / ``reply_error``; when the script is empty the server answers

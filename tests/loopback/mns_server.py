@@ -1,6 +1,6 @@
 """A loopback MNS (Simple Message Queue) server for contract tests of the real MNS job queue.
 
-The XML API of api-contracts.md §4.1 in the ``http://mns.aliyuncs.com/doc/v1/`` namespace:
+MNS's XML API in the ``http://mns.aliyuncs.com/doc/v1/`` namespace:
 
 - ``PUT /queues/<q>`` CreateQueue: 201 with ``Location``; the same attributes again 204, different
   ones 409 ``QueueAlreadyExist``.

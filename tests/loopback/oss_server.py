@@ -1,6 +1,6 @@
 """A loopback OSS server for contract tests of the real OSS blob store.
 
-Path-style object API as ``oss2`` 2.19.1 uses it against an IP endpoint (api-contracts §7):
+Path-style object API as ``oss2`` 2.19.1 uses it against an IP endpoint:
 
 - ``PUT /<bucket>/<key>`` stores the body and its Content-Type; replies 200 with ``ETag``,
   ``x-oss-request-id`` and a correct ``x-oss-hash-crc64ecma`` (oss2 checks it).

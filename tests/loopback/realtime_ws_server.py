@@ -1,6 +1,6 @@
 """A loopback ``qwen3-asr-flash-realtime`` WebSocket server (stdlib only: RFC 6455 handshake and frames).
 
-It checks what the seed protocol requires and records every violation in ``server.violations``
+It checks what the provider's realtime protocol requires and records every violation in ``server.violations``
 (tests assert it stays empty):
 
 - path ``/api-ws/v1/realtime?model=qwen3-asr-flash-realtime``, ``Authorization: Bearer <key>``

@@ -1,10 +1,10 @@
 """A loopback Tablestore (OTS) server for contract tests of the real Tablestore adapter.
 
-It speaks the wire protocol of api-contracts.md §6.2–6.3 as ``tablestore`` 6.4.8 uses it, reusing the
+It speaks Tablestore's wire protocol as ``tablestore`` 6.4.8 uses it, reusing the
 SDK's own protobuf classes (``table_store_pb2``, ``table_store_filter_pb2``) and its
 ``PlainBufferBuilder`` for encoding rows in replies. Requests are decoded with a small PlainBuffer
 reader of its own, because the SDK's reader cannot decode the cell-type byte of UpdateRow
-``delete``/``delete_all``/``increment`` cells (§6.3).
+``delete``/``delete_all``/``increment`` cells.
 
 - Every call is ``POST /<ApiName>``; the request signature (``x-ots-signature``, V2) and the body MD5
   are checked: a wrong key answers 403 ``OTSAuthFailed`` (unsigned, as the service does).
@@ -17,7 +17,7 @@ reader of its own, because the SDK's reader cannot decode the cell-type byte of 
   and composite). Comparisons are typed like the service: an INTEGER cell never equals a DOUBLE
   value, so a float written where an int belongs shows up as a failed condition.
 - GetRange scans at most ``page_size`` rows per call (3 by default) and returns
-  ``next_start_primary_key`` when more remain, so callers that do not paginate lose rows (D47).
+  ``next_start_primary_key`` when more remain, so callers that do not paginate lose rows.
 - ``fail_next(n)`` makes the next n calls answer a signed 503 ``OTSServerUnavailable``.
 
 Usage::

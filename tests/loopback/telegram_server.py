@@ -1,6 +1,6 @@
 """A loopback Telegram Bot API server for contract tests of the real ``TelegramChat`` adapter.
 
-It speaks the wire format of api-contracts.md §3 as python-telegram-bot 22.8 uses it:
+It speaks the Bot API's wire format as python-telegram-bot 22.8 uses it:
 
 - ``POST /bot<token>/<method>`` with an ``application/x-www-form-urlencoded`` body (nested values as
   JSON strings), ``multipart/form-data`` when a file is attached, or an empty body (``getMe``);
@@ -55,7 +55,7 @@ _SCOPES = frozenset({"default", "all_private_chats", "all_group_chats", "all_cha
 # setWebhook's secret_token: 1-256 characters, only A-Z, a-z, 0-9, _ and - (Bot API).
 _SECRET_TOKEN = re.compile(r"[A-Za-z0-9_-]{1,256}")
 BOT_USER = {"id": 4242, "is_bot": True, "first_name": "Loopback", "username": "loopback_bot"}
-DOWNLOAD_LIMIT = 20_000_000  # the cloud Bot API's getFile cap (api-contracts §3.4)
+DOWNLOAD_LIMIT = 20_000_000  # the cloud Bot API's getFile cap
 NOT_MODIFIED = ("Bad Request: message is not modified: specified new message content and reply markup "
                 "are exactly the same as a current content and reply markup of the message")
 

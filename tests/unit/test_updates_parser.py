@@ -113,7 +113,7 @@ def test_audio_document_has_no_duration() -> None:
 
 @pytest.mark.parametrize(("mime", "name"), [
     ("video/quicktime", "IMG_0001.MOV"),
-    ("application/octet-stream", "interview.OGG"),  # D45: the reference bot ignored these silently
+    ("application/octet-stream", "interview.OGG"),  # Telegram sends many audio files with this type
     ("application/octet-stream", "call.opus"),
     (None, "lecture.flac"),
     ("application/ogg", "note.oga"),

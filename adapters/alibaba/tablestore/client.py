@@ -157,8 +157,8 @@ class TableClient:
     def expect_version(version: int, *, legacy: bool = False) -> Any:
         """The row exists and its ``version`` column equals ``version``.
 
-        ``legacy`` (only with version 0): a row without the column also matches. Rows written by the
-        reference bot have no ``version``; they read as version 0, and this store never writes
+        ``legacy`` (only with version 0): a row without the column also matches. Rows written before
+        versioning have no ``version``; they read as version 0, and this store never writes
         version 0 (rows start at 1), so that condition cannot match a versioned row.
         """
         tablestore = sdk()

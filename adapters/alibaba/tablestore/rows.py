@@ -13,7 +13,7 @@ minus the field held in the primary key. Cells by the field's type:
 Reading is lenient, because rows outlive the code that wrote them: an absent column gives the field's
 default (or the type's zero: 0, 0.0, "", False, ()), a cell that cannot be read as the field's type
 gives the same (an enum value this code does not know gives the member ``UNKNOWN_MEMBERS`` names for
-that enum), timestamps written as ISO strings by the reference bot read as epoch seconds, and a
+that enum), timestamps written as ISO strings by earlier code read as epoch seconds, and a
 nested value of an older ``schema`` is upgraded first. cattrs dispatches on the field types; the
 hooks below hold these rules.
 """
@@ -134,7 +134,7 @@ def _read_float(cell: Any, _: Any) -> float:
     if isinstance(cell, bool):
         raise TypeError("a flag is not a number")
     if isinstance(cell, str):
-        # The reference bot wrote ISO timestamps; a naive one is UTC.
+        # Earlier code wrote ISO timestamps; a naive one is UTC.
         parsed = datetime.datetime.fromisoformat(cell.replace("Z", "+00:00"))
         if parsed.tzinfo is None:
             parsed = parsed.replace(tzinfo=datetime.UTC)

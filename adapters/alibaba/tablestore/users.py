@@ -2,7 +2,7 @@
 
 Concurrency: ``save`` writes only if the ``version`` column still holds the version the caller read,
 compared with ``SingleColumnCondition(..., pass_if_missing=False)``, and bumps it; a lost race raises
-ConflictError. A *legacy* row without a ``version`` column (written by the reference bot) reads as
+ConflictError. A *legacy* row without a ``version`` column (written before versioning) reads as
 version 0 and its condition is "version == 0 or missing" (``TableClient.expect_version``).
 
 Exactly-once money (``apply_balance``, ``increment_micro_purchases``, ``count_paid_purchase``): the

@@ -1,4 +1,4 @@
-"""Every timeout sits inside its caller's budget (issue 10, §7): the webhook's 60 s with its inline
+"""Every timeout sits inside its caller's budget: the webhook's 60 s with its inline
 path, Telegram's 10 s for the pre-checkout answer, a worker step's reserve, the passes' polling."""
 
 from __future__ import annotations

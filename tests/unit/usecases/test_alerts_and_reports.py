@@ -128,7 +128,7 @@ def seeded(services, clock):
     now = clock.now()
     since = now - DAY_S
     users = services.users
-    for uid in range(1, 1201):  # more than the reference bot's unpaginated 1000-row cap (D47)
+    for uid in range(1, 1201):  # more than an unpaginated scan's 1000-row cap
         created = since + 10 if uid <= 3 else since - 1000
         users.create(User(user_id=uid, first_name=f"u{uid}", created_at=created))
     users.apply_balance(1, "seed1", 10)

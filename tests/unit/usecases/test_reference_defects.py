@@ -1,6 +1,6 @@
-"""One test per defect of the reference bot (anchor-bot.md §19) that applies to this bot.
+"""One test per rule about commands, trials, payments and billing that is easy to get wrong.
 
-Each test names its defect in the docstring and fails if the defect came back. Everything goes
+Each docstring states the rule and how breaking it would show; the test fails if it is broken. Everything goes
 through the webhook use case (``World.text/press/pre_checkout/paid/media``) and asserts on what
 the user and the owner see and on the ledger.
 """
@@ -50,7 +50,7 @@ def dummy_voice(tmp_path):
 
 
 def test_d1_start_at_botname_is_the_start_command(world):
-    """D1: ``/start@BotName`` was "unknown command" (``@`` stripped before splitting); it must run."""
+    """``/start@BotName`` runs ``/start`` (stripping ``@`` before splitting made it "unknown command")."""
     assert world.text("/start@TranscriberBot") == "command:start"
     assert world.text("/BALANCE@transcriberbot") == "command:balance"
     assert world.texts()[0].startswith("👋") and world.texts()[1].startswith("💰")
@@ -58,10 +58,10 @@ def test_d1_start_at_botname_is_the_start_command(world):
 
 
 def test_d2_metrics_honours_its_hours_and_counts_every_row(world):
-    """D2: ``/metrics`` always showed one day whatever the argument, from capped scans."""
+    """``/metrics <hours>`` covers those hours, counted from scans that read every row."""
     world.user()
     now = world.clock.now()
-    for i in range(1_200):  # more rows than any fixed scan cap of the reference
+    for i in range(1_200):  # more rows than a fixed scan cap of 1000
         world.logs.add_transcription(TranscriptionLog(f"l{i}", USER, f"j{i}", 30.0, 1, 10, "plain", now - 600))
     world.logs.add_transcription(TranscriptionLog("old", USER, "jold", 30.0, 1, 10, "plain", now - 30 * 3600))
     one_hour = owner(world, "/metrics 1")
@@ -72,7 +72,7 @@ def test_d2_metrics_honours_its_hours_and_counts_every_row(world):
 
 
 def test_d3_mute_is_shared_state_and_survives_a_cold_start(world):
-    """D3: the mute deadline lived on one instance's temporary disk: lost on a cold start."""
+    """The mute deadline is shared state: an instance's temporary disk would lose it on a cold start."""
     owner(world, "/mute 3")
     world.rebuild()  # a cold start: a new AcceptUpdate, nothing kept in memory
     assert owner(world, "/mute").startswith("🔕 Muted for 3.0 h more")
@@ -82,7 +82,7 @@ def test_d3_mute_is_shared_state_and_survives_a_cold_start(world):
 
 
 def test_d4_trial_requests_store_a_real_timestamp(world):
-    """D4: the trial request's timestamp was the literal string ``'now'``."""
+    """A trial request stores the real time of the request, not a placeholder such as ``'now'``."""
     world.clock.advance(86_400 + 3_600 * 13 + 60 * 7)  # 2026-01-02 13:07 UTC
     world.user()
     world.text("/trial")
@@ -92,7 +92,7 @@ def test_d4_trial_requests_store_a_real_timestamp(world):
 
 
 def test_d5_owner_is_told_of_trial_requests_and_denied_users_are_told(world):
-    """D5: the owner was never told about trial requests; denied users were never told."""
+    """The owner is told of every trial request, and a denied user is told too."""
     world.user()
     world.text("/trial")
     card = [e for e in world.chat.events if e.chat_id == OWNER][-1]
@@ -102,7 +102,8 @@ def test_d5_owner_is_told_of_trial_requests_and_denied_users_are_told(world):
 
 
 def test_d6_credit_wording_does_not_depend_on_the_amount_and_fractions_are_refused(world):
-    """D6: ``/credit`` said "trial approved" when the amount was 15 and truncated fractions."""
+    """``/credit`` wording depends on the sign, not on the amount (15 is not "trial approved");
+    fractions are refused, not truncated."""
     world.user()
     owner(world, f"/credit {USER} 15")
     assert world.texts()[-1] == say("ru", M.credited_by_admin, minutes=15, balance=15)
@@ -114,7 +115,7 @@ def test_d6_credit_wording_does_not_depend_on_the_amount_and_fractions_are_refus
 
 @pytest.mark.slow
 def test_d7_documents_are_billed_from_the_decoded_duration_and_undecodable_ones_not_at_all(world, tmp_path):
-    """D7: documents (duration 0) ran in the 60 s webhook and an ffprobe failure cost 10 minutes."""
+    """Documents (declared duration 0) are queued, never run in the webhook; an undecodable one is free."""
     world.user(balance=10)
     audio = make_audio(tmp_path, ["hello_en", ("silence", 65.0)], fmt="mp3")  # about 67 s: 2 minutes
     update_id, route = world.media(audio, kind=MediaKind.DOCUMENT)
@@ -136,7 +137,7 @@ def test_d7_documents_are_billed_from_the_decoded_duration_and_undecodable_ones_
 
 @pytest.mark.parametrize("trial", list(TrialStatus))
 def test_d8_an_empty_balance_blocks_every_trial_status(world, tmp_path, trial):
-    """D8: only ``trial_status == 'none'`` was blocked; pending/approved/denied users got free minutes."""
+    """An empty balance blocks a file whatever the trial status (pending, approved and denied included)."""
     world.user(balance=0, trial=trial)
     update_id, route = world.media(dummy_voice(tmp_path), duration_s=20)
     assert route == "media:no_minutes"
@@ -145,7 +146,7 @@ def test_d8_an_empty_balance_blocks_every_trial_status(world, tmp_path, trial):
 
 
 def test_d9_minutes_are_taken_before_any_work_not_after_delivery(world, tmp_path):
-    """D9: the charge came after delivery, so a failure after sending the text made it free."""
+    """Minutes are taken before any work: charging after delivery would make a late failure free."""
     world.user(balance=10)
     update_id, route = world.media(dummy_voice(tmp_path), duration_s=150)
     assert route == "media:queued" and world.job_of(update_id).status is JobStatus.QUEUED
@@ -153,7 +154,7 @@ def test_d9_minutes_are_taken_before_any_work_not_after_delivery(world, tmp_path
 
 
 def test_d10_concurrent_files_never_overspend(world, tmp_path):
-    """D10: parallel files all passed the check against a stale balance; the clamp made the excess free."""
+    """Parallel files never overspend: each reservation is checked against the current balance."""
     world.user(balance=5)
     source = dummy_voice(tmp_path)
     barrier = threading.Barrier(20)
@@ -169,7 +170,7 @@ def test_d10_concurrent_files_never_overspend(world, tmp_path):
 
 
 def test_d11_writes_are_conditional_and_the_micro_counter_is_locked(world):
-    """D11: the balance lock let a row without the column pass, and the micro counter had no lock.
+    """Balance writes are conditional (a row without the column never passes) and the micro counter is locked.
 
     Here every write is conditional on the row's version (see tests/contract/test_repositories.py:
     ``test_save_with_a_stale_version_conflicts``, ``test_a_row_missing_its_version_never_passes_a_versioned_write``,
@@ -193,7 +194,7 @@ def test_d11_writes_are_conditional_and_the_micro_counter_is_locked(world):
 
 
 def test_d12_flush_never_refunds_minutes_that_were_never_taken(world, tmp_path):
-    """D12: ``/flush`` would "refund" the duration of stuck jobs that had never been charged."""
+    """``/flush`` refunds only minutes a stuck job really took; one never charged gets nothing back."""
     world.user(balance=3)
     stuck, _ = world.media(dummy_voice(tmp_path), duration_s=90)  # 2 minutes reserved
     refused, route = world.media(dummy_voice(tmp_path), duration_s=600)  # 10 minutes: refused, no job
@@ -210,7 +211,8 @@ def test_d12_flush_never_refunds_minutes_that_were_never_taken(world, tmp_path):
 
 
 def test_d13_pre_checkout_validates_and_a_real_invoice_passes(world):
-    """D13: pre-checkout was approved blindly; the later fix rejected every real payment."""
+    """Pre-checkout validates the invoice, and a real invoice passes (a check against fields the invoice
+    does not carry would reject every payment)."""
     world.user()
     payload, stars = open_invoice(world, "standard_200")
     assert world.pre_checkout(payload, stars) == "pre_checkout:ok"
@@ -223,7 +225,7 @@ def test_d13_pre_checkout_validates_and_a_real_invoice_passes(world):
 
 
 def test_d14_the_micro_limit_is_enforced_at_pre_checkout(world):
-    """D14: the micro limit was checked only at the button; several invoices could be opened and paid."""
+    """The micro limit holds at pre-checkout: several invoices opened at the button cannot all be paid."""
     world.user()
     invoices = [open_invoice(world, "micro_10") for _ in range(6)]
     routes = [world.pre_checkout(payload, stars) for payload, stars in invoices]
@@ -232,7 +234,7 @@ def test_d14_the_micro_limit_is_enforced_at_pre_checkout(world):
 
 
 def test_d15_a_redelivered_successful_payment_credits_once(world):
-    """D15: no idempotency on ``telegram_payment_charge_id``: a redelivery credited twice."""
+    """A redelivered ``successful_payment`` credits once (keyed on ``telegram_payment_charge_id``)."""
     world.user()
     payload, stars = open_invoice(world, "start_50")
     world.pre_checkout(payload, stars)
@@ -242,7 +244,7 @@ def test_d15_a_redelivered_successful_payment_credits_once(world):
 
 
 def test_d16_approving_a_trial_twice_credits_once_and_it_does_not_reappear(world):
-    """D16: the approved request was never deleted, reappeared in /review_trials, and credited again."""
+    """An approved request leaves /review_trials, and a second approval credits nothing."""
     world.user()
     world.text("/trial")
     world.press(f"trial:approve:{USER}", user_id=OWNER, message_id=None)
@@ -254,7 +256,7 @@ def test_d16_approving_a_trial_twice_credits_once_and_it_does_not_reappear(world
 
 
 def test_d17_successful_payment_is_not_swallowed_by_the_message_handler(world):
-    """D17: ``successful_payment`` was shadowed by the generic message handler: paid, got nothing."""
+    """``successful_payment`` is routed before the generic message handling, so a paying user is credited."""
     world.user()
     payload, stars = open_invoice(world, "start_50")
     world.pre_checkout(payload, stars)
@@ -268,7 +270,7 @@ def test_d17_successful_payment_is_not_swallowed_by_the_message_handler(world):
 
 
 def test_d18_balance_arithmetic_is_exact_whole_minutes(world, tmp_path):
-    """D18: deductions were broken (wrong signature, float for an integer column, ignored result)."""
+    """Balance arithmetic is exact whole minutes, stored as an integer (61 s costs 2 minutes)."""
     world.user(balance=10)
     world.media(dummy_voice(tmp_path), duration_s=61)  # 61 s costs 2 minutes
     balance = world.users.get(USER).balance_minutes
@@ -276,7 +278,7 @@ def test_d18_balance_arithmetic_is_exact_whole_minutes(world, tmp_path):
 
 
 def test_d19_a_failed_job_refunds_everything_it_took(world, tmp_path):
-    """D19: failed jobs were handled only by "not charging", which breaks once charging moves earlier."""
+    """A failed job refunds everything it took (minutes are taken up front: "not charging" is not enough)."""
     world.user(balance=10)
     update_id, _ = world.media(dummy_voice(tmp_path), duration_s=150)
     assert world.balance() == 7
@@ -289,7 +291,7 @@ def test_d19_a_failed_job_refunds_everything_it_took(world, tmp_path):
 
 
 def test_d23_jobs_carry_their_creation_time_so_stuck_ones_are_found(world, tmp_path):
-    """D23: jobs had no ``created_at``, so stuck-job detection could never match."""
+    """Jobs carry ``created_at``: stuck-job detection needs it to find them."""
     world.user(balance=10)
     update_id, _ = world.media(dummy_voice(tmp_path), duration_s=90)
     assert world.job_of(update_id).created_at == world.clock.now()
@@ -302,7 +304,7 @@ def test_d23_jobs_carry_their_creation_time_so_stuck_ones_are_found(world, tmp_p
 
 
 def test_d47_owner_figures_count_every_row_beyond_a_thousand(world):
-    """D47: owner stats used unpaginated scans with fixed caps (100/200/1000 rows): numbers truncated."""
+    """Owner figures count every row: an unpaginated scan with a fixed cap would truncate them."""
     for i in range(1_500):
         world.users.create(User(user_id=100_000 + i, first_name=f"Person{i:04d}", created_at=world.clock.now() - i))
     assert "Users: 1500 (new 1500)" in owner(world, "/stat")

@@ -1,4 +1,4 @@
-"""Messages that fit their situation (issue 13): what the user sees, through the use cases.
+"""Messages that fit their situation: what the user sees, through the use cases.
 
 Dialogue fallbacks say so and the progress never goes back; progress counts parts from 1, says
 "video" for videos and estimates the time left on long jobs; a video without sound is called

@@ -91,7 +91,7 @@ def test_document_reserves_one_minute_then_charges_the_real_duration(world, tmp_
     world.user(balance=10)
     audio = make_audio(tmp_path, ["hello_en", ("silence", 70.0), "speaker_a"], fmt="m4a")
     update_id, route = world.media(audio, kind=MediaKind.DOCUMENT)
-    assert route == "media:queued"  # documents never run inside the webhook (D7)
+    assert route == "media:queued"  # documents never run inside the webhook (their duration is unknown)
     assert world.balance() == 9
     world.drain()
     job = world.job_of(update_id)
