@@ -88,12 +88,17 @@ def report(show_diff: bool) -> float:
     print(f"\n{'module':<{width}}  killed / total   score")
     for module in sorted(counted | unchecked):
         total = counted[module]
-        score = detected[module] / total if total else 1.0
+        score = detected[module] / total if total else 0.0
         note = f"   ({unchecked[module]} not run)" if unchecked[module] else ""
         print(f"{module:<{width}}  {detected[module]:6d} / {total:<6d} {score:6.1%}{note}")
     total_detected, total = sum(detected.values()), sum(counted.values())
-    score = total_detected / total if total else 1.0
-    print(f"{'all':<{width}}  {total_detected:6d} / {total:<6d} {score:6.1%}")
+    not_run = sum(unchecked.values())
+    if not total:
+        print("no mutant was run: the score is unknown (see mutmut's output above)")
+        return 0.0
+    score = total_detected / total
+    print(f"{'all':<{width}}  {total_detected:6d} / {total:<6d} {score:6.1%}"
+          + (f"   ({not_run} not run: the score covers only the mutants that ran)" if not_run else ""))
     print(f"\nsurviving mutants ({len(survivors)}):")
     for name, code in sorted(survivors):
         print(f"  {name}{'   (no test runs it)' if code in (5, 33) else ''}")
