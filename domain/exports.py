@@ -116,17 +116,20 @@ def _group_words(words: Sequence[_Word], limits: CueLimits, label: str | None) -
 
 
 def cues_from_segments(segments: Iterable[Mapping[str, Any]], *, label_word: str | None = None,
-                       limits: CueLimits = SUBTITLES) -> list[Cue]:
+                       limits: CueLimits = SUBTITLES, names: Mapping[str, str] | None = None) -> list[Cue]:
     """Cues from ``segments_json`` entries ({speaker, start_ms, end_ms, text, words:[…]}).
 
-    With ``label_word`` ("Speaker") each cue of a known speaker is labelled "Speaker N". A segment
-    without word times falls back to spreading its text over its own span.
+    With ``label_word`` ("Speaker") each cue of a known speaker is labelled "Speaker N", or by the
+    name the user gave that speaker (``names``: speaker number → name). A segment without word
+    times falls back to spreading its text over its own span.
     """
     cues: list[Cue] = []
     ordered = sorted(segments, key=lambda s: (int(s.get("start_ms", 0)), int(s.get("end_ms", 0))))
     for segment in ordered:
         speaker = segment.get("speaker")
-        label = f"{label_word} {speaker}" if label_word and speaker is not None else None
+        label = None
+        if label_word and speaker is not None:
+            label = (names or {}).get(str(speaker)) or f"{label_word} {speaker}"
         words = _segment_words(segment)
         if not words:
             start, end = int(segment.get("start_ms", 0)), int(segment.get("end_ms", 0))

@@ -157,3 +157,41 @@ def offered_languages(plain_model: str, text_pass_model: str) -> tuple[str, ...]
     documents it, and otherwise detects it.
     """
     return ordered(documented_languages(plain_model) & documented_languages(text_pass_model))
+
+
+# ------------------------------------------------------------------- languages of the text models
+
+# The translation targets a user is offered: a short list, each one a language both configured
+# text models document (the fallback model may answer any piece).
+# Gemini API "Available languages" (ai.google.dev): the codes as listed there (Hebrew is ``iw``).
+_GEMINI_TEXT = frozenset({
+    "ar", "bn", "bg", "zh", "hr", "cs", "da", "nl", "en", "et", "fi", "fr", "de", "el", "iw", "hi", "hu",
+    "id", "it", "ja", "ko", "lv", "lt", "no", "pl", "pt", "ro", "ru", "sr", "sk", "sl", "es", "sw", "sv",
+    "th", "tr", "uk", "vi",
+})
+# Qwen3 text models: "119 languages and dialects" (no code list could be read), which include
+# every language of the bot's own short list; only those are claimed here.
+_QWEN_TEXT = frozenset({"ru", "en", "uk", "de", "es", "fr", "it", "zh", "pt", "ja", "ko", "ar"})
+# The short list offered under a transcript (the bot's audience first).
+TRANSLATION_CHOICES = ("en", "ru", "uk", "de", "es", "fr", "it", "zh")
+
+
+def text_model_languages(model: str) -> frozenset[str]:
+    """The languages a text (LLM) model documents; empty for a model this catalogue does not know."""
+    name = (model or "").strip().lower()
+    if name.startswith("gemini-"):
+        return _GEMINI_TEXT
+    if name.startswith(("qwen", "qwq")):
+        return _QWEN_TEXT
+    return frozenset()
+
+
+def translation_languages(llm_model: str, fallback_model: str | None = None) -> tuple[str, ...]:
+    """The short list of translation targets: ``TRANSLATION_CHOICES`` the configured text models
+    both document (an unknown model documents nothing, so only a known one narrows the list)."""
+    offered = [code for code in TRANSLATION_CHOICES]
+    for model in (llm_model, fallback_model):
+        known = text_model_languages(model or "")
+        if model and known:
+            offered = [code for code in offered if code in known]
+    return tuple(offered)

@@ -154,6 +154,14 @@ class Policy:
     max_job_steps: int = 40
     # Parallel formatter requests per job (pieces of a long transcript).
     llm_concurrency: int = 4
+    # Actions on a delivered transcript (domain.transcript_actions.price_minutes): minutes per
+    # started hour of its audio, rounded up to whole minutes; 0 makes an action free. Named
+    # speakers are always free (no model is asked).
+    summary_minutes_per_hour: float = 0.5
+    key_points_minutes_per_hour: float = 0.5
+    translation_minutes_per_hour: float = 1.0
+    # Largest piece of transcript one summary or translation request carries.
+    action_piece_chars: int = 6000
     # Every outbound call's timeout and the budgets they sit in (see ``Timeouts``).
     timeouts: Timeouts = attrs.field(factory=Timeouts)
 

@@ -25,6 +25,7 @@ from typing import Any, TypeVar, cast
 import attrs
 from dependency_injector import containers, providers
 
+from adapters.memory.action_store import InMemoryActionStore
 from adapters.memory.blob_store import InMemoryBlobStore
 from adapters.memory.chat import RecordingChat
 from adapters.memory.job_queue import InMemoryJobQueue
@@ -38,8 +39,10 @@ from adapters.memory.repositories import (
     InMemoryUsers,
 )
 from adapters.memory.speech import ScriptedRecognizer, ScriptedSpeakerPass, ScriptedTimedTextPass
+from adapters.memory.text_tasks import OfflineTextTasks
 from adapters.system import RandomIds, SystemClock
 from domain.costs import rates_for
+from domain.models import translation_languages
 from domain.policy import Policy
 from entrypoints.settings import Settings, invoice_key, recognition_languages, upload_limits
 from ports.clock import Clock
@@ -58,6 +61,7 @@ from usecases.settings_menu import SettingsMenu
 from usecases.support import SupportPages
 from usecases.sweep_jobs import SweepJobs
 from usecases.transcribe_job import TranscribeJob
+from usecases.transcript_actions import TranscriptActions
 from usecases.transcription import Transcriber
 from usecases.trial import TrialRequests
 from usecases.upload_offer import UploadOffer
@@ -138,6 +142,18 @@ def _formatters(settings: Settings, inline: bool = False) -> list:
                                      model=settings.gemini_model, timeout_s=t.llm_s,
                                      connect_timeout_s=t.api_connect_s))
     return chain
+
+
+def _text_models(formatters: list[Any]) -> list[Any]:
+    """The text models of the actions on a transcript: the configured LLM formatters (each also
+    answers text tasks); offline (the identity formatter) a deterministic stand-in that says so."""
+    models = [f for f in formatters if hasattr(f, "run_task")]
+    return models or [OfflineTextTasks()]
+
+
+def _translation_languages(settings: Settings) -> tuple[str, ...]:
+    fallback = settings.gemini_model if settings.google_api_key else None
+    return translation_languages(settings.llm_model, fallback)
 
 
 def _tablestore(settings: Settings, kind: str):
@@ -235,6 +251,7 @@ class Container(containers.DeclarativeContainer):
     tablestore_trials = providers.ThreadSafeSingleton(_tablestore, settings, "trials")
     tablestore_results = providers.ThreadSafeSingleton(_tablestore, settings, "results")
     tablestore_state = providers.ThreadSafeSingleton(_tablestore, settings, "state")
+    tablestore_actions = providers.ThreadSafeSingleton(_tablestore, settings, "actions")
     mns_queue = providers.ThreadSafeSingleton(_mns, settings)
     oss_blobs = providers.ThreadSafeSingleton(_oss, settings)
 
@@ -251,6 +268,8 @@ class Container(containers.DeclarativeContainer):
                                  tablestore=tablestore_results)
     state = providers.Selector(_storage, memory=providers.ThreadSafeSingleton(InMemoryBotState),
                                tablestore=tablestore_state)
+    actions_store = providers.Selector(_storage, memory=providers.ThreadSafeSingleton(InMemoryActionStore),
+                                       tablestore=tablestore_actions)
 
     queue = providers.Selector(providers.Callable(_backend("queue"), settings),
                                memory=providers.ThreadSafeSingleton(InMemoryJobQueue, clock), mns=mns_queue)
@@ -287,6 +306,7 @@ class Container(containers.DeclarativeContainer):
     r_users, r_jobs, r_keys, r_logs = _retried(users), _retried(jobs), _retried(keys), _retried(logs)
     r_trials, r_results, r_state = _retried(trials), _retried(results), _retried(state)
     r_queue, r_blobs, r_chat = _retried(queue), _retried(blobs), _retried(chat)
+    r_actions = _retried(actions_store)
 
     # -- the webhook's inline path (short audio): the same ports with the short timeouts of its
     # budget (domain.policy.Timeouts). A scripted recognizer or the recording chat is shared.
@@ -332,7 +352,13 @@ class Container(containers.DeclarativeContainer):
         transcriber=inline_transcriber, formatting=inline_formatting, clock=clock, policy=inline_policy,
         blobs=r_blobs, queue=r_queue,
     )
-    worker = providers.ThreadSafeSingleton(Worker, transcribe_job=transcribe_job)
+    # Summary, key points, translation, speaker names (the worker runs the long part).
+    transcript_actions = providers.ThreadSafeSingleton(
+        TranscriptActions, jobs=r_jobs, users=r_users, actions=r_actions, chat=r_chat, queue=r_queue,
+        models=providers.Callable(_text_models, formatters), clock=clock, policy=policy,
+        translation_languages=providers.Callable(_translation_languages, settings),
+    )
+    worker = providers.ThreadSafeSingleton(Worker, transcribe_job=transcribe_job, actions=transcript_actions)
     sweep_jobs = providers.ThreadSafeSingleton(SweepJobs, jobs=r_jobs, queue=r_queue, clock=clock, policy=policy,
                                                transcribe_job=transcribe_job)
 
@@ -361,7 +387,9 @@ class Container(containers.DeclarativeContainer):
     settings_menu = providers.ThreadSafeSingleton(
         SettingsMenu, users=r_users, chat=r_chat,
         recognition_languages=providers.Callable(recognition_languages, settings))
-    transcript_exports = providers.ThreadSafeSingleton(TranscriptExports, users=r_users, jobs=r_jobs, chat=r_chat)
+    transcript_exports = providers.ThreadSafeSingleton(
+        TranscriptExports, users=r_users, jobs=r_jobs, chat=r_chat,
+        speaker_names=providers.Callable(lambda actions: actions.speaker_names, transcript_actions))
     support_pages = providers.ThreadSafeSingleton(
         SupportPages, policy=policy, support_contact=providers.Callable(lambda s: s.support_contact, settings),
         refund_window_days=providers.Callable(lambda s: s.refund_window_days, settings))
@@ -373,7 +401,7 @@ class Container(containers.DeclarativeContainer):
             bot_username=providers.Callable(lambda s: s.bot_username, settings), media=accept_media,
             payments=payments, settings_menu=settings_menu, trial_requests=trial_requests,
             exports=transcript_exports, support=support_pages, user_requests=user_requests, owner=owner_commands,
-            upload_offer=upload_offer),
+            upload_offer=upload_offer, actions=transcript_actions),
         clock, providers.Callable(lambda p: p.timeouts.webhook_budget_s, policy))
     # The Mini App's uploads straight to the blob store (files over Telegram's download limit).
     upload_ticket_key = providers.Callable(_upload_ticket_key, settings)
@@ -387,7 +415,7 @@ def credential_holders(container: Container) -> list[providers.Provider[Any]]:
     """The providers whose adapters carry the Alibaba credentials."""
     return [container.tablestore_users, container.tablestore_jobs, container.tablestore_keys,
             container.tablestore_logs, container.tablestore_trials, container.tablestore_results,
-            container.tablestore_state, container.mns_queue, container.oss_blobs]
+            container.tablestore_state, container.tablestore_actions, container.mns_queue, container.oss_blobs]
 
 
 def reset_credentialed(container: Container) -> int:

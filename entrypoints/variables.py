@@ -268,6 +268,13 @@ VARIABLES: tuple[Variable, ...] = (
     _v("LLM_CONCURRENCY", "policy.llm_concurrency", at_least_one, "formatter pieces of one job sent in parallel"),
     _v("MAX_ACTIVE_JOBS_PER_USER", "policy.max_active_jobs_per_user", at_least_one,
        "workers one user's jobs may occupy at once; the rest wait in the queue"),
+    _v("SUMMARY_MINUTES_PER_HOUR", "policy.summary_minutes_per_hour", number,
+       "price of the actions under a transcript, in minutes per started hour of its audio, rounded up to "
+       "whole minutes (0: free); named speakers are always free"),
+    _v("KEY_POINTS_MINUTES_PER_HOUR", "policy.key_points_minutes_per_hour", number, None),
+    _v("TRANSLATION_MINUTES_PER_HOUR", "policy.translation_minutes_per_hour", number, None),
+    _v("ACTION_PIECE_CHARS", "policy.action_piece_chars", at_least_one,
+       "largest piece of transcript one summary or translation request carries (whole speaker turns)"),
     # Read on every invocation by ``settings.invocation_credentials``, not at start-up.
     _v("ALIBABA_CLOUD_ACCESS_KEY_ID", None, text,
        "the function role's STS credentials, read on every invocation (python3.12 has no `context.credentials`); "

@@ -6,6 +6,8 @@ kind of button is a frozen value here; ``encode`` writes the string the keyboard
 by a client). The use cases build their keyboards with ``encode`` and dispatch on ``parse``.
 
 - ``export:<job>:<fmt>`` — a transcript's export buttons (``ExportPress``);
+- ``act:<job>:<action>[:<language>]`` — an action on a transcript: ``sum``, ``pts``, ``tr`` (the
+  language picker) or ``tr:<code>``, ``names`` (``ActionPress``);
 - ``buy:<package>`` — a package of minutes (``BuyPress``);
 - ``set:<field>`` — a setting, ``set:language`` (the picker), ``set:back`` (``SettingPress``);
   ``set:lang:<code>`` / ``set:lang:auto`` — a recognition language (``LanguagePick``);
@@ -27,6 +29,13 @@ OWNER_PREFIXES: tuple[str, ...] = ("trial:", "users:")
 class ExportPress:
     job_id: str
     fmt: str
+
+
+@attrs.frozen
+class ActionPress:
+    job_id: str
+    action: str  # domain.transcript_actions.ActionKind's value
+    language: str | None = None  # a translation's target
 
 
 @attrs.frozen
@@ -56,7 +65,7 @@ class UsersPage:
     query: str = ""
 
 
-Callback = ExportPress | BuyPress | SettingPress | LanguagePick | TrialDecision | UsersPage
+Callback = ExportPress | ActionPress | BuyPress | SettingPress | LanguagePick | TrialDecision | UsersPage
 
 
 def _digits(value: str) -> bool:
@@ -68,6 +77,8 @@ def encode(press: Callback) -> str:
     match press:
         case ExportPress(job_id, fmt):
             return f"export:{job_id}:{fmt}"
+        case ActionPress(job_id, action, language):
+            return f"act:{job_id}:{action}" + (f":{language}" if language else "")
         case BuyPress(package_id):
             return f"buy:{package_id}"
         case SettingPress(field):
@@ -88,6 +99,11 @@ def parse(data: str) -> Callback | None:
     if kind == "export":
         parts = rest.split(":")
         return ExportPress(parts[0], parts[1]) if len(parts) == 2 else None
+    if kind == "act":
+        parts = rest.split(":")
+        if len(parts) in (2, 3) and all(parts):
+            return ActionPress(parts[0], parts[1], parts[2] if len(parts) == 3 else None)
+        return None
     if kind == "buy":
         return BuyPress(rest)
     if kind == "set":

@@ -17,7 +17,11 @@ EN: UserMessages[str] = UserMessages(
         "/balance — balance\n/trial — request {trial:plural:# trial minute|# trial minutes}\n/buy_minutes — minute packages\n"
         "/settings — settings\n/code — monospace\n/yo — the letter ё\n/output — long text: auto, file or messages\n"
         "/dialogue — dialogue mode (by speaker)\n/speakers — speaker labels\n/language — recognition and interface language\n\n"
-        "Under every transcript there are .txt, .srt and .vtt buttons: the text with timestamps and subtitles."
+        "Under every transcript there are .txt, .srt and .vtt buttons: the text with timestamps and subtitles, "
+        "and actions: 📝 Summary, 📌 Key points & tasks (decisions, who does what), 🌐 Translate, and in "
+        "dialogue mode 👥 Name speakers (answer each question with a name, or send one line 1=Anna, 2=Boris). "
+        "Summary, key points and translation cost a fraction of a minute per started hour of audio (rounded "
+        "up to a minute); pressing again is free."
     ),
     balance="💰 Your balance: {minutes} min.",
     unknown_command="Unknown command. See /help.",
@@ -216,4 +220,27 @@ EN: UserMessages[str] = UserMessages(
         "↩️ Your payment of {stars}⭐ was refunded: the Stars go back to your Telegram account. The minutes it bought "
         "had already been used: {minutes} of {bought} min were taken back. Balance: {balance} min."
     ),
+    # Actions on a transcript (usecases.transcript_actions)
+    action_btn_summary='📝 Summary',
+    action_btn_points='📌 Key points & tasks',
+    action_btn_translate='🌐 Translate',
+    action_btn_names='👥 Name speakers',
+    action_title_sum='📝 Summary',
+    action_title_pts='📌 Key points, decisions and action items',
+    action_title_tr='🌐 Translation: {language}',
+    action_working_sum='⏳ Writing the summary…',
+    action_working_pts='⏳ Picking out key points, decisions and action items…',
+    action_working_tr='⏳ Translating: {language}…',
+    action_busy='Already on it — the result will arrive here.',
+    action_unavailable='This transcript is no longer available.',
+    action_no_minutes='Not enough minutes: this costs {price} min, your balance is {balance} min. Top up: /buy_minutes',
+    action_unfaithful='I could not do this faithfully: both models answered with text that distorts the recording (turns went missing or speakers appeared that do not exist). Your minutes are back. Please try later.',
+    action_failed='That did not work: the text service is unavailable. Your minutes are back. Please try later.',
+    action_pick_language='Translate into which language?',
+    action_names_only_dialogue='Speakers can be named only in a dialogue-mode transcript (/dialogue).',
+    action_names_ask='What is the name of "{label}"? Reply with the name in one message.\nOr name everyone in one line: {example}',
+    action_names_next='Got it. What is the name of "{label}"?',
+    action_names_done='👥 Names saved: {names}. The transcript and its .txt/.srt/.vtt exports now use them.',
+    action_names_bad='That does not look like a name. Send a name, or a line like {example}',
+    action_forget_actions='Summaries, translations and speaker names deleted: {count}.',
 )

@@ -187,6 +187,29 @@ class UserMessages(Generic[T]):
     menu_terms: T
     menu_privacy: T
     refunded_by_owner_used: T
+    # Actions on a transcript (usecases.transcript_actions)
+    action_btn_summary: T
+    action_btn_points: T
+    action_btn_translate: T
+    action_btn_names: T
+    action_title_sum: T
+    action_title_pts: T
+    action_title_tr: T
+    action_working_sum: T
+    action_working_pts: T
+    action_working_tr: T
+    action_busy: T
+    action_unavailable: T
+    action_no_minutes: T
+    action_unfaithful: T
+    action_failed: T
+    action_pick_language: T
+    action_names_only_dialogue: T
+    action_names_ask: T
+    action_names_next: T
+    action_names_done: T
+    action_names_bad: T
+    action_forget_actions: T
 
 
 @attrs.frozen

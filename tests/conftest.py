@@ -30,7 +30,8 @@ def world(request, tmp_path):
     yield w
     if request.node.get_closest_marker("ledger_exempt"):
         return
-    problems = ledger_problems(w.users, w.jobs, now=w.clock.now(), queued=w.queue.pending())
+    problems = ledger_problems(w.users, w.jobs, now=w.clock.now(), queued=w.queue.pending(),
+                               actions=w.actions_store)
     assert not problems, "ledger invariant broken at the end of the test:\n" + "\n".join(problems)
 
 

@@ -9,7 +9,10 @@ Over the in-memory stores (``InMemoryUsers.journal`` is the audit trail of every
    delivered share of that (``domain.billing.minutes_for_share``) and at least one part arrived;
 3. a failed job nets to zero (everything it took was given back) and was never delivered:
    nothing is refunded after a delivery;
-4. every other job is legitimately in flight: leased by a worker or waiting in the queue.
+4. every other job is legitimately in flight: leased by a worker or waiting in the queue;
+5. actions on transcripts (``act-reserve:``/``act-release:`` + action id + round): a completed
+   action nets exactly minus its price and was delivered; a failed one nets zero and was never
+   delivered; any other is leased or queued; no action ever takes more than its price.
 """
 
 from __future__ import annotations
@@ -32,7 +35,40 @@ def job_net(journal: Iterable[tuple[int, str, int]], job_id: str) -> int:
     return net
 
 
-def ledger_problems(users, jobs, *, now: float, queued: Iterable[str] = ()) -> list[str]:
+def action_net(journal: Iterable[tuple[int, str, int]], action_id: str) -> int:
+    net = 0
+    for _, key, delta in journal:
+        kind, _, rest = key.partition(":")
+        if kind in ("act-reserve", "act-release") and rest.partition("#")[0] == action_id:
+            net += delta
+    return net
+
+
+def _action_problems(actions, journal: list, now: float, waiting: set[str]) -> list[str]:
+    from domain.transcript_actions import ActionStatus
+
+    problems = []
+    for record in actions.scan():
+        net = action_net(journal, record.action_id)
+        name = f"action {record.action_id}"
+        if net < -record.price:
+            problems.append(f"{name}: took {-net} minutes for a price of {record.price}")
+        if record.status is ActionStatus.COMPLETED:
+            if net != -record.price or record.charged != record.price:
+                problems.append(f"{name}: completed, charged {record.charged} (ledger {-net}), price {record.price}")
+            if not (record.delivered or record.delivered_parts):
+                problems.append(f"{name}: completed but nothing was delivered")
+        elif record.status is ActionStatus.FAILED:
+            if net != 0:
+                problems.append(f"{name}: failed but keeps {-net} minutes")
+            if record.delivered or record.delivered_parts:
+                problems.append(f"{name}: failed (refunded) after its result was delivered")
+        elif not (record.is_leased(now) or record.action_id in waiting):
+            problems.append(f"{name}: {record.status.value}, neither leased nor queued")
+    return problems
+
+
+def ledger_problems(users, jobs, *, now: float, queued: Iterable[str] = (), actions=None) -> list[str]:
     problems: list[str] = []
     journal = list(users.journal)
     sums: dict[int, int] = defaultdict(int)
@@ -63,10 +99,13 @@ def ledger_problems(users, jobs, *, now: float, queued: Iterable[str] = ()) -> l
                 problems.append(f"job {job.job_id}: failed (refunded) after its transcript was delivered")
         elif not (job.is_leased(now) or job.job_id in waiting):
             problems.append(f"job {job.job_id}: {job.status.value}, neither leased nor queued")
+    if actions is not None:
+        problems += _action_problems(actions, journal, now, waiting)
     return problems
 
 
 def assert_ledger(world) -> None:
     """The invariant over a ``tests.world.World``."""
-    problems = ledger_problems(world.users, world.jobs, now=world.clock.now(), queued=world.queue.pending())
+    problems = ledger_problems(world.users, world.jobs, now=world.clock.now(), queued=world.queue.pending(),
+                               actions=getattr(world, "actions_store", None))
     assert not problems, "\n".join(problems)

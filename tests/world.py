@@ -22,6 +22,7 @@ from adapters.ffmpeg.ffmpeg_audio_tools import FfmpegAudioTools
 from adapters.memory.clock import FakeClock, SequentialIds
 from adapters.memory.formatter import ScriptedFormatter
 from adapters.memory.speech import ScriptedRecognizer, ScriptedSpeakerPass, ScriptedTimedTextPass
+from adapters.memory.text_tasks import ScriptedTextTasks
 from domain.audio import MediaKind
 from domain.policy import Policy
 from domain.users import User
@@ -38,12 +39,14 @@ from usecases.inbound import (
 )
 
 OWNER = 42
+TRANSLATION_LANGUAGES = ("en", "ru", "uk", "de", "es", "fr", "it", "zh")
 USER = 777
 BOT_USERNAME = "TranscriberBot"
 PAYLOAD_SECRET = b"test-secret"
 # The memory adapters the container builds (its ``memory`` backends), kept by the world across
 # rebuilds; ``chat`` is the recording chat (its ``recording`` backend).
-STORED_PORTS = ("users", "jobs", "keys", "logs", "trials", "results", "state", "queue", "blobs", "chat")
+STORED_PORTS = ("users", "jobs", "keys", "logs", "trials", "results", "state", "queue", "blobs", "chat",
+                "actions_store")
 _audio_tools = None
 
 
@@ -67,6 +70,9 @@ class World:
         self.text_pass = ScriptedTimedTextPass()
         self.primary = ScriptedFormatter(name="primary")
         self.fallback = ScriptedFormatter(name="fallback")
+        # The text models of the actions on transcripts (offline answers unless a test scripts them).
+        self.text_primary = ScriptedTextTasks(name="qwen-llm:qwen-flash")
+        self.text_fallback = ScriptedTextTasks(name="gemini:gemini-3.8-flash")
         self.audio = audio_tools or shared_audio_tools()
         self._configured: dict[str, Any] = {}
         self._updates = itertools.count(1)
@@ -99,6 +105,9 @@ class World:
         # The invoice-signing key the tests sign their own payloads with.
         container.payload_secret.override(providers.Object(PAYLOAD_SECRET))
         # Both paths format with the scripted pair (the webhook's inline path too).
+        # The actions' text models, and their translation targets (the defaults' short list).
+        container.transcript_actions.add_kwargs(models=[self.text_primary, self.text_fallback],
+                                                translation_languages=TRANSLATION_LANGUAGES)
         for name in ("formatters", "inline_formatters"):
             getattr(container, name).override(providers.Object([self.primary, self.fallback]))
         for name in STORED_PORTS:
@@ -119,6 +128,8 @@ class World:
         self.transcriber = c.transcriber()
         self.transcribe_job = c.transcribe_job()
         self.accept = c.accept_update()
+        self.actions = c.transcript_actions()
+        self.worker = c.worker()
         self.payload_secret = c.payload_secret()
 
     def configure(self, **settings_changes) -> None:

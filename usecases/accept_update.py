@@ -15,12 +15,14 @@ Routing (the order matters):
    503, so Telegram's next delivery runs it (once: a command that changed something keeps its
    own idempotency — ``credit:{update}``, the trial request's conditional write — and once its
    change is stored, its replies are best effort and never make the update run again);
-6. buttons: ``buy:<package>``, ``set:…`` (settings, edited in place), ``export:<job>:<fmt>``, and
+6. buttons: ``buy:<package>``, ``set:…`` (settings, edited in place), ``export:<job>:<fmt>``,
+   ``act:<job>:<action>`` (summary, key points, translation, speaker names), and
    the owner's ``trial:…`` and ``users:page:…``, which do nothing at all for anyone else;
 7. private messages: commands (``/cmd@botname`` works: the text is split at
    ``@`` into command and addressee; a command addressed to another bot is
    ignored); owner commands give no reaction at all to anyone but the owner, not even "unknown
-   command"; any other text, and photos, stickers or files that are not audio get a short hint.
+   command"; a text while the bot asks for speaker names is the name; any other text, and
+   photos, stickers or files that are not audio get a short hint.
 """
 
 from __future__ import annotations
@@ -34,7 +36,7 @@ from ports.chat import Chat
 from ports.clock import Clock
 from ports.errors import OutcomeUnknown, PortError, TransientFailure
 from ports.repositories import IdempotencyKeys, Users
-from presentation.callbacks import BuyPress, ExportPress, LanguagePick, SettingPress, parse
+from presentation.callbacks import ActionPress, BuyPress, ExportPress, LanguagePick, SettingPress, parse
 from presentation.catalogue import LANGUAGES, say
 from presentation.keys import Key, M
 from usecases.accept_media import AcceptMedia
@@ -44,6 +46,7 @@ from usecases.owner import OwnerCommands
 from usecases.payments import Payments
 from usecases.settings_menu import SettingsMenu
 from usecases.support import SupportPages
+from usecases.transcript_actions import TranscriptActions
 from usecases.trial import TrialRequests
 from usecases.upload_offer import NO_UPLOAD_OFFER, UploadOffer
 from usecases.upload_texts import upload_text
@@ -77,7 +80,9 @@ class AcceptUpdate:
                  owner_id: int | None, bot_username: str, media: AcceptMedia, payments: Payments,
                  settings_menu: SettingsMenu, trial_requests: TrialRequests, exports: TranscriptExports,
                  support: SupportPages, user_requests: UserRequests, owner: OwnerCommands,
-                 upload_offer: UploadOffer = NO_UPLOAD_OFFER) -> None:
+                 upload_offer: UploadOffer = NO_UPLOAD_OFFER, actions: TranscriptActions | None = None) -> None:
+        """``actions``: the summary, key points, translation and speaker-name buttons under a
+        transcript, and the replies that name speakers (``usecases.transcript_actions``)."""
         self._users = users
         self._keys = keys
         self._chat = chat
@@ -94,6 +99,7 @@ class AcceptUpdate:
         self._requests = user_requests
         self._owner = owner
         self._upload_offer = upload_offer
+        self._actions = actions
         # Users' commands, by name (the route is ``command:<name>``); any other is "unknown".
         self._commands: dict[str, Command] = {
             "start": self._cmd_start, "help": self._cmd_help, "balance": self._cmd_balance,
@@ -140,8 +146,13 @@ class AcceptUpdate:
     def _message(self, message: IncomingMessage) -> str:
         text = (message.text or "").strip()
         if not text.startswith("/"):
-            # Plain text, a photo, a sticker, a file that is not audio: say what the bot is for.
             user = ensure_user(self._users, message.sender, self._clock)
+            if text and self._actions is not None:
+                # The answer to "what is the name of Speaker 1?" (usecases.transcript_actions).
+                route = self._actions.reply(user.user_id, message.chat_id, text, user.settings.ui_language)
+                if route is not None:
+                    return route
+            # Plain text, a photo, a sticker, a file that is not audio: say what the bot is for.
             self._reply(message, user, M.text_hint)
             return "hint"
         parsed = parse_command(text, self._bot_username)
@@ -246,6 +257,11 @@ class AcceptUpdate:
 
     def _cmd_forget(self, message: IncomingMessage, user: User, args: list[str]) -> None:
         self._requests.forget(message.chat_id, user)
+        if self._actions is not None:
+            count = self._actions.forget(user.user_id)
+            if count:
+                self._chat.send_text(message.chat_id,
+                                     say(user.settings.ui_language, M.action_forget_actions, count=count))
 
     def _cmd_upload(self, message: IncomingMessage, user: User, args: list[str]) -> None:
         """The Mini App for a file over Telegram's download limit (usecases.uploads)."""
@@ -277,6 +293,9 @@ class AcceptUpdate:
                     else "ignored"
             elif isinstance(press, ExportPress):
                 route, answer = self._exports.press(user.user_id, lang, press, callback.chat_id)
+            elif isinstance(press, ActionPress) and self._actions is not None:
+                route, answer = self._actions.press(user.user_id, lang, press, callback.chat_id,
+                                                    callback.message_id)
             return route
         finally:
             self._answer(callback, answer)

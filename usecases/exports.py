@@ -17,6 +17,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import attrs
@@ -63,14 +64,15 @@ def _segments(job: Job) -> list[dict[str, Any]]:  # Any: decoded JSON
     return [s for s in segments if isinstance(s, dict)] if isinstance(segments, list) else []
 
 
-def export_file(job: Job, fmt: str, *, label_word: str, use_yo: bool = True) -> ExportFile:
-    """The export of a finished job in ``fmt`` (txt, srt or vtt)."""
+def export_file(job: Job, fmt: str, *, label_word: str, use_yo: bool = True,
+                names: Mapping[str, str] | None = None) -> ExportFile:
+    """The export of a finished job in ``fmt`` (txt, srt or vtt); ``names``: the speakers' names."""
     limits = TRANSCRIPT if fmt == "txt" else SUBTITLES
     segments = _segments(job)
     estimated = not any(s.get("words") for s in segments)
     if not estimated:
         label = label_word if job.result_mode is TranscriptionMode.DIALOGUE else None
-        cues: list[Cue] = cues_from_segments(segments, label_word=label, limits=limits)
+        cues: list[Cue] = cues_from_segments(segments, label_word=label, limits=limits, names=names)
     else:
         cues = cues_from_text(job.result_text or "", job.real_duration_ms, limits=limits)
     if not use_yo:
@@ -81,10 +83,13 @@ def export_file(job: Job, fmt: str, *, label_word: str, use_yo: bool = True) -> 
 
 
 class TranscriptExports:
-    def __init__(self, *, users: Users, jobs: Jobs, chat: Chat) -> None:
+    def __init__(self, *, users: Users, jobs: Jobs, chat: Chat,
+                 speaker_names: Callable[[str], Mapping[str, str]] | None = None) -> None:
+        """``speaker_names(job_id)``: the names the user gave the job's speakers (none when absent)."""
         self._users = users
         self._jobs = jobs
         self._chat = chat
+        self._names = speaker_names or (lambda job_id: {})
 
     def press(self, presser_id: int, lang: str, press: ExportPress, chat_id: int | None) -> tuple[str, str]:
         """Handle an export button; returns (route, text for the button's answer)."""
@@ -96,7 +101,7 @@ class TranscriptExports:
             return "export:unavailable", say(lang, M.export_unavailable)
         user = self._users.get(presser_id)
         use_yo = user.settings.use_yo if user else True
-        file = export_file(job, fmt, label_word=say(lang, M.speaker), use_yo=use_yo)
+        file = export_file(job, fmt, label_word=say(lang, M.speaker), use_yo=use_yo, names=self._names(job_id))
         caption = say(lang, M.export_caption_estimated if file.estimated else M.export_caption, fmt=fmt)
         self._chat.send_document(chat_id, file.filename, file.data, caption=caption)
         return f"export:{fmt}", ""

@@ -23,6 +23,7 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 
 import attrs
 
+from domain.answer_checks import summary_problem, translation_problem
 from domain.dialogue import parse_dialogue_lines, turn_label
 from domain.policy import Policy
 from domain.splitting import replace_yo, split_message
@@ -93,6 +94,26 @@ def accept_answer(request: FormatRequest, answer: str) -> Verdict:
         if [turn_label(t) for t in before] != [turn_label(t) for t in after]:
             return Verdict(None, "speaker labels changed")
     return Verdict(text)
+
+
+# The answers of the text tasks on a transcript (usecases.transcript_actions) are judged here too,
+# cleaned the same way; the faithfulness rules themselves are pure (domain.answer_checks).
+
+
+def accept_summary(source: str, answer: str, *, speakers: frozenset[str] = frozenset()) -> Verdict:
+    """Judge a summary (or key points, or a merge of partial ones) of ``source``: refused when it
+    names a speaker the source does not have (``domain.answer_checks.summary_problem``)."""
+    text = clean_answer(answer)
+    reason = summary_problem(source, text, speakers=speakers)
+    return Verdict(None, reason) if reason else Verdict(text)
+
+
+def accept_translation(source: str, answer: str, *, dialogue: bool) -> Verdict:
+    """Judge a translation of ``source``: refused when it drops, adds, merges or relabels a turn
+    (``domain.answer_checks.translation_problem``)."""
+    text = clean_answer(answer)
+    reason = translation_problem(source, text, dialogue=dialogue)
+    return Verdict(None, reason) if reason else Verdict(text)
 
 
 # -- the chain --------------------------------------------------------------------------------------

@@ -65,6 +65,7 @@ from usecases.errors import DecodeLimitReached, JobBusy, UserBusy, UserFacingErr
 from usecases.formatting import FormattingChain
 from usecases.progress import StatusMessage, progress_text
 from usecases.steps import Deadline, StepInterrupted
+from usecases.transcript_actions import transcript_keyboard
 from usecases.transcription import RecognitionState, Transcoded, Transcriber, TranscriptionResult
 
 log = logging.getLogger(__name__)
@@ -260,7 +261,8 @@ class TranscribeJob:
 
             try:
                 deliver_text(self._chat, status, text, settings, self._policy,
-                             keyboard=export_keyboard(job.job_id), sent_parts=job.delivered_parts,
+                             keyboard=transcript_keyboard(job.job_id, lang, dialogue=job.result_mode is TranscriptionMode.DIALOGUE),
+                             sent_parts=job.delivered_parts,
                              on_part_sent=part_sent, note=note)
             except PermanentFailure as exc:  # ChatBlocked included
                 job = checkpoint["job"]

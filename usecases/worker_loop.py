@@ -1,4 +1,5 @@
-"""The worker: one delivery of a queue message runs one step of ``TranscribeJob``.
+"""The worker: one delivery of a queue message runs one step of ``TranscribeJob`` (or of
+``TranscriptActions`` for an action's id).
 
 Delivery is at least once and ``TranscribeJob`` is idempotent by job id, so the rule is short: a
 step that ends (whatever its outcome) acknowledges the message; a ``TransientFailure`` (``JobBusy``
@@ -14,9 +15,11 @@ from typing import Protocol
 
 import attrs
 
+from domain.transcript_actions import is_action_id
 from ports.errors import TransientFailure
 from usecases.steps import Deadline
 from usecases.transcribe_job import JobOutcome, TranscribeJob
+from usecases.transcript_actions import ActionOutcome, TranscriptActions
 
 
 class QueuedMessage(Protocol):
@@ -41,17 +44,22 @@ class PulledQueue(Protocol):
 class Delivered:
     job_id: str
     # None: the step met a transient failure (``failure``) and the message must be delivered again.
-    outcome: JobOutcome | None
+    outcome: JobOutcome | ActionOutcome | None
     failure: TransientFailure | None = None
 
 
 class Worker:
-    def __init__(self, *, transcribe_job: TranscribeJob) -> None:
+    def __init__(self, *, transcribe_job: TranscribeJob, actions: TranscriptActions | None = None) -> None:
+        """``actions`` runs the queue messages that name an action on a transcript
+        (``domain.transcript_actions.is_action_id``): the same queue, trigger and step budget."""
         self._transcribe_job = transcribe_job
+        self._actions = actions
 
     def deliver(self, job_id: str, deadline: Deadline | None = None) -> Delivered:
-        """One delivery of ``job_id``: one step of the job, within ``deadline`` when given."""
+        """One delivery of ``job_id``: one step of the job (or action), within ``deadline`` when given."""
         try:
+            if self._actions is not None and is_action_id(job_id):
+                return Delivered(job_id, self._actions(job_id, deadline))
             return Delivered(job_id, self._transcribe_job(job_id, deadline))
         except TransientFailure as exc:
             return Delivered(job_id, None, exc)

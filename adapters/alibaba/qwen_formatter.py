@@ -5,7 +5,9 @@ Always ``result_format="message"`` (the server default changed over time) and
 A ``finish_reason`` of ``length`` means the answer was cut: it is a PermanentFailure, never
 delivered. The adapter only transports: the prompt is ``domain.prompts``, and whether the answer
 may be delivered (reasoning blocks, length, dialogue turns) is judged by
-``usecases.formatting.accept_answer`` for every formatter alike.
+``usecases.formatting.accept_answer`` for every formatter alike. The same request serves the
+text tasks on a transcript (``run_task``: summary, key points, translation; prompts in
+``adapters.text_task_prompts``), judged in the same place (``accept_summary``, ``accept_translation``).
 "Model not exist." (the model was retired or renamed) is ``ModelUnavailable``, so the chain can
 fall back and the owner be told.
 """
@@ -16,9 +18,11 @@ from typing import Any
 
 from adapters.alibaba.dashscope_calls import DashScopeClient, checked_call
 from adapters.alibaba.dashscope_config import sdk_base_kwargs
+from adapters.text_task_prompts import build_task_prompt
 from domain.prompts import format_prompt
 from ports.errors import PermanentFailure
 from ports.formatter import FormatRequest, TextFormatter
+from ports.text_tasks import TextTask, TextTasks
 
 PROVIDER = "qwen-llm"
 
@@ -40,7 +44,7 @@ def _answer(output: Any) -> tuple[str | None, str]:
     return None, ""
 
 
-class QwenFormatter(DashScopeClient, TextFormatter):
+class QwenFormatter(DashScopeClient, TextFormatter, TextTasks):
     def __init__(
         self,
         api_key: str,
@@ -58,9 +62,22 @@ class QwenFormatter(DashScopeClient, TextFormatter):
         self._temperature = temperature
         self._max_tokens = max_tokens
 
+    @property
+    def model_name(self) -> str:
+        return f"{PROVIDER}:{self._model}"
+
     def format(self, request: FormatRequest) -> str:
         system, user = format_prompt(request.text, language=request.language, use_yo=request.use_yo,
                                      dialogue=request.dialogue, from_chunks=request.from_chunks)
+        return self._ask(system, user)
+
+    def run_task(self, task: TextTask) -> str:
+        """A summary, key points or translation (``ports.text_tasks``), as the model sent it."""
+        system, user = build_task_prompt(task)
+        return self._ask(system, user)
+
+    def _ask(self, system: str, user: str) -> str:
+        """The answer to one chat request; a cut-off or shapeless answer raises."""
         import dashscope  # lazy: importing this module stays cheap
 
         response = checked_call(PROVIDER, lambda: dashscope.Generation.call(

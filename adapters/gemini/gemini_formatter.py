@@ -15,6 +15,8 @@ Here the version is explicit (``v1beta``) and the wire format is the documented 
 - The prompt is ``domain.prompts.format_prompt`` (shared with the Qwen formatter). The adapter
   only transports: whether the answer may be delivered is judged for every formatter alike by
   ``usecases.formatting.accept_answer``; thought parts are dropped here (they are not the answer).
+  The text tasks on a transcript (``run_task``) use the same request with
+  ``adapters.text_task_prompts``, judged in the same place (``accept_summary``, ``accept_translation``).
 
 Errors: 429, 408 and 5xx, timeouts and dropped connections → ``TransientFailure`` (429 carries the
 server's retry delay when given); 404 (``models/<id> is not found for API version ...``: the model
@@ -30,9 +32,11 @@ import re
 import threading
 from typing import TYPE_CHECKING, Any
 
+from adapters.text_task_prompts import build_task_prompt
 from domain.prompts import format_prompt
 from ports.errors import ContentRejected, ModelUnavailable, PermanentFailure, TransientFailure
 from ports.formatter import FormatRequest, TextFormatter
+from ports.text_tasks import TextTask, TextTasks
 
 if TYPE_CHECKING:
     import httpx
@@ -46,7 +50,7 @@ _NORMAL_STOPS = frozenset({"STOP", "FINISH_REASON_UNSPECIFIED", ""})
 _RETRY_DELAY = re.compile(r"^\s*(\d+(?:\.\d+)?)s\s*$")
 
 
-class GeminiFormatter(TextFormatter):
+class GeminiFormatter(TextFormatter, TextTasks):
     """``TextFormatter`` on Gemini's REST API; safe to share between threads."""
 
     name = "gemini"
@@ -110,9 +114,20 @@ class GeminiFormatter(TextFormatter):
             client.close()
 
     # -- the port ----------------------------------------------------------------------------------
+    @property
+    def model_name(self) -> str:
+        return f"{PROVIDER}:{self._model}"
+
     def format(self, request: FormatRequest) -> str:
         system, user = format_prompt(request.text, language=request.language, use_yo=request.use_yo,
                                      dialogue=request.dialogue, from_chunks=request.from_chunks)
+        return self._ask(system, user)
+
+    def run_task(self, task: TextTask) -> str:
+        """A summary, key points or translation (``ports.text_tasks``), as the model sent it."""
+        return self._ask(*build_task_prompt(task))
+
+    def _ask(self, system: str, user: str) -> str:
         body: dict[str, Any] = {
             "contents": [{"role": "user", "parts": [{"text": user}]}],
             "generationConfig": self._config,

@@ -70,6 +70,12 @@ def handler(event: bytes, context: Any) -> dict[str, Any]:
             except Exception:
                 log.exception("stuck-job sweep failed")
                 result["sweep"] = "failed"
+            if "transcript_actions" in getattr(runtime.container(), "providers", {}):
+                try:  # summaries and translations left unfinished (usecases.transcript_actions)
+                    result["sweep_actions"] = runtime.resolve("transcript_actions").sweep()
+                except Exception:
+                    log.exception("stuck-action sweep failed")
+                    result["sweep_actions"] = "failed"
         if "report" in actions:
             text = runtime.resolve("daily_report").send_daily()
             result["report"] = "sent" if text is not None else "skipped"

@@ -1,4 +1,5 @@
-"""FC 3.0 MNS queue trigger (EventBridge) → ``Worker.deliver`` for each message. Translate only.
+"""FC 3.0 MNS queue trigger (EventBridge) → ``Worker.deliver`` for each message (a transcription
+job, or an action on a transcript). Translate only.
 
 The event is one CloudEvents object, or a JSON array of them with batch
 push; ``data.messageBody`` holds ``{"job_id": "..."}``, already base64-decoded by the trigger

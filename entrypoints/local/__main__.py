@@ -1,14 +1,16 @@
 """python -m entrypoints.local: the whole bot on one machine, offline by default.
 
   transcribe FILE   one audio or video file through the webhook and the worker, the chat printed;
-                    --export-dir DIR also writes the transcript as .txt, .srt and .vtt into DIR
+                    --export-dir DIR also writes the transcript as .txt, .srt and .vtt into DIR;
+                    --action summary|points|translate:CODE|names:LINE presses an action button
   chat              talk to the bot in this terminal: commands, file paths, button presses
   serve             a webhook on 127.0.0.1 for real Telegram update JSON, with a worker thread
 
 The bot speaks the shell's language (LC_ALL, LC_MESSAGES or LANG: ru... is Russian, anything
 else English); --ui en|ru chooses it. Each local user starts with 600 minutes (--minutes N).
 Offline there is no speech recognizer (the transcript says it is a placeholder) and dialogue
-mode needs recorded results (--speaker-pass FILE --text-pass FILE). Real providers come through
+mode needs recorded results (--speaker-pass FILE --text-pass FILE); the summary, key points and
+translation come from a deterministic stand-in that labels itself. Real providers come through
 the environment, e.g. ASR_BACKEND=dashscope with DASHSCOPE_API_KEY; the README lists every variable.
 """
 
@@ -24,7 +26,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from adapters.alibaba import dashscope_results
-from entrypoints.local.bot import LOCAL_GRANT_MINUTES, LocalBot, default_export_dir
+from entrypoints.local.bot import ACTION_CODES, LOCAL_GRANT_MINUTES, LocalBot, default_export_dir
 from entrypoints.local.console import run_chat
 from entrypoints.local.server import run_server
 from entrypoints.local.texts import UI_LANGUAGES, ui_from_locale
@@ -78,6 +80,10 @@ def main(argv: list[str] | None = None) -> int:
                    help="with --dialogue: a recorded Fun-ASR (speaker pass) result file to replay")
     t.add_argument("--text-pass", metavar="FILE",
                    help="with --dialogue: a recorded qwen3-asr-flash-filetrans result file to replay")
+    t.add_argument("--action", action="append", default=[], metavar="ACTION",
+                   help="then press an action button under the transcript: summary, points, translate:CODE "
+                        "(e.g. translate:en), or names:'1=Anna, 2=Boris' (dialogue); repeat for several. "
+                        "Offline the language model is a labelled stand-in")
     _common(t, exports="also write the transcript into DIR as NAME.txt, NAME.srt and NAME.vtt (NAME: FILE's name "
                        "without its extension), the files the export buttons give")
     c = sub.add_parser("chat", help="talk to the bot in this terminal",
@@ -94,6 +100,13 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.command == "transcribe" and not args.dialogue and (args.speaker_pass or args.text_pass):
         t.error("--speaker-pass and --text-pass replay the dialogue passes: they need --dialogue")
+    if args.command == "transcribe":
+        for action in args.action:
+            name, _, argument = action.partition(":")
+            if name not in ACTION_CODES or (name == "names" and not args.dialogue) or (
+                    name in ("translate", "names") and not argument):
+                t.error(f"--action {action}: use summary, points, translate:CODE or, with --dialogue, "
+                        "names:'1=Anna, 2=Boris'")
     if args.minutes < 0:
         parser.error("--minutes cannot be negative")
     ui = args.ui or ui_from_locale(os.environ)
@@ -131,7 +144,7 @@ def _transcribe(args: argparse.Namespace, ui: str) -> int:
         if args.dialogue and bot.dialogue_offline:
             print(bot.note("dialogue_offline"), file=sys.stderr)
         result = bot.transcribe(args.file, dialogue=args.dialogue, as_document=args.document,
-                                export_dir=args.export_dir)
+                                export_dir=args.export_dir, actions=tuple(args.action))
     finally:
         bot.close()
     if args.json:

@@ -43,6 +43,8 @@ from presentation.keys import M
 
 log = logging.getLogger("local")
 
+# ``--action`` names → the action buttons' codes (usecases.transcript_actions).
+ACTION_CODES = {"summary": "sum", "points": "pts", "translate": "tr", "names": "names"}
 LOCAL_USER_ID = 1001
 LOCAL_CHAT_ID = 1001
 LOCAL_GRANT_MINUTES = 600
@@ -339,11 +341,13 @@ class LocalBot:
 
     # -- one file, end to end ---------------------------------------------------------------------
     def transcribe(self, path: Path, *, dialogue: bool = False, as_document: bool = False,
-                   export_dir: Path | None = None) -> dict:
+                   export_dir: Path | None = None, actions: tuple[str, ...] = ()) -> dict:
         """Run one file through webhook and worker; returns the report printed by ``--json``.
 
         With ``export_dir`` the transcript's export buttons are pressed, and the files the bot
-        sends for them are written there as ``<FILE's stem>.txt``, ``.srt`` and ``.vtt``."""
+        sends for them are written there as ``<FILE's stem>.txt``, ``.srt`` and ``.vtt``.
+        ``actions`` (``summary``, ``points``, ``translate:<code>``, ``names:1=Anna, 2=Boris``) are
+        the action buttons under the transcript, pressed in this order (``act``)."""
         self.grant()
         if dialogue:
             self.post(self.text_update("/dialogue"))
@@ -353,11 +357,29 @@ class LocalBot:
         from usecases.accept_media import job_id_for
 
         job_id = job_id_for(update["update_id"])
+        if dialogue and any(a.startswith("names") for a in actions):
+            # Named first, so the exports and the other actions use the names.
+            actions = tuple(sorted(actions, key=lambda a: not a.startswith("names")))
+        for action in actions:
+            self.act(job_id, action)
         exports = self.export(job_id, export_dir, path.stem) if export_dir is not None else []
         result = report(self.container.jobs().get(job_id), answer, self.lines)
         if export_dir is not None:
             result["exports"] = [str(p) for p in exports]
         return result
+
+    def act(self, job_id: str, action: str) -> None:
+        """Press one action button under the job's transcript as its user would, and run the worker.
+        ``names:<line>`` presses "Name speakers" and answers with the line."""
+        name, _, argument = action.partition(":")
+        code = ACTION_CODES[name]
+        data = f"act:{job_id}:{code}" + (f":{argument}" if name == "translate" and argument else "")
+        carriers = [e.message_id for e in self.chat.events if e.message_id is not None and any(
+            b.data.startswith(f"act:{job_id}:") for row in e.keyboard or () for b in row)]
+        self.post(self.callback_update(data, carriers[-1] if carriers else 0))
+        if name == "names" and argument:
+            self.post(self.text_update(argument))
+        self.drain()
 
     def export(self, job_id: str, folder: Path, stem: str) -> list[Path]:
         """Press every export button of the job's transcript, as its user would, and save each file

@@ -116,7 +116,7 @@ def test_a_healthy_deployment_is_all_ok(stack, capsys):
     statuses = {line.split(" ", 1)[0] for line in lines[:-1]}
     assert statuses <= {"OK", "NOTE"}, lines
     checks = " ".join(lines)
-    for check in ("OK configuration", "OK credentials", "OK tablestore tables: all 8 tables",
+    for check in ("OK configuration", "OK credentials", "OK tablestore tables: all 9 tables",
                   "OK mns queue: transcribe-jobs: visibility 900 s", "OK oss object",
                   "OK asr model qwen3-asr-flash", "OK formatter model qwen-flash",
                   "OK formatter model gemini-", "OK dialogue pass model fun-asr",

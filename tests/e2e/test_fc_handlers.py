@@ -212,6 +212,25 @@ def test_mns_event_with_one_message_runs_the_job(fc):
 
 
 @pytest.mark.slow  # real ffmpeg on a recorded voice note
+def test_an_action_button_queues_work_the_worker_function_runs(fc):
+    funded_user(fc)
+    job_id = queued_voice(fc, 10)
+    worker_event = lambda item: json.dumps(cloud_event(json.dumps({"job_id": item}))).encode()  # noqa: E731
+    fc.worker.handler(worker_event(job_id), fc_context("transcribe-worker"))
+    press = {"update_id": 11, "callback_query": {
+        "id": "cb-11", "from": {"id": USER, "is_bot": False, "first_name": "Ann", "language_code": "en"},
+        "message": {"message_id": 1, "date": 1767258000, "chat": {"id": USER, "type": "private"}},
+        "data": f"act:{job_id}:sum"}}
+    answer = post(fc, press)
+    assert json.loads(answer["body"])["result"] == "act:sum:queued"
+    action = f"act.sum.{job_id}"
+    assert fc.runtime.resolve("queue").published[-1] == action
+    result = fc.worker.handler(worker_event(action), fc_context("transcribe-worker"))
+    assert result["outcomes"] == [{"job_id": action, "status": "completed"}]
+    assert chat(fc).texts(USER)[-1].startswith("📝 Summary\n\n[offline sample: no language model connected]")
+
+
+@pytest.mark.slow  # real ffmpeg on a recorded voice note
 def test_mns_batch_of_two_with_a_base64_body(fc):
     funded_user(fc)
     first, second = queued_voice(fc, 10), queued_voice(fc, 11)

@@ -6,12 +6,14 @@
 - ``overflow``      strings over a cell's limit kept in the blob store (OSS), resolved on read
 - ``rows``          the one converter between the stored attrs values and rows (cattrs)
 - ``tables``        the tables with their keys and lifetimes; create, list and describe them
-- ``users``, ``jobs``, ``logs``, ``trials``, ``results``, ``state``: one module per table family
+- ``users``, ``jobs``, ``logs``, ``trials``, ``results``, ``state``, ``actions``: one module per
+  table family
 - ``repositories``  the seven stores over one client, and ``build`` for the container
 
 Importing this package does not import the SDK (it is slow to import); the first client does.
 """
 
+from .actions import TablestoreActionStore
 from .client import SCAN_PAGE, TableClient
 from .errors import PROVIDER
 from .jobs import TablestoreJobs
@@ -26,7 +28,7 @@ from .users import BALANCE_ATTEMPTS, REMEMBERED_OPS, TablestoreUsers
 
 __all__ = [
     "BALANCE_ATTEMPTS", "INLINE_LIMIT_BYTES", "OVERFLOW_SUFFIX", "PROVIDER", "REMEMBERED_OPS", "SCAN_PAGE", "TABLES",
-    "TableClient", "TablestoreBotState", "TablestoreIdempotencyKeys", "TablestoreJobs", "TablestoreLogs",
+    "TableClient", "TablestoreActionStore", "TablestoreBotState", "TablestoreIdempotencyKeys", "TablestoreJobs", "TablestoreLogs",
     "TablestoreRepositories", "TablestoreResults", "TablestoreTrials", "TablestoreUsers", "build",
     "create_tables", "missing_tables", "table_ttl",
 ]

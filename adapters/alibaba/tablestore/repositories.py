@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 from typing import Any
 
+from .actions import TablestoreActionStore
 from .client import TableClient
 from .jobs import TablestoreJobs
 from .logs import TablestoreLogs
@@ -15,8 +16,8 @@ from .users import TablestoreUsers
 
 
 class TablestoreRepositories(TableClient):
-    """One OTSClient shared by the seven stores: ``users``, ``jobs``, ``idempotency_keys``, ``logs``,
-    ``trials``, ``results`` and ``bot_state`` (the constructor is ``TableClient``'s)."""
+    """One OTSClient shared by the eight stores: ``users``, ``jobs``, ``idempotency_keys``, ``logs``,
+    ``trials``, ``results``, ``bot_state`` and ``actions`` (the constructor is ``TableClient``'s)."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -27,18 +28,19 @@ class TablestoreRepositories(TableClient):
         self.trials = TablestoreTrials(self)
         self.results = TablestoreResults(self)
         self.bot_state = TablestoreBotState(self)
+        self.actions = TablestoreActionStore(self)
 
 
 _BUILT: dict[tuple[Any, ...], TablestoreRepositories] = {}
 _BUILT_LOCK = threading.Lock()
 _KINDS = {"users": "users", "jobs": "jobs", "keys": "idempotency_keys", "idempotency_keys": "idempotency_keys",
           "logs": "logs", "trials": "trials", "results": "results", "state": "bot_state",
-          "bot_state": "bot_state"}
+          "bot_state": "bot_state", "actions": "actions"}
 
 
 def build(kind: str, *, endpoint: str, instance: str, access_key_id: str, access_key_secret: str,
           security_token: str | None = None, table_prefix: str = "", **kwargs: Any) -> Any:
-    """One store (``users``, ``jobs``, ``keys``, ``logs``, ``trials``, ``results`` or ``state``).
+    """One store (``users``, ``jobs``, ``keys``, ``logs``, ``trials``, ``results``, ``state`` or ``actions``).
 
     Every store built with the same credentials shares one TablestoreRepositories (one OTSClient).
     Only the latest credentials are kept: STS rotation replaces the shared client instead of piling

@@ -20,6 +20,9 @@ table                         primary key            TTL         attribute colum
                               (``file_unique_id:                 JSON list of user ids)
                               mode:language``)
 ``bot_state``                 ``name``               none        value
+``transcript_actions``        ``key`` (``act.<kind>.  30 days     every ``ActionRecord`` field; speaker
+                              <job>``, ``names.<job>``,          names (JSON) and the name being asked
+                              ``asking.<user>``)
 ============================  =====================  ==========  ==========================================
 
 How a value becomes cells is ``rows``' one converter.
@@ -45,6 +48,8 @@ TABLES: dict[str, tuple[str, int]] = {
     # ``admin_cli create-tables`` creates it with RESULTS_TTL_S instead, and ``doctor`` compares them.
     "results_cache": ("key", 30 * DAY_S),
     "bot_state": ("name", -1),
+    # Summaries, translations and speaker names of transcripts (``actions``).
+    "transcript_actions": ("key", 30 * DAY_S),
 }
 
 

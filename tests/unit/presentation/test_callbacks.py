@@ -7,6 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from presentation.callbacks import (
+    ActionPress,
     BuyPress,
     ExportPress,
     LanguagePick,
@@ -28,6 +29,9 @@ PRESSES = [
     (TrialDecision(42, approve=False), "trial:deny:42"),
     (UsersPage(3), "users:page:3"),
     (UsersPage(2, "anna: b"), "users:page:2:anna: b"),
+    (ActionPress("job-1", "sum"), "act:job-1:sum"),
+    (ActionPress("job-1", "tr"), "act:job-1:tr"),
+    (ActionPress("job-1", "tr", "de"), "act:job-1:tr:de"),
 ]
 
 
@@ -40,6 +44,7 @@ def test_each_button_is_written_as_before_and_read_back(press, data) -> None:
 @pytest.mark.parametrize("data", [
     "", "export:job-1", "export:a:b:c", "trial:approve:x", "trial:maybe:1", "trial:approve:²", "trial:deny",
     "users:page", "users:page:x", "users:list:1", "unknown:1", "set", "buy", "export",
+    "act", "act:job-1", "act:job-1:", "act::sum", "act:job-1:tr:de:x",
 ])
 def test_data_no_keyboard_writes_is_not_a_press(data: str) -> None:
     assert parse(data) is None

@@ -142,7 +142,9 @@ def test_the_buttons_under_a_delivered_transcript_export_it(world):
     delivered = [e for e in world.chat.events if e.keyboard and e.chat_id == USER][-1]
     data = [b.data for row in delivered.keyboard for b in row]
     job_id = world.job_of(update_id).job_id
-    assert data == [f"export:{job_id}:txt", f"export:{job_id}:srt", f"export:{job_id}:vtt"]
+    assert data[:3] == [f"export:{job_id}:txt", f"export:{job_id}:srt", f"export:{job_id}:vtt"]
+    # Beside them, the actions on the transcript (a plain-mode one has no speakers to name).
+    assert data[3:] == [f"act:{job_id}:sum", f"act:{job_id}:pts", f"act:{job_id}:tr"]
     world.press(data[1], message_id=delivered.message_id)
     srt = world.chat.documents(USER)[-1].data.decode()
     assert srt.startswith("1\n00:00:00,000 --> ") and "Привет." in srt and "Это проверка выгрузки." in srt
