@@ -38,7 +38,13 @@ def world(request, tmp_path):
 @pytest.fixture
 def restore_logging():
     """The FC runtime configures the root logger (JSON lines): put the test's handlers back."""
+    from entrypoints.observability import _OUR_MARK
+
     root = logging.getLogger()
+    # A handler the runtime installed in an earlier test (one without this fixture) would keep writing
+    # to that test's captured stdout: every test that runs the runtime starts without one.
+    for handler in [h for h in root.handlers if getattr(h, _OUR_MARK, "")]:
+        root.removeHandler(handler)
     handlers, level = list(root.handlers), root.level
     yield
     for handler in list(root.handlers):
