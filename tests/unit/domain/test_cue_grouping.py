@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from domain.exports import SUBTITLES, Cue, cues_from_segments, render_srt, wrap_lines
+from domain.exports import SUBTITLES, Cue, cues_from_segments, cues_from_text, render_srt, wrap_lines
 
 
 def seg(speaker, words, **extra):
@@ -164,3 +164,57 @@ def test_cues_starting_together_keep_their_own_lengths():
 
 def test_a_word_without_duration_gets_a_one_millisecond_cue():
     assert cues_from_segments([seg("1", [(500, 500, "uh")])]) == [Cue(500, 501, "uh")]
+
+
+# -- defensive reading of word entries ------------------------------------------------------------------------
+
+
+def test_word_entries_without_text_are_skipped_and_missing_times_read_as_zero():
+    segment = {"speaker": "1", "start_ms": 0, "end_ms": 900, "text": "hi there",
+               "words": [{"start_ms": 0, "end_ms": 100}, {"end_ms": 400, "text": "hi"},
+                         {"start_ms": 500, "end_ms": 900, "text": "there"}]}
+    assert cues_from_segments([segment]) == [Cue(0, 900, "hi there")]
+
+
+def test_a_word_without_an_end_time_gets_a_one_millisecond_cue():
+    segment = {"speaker": "1", "start_ms": 100, "end_ms": 100, "text": "hi",
+               "words": [{"start_ms": 100, "text": "hi"}]}
+    assert cues_from_segments([segment]) == [Cue(100, 101, "hi")]
+
+
+def test_segments_after_one_without_words_still_become_cues():
+    segments = [{"speaker": "1", "start_ms": 0, "end_ms": 2_000, "text": "Раз.", "words": []},
+                seg("2", [(3_000, 3_500, "Два.")])]
+    assert cues_from_segments(segments) == [Cue(0, 2_000, "Раз."), Cue(3_000, 3_500, "Два.")]
+
+
+# -- text spread over a span (no word times) --------------------------------------------------------------------
+
+
+def full_two_lines_text():
+    return " ".join(["A" * 20, "B" * 21, "C" * 20, "D" * 21])
+
+
+def test_untimed_text_filling_exactly_two_lines_is_one_cue():
+    assert [c.text for c in cues_from_text(full_two_lines_text(), 5_000)] == [full_two_lines_text()]
+
+
+def test_the_label_counts_towards_the_line_width_of_untimed_text():
+    segment = {"speaker": "1", "start_ms": 0, "end_ms": 5_000, "text": full_two_lines_text(), "words": []}
+    cues = cues_from_segments([segment], label_word="Speaker")
+    assert len(cues) == 2
+    assert all(len(wrap_lines(c.shown, SUBTITLES.line_chars)) <= SUBTITLES.max_lines for c in cues)
+
+
+def test_a_piece_may_hold_exactly_the_characters_that_fit_seven_seconds():
+    # 8 characters over 11.2 s: 1.4 s per character, so 5 characters fit 7 s ("aa bb") and no more.
+    assert [c.text for c in cues_from_text("aa bb cc", 11_200)] == ["aa bb", "cc"]
+
+
+def test_a_one_millisecond_span_is_not_stretched_to_a_reading_pace():
+    assert cues_from_text("Hi.", 1) == [Cue(0, 1, "Hi.")]
+
+
+def test_a_tiny_span_still_gives_consecutive_cues_of_one_millisecond():
+    cues = cues_from_text("A. B. C.", 1)
+    assert [(c.start_ms, c.end_ms) for c in cues] == [(0, 1), (1, 2), (2, 3)]
