@@ -218,3 +218,8 @@ def test_a_one_millisecond_span_is_not_stretched_to_a_reading_pace():
 def test_a_tiny_span_still_gives_consecutive_cues_of_one_millisecond():
     cues = cues_from_text("A. B. C.", 1)
     assert [(c.start_ms, c.end_ms) for c in cues] == [(0, 1), (1, 2), (2, 3)]
+
+
+def test_an_untimed_segment_without_times_starts_at_zero_at_reading_pace_and_one_without_text_is_dropped():
+    assert cues_from_segments([{"speaker": "1", "text": "Hi.", "words": []}]) == [Cue(0, 200, "Hi.")]
+    assert cues_from_segments([{"speaker": "1", "start_ms": 0, "end_ms": 1_000, "words": []}]) == []
