@@ -49,3 +49,19 @@ def test_balance_warning_once_per_crossing(balance, in_force, before, expected):
 def test_long_text_default_is_auto():
     # Stored rows saying "split" from before AUTO existed: tests/contract/test_tablestore_rows.py.
     assert UserSettings().long_text is LongTextMode.AUTO
+
+
+def test_a_single_form_serves_every_number():
+    # A catalogue entry may give one form only (a word that does not change): it is used for any count.
+    assert [choose("en", n, ("sheep",)) for n in (1, 2, 0, 1.5)] == ["sheep"] * 4
+    assert [choose("ru", n, ("кофе",)) for n in (1, 3, 5, 1.5)] == ["кофе"] * 4
+
+
+def test_russian_with_two_forms_uses_the_last_one_for_many():
+    # Missing "many" (and "other") falls back to the last form given.
+    assert [choose("ru", n, ("раз", "раза")) for n in (1, 3, 5, 1.5)] == ["раз", "раза", "раза", "раза"]
+
+
+def test_no_forms_is_an_error():
+    with pytest.raises(ValueError):
+        choose("en", 1, ())
