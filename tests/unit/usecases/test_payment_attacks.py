@@ -13,8 +13,8 @@ from ports.errors import PermanentFailure
 from presentation.catalogue import CATALOGUES, PACKAGE_NAMES, say
 from presentation.keys import M
 from tests.world import OWNER, USER
-from usecases.inbound import IncomingMessage, SuccessfulPayment
-from usecases.payments import sign_payload
+from usecases.inbound import IncomingMessage, IncomingPreCheckout, SuccessfulPayment
+from usecases.payments import Payments, sign_payload
 
 OTHER = 888
 
@@ -135,3 +135,14 @@ def test_every_payment_key_is_stamped_with_the_time_it_was_claimed(world):
     assert payment(world, late, 5, "late-r") == "payment:refund_failed"
     stamps = {key: world.keys.claimed[key] for key in ("payment-review:odd-t", "refund:late-t", "refund:late-r")}
     assert stamps == dict.fromkeys(stamps, now)
+
+
+def test_pre_checkout_is_answered_over_a_chat_without_a_retrying_wrapper(world):
+    """The use case takes any Chat port: given the adapter itself, it answers through it."""
+    world.user()
+    payments = Payments(users=world.users, keys=world.keys, logs=world.logs, chat=world.chat, clock=world.clock,
+                        ids=world.ids, policy=world.policy, owner_id=OWNER, payload_secret=world.payload_secret)
+    payload = sign_payload(world.payload_secret, "start_50", USER, "n1")
+    assert payments.pre_checkout(IncomingPreCheckout(1, world.sender(), "pcq9", "XTR", 35, payload)) is True
+    answers = [e for e in world.chat.events if e.kind == "pre_checkout"]
+    assert [(a.extra["query_id"], a.extra["ok"]) for a in answers] == [("pcq9", True)]
