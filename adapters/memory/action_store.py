@@ -2,60 +2,18 @@
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Iterator
-
 import attrs
 
+from adapters.memory.repositories import VersionedRows
 from domain.transcript_actions import ActionRecord, SpeakerNames
 from ports.action_store import ActionStore
-from ports.errors import ConflictError, TransientFailure
+from ports.errors import ConflictError
 
 
-class InMemoryActionStore(ActionStore):
+class InMemoryActionStore(VersionedRows[ActionRecord], ActionStore):
     def __init__(self) -> None:
-        self._lock = threading.RLock()
-        self._rows: dict[str, ActionRecord] = {}
+        super().__init__(lambda record: record.action_id, "action")
         self._names: dict[str, SpeakerNames] = {}
-        self._failures = 0
-
-    def fail_next(self, count: int = 1) -> None:
-        with self._lock:
-            self._failures += count
-
-    def _maybe_fail(self) -> None:
-        if self._failures > 0:
-            self._failures -= 1
-            raise TransientFailure("memory-store", "injected outage")
-
-    def create(self, record: ActionRecord) -> bool:
-        with self._lock:
-            self._maybe_fail()
-            if record.action_id in self._rows:
-                return False
-            self._rows[record.action_id] = attrs.evolve(record, version=1)
-            return True
-
-    def get(self, action_id: str) -> ActionRecord | None:
-        with self._lock:
-            self._maybe_fail()
-            return self._rows.get(action_id)
-
-    def save(self, record: ActionRecord) -> ActionRecord:
-        with self._lock:
-            self._maybe_fail()
-            current = self._rows.get(record.action_id)
-            if current is None or current.version != record.version:
-                raise ConflictError(f"action {record.action_id} changed")
-            stored = attrs.evolve(record, version=record.version + 1)
-            self._rows[record.action_id] = stored
-            return stored
-
-    def scan(self) -> Iterator[ActionRecord]:
-        with self._lock:
-            self._maybe_fail()
-            rows = list(self._rows.values())
-        yield from rows
 
     def names(self, job_id: str) -> SpeakerNames | None:
         with self._lock:

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from typing import Generic, TypeVar
 
 import attrs
 
@@ -54,6 +55,49 @@ class _Faulty:
         if self._failures > 0:
             self._failures -= 1
             raise TransientFailure("memory-store", "injected outage")
+
+
+R = TypeVar("R")
+
+
+class VersionedRows(_Faulty, Generic[R]):
+    """Rows keyed by ``key(row)`` with the real store's conditional writes: ``create`` only when
+    absent (version 1), ``save`` only over the version it read (then one more), else ConflictError."""
+
+    def __init__(self, key: Callable[[R], str], what: str) -> None:
+        super().__init__()
+        self._key = key
+        self._what = what
+        self._rows: dict[str, R] = {}
+
+    def create(self, row: R) -> bool:
+        with self._lock:
+            self._maybe_fail()
+            if self._key(row) in self._rows:
+                return False
+            self._rows[self._key(row)] = attrs.evolve(row, version=1)  # type: ignore[misc]  # attrs rows with ``version``
+            return True
+
+    def get(self, key: str) -> R | None:
+        with self._lock:
+            self._maybe_fail()
+            return self._rows.get(key)
+
+    def save(self, row: R) -> R:
+        with self._lock:
+            self._maybe_fail()
+            current = self._rows.get(self._key(row))
+            if current is None or current.version != row.version:  # type: ignore[attr-defined]
+                raise ConflictError(f"{self._what} {self._key(row)} changed")
+            stored: R = attrs.evolve(row, version=row.version + 1)  # type: ignore[misc, attr-defined]
+            self._rows[self._key(row)] = stored
+            return stored
+
+    def scan(self) -> Iterator[R]:
+        with self._lock:
+            self._maybe_fail()
+            rows = list(self._rows.values())
+        yield from rows
 
 
 class InMemoryUsers(_Faulty, Users):
@@ -177,39 +221,9 @@ class InMemoryUsers(_Faulty, Users):
         yield from rows
 
 
-class InMemoryJobs(_Faulty, Jobs):
+class InMemoryJobs(VersionedRows[Job], Jobs):
     def __init__(self) -> None:
-        super().__init__()
-        self._rows: dict[str, Job] = {}
-
-    def create(self, job: Job) -> bool:
-        with self._lock:
-            self._maybe_fail()
-            if job.job_id in self._rows:
-                return False
-            self._rows[job.job_id] = attrs.evolve(job, version=1)
-            return True
-
-    def get(self, job_id: str) -> Job | None:
-        with self._lock:
-            self._maybe_fail()
-            return self._rows.get(job_id)
-
-    def save(self, job: Job) -> Job:
-        with self._lock:
-            self._maybe_fail()
-            current = self._rows.get(job.job_id)
-            if current is None or current.version != job.version:
-                raise ConflictError(f"job {job.job_id} changed")
-            stored = attrs.evolve(job, version=job.version + 1)
-            self._rows[job.job_id] = stored
-            return stored
-
-    def scan(self) -> Iterator[Job]:
-        with self._lock:
-            self._maybe_fail()
-            rows = list(self._rows.values())
-        yield from rows
+        super().__init__(lambda job: job.job_id, "job")
 
 
 class InMemoryIdempotencyKeys(_Faulty, IdempotencyKeys):
