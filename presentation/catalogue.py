@@ -98,7 +98,7 @@ MENU: Mapping[str, Key] = {
     "start": M.menu_start, "help": M.menu_help, "balance": M.menu_balance, "buy_minutes": M.menu_buy_minutes,
     "trial": M.menu_trial, "settings": M.menu_settings, "language": M.menu_language,
     "dialogue": M.menu_dialogue, "cancel": M.menu_cancel, "forget": M.menu_forget,
-    "paysupport": M.menu_paysupport, "terms": M.menu_terms, "privacy": M.menu_privacy,
+    "paysupport": M.menu_paysupport, "terms": M.menu_terms, "privacy": M.menu_privacy, "upload": M.menu_upload,
 }
 
 # A recognition stage split into parts says which part ("part i of n")...

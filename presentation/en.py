@@ -143,6 +143,7 @@ EN: UserMessages[str] = UserMessages(
         "/cancel — stop a transcription\n/forget — delete my transcripts\n"
         "/paysupport — help with payments\n/terms — terms and refunds\n/privacy — what data is kept"
     ),
+    help_upload="/upload — upload audio or video over 20 MB (up to {max_mb} MB) through the app",
     support_contact_unset="the bot's owner has not given a contact yet",
     paysupport=(
         "💬 Help with payments\n\n"
@@ -216,6 +217,7 @@ EN: UserMessages[str] = UserMessages(
     menu_paysupport="Help with payments",
     menu_terms="Terms and refunds",
     menu_privacy="What data is kept",
+    menu_upload="Upload a file over 20 MB",
     refunded_by_owner_used=(
         "↩️ Your payment of {stars}⭐ was refunded: the Stars go back to your Telegram account. The minutes it bought "
         "had already been used: {minutes} of {bought} min were taken back. Balance: {balance} min."
@@ -243,4 +245,18 @@ EN: UserMessages[str] = UserMessages(
     action_names_done='👥 Names saved: {names}. The transcript and its .txt/.srt/.vtt exports now use them.',
     action_names_bad='That does not look like a name. Send a name, or a line like {example}',
     action_forget_actions='Summaries, translations and speaker names deleted: {count}.',
+    # Uploads through the Mini App, past Telegram's 20 MB download limit (usecases.upload_offer, usecases.uploads)
+    upload_too_big_offer=(
+        "The file is over 20 MB: Telegram does not let bots download such files. Upload it through "
+        "the app instead: up to {max_mb} MB, straight from your device."
+    ),
+    upload_offer=(
+        "Upload audio or video of up to {max_mb} MB through the app: the file goes straight to "
+        "storage, past Telegram's 20 MB limit."
+    ),
+    upload_unavailable=(
+        "Uploading large files is not set up right now. Compress the recording below 20 MB or send it in parts."
+    ),
+    upload_button="📤 Upload a file",
+    upload_received="📥 File uploaded ({mb} MB). Processing...",
 )

@@ -156,6 +156,7 @@ class UserMessages(Generic[T]):
     cached_sale: T
     # Support, terms, privacy, /cancel, /forget, refunds by the owner (usecases.support, usecases.user_requests)
     help_more: T
+    help_upload: T
     support_contact_unset: T
     paysupport: T
     refund_policy: T
@@ -186,6 +187,7 @@ class UserMessages(Generic[T]):
     menu_paysupport: T
     menu_terms: T
     menu_privacy: T
+    menu_upload: T
     refunded_by_owner_used: T
     # Actions on a transcript (usecases.transcript_actions)
     action_btn_summary: T
@@ -210,6 +212,12 @@ class UserMessages(Generic[T]):
     action_names_done: T
     action_names_bad: T
     action_forget_actions: T
+    # Uploads through the Mini App, past Telegram's 20 MB download limit (usecases.upload_offer, usecases.uploads)
+    upload_too_big_offer: T
+    upload_offer: T
+    upload_unavailable: T
+    upload_button: T
+    upload_received: T
 
 
 @attrs.frozen

@@ -150,6 +150,7 @@ RU: UserMessages[str] = UserMessages(
         "/cancel — остановить распознавание\n/forget — удалить мои тексты\n"
         "/paysupport — помощь с оплатой\n/terms — условия и возврат\n/privacy — какие данные хранятся"
     ),
+    help_upload="/upload — загрузить аудио или видео больше 20 МБ (до {max_mb} МБ) через приложение",
     support_contact_unset="владелец бота ещё не указал контакт",
     paysupport=(
         "💬 Помощь с оплатой\n\n"
@@ -222,6 +223,7 @@ RU: UserMessages[str] = UserMessages(
     menu_paysupport="Помощь с оплатой",
     menu_terms="Условия и возврат",
     menu_privacy="Какие данные хранятся",
+    menu_upload="Загрузить файл больше 20 МБ",
     refunded_by_owner_used=(
         "↩️ Платёж на {stars}⭐ возвращён: звёзды вернутся на ваш счёт Telegram. Купленные минуты уже были "
         "израсходованы: списано {minutes} из {bought} мин. Баланс: {balance} мин."
@@ -249,4 +251,18 @@ RU: UserMessages[str] = UserMessages(
     action_names_done='👥 Имена сохранены: {names}. Текст и выгрузки .txt/.srt/.vtt теперь с именами.',
     action_names_bad='Это не похоже на имя. Пришлите имя одним словом или строку вида {example}',
     action_forget_actions='Удалены краткие содержания, переводы и имена спикеров: {count}.',
+    # Uploads through the Mini App, past Telegram's 20 MB download limit (usecases.upload_offer, usecases.uploads)
+    upload_too_big_offer=(
+        "Файл больше 20 МБ: Telegram не даёт ботам скачивать такие файлы. Загрузите его через "
+        "приложение — до {max_mb} МБ, прямо с устройства."
+    ),
+    upload_offer=(
+        "Загрузите аудио или видео до {max_mb} МБ через приложение: файл идёт прямо в хранилище, "
+        "минуя ограничение Telegram в 20 МБ."
+    ),
+    upload_unavailable=(
+        "Загрузка больших файлов сейчас не настроена. Сожмите запись до 20 МБ или отправьте её частями."
+    ),
+    upload_button="📤 Загрузить файл",
+    upload_received="📥 Файл загружен ({mb} МБ). Обрабатываю...",
 )

@@ -82,7 +82,7 @@ class AcceptMedia:
             self._chat.send_text(message.chat_id, say(lang, M.empty_file), reply_to=message.message_id)
             return "empty"
         if media.file_size is not None and media.file_size > policy.download_limit_bytes:
-            if self._upload_offer.send(self._chat, message.chat_id, lang, "too_big_offer", reply_to=message.message_id):
+            if self._upload_offer.send(self._chat, message.chat_id, lang, M.upload_too_big_offer, reply_to=message.message_id):
                 return "too_big:upload_offered"
             self._chat.send_text(message.chat_id, say(lang, M.too_big), reply_to=message.message_id)
             return "too_big"

@@ -49,7 +49,6 @@ from usecases.support import SupportPages
 from usecases.transcript_actions import TranscriptActions
 from usecases.trial import TrialRequests
 from usecases.upload_offer import NO_UPLOAD_OFFER, UploadOffer
-from usecases.upload_texts import upload_text
 from usecases.user_requests import UserRequests
 from usecases.users import ensure_user
 
@@ -180,8 +179,10 @@ class AcceptUpdate:
 
     def _cmd_help(self, message: IncomingMessage, user: User, args: list[str]) -> None:
         lang = user.settings.ui_language
-        self._chat.send_text(message.chat_id, say(lang, M.help, trial=self._policy.trial_minutes) + "\n\n"
-                               + say(lang, M.help_more))
+        more = say(lang, M.help_more)
+        if self._upload_offer.miniapp_url:  # /upload only opens the uploader when a Mini App is configured
+            more += "\n" + say(lang, M.help_upload, max_mb=self._upload_offer.max_mb)
+        self._chat.send_text(message.chat_id, say(lang, M.help, trial=self._policy.trial_minutes) + "\n\n" + more)
 
     def _cmd_balance(self, message: IncomingMessage, user: User, args: list[str]) -> None:
         self._reply(message, user, M.balance, minutes=user.balance_minutes)
@@ -266,8 +267,8 @@ class AcceptUpdate:
     def _cmd_upload(self, message: IncomingMessage, user: User, args: list[str]) -> None:
         """The Mini App for a file over Telegram's download limit (usecases.uploads)."""
         lang = user.settings.ui_language
-        if not self._upload_offer.send(self._chat, message.chat_id, lang, "upload_offer"):
-            self._chat.send_text(message.chat_id, upload_text(lang, "upload_unavailable"))
+        if not self._upload_offer.send(self._chat, message.chat_id, lang, M.upload_offer):
+            self._chat.send_text(message.chat_id, say(lang, M.upload_unavailable))
 
     # -- buttons ----------------------------------------------------------------------------------
     def _callback(self, callback: IncomingCallback) -> str:

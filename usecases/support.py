@@ -32,7 +32,7 @@ USAGE_LOG_DAYS = 90
 
 # The menu, in the order users see it (the rest of the commands are in /help and /settings).
 MENU_COMMANDS = ("start", "help", "balance", "buy_minutes", "trial", "settings", "language", "dialogue",
-                 "cancel", "forget", "paysupport", "terms", "privacy")
+                 "cancel", "forget", "paysupport", "terms", "privacy", "upload")
 # Telegram client language → interface language of the menu ("" is every other language). The same
 # mapping as ``catalogue.ui_language_for``: Russian for ru, uk, be and kk clients, English otherwise.
 MENU_LANGUAGES: dict[str, str] = {"": "en", "en": "en", "ru": "ru", "uk": "ru", "be": "ru", "kk": "ru"}

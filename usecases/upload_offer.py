@@ -6,7 +6,8 @@ import attrs
 
 from domain.uploads import DEFAULT_MAX_UPLOAD_BYTES
 from ports.chat import Button, Chat
-from usecases.upload_texts import upload_text
+from presentation.catalogue import say
+from presentation.keys import Key, M
 
 
 @attrs.frozen
@@ -16,13 +17,18 @@ class UploadOffer:
     miniapp_url: str = ""
     max_bytes: int = DEFAULT_MAX_UPLOAD_BYTES
 
-    def send(self, chat: Chat, chat_id: int, lang: str, reason: str, reply_to: int | None = None) -> bool:
-        """Send the ``reason`` message ("too_big_offer" or "upload_offer") with the Mini App button.
+    @property
+    def max_mb(self) -> int:
+        return self.max_bytes // (1024 * 1024)
+
+    def send(self, chat: Chat, chat_id: int, lang: str, reason: Key, reply_to: int | None = None) -> bool:
+        """Send the ``reason`` message (``M.upload_too_big_offer`` or ``M.upload_offer``, both taking
+        ``max_mb``) with the Mini App button.
         False (nothing sent) when no Mini App is configured: the caller says what it said before."""
         if not self.miniapp_url:
             return False
-        button = Button(upload_text(lang, "upload_button"), "upload", web_app_url=self.miniapp_url)
-        chat.send_text(chat_id, upload_text(lang, reason, max_mb=self.max_bytes // (1024 * 1024)),
+        button = Button(say(lang, M.upload_button), "upload", web_app_url=self.miniapp_url)
+        chat.send_text(chat_id, say(lang, reason, max_mb=self.max_mb),
                        keyboard=((button,),), reply_to=reply_to)
         return True
 

@@ -47,7 +47,6 @@ from presentation.keys import M
 from usecases.billing import JobBilling
 from usecases.inbound import Sender
 from usecases.progress import StatusMessage
-from usecases.upload_texts import upload_text
 from usecases.users import ensure_user
 
 log = logging.getLogger(__name__)
@@ -176,7 +175,7 @@ class DirectUploadsFlow:
             self._discard(ticket.key)
             raise UploadRefused(402, "no_minutes")
         video = ticket.content_type.startswith("video/")
-        status_id = self._chat.send_text(chat_id, upload_text(lang, "upload_received", mb=max(1, round(ticket.size / 1024**2))))
+        status_id = self._chat.send_text(chat_id, say(lang, M.upload_received, mb=max(1, round(ticket.size / 1024**2))))
         job = Job(
             job_id=job_id, user_id=user.user_id, chat_id=chat_id, message_id=status_id,
             file_id="", file_unique_id=f"upload:{ticket.key}",

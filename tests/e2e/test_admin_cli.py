@@ -79,8 +79,10 @@ def test_set_commands_registers_the_menu_per_language_and_create_tables_keeps_re
     for menu in menus:
         assert [(c["command"], c["description"]) for c in stored[("all_private_chats", menu.language_code)]] == \
             list(menu.commands)
-    assert stored[("all_private_chats", "ru")][-3]["description"] == "Помощь с оплатой"
-    assert "command menu set for private chats: 13 commands; languages: default, en, ru, uk, be, kk" in \
+    assert stored[("all_private_chats", "ru")][-4]["description"] == "Помощь с оплатой"
+    assert stored[("all_private_chats", "ru")][-1] == {"command": "upload", "description": "Загрузить файл больше 20 МБ"}
+    assert stored[("all_private_chats", "")][-1] == {"command": "upload", "description": "Upload a file over 20 MB"}
+    assert "command menu set for private chats: 14 commands; languages: default, en, ru, uk, be, kk" in \
         capsys.readouterr().out
     with running_tablestore_server(AK, SK, instance="bot") as ots:
         env.setenv("TABLESTORE_ENDPOINT", ots.endpoint)

@@ -96,6 +96,8 @@ def test_the_command_menu_has_a_list_per_language_within_telegrams_limits():
     menus = {m.language_code: dict(m.commands) for m in command_menus()}
     assert set(menus) == {"", "en", "ru", "uk", "be", "kk"}
     assert menus["ru"]["paysupport"] == RU.menu_paysupport and menus[""]["terms"] == EN.menu_terms
+    assert menus["ru"]["upload"] == "Загрузить файл больше 20 МБ" and menus["en"]["upload"] == "Upload a file over 20 MB"
+    assert len(MENU_COMMANDS) == 14 and MENU_COMMANDS[-1] == "upload"
     for commands in menus.values():
         assert tuple(commands) == MENU_COMMANDS
         for name, description in commands.items():

@@ -12,6 +12,8 @@ from domain.audio import MediaKind
 from domain.init_data import sign
 from domain.uploads import decode_ticket, encode_ticket, job_id_for_upload
 from domain.users import UserSettings
+from presentation.catalogue import say
+from presentation.keys import M
 from tests.audio_factory import fixture
 from tests.world import USER, World
 from usecases.uploads import UploadRefused, UploadRequest
@@ -121,6 +123,8 @@ def test_complete_creates_the_job_like_a_telegram_file_and_a_repeat_returns_it(w
     assert job.language == "en" and job.dialogue is False and job.reserved_minutes == 1
     assert world.balance() == 9
     assert world.queue.receive().job_id == done["job_id"]
+    sent = [e for e in world.chat.events if e.kind == "send" and e.message_id == job.status_message_id]
+    assert [e.text for e in sent] == [say("en", M.upload_received, mb=1)] == ["📥 File uploaded (1 MB). Processing..."]
     again = world.flow.complete(started["upload_id"], init_data(world), etags)
     assert again == done
     assert world.balance() == 9  # reserved once
@@ -201,5 +205,30 @@ def test_a_file_over_20_mb_gets_the_mini_app_button_when_configured(world, tmp_p
     (button,), = event.keyboard
     assert button.web_app_url == "https://bot.example/app"
     assert "up to 47 MB" in event.text  # UPLOAD_MAX_BYTES=50_000_000, as configured
+    assert event.text == say("en", M.upload_too_big_offer, max_mb=47)
+    assert button.text == say("en", M.upload_button) == "📤 Upload a file"
     assert world.text("/upload").startswith("command:upload")
     assert world.chat.events[-1].keyboard[0][0].web_app_url == "https://bot.example/app"
+    assert world.chat.events[-1].text == say("en", M.upload_offer, max_mb=47)
+
+
+def test_upload_without_a_mini_app_says_it_is_not_set_up(world):
+    world.user(settings=UserSettings(ui_language="ru"))
+    assert world.text("/upload").startswith("command:upload")
+    event = world.chat.events[-1]
+    assert event.text == say("ru", M.upload_unavailable) and not event.keyboard
+    assert event.text.startswith("Загрузка больших файлов сейчас не настроена")
+
+
+@pytest.mark.parametrize("lang", ["ru", "en"])
+def test_help_lists_upload_only_when_the_mini_app_is_configured(world, lang):
+    world.user(settings=UserSettings(ui_language=lang))
+    world.text("/help")
+    assert "/upload" not in world.texts()[-1]  # the command would only say uploads are not set up
+    world.configure(miniapp_url="https://bot.example/app")
+    world.text("/help")
+    shown = world.texts()[-1]
+    assert shown.endswith("\n" + say(lang, M.help_upload, max_mb=47))
+    assert shown.startswith(say(lang, M.help, trial=world.policy.trial_minutes))
+    assert {"ru": "/upload — загрузить аудио или видео больше 20 МБ (до 47 МБ) через приложение",
+            "en": "/upload — upload audio or video over 20 MB (up to 47 MB) through the app"}[lang] in shown
