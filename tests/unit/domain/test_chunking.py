@@ -257,3 +257,50 @@ def test_silence_seams_keep_every_text(texts: list[str]) -> None:
         Chunk(i, i * 100, (i + 1) * 100, SeamKind.SILENCE if i else SeamKind.START) for i in range(len(texts))
     ]
     assert stitch_texts(chunks, texts) == " ".join(t.strip() for t in texts if t.strip())
+
+
+# ---------------------------------------------------------------------------------------------
+# The overlap seam: which words survive
+
+
+def _overlapping(left: str, right: str, overlap_ms: int = 2000) -> str:
+    chunks = (Chunk(0, 0, 150_000, SeamKind.START), Chunk(1, 150_000 - overlap_ms, 300_000, SeamKind.OVERLAP))
+    return stitch_texts(chunks, (left, right))
+
+
+def test_single_coinciding_words_at_the_window_edges_are_not_taken_for_repeated_audio() -> None:
+    # Only one word at a time coincides (the left window's first word with the right window's
+    # second and last words, its last word with the right's first): no run of two, keep both.
+    assert _overlapping("рыбу и кот", "кот ест рыбу") == "рыбу и кот кот ест рыбу"
+    assert _overlapping("ест кот спит рыбу", "рыбу ест мясо") == "ест кот спит рыбу рыбу ест мясо"
+
+
+def test_the_longest_repeated_run_wins_over_a_later_shorter_one() -> None:
+    stitched = _overlapping("мы говорим о погоде", "говорим о погоде и снова о погоде")
+    assert stitched == "мы говорим о погоде и снова о погоде"
+
+
+def test_of_two_equally_long_repeats_the_one_at_the_seam_is_the_overlap() -> None:
+    # "раз два" also recurs far from the seam; only "четыре пять" lies where the audio overlapped.
+    stitched = _overlapping("раз два три четыре пять", "четыре пять шесть раз два")
+    assert stitched == "раз два три четыре пять шесть раз два"
+
+
+def test_the_repeat_is_cut_in_its_middle_each_half_taken_from_the_side_nearer_to_it() -> None:
+    # The two recognitions of the overlap differ in case: the first half of the repeated words
+    # comes from the left text, the second half from the right one.
+    stitched = _overlapping("ЭТО БЫЛО ВЧЕРА УТРОМ", "это было вчера утром и днём")
+    assert stitched == "ЭТО БЫЛО вчера утром и днём"
+
+
+def test_the_search_window_holds_three_times_the_words_the_overlap_can_hold() -> None:
+    from domain.chunking import _window_words
+
+    # About two words a second: an overlap of s seconds holds 2s words, rounded up.
+    for overlap_ms in (3000, 5000, 10_000):
+        held = overlap_ms * 2 // 1000
+        assert _window_words(overlap_ms) == 3 * held
+    # A millisecond more may hold one more word.
+    assert _window_words(3001) > _window_words(3000)
+    # Short or no overlap still searches a few words.
+    assert _window_words(0) == _window_words(-5) == 6

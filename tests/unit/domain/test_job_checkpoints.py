@@ -55,3 +55,12 @@ def test_pass_tasks_read_back_as_saved() -> None:
 def test_a_checkpoint_that_is_not_a_mapping_reads_as_empty(raw: str) -> None:
     job = make_job(chunks_json=raw, pieces_json=raw, pass_tasks_json=raw)
     assert job.chunk_texts == {} and job.formatted_pieces == {} and job.pass_tasks == {}
+
+
+def test_the_same_pass_tasks_give_the_same_job_whatever_order_they_were_collected_in() -> None:
+    # The two passes finish submitting in either order; the stored record must not differ by it
+    # (a rewrite of an unchanged job is then recognised as unchanged).
+    one = make_job().with_pass_tasks({"text": "t-1", "speakers": "s-1"})
+    other = make_job().with_pass_tasks({"speakers": "s-1", "text": "t-1"})
+    assert one == other
+    assert one.pass_tasks == {"text": "t-1", "speakers": "s-1"}

@@ -385,3 +385,61 @@ def test_exclusive_turn_pieces_partition_the_turn_time(turns: list[SpeakerTurn])
         assert len(owners) == (1 if covering else 0)
         if owners:
             assert owners[0] in covering
+
+
+# --- boundaries of attribution and coverage ------------------------------------------------------
+
+
+def test_a_long_word_counts_its_first_max_word_ms_not_just_its_start() -> None:
+    # Capped at 800 ms, [900, 1700) overlaps A for 100 ms and B for 700 ms.
+    assert speakers_of([w(900, 2500)], [(0, 1000, "A"), (1000, 5000, "B")]) == ["B"]
+
+
+def test_a_word_ending_before_it_starts_is_a_point_at_its_start() -> None:
+    assert speakers_of([w(1000, 500)], [(0, 2000, "A")]) == ["A"]
+
+
+def test_a_point_word_where_a_turn_starts_belongs_to_that_turn_even_past_several_turns() -> None:
+    # Turns are half-open: 2000 is past A and B and the first instant of C.
+    assert speakers_of([w(2000, 2000)], [(0, 1000, "A"), (1000, 2000, "B"), (2000, 3000, "C")]) == ["C"]
+
+
+def test_a_word_filling_a_gap_exactly_goes_to_the_earlier_turn() -> None:
+    # Both edges are 0 ms away: the tie goes to the turn before the gap.
+    assert speakers_of([w(1000, 1500)], [(0, 1000, "A"), (1500, 3000, "B")]) == ["A"]
+
+
+def test_an_overlap_tie_with_the_midpoint_in_a_gap_goes_to_the_earliest_speaker() -> None:
+    # [0, 100): B holds 10 + 10 ms, A 20 ms; the midpoint 50 is A's end, outside A (half-open).
+    turns = [(0, 10, "B"), (30, 50, "A"), (60, 70, "B")]
+    assert speakers_of([w(0, 100)], turns, MergeParams(merge_gap_ms=0)) == ["B"]
+
+
+def quality_of(words: list[Word], turns: list[tuple[int, int, str]]) -> MergeQuality:
+    return merge_and_assess(text_pass(*words), speaker_pass(*turns))[1]
+
+
+def test_a_zero_length_word_counts_one_millisecond_of_word_time() -> None:
+    # One 1 ms point inside a turn, 10 ms of word outside every turn and beyond tolerance.
+    quality = quality_of([w(100, 100), w(5000, 5010)], [(0, 1000, "A")])
+    assert quality.coverage == 1 / 11
+
+
+def test_coverage_counts_a_word_in_the_third_of_three_separate_turns() -> None:
+    turns = [(0, 10, "A"), (20, 30, "B"), (40, 50, "A")]
+    assert quality_of([w(42, 48)], turns).coverage == 1.0
+    assert quality_of([w(22, 28)], turns).coverage == 1.0
+
+
+def test_coverage_of_a_word_spanning_two_turns_adds_both_parts() -> None:
+    # [5, 25): 5 ms in the first turn, 10 ms in the second, 5 ms in the gap.
+    assert quality_of([w(5, 25)], [(0, 10, "A"), (15, 30, "B")]).coverage == 15 / 20
+
+
+def test_an_empty_turn_does_not_hide_the_turns_after_it_from_coverage() -> None:
+    assert quality_of([w(300, 400)], [(0, 0, "A"), (200, 1000, "B")]).coverage == 1.0
+
+
+def test_with_turns_but_no_words_nothing_is_covered() -> None:
+    quality = merge_and_assess(TextPassResult(()), speaker_pass((0, 1000, "A")))[1]
+    assert quality.coverage == 0.0 and quality.word_count == 0

@@ -114,3 +114,15 @@ def test_replace_yo_only_touches_yo(text: str) -> None:
     out = replace_yo(text)
     assert len(out) == len(text) and "ё" not in out and "Ё" not in out
     assert all(a == b or (a, b) in (("ё", "е"), ("Ё", "Е")) for a, b in zip(text, out, strict=True))
+
+
+def test_a_character_heavier_than_the_budget_is_named_with_its_weight_in_the_error() -> None:
+    # The weight is looked up per character (like the HTML escaping lengths), so the message
+    # reports the weight of the character that did not fit.
+    weights = {"&": 5}
+
+    def weight(ch: str) -> int:
+        return len(ch) if ch not in weights else weights[ch]
+
+    with pytest.raises(ValueError, match=r"'&' weighs 5, more than the budget of 4"):
+        split_weighted("a&b", 4, weight)

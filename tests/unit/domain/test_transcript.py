@@ -60,3 +60,10 @@ def test_stored_trial_states_and_cached_modes_load_as_enums() -> None:
     # A log row read without its mode cell (the store's default is "") still counts, as plain.
     logged = [TranscriptionLog("l", 1, "j", 1.0, 1, 5, mode, 0.0) for mode in ("dialogue", "plain", "")]
     assert [log.mode for log in logged] == [TranscriptionMode.DIALOGUE, TranscriptionMode.PLAIN, TranscriptionMode.PLAIN]
+
+
+def test_joined_words_keep_the_space_or_line_break_their_punctuation_brings_without_adding_one() -> None:
+    from domain.transcript import join_words
+
+    words = (Word(0, 100, "Итак", ", "), Word(100, 200, "первое", ":\n"), Word(200, 300, "всё", "."))
+    assert join_words(words) == "Итак, первое:\nвсё."
