@@ -122,7 +122,7 @@ def test_a_healthy_deployment_is_all_ok(stack, capsys):
                   "OK formatter model gemini-", "OK dialogue pass model fun-asr",
                   "OK dialogue pass model qwen3-asr-flash-filetrans", "OK telegram bot: token accepted (@loopback_bot)",
                   "OK telegram webhook: http://127.0.0.1", "OK webhook secret",
-                  "OK telegram commands: 13 commands in private chats for default, en, ru, uk, be, kk",
+                  "OK telegram commands: 14 commands in private chats for default, en, ru, uk, be, kk",
                   "OK payment support: /paysupport names @doctor_support; unused purchases refunded within 14 days",
                   "OK results cache retention: cached transcripts are deleted after 2592000 s"):
         assert check in checks, check
