@@ -23,6 +23,8 @@ from urllib.parse import parse_qsl
 
 import attrs
 
+from domain.users import Sender
+
 MAX_INIT_DATA_CHARS = 8192
 # A clock a little ahead of ours must not make fresh data look as if it came from the future.
 CLOCK_SKEW_S = 60
@@ -33,17 +35,8 @@ class InitDataRejected(ValueError):
 
 
 @attrs.frozen
-class WebAppUser:
-    user_id: int
-    first_name: str = ""
-    last_name: str = ""
-    username: str = ""
-    language_code: str | None = None
-
-
-@attrs.frozen
 class VerifiedInitData:
-    user: WebAppUser
+    user: Sender
     auth_date: int
 
 
@@ -98,7 +91,7 @@ def verify_init_data(init_data: str, bot_token: str, *, now: float, max_age_s: f
         raise InitDataRejected("no user id")
     language = raw_user.get("language_code")
     return VerifiedInitData(
-        user=WebAppUser(user_id=user_id, first_name=_str(raw_user.get("first_name")),
+        user=Sender(user_id=user_id, first_name=_str(raw_user.get("first_name")),
                         last_name=_str(raw_user.get("last_name")), username=_str(raw_user.get("username")),
                         language_code=language if isinstance(language, str) else None),
         auth_date=auth_date)

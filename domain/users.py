@@ -7,6 +7,17 @@ import enum
 import attrs
 
 
+@attrs.frozen
+class Sender:
+    """Who sent an update or opened the Mini App, as Telegram describes them."""
+
+    user_id: int
+    first_name: str = ""
+    last_name: str = ""
+    username: str = ""
+    language_code: str | None = None
+
+
 class TrialStatus(enum.StrEnum):
     """The user's free trial, on the user row and on the trial request (stored as the value)."""
 

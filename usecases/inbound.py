@@ -9,15 +9,7 @@ from __future__ import annotations
 import attrs
 
 from domain.audio import MediaKind
-
-
-@attrs.frozen
-class Sender:
-    user_id: int
-    first_name: str = ""
-    last_name: str = ""
-    username: str = ""
-    language_code: str | None = None
+from domain.users import Sender as Sender  # the sender of an update (re-exported for the parsers)
 
 
 @attrs.frozen

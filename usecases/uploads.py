@@ -45,7 +45,6 @@ from ports.repositories import Jobs, Users
 from presentation.catalogue import say
 from presentation.keys import M
 from usecases.billing import JobBilling
-from usecases.inbound import Sender
 from usecases.progress import StatusMessage
 from usecases.users import ensure_user
 
@@ -163,9 +162,7 @@ class DirectUploadsFlow:
         return self._create_job(job_id, ticket, verified)
 
     def _create_job(self, job_id: str, ticket: UploadTicket, verified: VerifiedInitData) -> dict[str, object]:
-        u = verified.user
-        user = ensure_user(self._users, Sender(u.user_id, u.first_name, u.last_name, u.username, u.language_code),
-                           self._clock)
+        user = ensure_user(self._users, verified.user, self._clock)
         lang = user.settings.ui_language
         chat_id = user.user_id  # the Mini App is opened from the bot's private chat
         cost = 1  # as for a document: the worker charges the rest from the decoded duration
