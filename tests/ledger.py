@@ -58,14 +58,20 @@ def _action_problems(actions, journal: list, now: float, waiting: set[str]) -> l
                 problems.append(f"{name}: completed, charged {record.charged} (ledger {-net}), price {record.price}")
             if not (record.delivered or record.delivered_parts):
                 problems.append(f"{name}: completed but nothing was delivered")
-        elif record.status is ActionStatus.FAILED:
-            if net != 0:
-                problems.append(f"{name}: failed but keeps {-net} minutes")
-            if record.delivered or record.delivered_parts:
-                problems.append(f"{name}: failed (refunded) after its result was delivered")
-        elif not (record.is_leased(now) or record.action_id in waiting):
-            problems.append(f"{name}: {record.status.value}, neither leased nor queued")
+        else:
+            problems += _unfinished_or_failed(name, record.status is ActionStatus.FAILED, record.status.value, net,
+                                              bool(record.delivered or record.delivered_parts),
+                                              record.is_leased(now) or record.action_id in waiting)
     return problems
+
+
+def _unfinished_or_failed(name: str, failed: bool, status: str, net: int, delivered: bool,
+                         in_flight: bool) -> list[str]:
+    """A failed job or action nets zero and was never delivered; any other unfinished one is leased or queued."""
+    if failed:
+        return ([f"{name}: failed but keeps {-net} minutes"] if net != 0 else []) + \
+            ([f"{name}: failed (refunded) after its result was delivered"] if delivered else [])
+    return [] if in_flight else [f"{name}: {status}, neither leased nor queued"]
 
 
 def ledger_problems(users, jobs, *, now: float, queued: Iterable[str] = (), actions=None) -> list[str]:
@@ -92,13 +98,10 @@ def ledger_problems(users, jobs, *, now: float, queued: Iterable[str] = (), acti
             if job.charged_minutes != heard or net != -heard:
                 problems.append(f"job {job.job_id}: charged {job.charged_minutes} (ledger {-net}) for "
                                 f"{job.real_duration_ms} ms heard, which costs {heard}")
-        elif job.status is JobStatus.FAILED:
-            if net != 0:
-                problems.append(f"job {job.job_id}: failed but keeps {-net} minutes")
-            if job.delivered or job.delivered_parts:
-                problems.append(f"job {job.job_id}: failed (refunded) after its transcript was delivered")
-        elif not (job.is_leased(now) or job.job_id in waiting):
-            problems.append(f"job {job.job_id}: {job.status.value}, neither leased nor queued")
+        else:
+            problems += _unfinished_or_failed(f"job {job.job_id}", job.status is JobStatus.FAILED, job.status.value,
+                                              net, bool(job.delivered or job.delivered_parts),
+                                              job.is_leased(now) or job.job_id in waiting)
     if actions is not None:
         problems += _action_problems(actions, journal, now, waiting)
     return problems
