@@ -41,6 +41,7 @@ def test_choose_picks_the_form_and_russian_fractions_take_the_few_form():
     (0, "empty", 0, (None, "empty")),
     (2, "empty", 0, (None, "low")),    # back from empty to low (a refund): no new warning, re-armed for empty
     (9, "low", 10, (None, "")),        # back above the line: cleared, the next crossing warns
+    (4, "warned", None, ("low", "low")),  # a stored warning this version does not know counts as none
 ])
 def test_balance_warning_once_per_crossing(balance, in_force, before, expected):
     assert balance_warning(balance, 5, in_force, before) == expected
