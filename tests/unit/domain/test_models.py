@@ -96,3 +96,19 @@ def test_a_china_only_name_without_a_role_suggests_both_recognition_models():
     found = models.refusal("paraformer-v2")
     assert found.replacement == (f"{models.DEFAULT_MODELS[models.ASR]} (text) / "
                                  f"{models.DEFAULT_MODELS[models.SPEAKER_PASS]} (speakers)")
+
+
+@pytest.mark.parametrize(("name", "documented"), [
+    ("gemini-3.8-flash", models._GEMINI_TEXT),
+    ("  Gemini-2.5-Pro ", models._GEMINI_TEXT),  # as an operator may type it in the settings
+    ("qwen-flash", models._QWEN_TEXT),
+    ("QWEN3-MAX", models._QWEN_TEXT),
+    ("qwq-plus", models._QWEN_TEXT),
+    ("QwQ-32B", models._QWEN_TEXT),
+    ("gemini", frozenset()),  # a family name without a model is no model
+    ("gpt-4o", frozenset()),
+    ("", frozenset()),
+])
+def test_a_text_model_documents_its_familys_languages_whatever_the_case(name, documented):
+    assert models.text_model_languages(name) == documented
+    assert {"sw", "iw"} <= models._GEMINI_TEXT and not {"sw", "iw"} & models._QWEN_TEXT  # two distinct lists
