@@ -110,16 +110,16 @@ class OutageOnSend:
         return send_text
 
 
-def first_part_delivered(world, ui_language: str):
-    """One minute left: the document's reservation takes it. The transcript goes out in four
-    messages; the second never gets through Telegram. Returns the chat and the job's id."""
-    world.user(balance=1, settings=UserSettings(long_text=LongTextMode.SPLIT, ui_language=ui_language))
+def first_part_delivered(world, ui_language: str, balance: int = 1, audio=None):
+    """By default one minute left: the document's reservation takes it. The transcript goes out
+    in four messages; the second never gets through Telegram. Returns the chat and the job's id."""
+    world.user(balance=balance, settings=UserSettings(long_text=LongTextMode.SPLIT, ui_language=ui_language))
     evolve_policy(world, message_limit=90, edit_limit=60)
     world.recognizer = type(world.recognizer)([" ".join(SENTENCES)])
     chat = world.chat
     world.chat = OutageOnSend(chat, "number 2 ")
     world.rebuild()
-    world.media(fixture("hello_en"), kind=MediaKind.DOCUMENT)
+    world.media(audio or fixture("hello_en"), kind=MediaKind.DOCUMENT)
     job_id = world.queue.receive().job_id
     with pytest.raises(TransientFailure):
         world.transcribe_job(job_id)
@@ -174,3 +174,17 @@ def test_a_job_whose_first_part_arrived_still_ends_when_its_users_row_is_gone(wo
     job = world.jobs.get(job_id)
     assert job.status is JobStatus.COMPLETED and job.charged_minutes == 1
     assert [e.kind for e in chat.events[told:]] == [], "nobody left to warn about a balance"
+
+
+def test_a_three_minute_job_whose_first_of_four_parts_arrived_is_charged_one_minute(world, tmp_path):
+    audio = make_audio(tmp_path, ["hello_en", ("silence", 116.55)], fmt="mp3")  # 121.05 s: three minutes
+    chat, job_id = first_part_delivered(world, "en", balance=3, audio=audio)
+    assert world.balance() == 0  # the reservation and the extra two minutes
+
+    outcome = world.transcribe_job.give_up(job_id)
+
+    assert outcome == JobOutcome(job_id, Outcome.COMPLETED, "charged=1 refunded=2")
+    job = world.jobs.get(job_id)
+    assert (job.planned_parts, job.delivered_parts, job.charged_minutes) == (4, 1, 1)
+    assert world.balance() == 2
+    assert chat.texts(USER)[-1] == say("en", M.low_balance, balance=2)

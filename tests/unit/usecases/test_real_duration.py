@@ -53,3 +53,14 @@ def test_a_file_costing_more_than_the_balance_is_refused_naming_its_real_length(
     assert job.status is JobStatus.FAILED and job.real_duration_ms == DECODED_MS
     assert world.balance() == 1
     assert world.chat.messages[(USER, job.status_message_id)] == say("ru", M.no_minutes_real, minutes=2, seconds=1)
+
+
+@pytest.mark.parametrize(("silence_s", "decoded_ms", "minutes"), [(115.5, 120_000, 2), (115.55, 120_050, 3)])
+def test_every_started_minute_of_the_decoded_audio_is_charged(world, tmp_path, silence_s, decoded_ms, minutes):
+    world.user(balance=10)
+    audio = make_audio(tmp_path, ["hello_en", ("silence", silence_s)], fmt="mp3")
+    update_id, _ = world.media(audio, kind=MediaKind.DOCUMENT)
+    world.drain()
+    job = world.job_of(update_id)
+    assert job.status is JobStatus.COMPLETED and job.real_duration_ms == decoded_ms
+    assert (job.extra_minutes, job.charged_minutes, world.balance()) == (minutes - 1, minutes, 10 - minutes)
