@@ -39,10 +39,13 @@ from ports.repositories import Jobs, Users
 from presentation.callbacks import EXPORT_FORMATS, ExportPress
 from presentation.catalogue import say
 from presentation.keys import M
+from usecases.routes import IGNORED, Route, Via
 
 log = logging.getLogger(__name__)
 
 FORMATS = EXPORT_FORMATS
+# The route detail of a button whose transcript is gone or not the presser's (otherwise the format).
+UNAVAILABLE = "unavailable"
 
 
 @attrs.frozen
@@ -88,17 +91,17 @@ class TranscriptExports:
         self._chat = chat
         self._names = speaker_names or (lambda job_id: {})
 
-    def press(self, presser_id: int, lang: str, press: ExportPress, chat_id: int | None) -> tuple[str, str]:
+    def press(self, presser_id: int, lang: str, press: ExportPress, chat_id: int | None) -> tuple[Route, str]:
         """Handle an export button; returns (route, text for the button's answer)."""
         if press.fmt not in FORMATS or chat_id is None:
-            return "ignored", ""
+            return IGNORED, ""
         job_id, fmt = press.job_id, press.fmt
         job = self._jobs.get(job_id) if job_id else None
         if job is None or job.user_id != presser_id or job.status is not JobStatus.COMPLETED or not job.result_text:
-            return "export:unavailable", say(lang, M.export_unavailable)
+            return Route(Via.EXPORT, (UNAVAILABLE,)), say(lang, M.export_unavailable)
         user = self._users.get(presser_id)
         use_yo = user.settings.use_yo if user else True
         file = export_file(job, fmt, label_word=say(lang, M.speaker), use_yo=use_yo, names=self._names(job_id))
         caption = say(lang, M.export_caption_estimated if file.estimated else M.export_caption, fmt=fmt)
         self._chat.send_document(chat_id, file.filename, file.data, caption=caption)
-        return f"export:{fmt}", ""
+        return Route(Via.EXPORT, (fmt,)), ""

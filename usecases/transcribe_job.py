@@ -21,7 +21,6 @@ Rules:
 
 from __future__ import annotations
 
-import enum
 import json
 import logging
 import tempfile
@@ -65,7 +64,7 @@ from usecases.delivery import deliver_text, planned_parts
 from usecases.errors import DecodeLimitReached, JobBusy, UserBusy, UserFacingError
 from usecases.formatting import FormattingChain
 from usecases.progress import StatusMessage, progress_text
-from usecases.steps import Deadline, StepInterrupted
+from usecases.steps import Deadline, Outcome, StepInterrupted
 from usecases.transcript_actions import transcript_keyboard
 from usecases.transcription import RecognitionState, Transcoded, Transcriber, TranscriptionResult
 
@@ -76,16 +75,6 @@ log = logging.getLogger(__name__)
 def export_keyboard(job_id: str) -> Keyboard:
     """Buttons under a transcript: the text with timestamps as .txt, .srt or .vtt."""
     return (tuple(Button(f"⬇️ .{fmt}", encode(ExportPress(job_id, fmt))) for fmt in EXPORT_FORMATS),)
-
-
-class Outcome(enum.StrEnum):
-    """How one step of a job ended (the worker logs it and answers the queue with it)."""
-
-    COMPLETED = "completed"
-    FAILED = "failed"
-    SKIPPED = "skipped"  # already finished, or finished by someone else meanwhile
-    MISSING = "missing"  # no such job: the message is acknowledged
-    CONTINUED = "continued"  # out of step time, checkpoints saved, queued again
 
 
 @attrs.frozen
