@@ -15,10 +15,8 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
 import logging
 from collections.abc import Callable, Mapping
-from typing import Any
 
 import attrs
 
@@ -34,6 +32,7 @@ from domain.exports import (
 )
 from domain.job import Job, JobStatus
 from domain.splitting import replace_yo
+from domain.stored_segments import StoredSegment, UnreadableSegments, decode_segments
 from domain.transcript import TranscriptionMode
 from ports.chat import Chat
 from ports.repositories import Jobs, Users
@@ -53,23 +52,21 @@ class ExportFile:
     estimated: bool
 
 
-def _segments(job: Job) -> list[dict[str, Any]]:  # Any: decoded JSON
-    if not job.segments_json:
-        return []
+def job_segments(job: Job) -> tuple[StoredSegment, ...]:
+    """The job's stored speaker segments; an unreadable column reads as none (and is logged)."""
     try:
-        segments = json.loads(job.segments_json)
-    except ValueError:
-        log.warning("unreadable segments_json", extra={"job_id": job.job_id})
-        return []
-    return [s for s in segments if isinstance(s, dict)] if isinstance(segments, list) else []
+        return decode_segments(job.segments_json)
+    except UnreadableSegments as exc:
+        log.warning("unreadable segments_json", extra={"job_id": job.job_id, "error": str(exc)})
+        return ()
 
 
 def export_file(job: Job, fmt: str, *, label_word: str, use_yo: bool = True,
                 names: Mapping[str, str] | None = None) -> ExportFile:
     """The export of a finished job in ``fmt`` (txt, srt or vtt); ``names``: the speakers' names."""
     limits = TRANSCRIPT if fmt == "txt" else SUBTITLES
-    segments = _segments(job)
-    estimated = not any(s.get("words") for s in segments)
+    segments = job_segments(job)
+    estimated = not any(s.words for s in segments)
     if not estimated:
         label = label_word if job.result_mode is TranscriptionMode.DIALOGUE else None
         cues: list[Cue] = cues_from_segments(segments, label_word=label, limits=limits, names=names)

@@ -37,6 +37,7 @@ from domain.billing import balance_warning, minutes_for, minutes_for_share, sett
 from domain.dialogue import format_dialogue
 from domain.job import Job
 from domain.policy import Policy
+from domain.stored_segments import encode_segments
 from domain.transcript import TranscriptionMode
 from domain.users import User, UserSettings
 from ports.blob_store import BlobStore, DirectUploads
@@ -427,12 +428,7 @@ class TranscribeJob:
             raw = transcript.text
         if not raw.strip():
             raise UserFacingError(M.err_no_speech)
-        segments_json = json.dumps([
-            {"speaker": s.speaker, "start_ms": s.start_ms, "end_ms": s.end_ms, "text": s.text,
-             "words": [{"start_ms": w.start_ms, "end_ms": w.end_ms, "text": w.display} for w in s.words]}
-            for s in transcript.segments
-        ], ensure_ascii=False) if transcript.segments else None
-        return raw, segments_json
+        return raw, encode_segments(transcript.segments)
 
     # -- endings -----------------------------------------------------------------------------------
     def _complete(self, job: Job, settings: UserSettings) -> JobOutcome:

@@ -32,12 +32,10 @@ Worker side (``__call__``, one bounded step like ``TranscribeJob``):
 from __future__ import annotations
 
 import functools
-import json
 import logging
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
-from typing import Any
 
 import attrs
 
@@ -74,6 +72,7 @@ from presentation.catalogue import LANGUAGE_NAMES, say
 from presentation.html import split_code_message, wrap_code
 from presentation.keys import Key, M
 from usecases.errors import JobBusy
+from usecases.exports import job_segments
 from usecases.formatting import Verdict, accept_summary, accept_translation
 from usecases.retrying import with_retries
 from usecases.steps import Deadline, StepInterrupted
@@ -143,16 +142,6 @@ class _Unfaithful(Exception):
         super().__init__(reason)
         self.refused = refused
         self.user_key = user_key or (M.action_unfaithful if refused else M.action_failed)
-
-
-def job_segments(job: Job) -> list[dict[str, Any]]:
-    if not job.segments_json:
-        return []
-    try:
-        loaded = json.loads(job.segments_json)
-    except ValueError:
-        return []
-    return [s for s in loaded if isinstance(s, dict)] if isinstance(loaded, list) else []
 
 
 def speakers_of(job: Job) -> tuple[str, ...]:
