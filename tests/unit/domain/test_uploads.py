@@ -159,3 +159,23 @@ def test_an_uploads_job_id_has_the_shape_of_every_job_id():
     # 32 lowercase hex characters, as for a Telegram file's job: ids travel in button data.
     for key in ("uploads/a", "uploads/" + "x" * 500, ""):
         assert re.fullmatch(r"[0-9a-f]{32}", job_id_for_upload(key))
+
+
+def _refusal(text: object) -> str:
+    with pytest.raises(TicketRejected) as refused:
+        decode_ticket(text, KEY)  # type: ignore[arg-type]
+    return str(refused.value)
+
+
+def test_each_refused_ticket_names_why_for_the_operators_log():
+    # The Mini App's complete call logs this reason with its 404: a MAC that does not match (a
+    # forgery, or a key rotated under an open upload) must read differently from a broken id.
+    good = encode_ticket(TICKET, KEY)
+    body, mac = good.split(".")
+    assert _refusal(None) == "malformed"
+    assert _refusal("a" * 4097) == "malformed"
+    assert _refusal("a.b.c") == "malformed"
+    assert _refusal(body + "." + mac[:-2] + "AA") == "not ours"
+    assert _refusal(_signed_body(base64.urlsafe_b64encode(b"[1]").decode().rstrip("="))) == "malformed"
+    assert _refusal(_signed_body(base64.urlsafe_b64encode(b'{"user_id": 7}').decode().rstrip("="))) == "malformed"
+    assert _refusal(_signed_body("!!!")) == "malformed"
