@@ -19,7 +19,8 @@ Which rules are ours:
 Limits checked before anything is written (a refusal changes nothing): at most 10 CORS rules and 1,000
 lifecycle rules per bucket; no other lifecycle rule with the same prefix as ours; no other rule whose
 prefix overlaps ours (one starts with the other, an empty prefix covers everything) with an
-``Expiration`` or ``AbortMultipartUpload`` action, which are the actions ours has.
+``Expiration`` or ``AbortMultipartUpload`` action, which are the actions ours has, or with a
+``Transition`` (in days) that does not come before our expiration. Every rule counts, enabled or not.
 """
 
 from __future__ import annotations
@@ -172,7 +173,7 @@ def describe_lifecycle_rule(rule: ElementTree.Element) -> str:
             f"{', '.join(actions) or 'no action'}{'' if status == 'Enabled' else ', ' + (status or 'no status')})")
 
 
-def _conflict(rule: ElementTree.Element, prefix: str) -> str | None:
+def _conflict(rule: ElementTree.Element, prefix: str, expire_after_days: int) -> str | None:
     """Why OSS would refuse ``rule`` next to ours, or None."""
     other = _rule_prefix(rule)
     name = f"lifecycle rule {_rule_id(rule) or '(no id)'}"
@@ -181,13 +182,27 @@ def _conflict(rule: ElementTree.Element, prefix: str) -> str | None:
                 f"delete it, or give it the ID {LIFECYCLE_RULE_ID} so that configure-uploads manages it")
     if not (other.startswith(prefix) or prefix.startswith(other)):
         return None
-    shared = [action for action in _OUR_ACTIONS if rule.find(action) is not None]
-    if not shared:
-        return None
     where = f"prefix {other}" if other else "the whole bucket"
-    return (f"{name} ({where}) also has {' and '.join(shared)} on objects under {prefix}, and OSS refuses "
-            "two rules with the same action on overlapping prefixes: narrow its prefix, or leave out "
-            "configure-uploads and put the uploads' actions into that rule yourself")
+    shared = [action for action in _OUR_ACTIONS if rule.find(action) is not None]
+    if shared:
+        return (f"{name} ({where}) also has {' and '.join(shared)} on objects under {prefix}, and OSS refuses "
+                "two rules with the same action on overlapping prefixes: narrow its prefix, or leave out "
+                "configure-uploads and put the uploads' actions into that rule yourself")
+    # OSS refuses an expiration that comes no later than a storage class transition on the same objects.
+    late = [days for days in (_int(t.findtext("Days")) for t in rule.findall("Transition"))
+            if days is not None and days >= expire_after_days]
+    if late:
+        return (f"{name} ({where}) moves objects under {prefix} to another storage class after {min(late)} "
+                f"day(s), and OSS refuses an expiration ({expire_after_days} day(s)) that is not later than a "
+                "transition on overlapping prefixes: narrow its prefix")
+    return None
+
+
+def _int(text: str | None) -> int | None:
+    try:
+        return int((text or "").strip())
+    except ValueError:
+        return None
 
 
 def merge_lifecycle(current: bytes | None, prefix: str, abort_after_days: int,
@@ -202,7 +217,7 @@ def merge_lifecycle(current: bytes | None, prefix: str, abort_after_days: int,
     if len(others) + 1 > MAX_LIFECYCLE_RULES:
         raise RulesConflict(f"the bucket already has {len(others)} other lifecycle rules and OSS allows at most "
                             f"{MAX_LIFECYCLE_RULES}: remove one and run configure-uploads again")
-    problems = [p for p in (_conflict(r, prefix) for r in others) if p]
+    problems = [p for p in (_conflict(r, prefix, expire_after_days) for r in others) if p]
     if problems:
         raise RulesConflict("; ".join(problems))
     wanted = lifecycle_rule(prefix, abort_after_days, expire_after_days)

@@ -25,7 +25,8 @@ Path-style object API as ``oss2`` 2.19.1 uses it against an IP endpoint:
 - Bucket CORS (``PUT/GET/DELETE /<bucket>/?cors``) and lifecycle (``PUT/GET /<bucket>/?lifecycle``)
   are stored as the whole XML that was put, and a PUT replaces all of it, as on OSS. A PUT that OSS
   refuses is refused (400, nothing stored): more than 10 CORS rules; more than 1,000 lifecycle rules,
-  a repeated rule ID, two rules with the same prefix, or the same action on overlapping prefixes.
+  a repeated rule ID, two rules with the same prefix, the same action on overlapping prefixes, or an
+  expiration not later than a transition on overlapping prefixes.
   A browser's preflight (``OPTIONS`` with ``Origin`` and ``Access-Control-Request-Method``) is
   answered from the first matching rule (origin, method and every requested header allowed) with the
   ``Access-Control-*`` headers, or 403 when none matches;
@@ -124,9 +125,10 @@ _ONE_PER_OBJECT = ("Expiration", "AbortMultipartUpload", "NoncurrentVersionExpir
 
 def _check_lifecycle_rules(rules: list[ElementTree.Element]) -> None:
     """PutBucketLifecycle's refusals of rules that clash (docs/provider-contracts.md, "OSS lifecycle"):
-    too many rules, a repeated ID, two rules with the same prefix, and two rules with the same action
-    (Expiration, NoncurrentVersionExpiration, AbortMultipartUpload) on overlapping prefixes. Checked on
-    every rule, enabled or not (the refusal pages do not single out disabled rules)."""
+    too many rules, a repeated ID, two rules with the same prefix, two rules with the same action
+    (Expiration, NoncurrentVersionExpiration, AbortMultipartUpload) on overlapping prefixes, and an
+    expiration in days not later than a transition in days on overlapping prefixes. Checked on every
+    rule, enabled or not (the refusal pages do not single out disabled rules)."""
     if len(rules) > MAX_LIFECYCLE_RULES:
         raise _OssError(400, "InvalidArgument", f"At most {MAX_LIFECYCLE_RULES} lifecycle rules per bucket.")
     ids = [(rule.findtext("ID") or "").strip() for rule in rules]
@@ -137,9 +139,15 @@ def _check_lifecycle_rules(rules: list[ElementTree.Element]) -> None:
         a, b = prefixes[i], prefixes[j]
         if a == b:
             raise _OssError(400, "InvalidArgument", "Two lifecycle rules have the same prefix.")
-        if (a.startswith(b) or b.startswith(a)) and any(
-                rules[i].find(action) is not None and rules[j].find(action) is not None for action in _ONE_PER_OBJECT):
+        if not (a.startswith(b) or b.startswith(a)):
+            continue
+        if any(rules[i].find(action) is not None and rules[j].find(action) is not None for action in _ONE_PER_OBJECT):
             raise _OssError(400, "InvalidArgument", "Overlapping prefixes with the same lifecycle action.")
+        for expiring, moving in ((rules[i], rules[j]), (rules[j], rules[i])):
+            expire = expiring.findtext("Expiration/Days")
+            if expire and any(int(days) >= int(expire) for days in (t.findtext("Days") for t in
+                                                                     moving.findall("Transition")) if days):
+                raise _OssError(400, "InvalidArgument", "Expiration must come after the transitions.")
 
 
 def _etag(data: bytes) -> str:

@@ -175,13 +175,25 @@ def test_the_same_action_on_an_overlapping_prefix_is_refused(prefix, action):
         merge_lifecycle(lifecycle(rule), PREFIX, 1, 2)
 
 
-def test_overlapping_prefixes_with_other_actions_and_neighbouring_prefixes_are_kept():
-    whole_bucket_ia = ("<Rule><ID>ia</ID><Prefix></Prefix><Status>Enabled</Status>"
-                       "<Transition><Days>30</Days><StorageClass>IA</StorageClass></Transition></Rule>")
+def _whole_bucket_transition(days: int) -> str:
+    return (f"<Rule><ID>ia</ID><Prefix></Prefix><Status>Enabled</Status>"
+            f"<Transition><Days>{days}</Days><StorageClass>IA</StorageClass></Transition></Rule>")
+
+
+@pytest.mark.parametrize("days", [2, 30])
+def test_a_transition_not_before_our_expiration_on_an_overlapping_prefix_is_refused(days):
+    with pytest.raises(RulesConflict, match=rf"ia \(the whole bucket\) moves objects under uploads/ to another "
+                                            rf"storage class after {days} day"):
+        merge_lifecycle(lifecycle(_whole_bucket_transition(days)), PREFIX, 1, 2)
+
+
+def test_overlapping_prefixes_with_earlier_transitions_and_neighbouring_prefixes_are_kept():
     neighbour = AUDIO_RULE.replace("delete-audio", "uploads-old").replace("audio/", "uploads-old/")
-    merged = merge_lifecycle(lifecycle(whole_bucket_ia, neighbour), PREFIX, 1, 2)
+    merged = merge_lifecycle(lifecycle(_whole_bucket_transition(1), neighbour), PREFIX, 1, 2)
     assert len(rules_of(merged.xml, "Rule")) == 3
-    assert merged.kept[0] == "ia (prefix (whole bucket): Transition)"
+    assert merged.kept == ("ia (prefix (whole bucket): Transition)", "uploads-old (prefix uploads-old/: Expiration)")
+    # The same transition is fine next to a longer expiration.
+    assert merge_lifecycle(lifecycle(_whole_bucket_transition(30)), PREFIX, 1, 31).ours is Change.ADDED
 
 
 def test_a_thousand_lifecycle_rules_fit_one_more_is_refused():
