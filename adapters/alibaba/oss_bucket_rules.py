@@ -84,7 +84,8 @@ def _texts(node: ElementTree.Element, tag: str) -> list[str]:
 
 
 def _serialise(root: ElementTree.Element) -> bytes:
-    return ElementTree.tostring(root, encoding="utf-8", xml_declaration=True)
+    # As oss2 serialises the bodies it builds: UTF-8, no XML declaration.
+    return ElementTree.tostring(root, encoding="utf-8")
 
 
 def _change(existing: list[ElementTree.Element], wanted: ElementTree.Element, in_place: bool) -> Change:
