@@ -174,3 +174,10 @@ def test_any_sequence_of_transitions_ends_terminal_at_most_once(steps: list[str]
             assert job.status.is_terminal
     assert finished <= 1
     assert job.status.is_terminal == (finished == 1)
+
+
+@pytest.mark.parametrize("status", [JobStatus.COMPLETED, JobStatus.FAILED])
+def test_a_refused_failure_names_the_job_and_its_state(status: JobStatus) -> None:
+    # The error reaches the operator's logs when a late delivery tries to fail a finished job.
+    with pytest.raises(InvalidTransition, match=f"^job j1 is {status.value}$"):
+        make_job(status=status).failed(0.0, "boom")
