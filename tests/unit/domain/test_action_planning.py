@@ -47,7 +47,7 @@ def test_a_turn_or_paragraph_that_fits_is_sent_as_written(text, dialogue):
 
 def test_a_budget_must_be_positive():
     for budget in (0, -5):
-        with pytest.raises(ValueError, match="budget must be positive"):
+        with pytest.raises(ValueError, match="^budget must be positive$"):
             plan_pieces("текст", dialogue=False, budget=budget)
 
 
