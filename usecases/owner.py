@@ -21,6 +21,7 @@ The owner's strings are English and live in ``presentation.owner``.
 
 from __future__ import annotations
 
+import enum
 import logging
 from collections.abc import Callable, Sequence
 
@@ -122,6 +123,15 @@ def matches(user: User, query: str) -> bool:
     return any(q in f.casefold() for f in fields if f)
 
 
+class OwnerPress(enum.StrEnum):
+    """What an owner's button did (its route's detail)."""
+
+    TRIAL_APPROVED = "trial:approve"
+    TRIAL_DENIED = "trial:deny"
+    USERS_PAGE = "users:page"
+    IGNORED = "ignored"  # a button of another kind, or without a chat
+
+
 class OwnerCommands:
     COMMANDS = ("admin", "user", "credit", "review_trials", "stat", "cost", "metrics", "status", "flush",
                 "batch", "mute", "export", "report", "refund")
@@ -160,7 +170,7 @@ class OwnerCommands:
     def command(self, name: str, args: list[str], chat_id: int, update_id: int) -> None:
         self._commands[name](args, chat_id, update_id)
 
-    def callback(self, data: str, chat_id: int | None, message_id: int | None) -> str:
+    def callback(self, data: str, chat_id: int | None, message_id: int | None) -> OwnerPress:
         press = parse(data)
         if isinstance(press, TrialDecision):
             line = self._trial_requests.decide(press.user_id, press.approve)
@@ -168,15 +178,15 @@ class OwnerCommands:
                 self._chat.edit_text(chat_id, message_id, line)
             elif chat_id is not None:
                 self._send(chat_id, line)
-            return "trial:approve" if press.approve else "trial:deny"
+            return OwnerPress.TRIAL_APPROVED if press.approve else OwnerPress.TRIAL_DENIED
         if isinstance(press, UsersPage) and chat_id:
             text, keyboard = self._users_page(press.query, press.page)
             if message_id is not None:
                 self._chat.edit_text(chat_id, message_id, text, html=True, keyboard=keyboard)
             else:
                 self._send(chat_id, text, html=True, keyboard=keyboard)
-            return "users:page"
-        return "ignored"
+            return OwnerPress.USERS_PAGE
+        return OwnerPress.IGNORED
 
     def _send(self, chat_id: int, text: str, *, html: bool = False, keyboard: Keyboard | None = None) -> None:
         self._chat.send_text(chat_id, text[:MAX_OWNER_TEXT], html=html, keyboard=keyboard)
@@ -190,7 +200,7 @@ class OwnerCommands:
         if len(args) != 1 or not args[0].isprintable() or len(args[0]) > 256:
             self._send(chat_id, owner_say(OM.refund_usage))
             return
-        _, report = self._refunds.refund(args[0])
+        report = self._refunds.refund(args[0])
         self._send(chat_id, report)
 
     # -- /user [query] -----------------------------------------------------------------------------

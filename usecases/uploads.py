@@ -135,7 +135,10 @@ class DirectUploadsFlow:
         verified = self._verify(init_data)
         try:
             ticket = decode_ticket(upload_id, self._ticket_key)
-        except TicketRejected:
+        except TicketRejected as exc:
+            # The page only ever sends the id it was given: a refusal is a forgery or a bug, and
+            # the reason is what an operator needs to tell them apart.
+            log.warning("upload ticket refused", extra={"reason": str(exc)})
             raise UploadRefused(404, "unknown_upload") from None
         if ticket.user_id != verified.user.user_id:
             raise UploadRefused(401, "not_your_upload")

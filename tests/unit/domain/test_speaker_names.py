@@ -13,6 +13,7 @@ from domain.speaker_names import (
     split_label,
     turn_speakers,
 )
+from tests.segment_rows import rows
 
 
 @pytest.mark.parametrize("body, parts", [
@@ -48,12 +49,12 @@ def test_speaker_numbers_a_names_line_accepts(line, names):
 
 
 def test_a_segment_without_text_makes_no_turn():
-    segments = [{"speaker": "1"}, {"speaker": "2", "text": "Да."}, {"speaker": "1", "text": "  "}]
+    segments = rows([{"speaker": "1"}, {"speaker": "2", "text": "Да."}, {"speaker": "1", "text": "  "}])
     assert turn_speakers(segments) == ["2"]
 
 
-SEGMENTS = [{"speaker": "1", "text": "Привет."}, {"speaker": None, "text": "Шум."},
-            {"speaker": "2", "text": "Хорошо."}]
+SEGMENTS = rows([{"speaker": "1", "text": "Привет."}, {"speaker": None, "text": "Шум."},
+                 {"speaker": "2", "text": "Хорошо."}])
 
 
 def test_a_turn_without_a_space_after_its_dash_is_labelled_without_losing_a_letter():

@@ -13,6 +13,7 @@ from domain.models import translation_languages
 from domain.policy import Policy
 from domain.speaker_names import clean_name, label_turns, parse_names_line, rename_mentions, turn_speakers
 from domain.transcript_actions import ActionKind, action_id, action_price, is_action_id, price_minutes
+from tests.segment_rows import rows
 
 # -- planning -------------------------------------------------------------------------------------
 
@@ -121,8 +122,8 @@ def test_a_reply_as_a_name(reply, name):
     assert clean_name(reply) == name
 
 
-SEGMENTS = [{"speaker": "1", "text": "Привет."}, {"speaker": "1", "text": "Как дела?"},
-            {"speaker": "2", "text": ""}, {"speaker": None, "text": "Шум."}, {"speaker": "2", "text": "Хорошо."}]
+SEGMENTS = rows([{"speaker": "1", "text": "Привет."}, {"speaker": "1", "text": "Как дела?"},
+                 {"speaker": "2", "text": ""}, {"speaker": None, "text": "Шум."}, {"speaker": "2", "text": "Хорошо."}])
 
 
 def test_turn_speakers_follow_format_dialogue():

@@ -144,6 +144,17 @@ def test_another_users_upload_is_401_and_a_forged_ticket_404(world):
     assert world.blobs.object_size(ticket.key) is None
 
 
+@pytest.mark.parametrize(("upload_id", "reason"), [
+    ("no-dot-at-all", "malformed"),
+    ("e30.bm90LW91cnM", "not ours"),  # "{}" with a MAC that is not ours
+])
+def test_a_refused_ticket_is_404_and_the_reason_is_logged_for_the_operator(world, caplog, upload_id, reason):
+    with caplog.at_level("WARNING", logger="usecases.uploads"), pytest.raises(UploadRefused) as refused:
+        world.flow.complete(upload_id, init_data(world), [])
+    assert (refused.value.status, refused.value.error) == (404, "unknown_upload")
+    assert [r.reason for r in caplog.records if r.getMessage() == "upload ticket refused"] == [reason]
+
+
 def test_missing_parts_are_400_and_nothing_is_created(world):
     started, etags = upload(world, b"\1" * (2 * PART + 1))
     with pytest.raises(UploadRefused) as refused:
