@@ -98,6 +98,9 @@ class ActionRecord:
     charged: int | None = None
     error: str | None = None
     finished_at: float | None = None
+    # Characters of the transcript as the models were given it (with the speakers' names): the
+    # owner's cost estimate reads the input of the map calls from it (None on rows written before).
+    source_chars: int | None = None
     version: int = 0
 
     @property
@@ -150,7 +153,7 @@ class ActionRecord:
         return attrs.evolve(self, status=ActionStatus.QUEUED, round=self.round + 1, attempts=0, steps=0,
                             lease_until=0.0, steps_json=None, result_text=None, model=None, delivered=False,
                             delivered_parts=0, charged=None, error=None, finished_at=None, price=price,
-                            created_at=now, status_message_id=None)
+                            created_at=now, status_message_id=None, source_chars=None)
 
 
 @attrs.frozen

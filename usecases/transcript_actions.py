@@ -471,14 +471,16 @@ class TranscriptActions:
             with lock:
                 current = holder["record"]
                 try:
-                    holder["record"] = self._actions.save(attrs.evolve(current.with_step(key, text), model=model))
+                    holder["record"] = self._actions.save(attrs.evolve(
+                        current.with_step(key, text), model=model, source_chars=len(source)))
                 except ConflictError:
                     # The row moved since this step last wrote it (a write whose answer was lost):
                     # add this answer to the row as stored, unless the action was closed meanwhile.
                     fresh = self._actions.get(current.action_id)
                     if fresh is None or fresh.status is not ActionStatus.RUNNING:
                         raise
-                    holder["record"] = self._actions.save(attrs.evolve(fresh.with_step(key, text), model=model))
+                    holder["record"] = self._actions.save(attrs.evolve(
+                        fresh.with_step(key, text), model=model, source_chars=len(source)))
 
         def ask(key: str, task: TextTask, judge: Callable[[str], Verdict]) -> str:
             with lock:
@@ -513,7 +515,7 @@ class TranscriptActions:
         else:
             result = self._reduce(record.kind, results, lang, known, ask)
         record = holder["record"]
-        return self._actions.save(attrs.evolve(record, result_text=result))
+        return self._actions.save(attrs.evolve(record, result_text=result, source_chars=len(source)))
 
     def _map(self, run: Callable[[int], str], count: int) -> list[str]:
         """``run`` over every piece, ``policy.llm_concurrency`` at a time, results in order.

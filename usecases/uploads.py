@@ -184,6 +184,9 @@ class DirectUploadsFlow:
             dialogue=user.settings.dialogue, language=user.settings.language, source_key=ticket.key,
         )
         if not self._jobs.create(job):
+            # A second complete of the same upload won the race (the page retried while the first
+            # call was still running): its job and its message stand, this message goes.
+            StatusMessage(self._chat, chat_id, status_id).remove()
             current = self._jobs.get(job_id)
             return {"job_id": job_id, "status": current.status.value if current else "queued"}
         StatusMessage(self._chat, chat_id, status_id).show(say(lang, M.queued_video if video else M.queued))
