@@ -22,9 +22,10 @@ from __future__ import annotations
 import re
 import textwrap
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
 
 import attrs
+
+from domain.stored_segments import StoredSegment, StoredWord
 
 
 @attrs.frozen
@@ -71,27 +72,17 @@ def _one_line(text: str) -> str:
 # -- cues from words with times ---------------------------------------------------------------------
 
 
-@attrs.frozen
-class _Word:
-    start_ms: int
-    end_ms: int
-    text: str
+def _segment_words(segment: StoredSegment) -> list[StoredWord]:
+    """The segment's words on one line each; a word of only whitespace is no word."""
+    words = (attrs.evolve(w, text=_one_line(w.text)) for w in segment.words)
+    return [w for w in words if w.text]
 
 
-def _segment_words(segment: Mapping[str, Any]) -> list[_Word]:
-    words = []
-    for w in segment.get("words") or ():
-        text = _one_line(str(w.get("text", "")))
-        if text:
-            words.append(_Word(int(w.get("start_ms", 0)), int(w.get("end_ms", 0)), text))
-    return words
-
-
-def _group_words(words: Sequence[_Word], limits: CueLimits, label: str | None) -> list[list[_Word]]:
+def _group_words(words: Sequence[StoredWord], limits: CueLimits, label: str | None) -> list[list[StoredWord]]:
     """Greedy groups that fit the limits; an overflowing group is cut after its last sentence end."""
     prefix = f"{label}: " if label else ""
-    groups: list[list[_Word]] = []
-    current: list[_Word] = []
+    groups: list[list[StoredWord]] = []
+    current: list[StoredWord] = []
     for word in words:
         candidate = [*current, word]
         text = prefix + " ".join(w.text for w in candidate)
@@ -115,25 +106,25 @@ def _group_words(words: Sequence[_Word], limits: CueLimits, label: str | None) -
     return groups
 
 
-def cues_from_segments(segments: Iterable[Mapping[str, Any]], *, label_word: str | None = None,
+def cues_from_segments(segments: Iterable[StoredSegment], *, label_word: str | None = None,
                        limits: CueLimits = SUBTITLES, names: Mapping[str, str] | None = None) -> list[Cue]:
-    """Cues from ``segments_json`` entries ({speaker, start_ms, end_ms, text, words:[…]}).
+    """Cues from a finished job's stored speaker segments.
 
     With ``label_word`` ("Speaker") each cue of a known speaker is labelled "Speaker N", or by the
     name the user gave that speaker (``names``: speaker number → name). A segment without word
     times falls back to spreading its text over its own span.
     """
     cues: list[Cue] = []
-    ordered = sorted(segments, key=lambda s: (int(s.get("start_ms", 0)), int(s.get("end_ms", 0))))
+    ordered = sorted(segments, key=lambda s: (s.start_ms, s.end_ms))
     for segment in ordered:
-        speaker = segment.get("speaker")
+        speaker = segment.speaker
         label = None
         if label_word and speaker is not None:
-            label = (names or {}).get(str(speaker)) or f"{label_word} {speaker}"
+            label = (names or {}).get(speaker) or f"{label_word} {speaker}"
         words = _segment_words(segment)
         if not words:
-            start, end = int(segment.get("start_ms", 0)), int(segment.get("end_ms", 0))
-            cues += _spread(_one_line(str(segment.get("text", ""))), start, max(end, start), limits, label)
+            start, end = segment.start_ms, segment.end_ms
+            cues += _spread(_one_line(segment.text), start, max(end, start), limits, label)
             continue
         for group in _group_words(words, limits, label):
             start = group[0].start_ms

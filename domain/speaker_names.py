@@ -19,9 +19,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from typing import Any
 
 from domain.dialogue import TURN_PREFIX
+from domain.stored_segments import StoredSegment
 
 MAX_NAME_CHARS = 40
 MAX_SPEAKERS = 20
@@ -74,15 +74,14 @@ def parse_names_line(text: str) -> dict[str, str] | None:
     return names
 
 
-def turn_speakers(segments: Sequence[Mapping[str, Any]]) -> list[str | None]:
-    """The speaker of each turn ``format_dialogue`` makes of these ``segments_json`` entries."""
+def turn_speakers(segments: Sequence[StoredSegment]) -> list[str | None]:
+    """The speaker of each turn ``format_dialogue`` makes of these stored segments."""
     speakers: list[str | None] = []
     previous: object = object()
     for segment in segments:
-        if not " ".join(str(segment.get("text", "")).split()):
+        if not segment.text.split():
             continue
-        speaker = segment.get("speaker")
-        speaker = None if speaker is None else str(speaker)
+        speaker = segment.speaker
         if speakers and speaker == previous:
             continue
         speakers.append(speaker)
@@ -94,7 +93,7 @@ def speaker_label(speaker: str, names: Mapping[str, str], label_word: str) -> st
     return names.get(speaker) or f"{label_word} {speaker}"
 
 
-def label_turns(text: str, segments: Sequence[Mapping[str, Any]], names: Mapping[str, str],
+def label_turns(text: str, segments: Sequence[StoredSegment], names: Mapping[str, str],
                 label_word: str) -> str:
     """``text`` with every turn labelled by its speaker's name (module doc)."""
     lines = text.splitlines()

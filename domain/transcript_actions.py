@@ -64,11 +64,14 @@ def is_action_id(value: str) -> bool:
 
 
 def price_minutes(duration_ms: int | None, minutes_per_hour: float) -> int:
-    """Minutes an action costs: ``minutes_per_hour`` per started hour of audio, rounded up."""
-    if minutes_per_hour <= 0:
-        return 0
-    hours = max(1, math.ceil(max(0, duration_ms or 0) / 3_600_000))
-    return math.ceil(round(hours * minutes_per_hour, 6))
+    """Minutes an action costs: ``minutes_per_hour`` per started hour of audio, rounded up.
+
+    An unknown or empty duration is one started hour; a rate of 0 or below costs nothing.
+    """
+    hours = max(1, math.ceil(duration_ms / 3_600_000)) if duration_ms else 1
+    # Taken to a millionth of a minute first: float noise (10 × 0.7 is 7.000000000000001)
+    # must not add a minute.
+    return max(0, math.ceil(round(hours * minutes_per_hour, 6)))
 
 
 @attrs.frozen
@@ -98,6 +101,9 @@ class ActionRecord:
     charged: int | None = None
     error: str | None = None
     finished_at: float | None = None
+    # Characters of the transcript as the models were given it (with the speakers' names): the
+    # owner's cost estimate reads the input of the map calls from it (None on rows written before).
+    source_chars: int | None = None
     version: int = 0
 
     @property
@@ -150,7 +156,7 @@ class ActionRecord:
         return attrs.evolve(self, status=ActionStatus.QUEUED, round=self.round + 1, attempts=0, steps=0,
                             lease_until=0.0, steps_json=None, result_text=None, model=None, delivered=False,
                             delivered_parts=0, charged=None, error=None, finished_at=None, price=price,
-                            created_at=now, status_message_id=None)
+                            created_at=now, status_message_id=None, source_chars=None)
 
 
 @attrs.frozen
@@ -172,9 +178,6 @@ class SpeakerNames:
     @property
     def pending(self) -> bool:
         return self.asked is not None
-
-    def next_unnamed(self) -> str | None:
-        return next((s for s in self.speakers if s not in self.names), None)
 
 
 def action_price(policy: Policy, kind: ActionKind, duration_ms: int | None) -> int:

@@ -5,7 +5,7 @@
     python -m entrypoints.admin_cli create-queue [--name Q] [--visibility 900] [--max-message-size 65536]
     python -m entrypoints.admin_cli set-webhook https://<trigger>.<region>.fcapp.run/ [--drop-pending-updates]
     python -m entrypoints.admin_cli set-commands   # the command menu, one list per client language
-    python -m entrypoints.admin_cli configure-uploads  # the bucket's CORS and lifecycle for the Mini App
+    python -m entrypoints.admin_cli configure-uploads  # the Mini App's CORS and lifecycle rules, others kept
     python -m entrypoints.admin_cli doctor      # after a deploy: every service, model and the webhook
 
 Configuration comes from the same variables as the functions (``entrypoints.settings``), with a
@@ -142,22 +142,35 @@ def miniapp_origin(url: str) -> str:
     return f"{parts.scheme}://{parts.netloc}"
 
 
+def _kept(rules: Sequence[str]) -> str:
+    return f"kept {len(rules)} other rule(s): " + "; ".join(rules) if rules else "no other rules"
+
+
 def cmd_configure_uploads(settings: Settings, args: argparse.Namespace) -> str:
-    """The bucket's CORS rule for the Mini App's origin and the lifecycle rule for abandoned uploads."""
+    """The bucket's CORS rule for the Mini App's origin and the lifecycle rule for abandoned uploads, merged
+    into the bucket's configurations: the bucket's other rules (the ``audio/`` one, the operator's) stay."""
     _require(settings, miniapp_url="MINIAPP_URL", oss_endpoint="OSS_ENDPOINT", oss_bucket="OSS_BUCKET",
              access_key_id="ALIBABA_ACCESS_KEY", access_key_secret="ALIBABA_SECRET_KEY")
     origin = miniapp_origin(settings.miniapp_url)
     oss = _adapter("adapters.alibaba.oss_blob_store", "configure-uploads")
+    rules = _adapter("adapters.alibaba.oss_bucket_rules", "configure-uploads")
     from usecases.uploads import UPLOAD_PREFIX
 
     store = oss.OssBlobStore(settings.oss_endpoint, settings.oss_bucket, settings.access_key_id,
                              settings.access_key_secret, settings.security_token or None,
                              settings.oss_region or None)
-    store.configure_direct_uploads([origin], UPLOAD_PREFIX, abort_after_days=args.abort_after_days,
-                                   expire_after_days=args.expire_after_days)
-    return (f"bucket {settings.oss_bucket}: CORS lets {origin} PUT parts and read their ETag; unfinished uploads "
-            f"under {UPLOAD_PREFIX} are aborted after {args.abort_after_days} day(s), leftover files deleted after "
-            f"{args.expire_after_days} day(s). This replaces the bucket's CORS and lifecycle rules.")
+    try:
+        merge = store.configure_direct_uploads([origin], UPLOAD_PREFIX, abort_after_days=args.abort_after_days,
+                                               expire_after_days=args.expire_after_days)
+    except rules.RulesConflict as exc:
+        raise CliError(f"bucket {settings.oss_bucket}: {exc}. Nothing was changed.") from None
+    return "\n".join((
+        f"bucket {settings.oss_bucket}: CORS lets {origin} PUT parts and read their ETag; unfinished uploads "
+        f"under {UPLOAD_PREFIX} are aborted after {args.abort_after_days} day(s), leftover files deleted after "
+        f"{args.expire_after_days} day(s). The bucket's other rules are kept.",
+        f"CORS: the Mini App's rule {merge.cors.ours.value} (first of the rules); {_kept(merge.cors.kept)}",
+        f"lifecycle: rule {rules.LIFECYCLE_RULE_ID} {merge.lifecycle.ours.value}; {_kept(merge.lifecycle.kept)}",
+    ))
 
 
 class ChecksFailed(Exception):
@@ -194,8 +207,8 @@ def parser() -> argparse.ArgumentParser:
     w.set_defaults(run=cmd_set_webhook)
     sub.add_parser("set-commands", help="register the command menu (setMyCommands) in Russian and English"
                    ).set_defaults(run=cmd_set_commands)
-    u = sub.add_parser("configure-uploads", help="set the bucket's CORS rule for MINIAPP_URL's origin and the "
-                       "lifecycle rule that removes abandoned uploads")
+    u = sub.add_parser("configure-uploads", help="add (or update) the bucket's CORS rule for MINIAPP_URL's origin "
+                       "and the lifecycle rule that removes abandoned uploads; the bucket's other rules are kept")
     u.add_argument("--abort-after-days", type=int, default=1, help="abort unfinished multipart uploads after N days")
     u.add_argument("--expire-after-days", type=int, default=2, help="delete leftover uploaded files after N days")
     u.set_defaults(run=cmd_configure_uploads)

@@ -365,13 +365,14 @@ class Container(containers.DeclarativeContainer):
     # -- the webhook's use cases: each gets the ports and values it names, nothing more ------------
     owner_id = providers.Callable(lambda s: s.owner_id, settings)
     payload_secret = providers.Callable(invoice_key, settings)
-    daily_report = providers.ThreadSafeSingleton(DailyReport, users=r_users, jobs=r_jobs, logs=r_logs, chat=r_chat,
-                                                 clock=clock, owner_id=owner_id)
+    daily_report = providers.ThreadSafeSingleton(DailyReport, users=r_users, jobs=r_jobs, logs=r_logs,
+                                                 actions=r_actions, chat=r_chat, clock=clock, owner_id=owner_id)
     payment_refunds = providers.ThreadSafeSingleton(PaymentRefunds, users=r_users, logs=r_logs, chat=r_chat)
     trial_requests = providers.ThreadSafeSingleton(TrialRequests, users=r_users, trials=r_trials, chat=r_chat,
                                                    clock=clock, policy=policy, owner_id=owner_id)
     owner_commands = providers.ThreadSafeSingleton(
-        OwnerCommands, users=r_users, jobs=r_jobs, logs=r_logs, trials=r_trials, state=r_state, chat=r_chat,
+        OwnerCommands, users=r_users, jobs=r_jobs, logs=r_logs, actions=r_actions, trials=r_trials, state=r_state,
+        chat=r_chat,
         clock=clock, cost_rates=providers.Callable(
             lambda s: rates_for(s.asr_model, s.speaker_model, s.text_pass_model, s.llm_model), settings),
         trial_requests=trial_requests, sweep=sweep_jobs, report=daily_report, refunds=payment_refunds)

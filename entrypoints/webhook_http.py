@@ -22,6 +22,7 @@ import attrs
 from adapters.telegram.updates import MalformedUpdate, parse_update
 from ports.errors import PermanentFailure, TransientFailure
 from usecases.inbound import Incoming
+from usecases.routes import Route
 
 log = logging.getLogger("webhook")
 
@@ -45,7 +46,7 @@ def secret_matches(headers: Mapping[str, str], secret: str) -> bool:
 
 def handle_webhook(
     method: str, headers: Mapping[str, str], body: bytes, *, secret: str,
-    accept_update: Callable[[Incoming], str],
+    accept_update: Callable[[Incoming], Route],
 ) -> HttpAnswer:
     if method.upper() == "GET":
         return HttpAnswer(200, {"status": "ok"})
@@ -73,4 +74,4 @@ def handle_webhook(
     except PermanentFailure as exc:
         log.error("update failed", extra={"update_id": incoming.update_id, "error": str(exc)})
         return HttpAnswer(200, {"ok": False})
-    return HttpAnswer(200, {"ok": True, "result": route})
+    return HttpAnswer(200, {"ok": True, "result": str(route)})

@@ -29,6 +29,12 @@ class ActionStore(Protocol):
         """Every action row."""
 
     @abstractmethod
+    def finished(self, since: float) -> Iterator[ActionRecord]:
+        """Every action row that finished (completed or failed) at ``since`` or later, read to the
+        end of the table page after page: the owner's figures count them, and one capped page
+        would silently undercount."""
+
+    @abstractmethod
     def names(self, job_id: str) -> SpeakerNames | None:
         """The speaker names of a transcript, or None."""
 

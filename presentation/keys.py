@@ -256,6 +256,7 @@ class OwnerMessages(Generic[T]):
     stat_transcriptions: T
     stat_minutes: T
     stat_chars: T
+    stat_actions: T
     stat_top: T
     stat_top_line: T
     stat_top_none: T
@@ -273,6 +274,7 @@ class OwnerMessages(Generic[T]):
     report_transcriptions: T
     report_minutes: T
     report_characters: T
+    report_actions: T
     report_users_active: T
     report_payments: T
     report_jobs: T

@@ -11,7 +11,7 @@ OWNER: OwnerMessages[str] = OwnerMessages(
         "/user [query] — users (search by id, name or @username), 20 per page\n"
         "/credit <id> <minutes> — add whole minutes (negative to debit; never below zero)\n"
         "/review_trials — pending trial requests\n"
-        "/stat — last 30 days: users, transcriptions, minutes, top users\n"
+        "/stat — last 30 days: users, transcriptions, actions, minutes, top users\n"
         "/cost — estimated cost of the last 30 days\n"
         "/metrics [hours] — figures for the last N hours (24 by default)\n"
         "/report daily|weekly — the daily or weekly report\n"
@@ -51,13 +51,15 @@ OWNER: OwnerMessages[str] = OwnerMessages(
     stat_transcriptions="Transcriptions: {count}",
     stat_minutes="Audio: {audio:.1f} min (billed {billed} min)",
     stat_chars="Characters: {chars}",
+    # Summaries, key points, translations settled in the window (failed ones charged nothing)
+    stat_actions="Actions: 📝 {summaries} · 📌 {points} · 🌐 {translations} · {minutes} min charged · {failed} failed",
     stat_top="<b>Top users</b>",
     stat_top_line="{rank}. {name} (<code>{user_id}</code>) — {minutes:.1f} min, {count:plural:# file|# files}",
     stat_top_none="—",
     cost=(
         "💵 Estimated cost, last {days:plural:# day|# days}\n"
         "Audio: {minutes:.1f} min\n"
-        "ASR: ${asr:.2f}\nLLM: ${llm:.2f}\nInfrastructure: ${infra:.2f}\n"
+        "ASR: ${asr:.2f}\nLLM: ${llm:.2f}\nActions (LLM): ${actions:.2f}\nInfrastructure: ${infra:.2f}\n"
         "Total: ${total:.2f} (${per_minute:.4f} per audio minute)\n"
         "Rates: {asr_model} ${asr_rate:g}/s, dialogue ({dialogue_models}) ${dialogue_rate:g}/s, "
         "{llm_model} ${llm_in:g}/${llm_out:g} per M tokens, infrastructure ${infra_rate:.2f} per 30 days"
@@ -75,6 +77,7 @@ OWNER: OwnerMessages[str] = OwnerMessages(
     report_transcriptions="Transcriptions: {count}",
     report_minutes="Audio: {audio:.1f} min (billed {billed} min)",
     report_characters="Characters: {chars}",
+    report_actions="Actions: 📝 {summaries} · 📌 {points} · 🌐 {translations} · {minutes} min charged · {failed} failed",
     report_users_active="Active users: {active} · new users: {new}",
     report_payments="Payments: {count} ({stars} ⭐, {minutes} min)",
     report_jobs="Jobs failed: {failed} · unfinished: {unfinished}",

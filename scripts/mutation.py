@@ -2,7 +2,7 @@
 
     .venv/bin/python scripts/mutation.py            # run (cached verdicts are reused), then report
     .venv/bin/python scripts/mutation.py --fresh    # start from scratch (deletes mutants/)
-    .venv/bin/python scripts/mutation.py --survivors  # run again only what survived the last run
+    .venv/bin/python scripts/mutation.py --survivors  # run again what survived or has no verdict yet
     .venv/bin/python scripts/mutation.py --report   # only report the last run
     .venv/bin/python scripts/mutation.py --diff     # report with the diff of every survivor
 
@@ -110,12 +110,22 @@ def report(show_diff: bool) -> float:
     return score
 
 
+def refresh_tests() -> None:
+    """mutmut runs the tests from its own copy in ``mutants/``, made when it first generated the
+    mutants: bring the copy up to date, so a rerun judges the mutants with the tests as they are."""
+    copy = MUTANTS / "tests"
+    if copy.exists():
+        shutil.rmtree(copy)
+        shutil.copytree(ROOT / "tests", copy, ignore=shutil.ignore_patterns("__pycache__"))
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--fresh", action="store_true", help="delete mutants/ first (no cached verdicts)")
     parser.add_argument("--report", action="store_true", help="only print the report of the last run")
     parser.add_argument("--survivors", action="store_true",
-                        help="run only the mutants that survived the last run (after adding tests)")
+                        help="run only the mutants that survived the last run, or have no verdict yet "
+                             "(after adding tests, or after a change to some of the mutated files)")
     parser.add_argument("--diff", action="store_true", help="show each survivor's diff")
     parser.add_argument("--only", nargs="+", metavar="PATTERN", default=None,
                         help="run only these mutants (fnmatch patterns over mutmut's names, e.g. 'domain.merge.*')")
@@ -128,12 +138,15 @@ def main() -> int:
         # Named mutants are always run again (mutmut reuses a verdict only for unnamed ones).
         names = list(SCOPE) if args.only is None else list(args.only)
         if args.survivors:
-            names = [name for name, code in verdicts().items() if code in UNDETECTED
+            # Survivors, and mutants without a verdict: those of a file changed since (mutmut made
+            # them afresh) or left over when a run was stopped.
+            names = [name for name, code in verdicts().items() if (code in UNDETECTED or code not in DETECTED)
                      and (args.only is None or any(fnmatch.fnmatch(name, p) for p in args.only))]
             if not names:
                 print("nothing survived the last run")
                 report(args.diff)
                 return 0
+        refresh_tests()
         started = time.monotonic()
         # Property tests with few, fixed examples: a mutant's verdict does not change between runs.
         env = {**os.environ, "HYPOTHESIS_PROFILE": "mutation"}

@@ -30,6 +30,7 @@ from entrypoints.container import Container, build_container, retried_port
 from entrypoints.settings import DEFAULT_BACKENDS, Settings
 from usecases.accept_media import job_id_for
 from usecases.inbound import (
+    Incoming,
     IncomingCallback,
     IncomingMessage,
     IncomingPreCheckout,
@@ -127,7 +128,7 @@ class World:
         self.formatting = c.formatting()
         self.transcriber = c.transcriber()
         self.transcribe_job = c.transcribe_job()
-        self.accept = c.accept_update()
+        self.accept_update = c.accept_update()
         self.actions = c.transcript_actions()
         self.worker = c.worker()
         self.payload_secret = c.payload_secret()
@@ -152,6 +153,10 @@ class World:
         return Sender(user_id=user_id, first_name="Ann", username="ann", language_code=language_code)
 
     # -- updates ----------------------------------------------------------------------------------
+    def accept(self, update: Incoming) -> str:
+        """Handle one update; its route as the webhook writes it in its answer ("media:queued")."""
+        return str(self.accept_update(update))
+
     def text(self, text: str, user_id: int = USER, update_id: int | None = None) -> str:
         return self.accept(IncomingMessage(update_id or next(self._updates), self.sender(user_id), user_id,
                                            next(self._messages), text=text))

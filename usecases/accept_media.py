@@ -17,6 +17,7 @@ and its buyer is added to the payers.
 
 from __future__ import annotations
 
+import enum
 import hashlib
 import logging
 
@@ -39,7 +40,8 @@ from usecases.billing import JobBilling
 from usecases.delivery import deliver_text
 from usecases.inbound import IncomingMessage, MediaRef
 from usecases.progress import StatusMessage
-from usecases.steps import Deadline
+from usecases.routes import Route, Via
+from usecases.steps import Deadline, Outcome
 from usecases.transcribe_job import TranscribeJob
 from usecases.upload_offer import NO_UPLOAD_OFFER, UploadOffer
 
@@ -54,6 +56,25 @@ def _is_video(media: MediaRef) -> bool:
 def job_id_for(update_id: int) -> str:
     """Stable per update, opaque (a hash), so a redelivery maps to the same job."""
     return hashlib.sha256(f"update:{update_id}".encode()).hexdigest()[:32]
+
+
+class MediaOutcome(enum.StrEnum):
+    """What became of a media message (its route's detail)."""
+
+    DUPLICATE = "duplicate"  # this update made a job already
+    EMPTY = "empty"
+    TOO_BIG = "too_big"  # over Telegram's download limit (followed by UPLOAD_OFFERED with a Mini App)
+    UPLOAD_OFFERED = "upload_offered"
+    TOO_LONG = "too_long"
+    CACHED = "cached"  # its payer sent it again: the stored transcript, free
+    NO_MINUTES = "no_minutes"
+    QUEUED = "queued"  # for the worker
+    INLINE = "inline"  # transcribed within the webhook (followed by the job step's outcome)
+    CACHED_SALE = "cached_sale"  # another user's transcript of the same file, sold at its duration
+
+
+def _media(*detail: MediaOutcome | Outcome) -> Route:
+    return Route(Via.MEDIA, detail)
 
 
 class AcceptMedia:
@@ -71,25 +92,25 @@ class AcceptMedia:
         # Files over the download limit: the Mini App, when one is configured.
         self._upload_offer = upload_offer
 
-    def __call__(self, message: IncomingMessage, user: User) -> str:
+    def __call__(self, message: IncomingMessage, user: User) -> Route:
         media = message.media
         assert media is not None
         policy, lang = self._policy, user.settings.ui_language
         job_id = job_id_for(message.update_id)
         if self._jobs.get(job_id) is not None:
-            return "duplicate"
+            return _media(MediaOutcome.DUPLICATE)
         if media.file_size == 0:
             self._chat.send_text(message.chat_id, say(lang, M.empty_file), reply_to=message.message_id)
-            return "empty"
+            return _media(MediaOutcome.EMPTY)
         if media.file_size is not None and media.file_size > policy.download_limit_bytes:
             if self._upload_offer.send(self._chat, message.chat_id, lang, M.upload_too_big_offer, reply_to=message.message_id):
-                return "too_big:upload_offered"
+                return _media(MediaOutcome.TOO_BIG, MediaOutcome.UPLOAD_OFFERED)
             self._chat.send_text(message.chat_id, say(lang, M.too_big), reply_to=message.message_id)
-            return "too_big"
+            return _media(MediaOutcome.TOO_BIG)
         if media.duration_s is not None and media.duration_s > policy.max_duration_s:
             self._chat.send_text(message.chat_id, say(lang, M.too_long, max_minutes=int(policy.max_duration_s // 60)),
                              reply_to=message.message_id)
-            return "too_long"
+            return _media(MediaOutcome.TOO_LONG)
         mode = TranscriptionMode.of(user.settings.dialogue)
         cached = self._cached(media, mode, user)
         if cached is not None and user.user_id in cached.paid_by:
@@ -97,7 +118,7 @@ class AcceptMedia:
             status = StatusMessage(self._chat, message.chat_id,
                                    self._chat.send_text(message.chat_id, say(lang, M.cached_result), reply_to=message.message_id))
             deliver_text(self._chat, status, cached.text, user.settings, policy)
-            return "cached"
+            return _media(MediaOutcome.CACHED)
         if cached is not None:
             # Anyone else pays for what the transcript is: its measured duration.
             cost = minutes_for(cached.duration_ms / 1000)
@@ -109,7 +130,7 @@ class AcceptMedia:
         if change.insufficient:
             self._chat.send_text(message.chat_id, say(lang, M.no_minutes, cost=cost, balance=change.balance),
                              reply_to=message.message_id)
-            return "no_minutes"
+            return _media(MediaOutcome.NO_MINUTES)
         video = _is_video(media)
         status_id = self._chat.send_text(
             message.chat_id, say(lang, M.cached_sale if cached else M.received_video if video else M.received),
@@ -128,12 +149,12 @@ class AcceptMedia:
                                segments_json=cached.segments_json, result_mode=mode,
                                result_language=cached.language)
         if not self._jobs.create(job):
-            return "duplicate"
+            return _media(MediaOutcome.DUPLICATE)
         if cached is not None or self._inline(media, user):
             try:
                 deadline = Deadline.after(self._clock, policy.inline_step_budget_s)
-                route = "cached_sale" if cached is not None else "inline"
-                return f"{route}:{self._transcribe_job(job_id, deadline).status}"
+                how = MediaOutcome.CACHED_SALE if cached is not None else MediaOutcome.INLINE
+                return _media(how, self._transcribe_job(job_id, deadline).status)
             except TransientFailure as exc:
                 # A provider hiccup inside the webhook's short budget: hand the job to the worker,
                 # which retries with its longer budget, instead of failing the user.
@@ -144,7 +165,7 @@ class AcceptMedia:
         except TransientFailure:
             # The job row exists in "queued"; the sweeper republishes queued jobs that never started.
             log.error("job not published; the sweeper will retry", extra={"job_id": job_id})
-        return "queued"
+        return _media(MediaOutcome.QUEUED)
 
     def _cached(self, media: MediaRef, mode: TranscriptionMode, user: User) -> CachedResult | None:
         """A fresh cached transcript of this file in the user's mode and recognition language."""

@@ -44,6 +44,7 @@ from usecases.exports import TranscriptExports
 from usecases.inbound import Incoming, IncomingCallback, IncomingMessage, IncomingPreCheckout
 from usecases.owner import OwnerCommands
 from usecases.payments import Payments
+from usecases.routes import IGNORED, Route, Via
 from usecases.settings_menu import SettingsMenu
 from usecases.support import SupportPages
 from usecases.transcript_actions import TranscriptActions
@@ -109,20 +110,20 @@ class AcceptUpdate:
             "forget": self._cmd_forget, "upload": self._cmd_upload,
         }
 
-    def __call__(self, update: Incoming) -> str:
-        """Handle one update; returns a short route name for logs and tests."""
+    def __call__(self, update: Incoming) -> Route:
+        """Handle one update; returns where it went and what came of it (for the webhook's answer and logs)."""
         if isinstance(update, IncomingPreCheckout):
-            return "pre_checkout:" + ("ok" if self._payments.pre_checkout(update) else "refused")
+            return Route(Via.PRE_CHECKOUT, ("ok" if self._payments.pre_checkout(update) else "refused",))
         if isinstance(update, IncomingMessage) and update.payment is not None:
-            return "payment:" + self._payments.successful(update)
+            return Route(Via.PAYMENT, (self._payments.successful(update),))
         if update.chat_type not in PRIVATE:
-            return "ignored"  # groups and channels (see the module doc)
+            return IGNORED  # groups and channels (see the module doc)
         if isinstance(update, IncomingMessage) and update.media is not None:
             user = ensure_user(self._users, update.sender, self._clock)
-            return "media:" + self._media(update, user)
+            return self._media(update, user)
         key = f"update:{update.update_id}"
         if not self._keys.claim(key, self._clock.now()):
-            return "duplicate"
+            return Route(Via.DUPLICATE)
         try:
             if isinstance(update, IncomingCallback):
                 return self._callback(update)
@@ -142,7 +143,7 @@ class AcceptUpdate:
             log.error("update claim not released; its redelivery will be dropped", extra={"key": key, "error": str(exc)})
 
     # -- messages ---------------------------------------------------------------------------------
-    def _message(self, message: IncomingMessage) -> str:
+    def _message(self, message: IncomingMessage) -> Route:
         text = (message.text or "").strip()
         if not text.startswith("/"):
             user = ensure_user(self._users, message.sender, self._clock)
@@ -153,23 +154,23 @@ class AcceptUpdate:
                     return route
             # Plain text, a photo, a sticker, a file that is not audio: say what the bot is for.
             self._reply(message, user, M.text_hint)
-            return "hint"
+            return Route(Via.HINT)
         parsed = parse_command(text, self._bot_username)
         if parsed is None:
-            return "ignored"  # addressed to another bot
+            return IGNORED  # addressed to another bot
         name, args = parsed
         if self._owner.handles(name):
             if self._owner_id is None or message.sender.user_id != self._owner_id:
-                return "ignored"  # no reaction at all for non-owners
+                return IGNORED  # no reaction at all for non-owners
             self._owner.command(name, args, message.chat_id, message.update_id)
-            return f"owner:{name}"
+            return Route(Via.OWNER, (name,))
         user = ensure_user(self._users, message.sender, self._clock)
         handler = self._commands.get(name)
         if handler is None:
             self._reply(message, user, M.unknown_command)
-            return "unknown"
+            return Route(Via.UNKNOWN)
         handler(message, user, args)
-        return f"command:{name}"
+        return Route(Via.COMMAND, (name,))
 
     def _reply(self, message: IncomingMessage, user: User, key: Key, **params: object) -> None:
         self._chat.send_text(message.chat_id, say(user.settings.ui_language, key, **params))
@@ -271,16 +272,16 @@ class AcceptUpdate:
             self._chat.send_text(message.chat_id, say(lang, M.upload_unavailable))
 
     # -- buttons ----------------------------------------------------------------------------------
-    def _callback(self, callback: IncomingCallback) -> str:
+    def _callback(self, callback: IncomingCallback) -> Route:
         data = callback.data
         if self._owner.handles_callback(data):
             if self._owner_id is None or callback.sender.user_id != self._owner_id:
-                return "ignored"  # not even the button is answered
+                return IGNORED  # not even the button is answered
             try:
-                return "owner:" + self._owner.callback(data, callback.chat_id, callback.message_id)
+                return Route(Via.OWNER, (self._owner.callback(data, callback.chat_id, callback.message_id),))
             finally:
                 self._answer(callback, "")
-        route, answer = "ignored", ""
+        route, answer = IGNORED, ""
         try:
             user = ensure_user(self._users, callback.sender, self._clock)
             lang = user.settings.ui_language
@@ -288,10 +289,10 @@ class AcceptUpdate:
                 return route  # a button under an inline-mode message: nothing of ours
             press = parse(data)
             if isinstance(press, BuyPress):
-                route = "buy:" + self._payments.send_invoice(callback.chat_id, user.user_id, press.package_id, lang)
+                route = Route(Via.BUY, (self._payments.send_invoice(callback.chat_id, user.user_id, press.package_id, lang),))
             elif isinstance(press, SettingPress | LanguagePick):
-                route = "settings" if self._settings.press(user, press, callback.chat_id, callback.message_id) \
-                    else "ignored"
+                route = Route(Via.SETTINGS) if self._settings.press(user, press, callback.chat_id, callback.message_id) \
+                    else IGNORED
             elif isinstance(press, ExportPress):
                 route, answer = self._exports.press(user.user_id, lang, press, callback.chat_id)
             elif isinstance(press, ActionPress) and self._actions is not None:

@@ -24,6 +24,7 @@ edits are idempotent, so that one may be retried.
 
 from __future__ import annotations
 
+import enum
 import functools
 import logging
 from collections.abc import Callable
@@ -67,18 +68,18 @@ def deliver_text(
         status.show(note)
     shown = _shown(text, settings)
     how = _how(text, settings, policy)
-    if how == "edit":
+    if how is _Shape.EDIT:
         message_id = status.message_id
         if message_id is not None and note is None:
             outcome = chat.edit_text(chat_id, message_id, shown, html=settings.use_code, keyboard=keyboard)
             if outcome in (EditOutcome.EDITED, EditOutcome.NOT_MODIFIED):
                 return [message_id]
         parts = [shown]
-    elif how in ("file", "preview"):
+    elif how in (_Shape.FILE, _Shape.PREVIEW):
         caption = say(settings.ui_language, M.file_caption, chars=len(text))
         ids = []
         file_part = 1
-        if how == "preview":
+        if how is _Shape.PREVIEW:
             file_part = 2
             if sent_parts < 1:
                 preview = _preview(text, settings, policy)
@@ -129,15 +130,23 @@ def _shown(text: str, settings: UserSettings) -> str:
     return wrap_code(text) if settings.use_code else text
 
 
-def _how(text: str, settings: UserSettings, policy: Policy) -> str:
-    """``edit`` (fits the status message), ``file``, ``preview`` (a preview, then the file) or ``split``."""
+class _Shape(enum.Enum):
+    """How a transcript goes out."""
+
+    EDIT = enum.auto()  # into the status message (it fits one message)
+    FILE = enum.auto()  # as a .txt file
+    PREVIEW = enum.auto()  # a preview in the status message, then the file
+    SPLIT = enum.auto()  # as several messages
+
+
+def _how(text: str, settings: UserSettings, policy: Policy) -> _Shape:
     if len(_shown(text, settings)) <= policy.edit_limit:
-        return "edit"
+        return _Shape.EDIT
     if settings.long_text is LongTextMode.FILE:
-        return "file"
+        return _Shape.FILE
     if settings.long_text is LongTextMode.AUTO and len(text) > policy.long_text_file_chars:
-        return "preview"
-    return "split"
+        return _Shape.PREVIEW
+    return _Shape.SPLIT
 
 
 def _preview(text: str, settings: UserSettings, policy: Policy) -> str:
@@ -160,8 +169,8 @@ def planned_parts(text: str, settings: UserSettings, policy: Policy) -> int:
     """How many messages (or files) ``deliver_text`` sends for ``text``: the denominator of a
     delivery that stopped half-way (the worker bills the share that arrived)."""
     how = _how(text, settings, policy)
-    if how in ("edit", "file"):
+    if how in (_Shape.EDIT, _Shape.FILE):
         return 1
-    if how == "preview":
+    if how is _Shape.PREVIEW:
         return 2
     return len(_split(text, settings, policy))

@@ -15,10 +15,8 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
 import logging
 from collections.abc import Callable, Mapping
-from typing import Any
 
 import attrs
 
@@ -34,16 +32,20 @@ from domain.exports import (
 )
 from domain.job import Job, JobStatus
 from domain.splitting import replace_yo
+from domain.stored_segments import StoredSegment, UnreadableSegments, decode_segments
 from domain.transcript import TranscriptionMode
 from ports.chat import Chat
 from ports.repositories import Jobs, Users
 from presentation.callbacks import EXPORT_FORMATS, ExportPress
 from presentation.catalogue import say
 from presentation.keys import M
+from usecases.routes import IGNORED, Route, Via
 
 log = logging.getLogger(__name__)
 
 FORMATS = EXPORT_FORMATS
+# The route detail of a button whose transcript is gone or not the presser's (otherwise the format).
+UNAVAILABLE = "unavailable"
 
 
 @attrs.frozen
@@ -53,23 +55,21 @@ class ExportFile:
     estimated: bool
 
 
-def _segments(job: Job) -> list[dict[str, Any]]:  # Any: decoded JSON
-    if not job.segments_json:
-        return []
+def job_segments(job: Job) -> tuple[StoredSegment, ...]:
+    """The job's stored speaker segments; an unreadable column reads as none (and is logged)."""
     try:
-        segments = json.loads(job.segments_json)
-    except ValueError:
-        log.warning("unreadable segments_json", extra={"job_id": job.job_id})
-        return []
-    return [s for s in segments if isinstance(s, dict)] if isinstance(segments, list) else []
+        return decode_segments(job.segments_json)
+    except UnreadableSegments as exc:
+        log.warning("unreadable segments_json", extra={"job_id": job.job_id, "error": str(exc)})
+        return ()
 
 
 def export_file(job: Job, fmt: str, *, label_word: str, use_yo: bool = True,
                 names: Mapping[str, str] | None = None) -> ExportFile:
     """The export of a finished job in ``fmt`` (txt, srt or vtt); ``names``: the speakers' names."""
     limits = TRANSCRIPT if fmt == "txt" else SUBTITLES
-    segments = _segments(job)
-    estimated = not any(s.get("words") for s in segments)
+    segments = job_segments(job)
+    estimated = not any(s.words for s in segments)
     if not estimated:
         label = label_word if job.result_mode is TranscriptionMode.DIALOGUE else None
         cues: list[Cue] = cues_from_segments(segments, label_word=label, limits=limits, names=names)
@@ -91,17 +91,17 @@ class TranscriptExports:
         self._chat = chat
         self._names = speaker_names or (lambda job_id: {})
 
-    def press(self, presser_id: int, lang: str, press: ExportPress, chat_id: int | None) -> tuple[str, str]:
+    def press(self, presser_id: int, lang: str, press: ExportPress, chat_id: int | None) -> tuple[Route, str]:
         """Handle an export button; returns (route, text for the button's answer)."""
         if press.fmt not in FORMATS or chat_id is None:
-            return "ignored", ""
+            return IGNORED, ""
         job_id, fmt = press.job_id, press.fmt
         job = self._jobs.get(job_id) if job_id else None
         if job is None or job.user_id != presser_id or job.status is not JobStatus.COMPLETED or not job.result_text:
-            return "export:unavailable", say(lang, M.export_unavailable)
+            return Route(Via.EXPORT, (UNAVAILABLE,)), say(lang, M.export_unavailable)
         user = self._users.get(presser_id)
         use_yo = user.settings.use_yo if user else True
         file = export_file(job, fmt, label_word=say(lang, M.speaker), use_yo=use_yo, names=self._names(job_id))
         caption = say(lang, M.export_caption_estimated if file.estimated else M.export_caption, fmt=fmt)
         self._chat.send_document(chat_id, file.filename, file.data, caption=caption)
-        return f"export:{fmt}", ""
+        return Route(Via.EXPORT, (fmt,)), ""

@@ -21,12 +21,14 @@ The owner's strings are English and live in ``presentation.owner``.
 
 from __future__ import annotations
 
+import enum
 import logging
 from collections.abc import Callable, Sequence
 
 from domain.costs import CostRates
 from domain.job import Job
 from domain.users import TrialStatus, User
+from ports.action_store import ActionStore
 from ports.chat import Button, Chat, Keyboard
 from ports.clock import Clock
 from ports.errors import PortError
@@ -122,17 +124,27 @@ def matches(user: User, query: str) -> bool:
     return any(q in f.casefold() for f in fields if f)
 
 
+class OwnerPress(enum.StrEnum):
+    """What an owner's button did (its route's detail)."""
+
+    TRIAL_APPROVED = "trial:approve"
+    TRIAL_DENIED = "trial:deny"
+    USERS_PAGE = "users:page"
+    IGNORED = "ignored"  # a button of another kind, or without a chat
+
+
 class OwnerCommands:
     COMMANDS = ("admin", "user", "credit", "review_trials", "stat", "cost", "metrics", "status", "flush",
                 "batch", "mute", "export", "report", "refund")
     CALLBACK_PREFIXES = OWNER_PREFIXES
 
-    def __init__(self, *, users: Users, jobs: Jobs, logs: Logs, trials: Trials, state: BotState, chat: Chat,
-                 clock: Clock, cost_rates: CostRates, trial_requests: TrialRequests, sweep: SweepJobs,
-                 report: DailyReport, refunds: PaymentRefunds) -> None:
+    def __init__(self, *, users: Users, jobs: Jobs, logs: Logs, actions: ActionStore, trials: Trials,
+                 state: BotState, chat: Chat, clock: Clock, cost_rates: CostRates, trial_requests: TrialRequests,
+                 sweep: SweepJobs, report: DailyReport, refunds: PaymentRefunds) -> None:
         self._users = users
         self._jobs = jobs
         self._logs = logs
+        self._actions = actions
         self._trials = trials
         self._state = state
         self._chat = chat
@@ -160,7 +172,7 @@ class OwnerCommands:
     def command(self, name: str, args: list[str], chat_id: int, update_id: int) -> None:
         self._commands[name](args, chat_id, update_id)
 
-    def callback(self, data: str, chat_id: int | None, message_id: int | None) -> str:
+    def callback(self, data: str, chat_id: int | None, message_id: int | None) -> OwnerPress:
         press = parse(data)
         if isinstance(press, TrialDecision):
             line = self._trial_requests.decide(press.user_id, press.approve)
@@ -168,15 +180,15 @@ class OwnerCommands:
                 self._chat.edit_text(chat_id, message_id, line)
             elif chat_id is not None:
                 self._send(chat_id, line)
-            return "trial:approve" if press.approve else "trial:deny"
+            return OwnerPress.TRIAL_APPROVED if press.approve else OwnerPress.TRIAL_DENIED
         if isinstance(press, UsersPage) and chat_id:
             text, keyboard = self._users_page(press.query, press.page)
             if message_id is not None:
                 self._chat.edit_text(chat_id, message_id, text, html=True, keyboard=keyboard)
             else:
                 self._send(chat_id, text, html=True, keyboard=keyboard)
-            return "users:page"
-        return "ignored"
+            return OwnerPress.USERS_PAGE
+        return OwnerPress.IGNORED
 
     def _send(self, chat_id: int, text: str, *, html: bool = False, keyboard: Keyboard | None = None) -> None:
         self._chat.send_text(chat_id, text[:MAX_OWNER_TEXT], html=html, keyboard=keyboard)
@@ -190,7 +202,7 @@ class OwnerCommands:
         if len(args) != 1 or not args[0].isprintable() or len(args[0]) > 256:
             self._send(chat_id, owner_say(OM.refund_usage))
             return
-        _, report = self._refunds.refund(args[0])
+        report = self._refunds.refund(args[0])
         self._send(chat_id, report)
 
     # -- /user [query] -----------------------------------------------------------------------------
@@ -287,13 +299,16 @@ class OwnerCommands:
     # -- statistics --------------------------------------------------------------------------------------
     def _cmd_stat(self, args: list[str], chat_id: int, update_id: int) -> None:
         now = self._clock.now()
-        st = usage_stats(self._users, self._logs, now - STAT_DAYS * DAY_S, now)
+        st = usage_stats(self._users, self._logs, now - STAT_DAYS * DAY_S, now, actions=self._actions)
+        acts = st.actions
         lines = [
             owner_say(OM.stat_title, days=STAT_DAYS),
             owner_say(OM.stat_users, total=st.users_total, new=st.users_new, active=st.users_active),
             owner_say(OM.stat_transcriptions, count=st.transcriptions),
             owner_say(OM.stat_minutes, audio=st.audio_seconds / 60, billed=st.billed_minutes),
             owner_say(OM.stat_chars, chars=st.characters),
+            owner_say(OM.stat_actions, summaries=acts.summaries, points=acts.key_points,
+                      translations=acts.translations, minutes=acts.minutes, failed=acts.failed),
             owner_say(OM.stat_top),
         ]
         lines += [owner_say(OM.stat_top_line, rank=i, name=escape(_short(u.name)), user_id=u.user_id,
@@ -303,12 +318,12 @@ class OwnerCommands:
 
     def _cmd_cost(self, args: list[str], chat_id: int, update_id: int) -> None:
         now = self._clock.now()
-        st = usage_stats(self._users, self._logs, now - STAT_DAYS * DAY_S, now)
+        st = usage_stats(self._users, self._logs, now - STAT_DAYS * DAY_S, now, actions=self._actions)
         rates = self._cost_rates
         cost = estimate_cost(st, rates)
         unpriced = owner_say(OM.cost_unpriced, models=", ".join(rates.unpriced)) if rates.unpriced else ""
         self._send(chat_id, owner_say(OM.cost, days=STAT_DAYS, minutes=cost.audio_minutes, asr=cost.asr_usd, llm=cost.llm_usd,
-            infra=cost.infra_usd, total=cost.total_usd, per_minute=cost.usd_per_minute,
+            actions=cost.actions_usd, infra=cost.infra_usd, total=cost.total_usd, per_minute=cost.usd_per_minute,
             asr_model=rates.asr_model, asr_rate=rates.asr_usd_per_s, dialogue_models=" + ".join(rates.dialogue_models),
             dialogue_rate=rates.dialogue_usd_per_s, llm_model=rates.llm_model, llm_in=rates.llm_input_usd_per_mtok,
             llm_out=rates.llm_output_usd_per_mtok, infra_rate=rates.infra_usd_per_30_days) + unpriced)

@@ -12,6 +12,20 @@ what it did and from the prices of the configured models, which live in one plac
 is named in the report). Russian text is about 2.5 characters per token and each transcription
 adds about 700 prompt tokens; fixed infrastructure (Function Compute $5, Tablestore $1, MNS $0.50
 per 30 days) is prorated to the window.
+
+Actions on transcripts (summary, key points, translation; ``action_usage``). They are counted from
+their own rows (``ActionStore.finished``), by the moment they settled (``finished_at``) in the
+window: a completed action charged its price (its reservation was kept), a failed one charged
+nothing (its reservation was given back), so the minutes here plus the transcriptions' are what
+left the users' balances. An action still queued or running holds a reservation that is counted
+once it settles; a failed request pressed again is the same row in a new round, so only its last
+round is seen; ``/forget`` deletes a user's finished rows and the table keeps rows 30 days.
+Their model cost is estimated from what each row keeps, at the configured text model's prices:
+every model answer checkpointed on the row is output, and one call each (plus the same ~700
+prompt tokens a call); the input is the transcript as sent (``source_chars``, once across its
+pieces) plus, for a summary or key points, the partial answers that were merged (every answer
+but the final result). A row written before ``source_chars`` existed counts its answers' length
+as its input. An answer the guard refused and asked again is not on the row, so it is missing.
 """
 
 from __future__ import annotations
@@ -27,6 +41,8 @@ import attrs
 from domain.costs import CostRates
 from domain.job import Job
 from domain.transcript import TranscriptionMode
+from domain.transcript_actions import ActionKind, ActionRecord, ActionStatus
+from ports.action_store import ActionStore
 from ports.repositories import Jobs, Logs, Users
 
 DAY_S = 24 * 3600.0
@@ -43,6 +59,65 @@ class UserUsage:
 
 
 @attrs.frozen
+class ActionUsage:
+    """The actions on transcripts that settled in a window (see the module doc)."""
+
+    summaries: int = 0
+    key_points: int = 0
+    translations: int = 0
+    minutes: int = 0
+    failed: int = 0
+    # What the models were given and answered, in characters, and how many answers (calls).
+    input_chars: int = 0
+    output_chars: int = 0
+    model_calls: int = 0
+
+    @property
+    def completed(self) -> int:
+        return self.summaries + self.key_points + self.translations
+
+
+def charged_minutes(record: ActionRecord) -> int:
+    """What a settled action took from the balance: a completed one keeps the reservation of its
+    price (``usecases.transcript_actions``), a failed one gave it all back."""
+    return record.price if record.status is ActionStatus.COMPLETED else 0
+
+
+def model_chars(record: ActionRecord) -> tuple[int, int, int]:
+    """(input characters, output characters, calls) the row's model answers stand for."""
+    answers = list(record.step_results.values())
+    if not answers and record.result_text:
+        answers = [record.result_text]
+    output = sum(len(a) for a in answers)
+    source = record.source_chars if record.source_chars is not None else output
+    merged = 0
+    if record.kind is not ActionKind.TRANSLATE and len(answers) > 1:
+        merged = max(0, output - len(record.result_text or ""))
+    return source + merged if answers else 0, output, len(answers)
+
+
+def action_usage(actions: ActionStore, since: float, until: float) -> ActionUsage:
+    counts = {kind: 0 for kind in ActionKind}
+    minutes = failed = chars_in = chars_out = calls = 0
+    for record in actions.finished(since):
+        if record.finished_at is None or not in_window(record.finished_at, since, until):
+            continue
+        if record.status is ActionStatus.COMPLETED:
+            counts[record.kind] += 1
+        elif record.status is ActionStatus.FAILED:
+            failed += 1
+        else:
+            continue
+        minutes += charged_minutes(record)
+        used_in, used_out, used_calls = model_chars(record)
+        chars_in += used_in
+        chars_out += used_out
+        calls += used_calls
+    return ActionUsage(counts[ActionKind.SUMMARY], counts[ActionKind.KEY_POINTS], counts[ActionKind.TRANSLATE],
+                       minutes, failed, chars_in, chars_out, calls)
+
+
+@attrs.frozen
 class UsageStats:
     since: float
     until: float
@@ -56,6 +131,7 @@ class UsageStats:
     characters: int
     top_users: tuple[UserUsage, ...]
     balances_total: int = 0
+    actions: ActionUsage = ActionUsage()
 
 
 def in_window(ts: float, since: float, until: float) -> bool:
@@ -63,7 +139,9 @@ def in_window(ts: float, since: float, until: float) -> bool:
     return since < ts <= until
 
 
-def usage_stats(users: Users, logs: Logs, since: float, until: float, top: int = 5) -> UsageStats:
+def usage_stats(users: Users, logs: Logs, since: float, until: float, top: int = 5, *,
+                actions: ActionStore | None = None) -> UsageStats:
+    """The window's figures; the actions on transcripts are counted when their store is given."""
     def inside(ts: float) -> bool:
         return in_window(ts, since, until)
 
@@ -94,7 +172,8 @@ def usage_stats(users: Users, logs: Logs, since: float, until: float, top: int =
         UserUsage(uid, names.get(uid, str(uid)), int(row[0]), float(row[1]), int(row[2])) for uid, row in ranked
     )
     return UsageStats(since, until, users_total, users_new, len(per_user), transcriptions, audio, dialogue,
-                      billed, chars, top_users, balances)
+                      billed, chars, top_users, balances,
+                      action_usage(actions, since, until) if actions is not None else ActionUsage())
 
 
 @attrs.frozen
@@ -103,10 +182,11 @@ class CostEstimate:
     llm_usd: float
     infra_usd: float
     audio_minutes: float
+    actions_usd: float = 0.0
 
     @property
     def total_usd(self) -> float:
-        return self.asr_usd + self.llm_usd + self.infra_usd
+        return self.asr_usd + self.llm_usd + self.actions_usd + self.infra_usd
 
     @property
     def usd_per_minute(self) -> float:
@@ -119,8 +199,12 @@ def estimate_cost(stats: UsageStats, rates: CostRates) -> CostEstimate:
     text_tokens = stats.characters / rates.chars_per_token
     llm = ((text_tokens + stats.transcriptions * rates.prompt_tokens_per_job) * rates.llm_input_usd_per_mtok
            + text_tokens * rates.llm_output_usd_per_mtok) / 1_000_000
+    acts = stats.actions
+    tokens_in = acts.input_chars / rates.chars_per_token + acts.model_calls * rates.prompt_tokens_per_job
+    tokens_out = acts.output_chars / rates.chars_per_token
+    actions = (tokens_in * rates.llm_input_usd_per_mtok + tokens_out * rates.llm_output_usd_per_mtok) / 1_000_000
     infra = rates.infra_usd_per_30_days * (stats.until - stats.since) / (30 * DAY_S)
-    return CostEstimate(asr, llm, infra, stats.audio_seconds / 60)
+    return CostEstimate(asr, llm, infra, stats.audio_seconds / 60, actions)
 
 
 # -- jobs ------------------------------------------------------------------------------------------

@@ -41,6 +41,7 @@ blindly: the owner is told to look, the user that a person will.
 
 from __future__ import annotations
 
+import enum
 import hashlib
 import hmac
 import logging
@@ -98,6 +99,25 @@ def package_title(lang: str, package: Package) -> str:
     return say(lang, PACKAGE_NAMES[package.id])
 
 
+class InvoiceOutcome(enum.StrEnum):
+    """What a package button led to (its route's detail)."""
+
+    UNKNOWN = "unknown"  # no such package
+    LIMIT = "limit"  # the package's purchase limit is reached
+    SENT = "invoice"
+
+
+class PaymentOutcome(enum.StrEnum):
+    """What became of a successful payment (its route's detail)."""
+
+    UNMATCHED = "unmatched"  # not an invoice of ours for this payer: the owner reviews it
+    DUPLICATE = "duplicate"  # a redelivery: handled already
+    CREDITED = "credited"
+    CREDITED_OVER_LIMIT = "credited_over_limit"  # over the limit and not refundable: credited, owner told
+    REFUNDED = "refunded"  # over the package's limit: given back
+    REFUND_FAILED = "refund_failed"  # over the limit, the refund refused: the owner reviews it
+
+
 class Payments:
     def __init__(self, *, users: Users, keys: IdempotencyKeys, logs: Logs, chat: Chat, clock: Clock, ids: Ids,
                  policy: Policy, owner_id: int | None, payload_secret: bytes) -> None:
@@ -127,14 +147,14 @@ class Payments:
                                 encode(BuyPress(p.id))),))
         self._chat.send_text(chat_id, "\n".join(lines), keyboard=tuple(rows))
 
-    def send_invoice(self, chat_id: int, user_id: int, package_id: str, lang: str) -> str:
+    def send_invoice(self, chat_id: int, user_id: int, package_id: str, lang: str) -> InvoiceOutcome:
         package = find_package(package_id)
         if package is None:
-            return "unknown"
+            return InvoiceOutcome.UNKNOWN
         user = self._users.get(user_id)
         if package.purchase_limit is not None and user and user.micro_purchases >= package.purchase_limit:
             self._chat.send_text(chat_id, say(lang, M.micro_limit, limit=package.purchase_limit))
-            return "limit"
+            return InvoiceOutcome.LIMIT
         nonce = "".join(c for c in self._ids.new_id() if c.isalnum())[:16]
         self._chat.send_invoice(
             chat_id, title=say(lang, M.invoice_title, minutes=package.minutes)[:32],
@@ -142,7 +162,7 @@ class Payments:
                             minutes=package.minutes)[:255],
             payload=sign_payload(self._payload_secret, package.id, user_id, nonce), stars=package.stars,
         )
-        return "invoice"
+        return InvoiceOutcome.SENT
 
     # -- pre_checkout_query ----------------------------------------------------------------------------
     def pre_checkout(self, query: IncomingPreCheckout) -> bool:
@@ -201,7 +221,7 @@ class Payments:
         return None
 
     # -- successful_payment ------------------------------------------------------------------------------
-    def successful(self, message: IncomingMessage) -> str:
+    def successful(self, message: IncomingMessage) -> PaymentOutcome:
         payment = message.payment
         assert payment is not None
         user = ensure_user(self._users, message.sender, self._clock)
@@ -216,7 +236,7 @@ class Payments:
                 self._notify_owner(owner_say(OM.payment_unmatched, user_id=user.user_id, amount=payment.total_amount,
                                              currency=payment.currency, charge=charge))
                 self._tell(user.user_id, say(lang, M.payment_review))
-            return "unmatched"
+            return PaymentOutcome.UNMATCHED
         package = parsed.package
         over_limit = False
         if package.purchase_limit is not None:
@@ -232,7 +252,7 @@ class Payments:
         logged = self._logs.add_payment(PaymentLog(charge, user.user_id, package.id, package.minutes,
                                                      payment.total_amount, self._clock.now()))
         if not (change.applied or logged):
-            return "duplicate"  # a redelivered successful_payment: credited, logged and told already
+            return PaymentOutcome.DUPLICATE  # a redelivered successful_payment: credited, logged and told already
         balance = change.balance if change.applied else (self._users.get(user.user_id) or user).balance_minutes
         # The payer's private chat (its id is the user's): never an answer into a group.
         self._tell(user.user_id, say(lang, M.payment_ok, minutes=package.minutes, balance=balance))
@@ -242,10 +262,10 @@ class Payments:
         if over_limit:
             self._notify_owner(owner_say(OM.micro_over_limit_credited, name=user.display_name, user_id=user.user_id,
                                          limit=package.purchase_limit, stars=payment.total_amount, charge=charge))
-            return "credited_over_limit"
-        return "credited"
+            return PaymentOutcome.CREDITED_OVER_LIMIT
+        return PaymentOutcome.CREDITED
 
-    def _refund_over_limit(self, user: User, package: Package, charge: str, stars: int) -> str | None:
+    def _refund_over_limit(self, user: User, package: Package, charge: str, stars: int) -> PaymentOutcome | None:
         """Give back a payment over the package's limit; the route, or None when the chat cannot refund.
 
         Telegram refunds a charge once (a second ``refundStarPayment`` is refused, which the Chat
@@ -258,12 +278,12 @@ class Payments:
             refunded = self._chat.refund_star_payment(user.user_id, charge)
         except PermanentFailure as exc:
             if not self._keys.claim(f"refund:{charge}", self._clock.now()):
-                return "duplicate"  # refunded (or handed to the owner) by an earlier delivery
+                return PaymentOutcome.DUPLICATE  # refunded (or handed to the owner) by an earlier delivery
             log.error("refund over the purchase limit refused", extra={"user_id": user.user_id, "error": str(exc)})
             self._notify_owner(owner_say(OM.micro_refund_failed, name=user.display_name, user_id=user.user_id,
                                          stars=stars, charge=charge, error=str(exc)[:200]))
             self._tell(user.user_id, say(lang, M.payment_review))
-            return "refund_failed"
+            return PaymentOutcome.REFUND_FAILED
         if not refunded:
             return None
         try:
@@ -274,8 +294,8 @@ class Payments:
             self._tell(user.user_id, say(lang, M.micro_refunded, limit=package.purchase_limit, stars=stars))
             self._notify_owner(owner_say(OM.micro_refunded_owner, name=user.display_name, user_id=user.user_id,
                                          limit=package.purchase_limit, stars=stars, charge=charge))
-            return "refunded"
-        return "duplicate"  # a redelivery: the charge was given back by the earlier delivery
+            return PaymentOutcome.REFUNDED
+        return PaymentOutcome.DUPLICATE  # a redelivery: the charge was given back by the earlier delivery
 
     # -- helpers ---------------------------------------------------------------------------------------
     def _tell(self, chat_id: int, text: str) -> None:

@@ -46,21 +46,21 @@ class PaymentRefunds:
     def find(self, charge_id: str) -> PaymentLog | None:
         return next((p for p in self._logs.payments(0.0) if p.charge_id == charge_id), None)
 
-    def refund(self, charge_id: str) -> tuple[str, str]:
-        """Refund one payment; returns (route, the owner's report)."""
+    def refund(self, charge_id: str) -> str:
+        """Refund one payment; returns the owner's report."""
         payment = self.find(charge_id)
         if payment is None:
-            return "unknown", owner_say(OM.refund_unknown, charge=charge_id)
+            return owner_say(OM.refund_unknown, charge=charge_id)
         user = self._users.get(payment.user_id)
         name = user.display_name if user else str(payment.user_id)
         try:
             refunded = self._chat.refund_star_payment(payment.user_id, charge_id)
         except PermanentFailure as exc:
             log.warning("refund refused", extra={"user_id": payment.user_id, "error": str(exc)})
-            return "refused", owner_say(OM.refund_refused, charge=charge_id, name=name, user_id=payment.user_id,
+            return owner_say(OM.refund_refused, charge=charge_id, name=name, user_id=payment.user_id,
                                         error=str(exc)[:200])
         if not refunded:
-            return "unavailable", owner_say(OM.refund_unavailable)
+            return owner_say(OM.refund_unavailable)
         key = refund_op_key(charge_id)
         change = self._users.apply_balance(payment.user_id, key, -payment.minutes)
         taken = payment.minutes
@@ -70,7 +70,7 @@ class PaymentRefunds:
             taken = change.balance  # some were used: take what is left, down to zero
             change = self._users.apply_balance(payment.user_id, key, -taken)
         if change.duplicate:
-            return "repeat", owner_say(OM.refund_repeat, charge=charge_id, name=name, user_id=payment.user_id,
+            return owner_say(OM.refund_repeat, charge=charge_id, name=name, user_id=payment.user_id,
                                        balance=change.balance)
         if change.insufficient:  # the balance kept changing: the redelivered command finishes it
             raise TransientFailure("users", "balance kept changing during a refund", code="busy")
@@ -86,4 +86,4 @@ class PaymentRefunds:
             self._chat.send_text(payment.user_id, text)
         except PortError:
             log.warning("user not told about a refund", extra={"user_id": payment.user_id})
-        return "refunded", report
+        return report

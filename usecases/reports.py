@@ -2,8 +2,8 @@
 
 Every figure comes from iterating the ports to the end (their ``scan``/``transcriptions``/
 ``payments`` iterators paginate through the whole table), so nothing is silently capped at a page size.
-The usage figures are ``/stat``'s (``usecases.owner_stats.usage_stats``), over the same window
-``(since, until]``; the totals are for the whole deployment.
+The usage figures are ``/stat``'s (``usecases.owner_stats.usage_stats``, the actions on
+transcripts included), over the same window ``(since, until]``; the totals are for the whole deployment.
 
 The owner reads English: every owner-facing string is in ``presentation.owner``. The text is HTML
 (sent with ``html=True``); everything that comes from data is escaped.
@@ -16,13 +16,14 @@ import logging
 import attrs
 
 from domain.job import JobStatus
+from ports.action_store import ActionStore
 from ports.chat import Chat
 from ports.clock import Clock
 from ports.repositories import Jobs, Logs, Users
 from presentation.catalogue import owner_say, utc_time
 from presentation.html import escape
 from presentation.keys import OM
-from usecases.owner_stats import in_window, usage_stats
+from usecases.owner_stats import ActionUsage, in_window, usage_stats
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +41,7 @@ class ReportFigures:
     audio_minutes: float = 0.0
     billed_minutes: int = 0
     characters: int = 0
+    actions: ActionUsage = ActionUsage()
     payments: int = 0
     stars: int = 0
     minutes_sold: int = 0
@@ -53,11 +55,12 @@ def _num(value: int) -> str:
 
 
 class DailyReport:
-    def __init__(self, *, users: Users, jobs: Jobs, logs: Logs, chat: Chat, clock: Clock,
+    def __init__(self, *, users: Users, jobs: Jobs, logs: Logs, actions: ActionStore, chat: Chat, clock: Clock,
                  owner_id: int | None) -> None:
         self._users = users
         self._jobs = jobs
         self._logs = logs
+        self._actions = actions
         self._chat = chat
         self._clock = clock
         self._owner_id = owner_id
@@ -66,7 +69,7 @@ class DailyReport:
         def inside(ts: float) -> bool:
             return in_window(ts, since, until)
 
-        usage = usage_stats(self._users, self._logs, since, until, top=0)
+        usage = usage_stats(self._users, self._logs, since, until, top=0, actions=self._actions)
         payments = stars = sold = 0
         for payment in self._logs.payments(since):
             if inside(payment.timestamp):
@@ -83,6 +86,7 @@ class DailyReport:
             since=since, until=until, users_total=usage.users_total, users_new=usage.users_new,
             users_active=usage.users_active, transcriptions=usage.transcriptions,
             audio_minutes=usage.audio_seconds / 60, billed_minutes=usage.billed_minutes, characters=usage.characters,
+            actions=usage.actions,
             payments=payments, stars=stars, minutes_sold=sold, jobs_failed=failed, jobs_unfinished=unfinished,
             balances_total=usage.balances_total,
         )
@@ -97,6 +101,9 @@ class DailyReport:
             owner_say(OM.report_transcriptions, count=_num(f.transcriptions)),
             owner_say(OM.report_minutes, audio=f.audio_minutes, billed=_num(f.billed_minutes)),
             owner_say(OM.report_characters, chars=_num(f.characters)),
+            owner_say(OM.report_actions, summaries=_num(f.actions.summaries), points=_num(f.actions.key_points),
+                      translations=_num(f.actions.translations), minutes=_num(f.actions.minutes),
+                      failed=_num(f.actions.failed)),
             owner_say(OM.report_users_active, active=_num(f.users_active), new=_num(f.users_new)),
             owner_say(OM.report_payments, count=_num(f.payments), stars=_num(f.stars), minutes=_num(f.minutes_sold)),
             owner_say(OM.report_jobs, failed=_num(f.jobs_failed), unfinished=_num(f.jobs_unfinished)),

@@ -10,9 +10,22 @@ simulated time.
 
 from __future__ import annotations
 
+import enum
+
 import attrs
 
 from ports.clock import Clock
+
+
+class Outcome(enum.StrEnum):
+    """How one step of a queued job (a transcription or a transcript action) ended; the worker
+    logs it and answers the queue with it."""
+
+    COMPLETED = "completed"
+    FAILED = "failed"
+    SKIPPED = "skipped"  # already finished, or finished by someone else meanwhile
+    MISSING = "missing"  # no such job: the message is acknowledged
+    CONTINUED = "continued"  # out of step time, checkpoints saved, queued again
 
 
 @attrs.frozen

@@ -21,7 +21,6 @@ Rules:
 
 from __future__ import annotations
 
-import enum
 import json
 import logging
 import tempfile
@@ -37,6 +36,7 @@ from domain.billing import balance_warning, minutes_for, minutes_for_share, sett
 from domain.dialogue import format_dialogue
 from domain.job import Job
 from domain.policy import Policy
+from domain.stored_segments import encode_segments
 from domain.transcript import TranscriptionMode
 from domain.users import User, UserSettings
 from ports.blob_store import BlobStore, DirectUploads
@@ -64,7 +64,7 @@ from usecases.delivery import deliver_text, planned_parts
 from usecases.errors import DecodeLimitReached, JobBusy, UserBusy, UserFacingError
 from usecases.formatting import FormattingChain
 from usecases.progress import StatusMessage, progress_text
-from usecases.steps import Deadline, StepInterrupted
+from usecases.steps import Deadline, Outcome, StepInterrupted
 from usecases.transcript_actions import transcript_keyboard
 from usecases.transcription import RecognitionState, Transcoded, Transcriber, TranscriptionResult
 
@@ -75,16 +75,6 @@ log = logging.getLogger(__name__)
 def export_keyboard(job_id: str) -> Keyboard:
     """Buttons under a transcript: the text with timestamps as .txt, .srt or .vtt."""
     return (tuple(Button(f"⬇️ .{fmt}", encode(ExportPress(job_id, fmt))) for fmt in EXPORT_FORMATS),)
-
-
-class Outcome(enum.StrEnum):
-    """How one step of a job ended (the worker logs it and answers the queue with it)."""
-
-    COMPLETED = "completed"
-    FAILED = "failed"
-    SKIPPED = "skipped"  # already finished, or finished by someone else meanwhile
-    MISSING = "missing"  # no such job: the message is acknowledged
-    CONTINUED = "continued"  # out of step time, checkpoints saved, queued again
 
 
 @attrs.frozen
@@ -427,12 +417,7 @@ class TranscribeJob:
             raw = transcript.text
         if not raw.strip():
             raise UserFacingError(M.err_no_speech)
-        segments_json = json.dumps([
-            {"speaker": s.speaker, "start_ms": s.start_ms, "end_ms": s.end_ms, "text": s.text,
-             "words": [{"start_ms": w.start_ms, "end_ms": w.end_ms, "text": w.display} for w in s.words]}
-            for s in transcript.segments
-        ], ensure_ascii=False) if transcript.segments else None
-        return raw, segments_json
+        return raw, encode_segments(transcript.segments)
 
     # -- endings -----------------------------------------------------------------------------------
     def _complete(self, job: Job, settings: UserSettings) -> JobOutcome:

@@ -31,13 +31,12 @@ Worker side (``__call__``, one bounded step like ``TranscribeJob``):
 
 from __future__ import annotations
 
+import enum
 import functools
-import json
 import logging
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
-from typing import Any
 
 import attrs
 
@@ -74,9 +73,11 @@ from presentation.catalogue import LANGUAGE_NAMES, say
 from presentation.html import split_code_message, wrap_code
 from presentation.keys import Key, M
 from usecases.errors import JobBusy
+from usecases.exports import job_segments
 from usecases.formatting import Verdict, accept_summary, accept_translation
 from usecases.retrying import with_retries
-from usecases.steps import Deadline, StepInterrupted
+from usecases.routes import IGNORED, Route, Via
+from usecases.steps import Deadline, Outcome, StepInterrupted
 
 log = logging.getLogger(__name__)
 
@@ -132,7 +133,7 @@ def transcript_keyboard(job_id: str, lang: str, *, dialogue: bool) -> Keyboard:
 @attrs.frozen
 class ActionOutcome:
     action_id: str
-    status: str  # completed | failed | skipped | missing | continued
+    status: Outcome
     detail: str = ""
 
 
@@ -143,16 +144,6 @@ class _Unfaithful(Exception):
         super().__init__(reason)
         self.refused = refused
         self.user_key = user_key or (M.action_unfaithful if refused else M.action_failed)
-
-
-def job_segments(job: Job) -> list[dict[str, Any]]:
-    if not job.segments_json:
-        return []
-    try:
-        loaded = json.loads(job.segments_json)
-    except ValueError:
-        return []
-    return [s for s in loaded if isinstance(s, dict)] if isinstance(loaded, list) else []
 
 
 def speakers_of(job: Job) -> tuple[str, ...]:
@@ -167,6 +158,25 @@ def named_transcript(job: Job, names: Mapping[str, str], lang: str) -> str:
     if job.result_mode is not TranscriptionMode.DIALOGUE:
         return text
     return label_turns(text, job_segments(job), names, label_word(lang))
+
+
+class PressOutcome(enum.StrEnum):
+    """What became of an action button or of an answer to the speaker-name question (route detail)."""
+
+    UNAVAILABLE = "unavailable"  # no such finished transcript of the presser's, or not a dialogue
+    PICK = "pick"  # translate: the languages offered
+    STORED = "stored"  # made before: sent again, free
+    BUSY = "busy"  # running already
+    NO_MINUTES = "no_minutes"
+    QUEUED = "queued"
+    ASKED = "asked"  # names: the first speaker's name asked
+    BAD = "bad"  # names: the answer was not a usable name
+    NEXT = "next"  # names: the next speaker's name asked
+    SAVED = "saved"  # names: all given, the transcript shown with them
+
+
+def _route(kind: ActionKind, outcome: PressOutcome) -> Route:
+    return Route(Via.ACTION, (kind.value, outcome))
 
 
 class TranscriptActions:
@@ -185,23 +195,23 @@ class TranscriptActions:
 
     # ================================================================= webhook: the buttons
     def press(self, presser_id: int, lang: str, press: ActionPress, chat_id: int | None,
-              message_id: int | None = None) -> tuple[str, str]:
+              message_id: int | None = None) -> tuple[Route, str]:
         """Handle an action button pressed under ``message_id``; returns (route, text for the
         button's answer)."""
         if press.action not in _KINDS or chat_id is None:
-            return "ignored", ""
+            return IGNORED, ""
         job_id, kind, target = press.job_id, _KINDS[press.action], press.language
         job = self._jobs.get(job_id) if job_id else None
         if job is None or job.user_id != presser_id or job.status is not JobStatus.COMPLETED or not job.result_text:
-            return "act:unavailable", say(lang, M.action_unavailable)
+            return Route(Via.ACTION, (PressOutcome.UNAVAILABLE,)), say(lang, M.action_unavailable)
         if kind is ActionKind.NAMES:
             return self._ask_names(job, chat_id, lang, message_id), ""
         if kind is ActionKind.TRANSLATE and target is None:
             self._chat.send_text(chat_id, say(lang, M.action_pick_language),
                                  keyboard=self._language_keyboard(job, lang))
-            return "act:tr:pick", ""
+            return _route(kind, PressOutcome.PICK), ""
         if kind is ActionKind.TRANSLATE and target not in self._targets(lang, job):
-            return "ignored", ""
+            return IGNORED, ""
         return self._request(job, kind, target, chat_id, lang)
 
     def _targets(self, lang: str, job: Job) -> tuple[str, ...]:
@@ -215,26 +225,25 @@ class TranscriptActions:
         return tuple(tuple(buttons[i:i + 3]) for i in range(0, len(buttons), 3))
 
     def _request(self, job: Job, kind: ActionKind, target: str | None, chat_id: int,
-                 lang: str) -> tuple[str, str]:
+                 lang: str) -> tuple[Route, str]:
         aid = action_id(kind, job.job_id, target)
-        route = f"act:{kind.value}"
         record = self._actions.get(aid)
         if record is not None and record.status is ActionStatus.COMPLETED:
             self._deliver(record, lang, status_message_id=None, sent_parts=0)
-            return f"{route}:stored", ""
+            return _route(kind, PressOutcome.STORED), ""
         if record is not None and not record.status.is_terminal:
             if record.is_leased(self._clock.now()):
-                return f"{route}:busy", say(lang, M.action_busy)
+                return _route(kind, PressOutcome.BUSY), say(lang, M.action_busy)
             # Queued, or its run died with its lease: publish it (again). A second message for the
             # same row is harmless: the worker skips a row that is leased or finished.
             self._queue.publish(aid)
-            return f"{route}:busy", say(lang, M.action_busy)
+            return _route(kind, PressOutcome.BUSY), say(lang, M.action_busy)
         price = action_price(self._policy, kind, job.real_duration_ms)
         now = self._clock.now()
         if record is None:
             record = ActionRecord(aid, job.job_id, job.user_id, chat_id, kind, price, now, target_language=target)
             if not self._actions.create(record):
-                return f"{route}:busy", say(lang, M.action_busy)
+                return _route(kind, PressOutcome.BUSY), say(lang, M.action_busy)
             record = self._actions.get(aid) or attrs.evolve(record, version=1)
         else:
             record = self._actions.save(record.retried(now, price))
@@ -243,7 +252,7 @@ class TranscriptActions:
             if change.insufficient:
                 self._fail_row(record, "insufficient balance")
                 self._chat.send_text(chat_id, say(lang, M.action_no_minutes, price=price, balance=change.balance))
-                return f"{route}:no_minutes", ""
+                return _route(kind, PressOutcome.NO_MINUTES), ""
         language = _language_name(lang, target) if target else ""
         try:
             status_id: int | None = self._chat.send_text(
@@ -256,14 +265,14 @@ class TranscriptActions:
             except ConflictError:
                 pass  # a worker already took it; the result then goes out as a new message
         self._queue.publish(aid)
-        return f"{route}:queued", ""
+        return _route(kind, PressOutcome.QUEUED), ""
 
     # ================================================================= webhook: named speakers
-    def _ask_names(self, job: Job, chat_id: int, lang: str, message_id: int | None) -> str:
+    def _ask_names(self, job: Job, chat_id: int, lang: str, message_id: int | None) -> Route:
         speakers = speakers_of(job) if job.result_mode is TranscriptionMode.DIALOGUE else ()
         if not speakers:
             self._chat.send_text(chat_id, say(lang, M.action_names_only_dialogue))
-            return "act:names:unavailable"
+            return _route(ActionKind.NAMES, PressOutcome.UNAVAILABLE)
         for other in [self._actions.asking(job.user_id)]:  # one question at a time per user
             if other is not None and other.job_id != job.job_id:
                 self._put_names(other.job_id, lambda n: attrs.evolve(n, asked=None))
@@ -273,7 +282,7 @@ class TranscriptActions:
         first = speaker_label(speakers[0], {}, label_word(lang))
         self._chat.send_text(chat_id, say(lang, M.action_names_ask, label=first,
                                                  example=self._example(stored.speakers, lang)))
-        return "act:names:asked"
+        return _route(ActionKind.NAMES, PressOutcome.ASKED)
 
     @staticmethod
     def _example(speakers: Sequence[str], lang: str) -> str:
@@ -290,7 +299,7 @@ class TranscriptActions:
                 continue
         raise ConflictError(f"speaker names of {job_id} kept changing")
 
-    def reply(self, user_id: int, chat_id: int, text: str, lang: str) -> str | None:
+    def reply(self, user_id: int, chat_id: int, text: str, lang: str) -> Route | None:
         """A text message while the bot is asking for speaker names: the route, or None when the
         user is not being asked (the message is something else)."""
         asking = self._actions.asking(user_id)
@@ -313,7 +322,7 @@ class TranscriptActions:
         name = clean_name(text)
         if name is None:
             self._chat.send_text(chat_id, say(lang, M.action_names_bad, example=self._example(asking.speakers, lang)))
-            return "act:names:bad"
+            return _route(ActionKind.NAMES, PressOutcome.BAD)
         speaker = asking.asked
 
         def answer(n: SpeakerNames) -> SpeakerNames:
@@ -325,10 +334,10 @@ class TranscriptActions:
         if stored.asked is not None:
             self._chat.send_text(chat_id, say(lang, M.action_names_next,
                                                      label=speaker_label(stored.asked, {}, label_word(lang))))
-            return "act:names:next"
+            return _route(ActionKind.NAMES, PressOutcome.NEXT)
         return self._names_done(job, stored, chat_id, lang)
 
-    def _names_done(self, job: Job, names: SpeakerNames, chat_id: int, lang: str) -> str:
+    def _names_done(self, job: Job, names: SpeakerNames, chat_id: int, lang: str) -> Route:
         shown = ", ".join(f"{speaker_label(s, {}, label_word(lang))} → {names.names[s]}"
                           for s in names.speakers if s in names.names)
         text = named_transcript(job, names.names, lang)
@@ -341,7 +350,7 @@ class TranscriptActions:
             outcome = self._chat.edit_text(chat_id, names.message_id, shown_text, html=code, keyboard=keyboard)
             if outcome in (EditOutcome.EDITED, EditOutcome.NOT_MODIFIED):
                 self._chat.send_text(chat_id, say(lang, M.action_names_done, names=shown or "—"))
-                return "act:names:saved"
+                return _route(ActionKind.NAMES, PressOutcome.SAVED)
         self._chat.send_text(chat_id, say(lang, M.action_names_done, names=shown or "—"))
         if code:
             parts = [wrap_code(p) for p in split_code_message(text, self._policy.message_limit)]
@@ -349,7 +358,7 @@ class TranscriptActions:
             parts = list(split_message(text, self._policy.message_limit))
         for i, part in enumerate(parts):
             self._chat.send_text(chat_id, part, html=code, keyboard=keyboard if i == len(parts) - 1 else None)
-        return "act:names:saved"
+        return _route(ActionKind.NAMES, PressOutcome.SAVED)
 
     def _transcript_keyboard(self, job: Job, lang: str) -> Keyboard:
         return transcript_keyboard(job.job_id, lang, dialogue=job.result_mode is TranscriptionMode.DIALOGUE)
@@ -368,9 +377,9 @@ class TranscriptActions:
         deadline = deadline or Deadline.after(self._clock, self._policy.step_budget_s)
         record = self._actions.get(aid)
         if record is None:
-            return ActionOutcome(aid, "missing")
+            return ActionOutcome(aid, Outcome.MISSING)
         if record.status.is_terminal:
-            return ActionOutcome(aid, "skipped", record.status.value)
+            return ActionOutcome(aid, Outcome.SKIPPED, record.status.value)
         now = self._clock.now()
         if record.is_leased(now):
             raise JobBusy(aid)
@@ -417,9 +426,9 @@ class TranscriptActions:
     def give_up(self, aid: str, reason: str = "delivery_exhausted") -> ActionOutcome:
         record = self._actions.get(aid)
         if record is None:
-            return ActionOutcome(aid, "missing")
+            return ActionOutcome(aid, Outcome.MISSING)
         if record.status.is_terminal:
-            return ActionOutcome(aid, "skipped", record.status.value)
+            return ActionOutcome(aid, Outcome.SKIPPED, record.status.value)
         return self._fail(record, reason, M.action_failed)
 
     def _lang(self, user_id: int) -> str:
@@ -443,7 +452,7 @@ class TranscriptActions:
                                    sent_parts=record.delivered_parts)
         # Settled: a completed action keeps its reservation, nothing moves.
         self._actions.save(record.completed(self._clock.now()))
-        return ActionOutcome(record.action_id, "completed", f"charged={record.price}")
+        return ActionOutcome(record.action_id, Outcome.COMPLETED, f"charged={record.price}")
 
     # -- map, reduce, guard --------------------------------------------------------------------
     def _compute(self, record: ActionRecord, job: Job, lang: str, deadline: Deadline) -> ActionRecord:
@@ -462,14 +471,16 @@ class TranscriptActions:
             with lock:
                 current = holder["record"]
                 try:
-                    holder["record"] = self._actions.save(attrs.evolve(current.with_step(key, text), model=model))
+                    holder["record"] = self._actions.save(attrs.evolve(
+                        current.with_step(key, text), model=model, source_chars=len(source)))
                 except ConflictError:
                     # The row moved since this step last wrote it (a write whose answer was lost):
                     # add this answer to the row as stored, unless the action was closed meanwhile.
                     fresh = self._actions.get(current.action_id)
                     if fresh is None or fresh.status is not ActionStatus.RUNNING:
                         raise
-                    holder["record"] = self._actions.save(attrs.evolve(fresh.with_step(key, text), model=model))
+                    holder["record"] = self._actions.save(attrs.evolve(
+                        fresh.with_step(key, text), model=model, source_chars=len(source)))
 
         def ask(key: str, task: TextTask, judge: Callable[[str], Verdict]) -> str:
             with lock:
@@ -504,7 +515,7 @@ class TranscriptActions:
         else:
             result = self._reduce(record.kind, results, lang, known, ask)
         record = holder["record"]
-        return self._actions.save(attrs.evolve(record, result_text=result))
+        return self._actions.save(attrs.evolve(record, result_text=result, source_chars=len(source)))
 
     def _map(self, run: Callable[[int], str], count: int) -> list[str]:
         """``run`` over every piece, ``policy.llm_concurrency`` at a time, results in order.
@@ -638,13 +649,13 @@ class TranscriptActions:
     def _continue(self, aid: str, why: str) -> ActionOutcome:
         record = self._actions.get(aid)
         if record is None or record.status.is_terminal:
-            return ActionOutcome(aid, "skipped")
+            return ActionOutcome(aid, Outcome.SKIPPED)
         if record.steps + 1 >= self._policy.max_job_steps:
             return self._fail(record, f"too_many_steps: {why}", M.action_failed)
         self._actions.save(record.continued())
         self._queue.publish(aid)
         log.info("action continues in another step", extra={"action_id": aid, "why": why})
-        return ActionOutcome(aid, "continued", why)
+        return ActionOutcome(aid, Outcome.CONTINUED, why)
 
     def _fail_row(self, record: ActionRecord, error: str) -> ActionRecord:
         """Close the row as failed and give back whatever its round reserved (exactly once)."""
@@ -665,11 +676,11 @@ class TranscriptActions:
     def _fail(self, record: ActionRecord, error: str, user_key: Key) -> ActionOutcome:
         current = self._actions.get(record.action_id) or record
         if current.status.is_terminal:
-            return ActionOutcome(record.action_id, "skipped", current.status.value)
+            return ActionOutcome(record.action_id, Outcome.SKIPPED, current.status.value)
         if current.delivered or current.delivered_parts:
             # The result (or part of it) reached the user: it is paid for, never refunded.
             self._actions.save(current.completed(self._clock.now()))
-            return ActionOutcome(record.action_id, "completed", f"charged={current.price}")
+            return ActionOutcome(record.action_id, Outcome.COMPLETED, f"charged={current.price}")
         self._fail_row(current, error)
         log.info("action failed", extra={"action_id": record.action_id, "error": error})
         text = say(self._lang(current.user_id), user_key)
@@ -680,7 +691,7 @@ class TranscriptActions:
                 self._chat.send_text(current.chat_id, text)
         except PortError:
             pass
-        return ActionOutcome(record.action_id, "failed", error)
+        return ActionOutcome(record.action_id, Outcome.FAILED, error)
 
     def _release_lease(self, aid: str) -> None:
         record = self._actions.get(aid)

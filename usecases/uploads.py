@@ -135,7 +135,10 @@ class DirectUploadsFlow:
         verified = self._verify(init_data)
         try:
             ticket = decode_ticket(upload_id, self._ticket_key)
-        except TicketRejected:
+        except TicketRejected as exc:
+            # The page only ever sends the id it was given: a refusal is a forgery or a bug, and
+            # the reason is what an operator needs to tell them apart.
+            log.warning("upload ticket refused", extra={"reason": str(exc)})
             raise UploadRefused(404, "unknown_upload") from None
         if ticket.user_id != verified.user.user_id:
             raise UploadRefused(401, "not_your_upload")
@@ -181,6 +184,9 @@ class DirectUploadsFlow:
             dialogue=user.settings.dialogue, language=user.settings.language, source_key=ticket.key,
         )
         if not self._jobs.create(job):
+            # A second complete of the same upload won the race (the page retried while the first
+            # call was still running): its job and its message stand, this message goes.
+            StatusMessage(self._chat, chat_id, status_id).remove()
             current = self._jobs.get(job_id)
             return {"job_id": job_id, "status": current.status.value if current else "queued"}
         StatusMessage(self._chat, chat_id, status_id).show(say(lang, M.queued_video if video else M.queued))

@@ -27,6 +27,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
+import attrs
+
+from adapters.alibaba.oss_bucket_rules import MergedRules, merge_cors, merge_lifecycle
 from ports.blob_store import BlobStore, DirectUploads
 from ports.errors import PermanentFailure, TransientFailure
 
@@ -34,6 +37,14 @@ PROVIDER = "oss"
 MAX_URL_LIFETIME_S = 3600
 _LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 _REGION_IN_ENDPOINT = re.compile(r"^oss-([a-z0-9-]+?)(?:-internal)?\.aliyuncs\.com$")
+
+
+@attrs.frozen
+class BucketRulesMerge:
+    """What ``configure_direct_uploads`` did to each configuration."""
+
+    cors: MergedRules
+    lifecycle: MergedRules
 
 
 def _is_loopback(host: str | None) -> bool:
@@ -203,21 +214,38 @@ class OssBlobStore(BlobStore, DirectUploads):
         return target.stat().st_size
 
     # -- bucket set-up for the Mini App (admin CLI, doctor) ---------------------------------------
-    def configure_direct_uploads(self, origins: Sequence[str], prefix: str, abort_after_days: int,
-                                 expire_after_days: int) -> None:
-        """The CORS rule that lets the Mini App's origin PUT parts and read their ETag, and the lifecycle
-        rule that removes abandoned parts and leftover uploads under ``prefix``. PutBucketCors
-        replaces every rule of the bucket: this bucket is the bot's own."""
-        import oss2.models as m
+    def _bucket_config(self, name: str) -> bytes | None:
+        """The bucket's ``cors`` or ``lifecycle`` configuration as OSS sent it (None when it has none).
 
-        cors = m.BucketCors([m.CorsRule(allowed_origins=list(origins), allowed_methods=["PUT"],
-                                        allowed_headers=["*"], expose_headers=["ETag"], max_age_seconds=3600)])
-        self._call("put bucket cors", lambda: self._bucket.put_bucket_cors(cors))
-        rule = m.LifecycleRule(
-            "direct-uploads", prefix, status=m.LifecycleRule.ENABLED,
-            expiration=m.LifecycleExpiration(days=expire_after_days),
-            abort_multipart_upload=m.AbortMultipartUpload(days=abort_after_days))
-        self._call("put bucket lifecycle", lambda: self._bucket.put_bucket_lifecycle(m.BucketLifecycle([rule])))
+        The raw XML, not ``oss2``'s models: those drop elements they do not know, and the operator's
+        rules must go back exactly as they are."""
+        import oss2.exceptions as oss_errors
+
+        try:
+            # oss2 2.19.1's own accessor for a bucket sub-resource's raw answer (the same GET as
+            # get_bucket_cors/get_bucket_lifecycle, with the same errors); the contract tests run it.
+            return bytes(self._bucket._get_bucket_config(name).read())
+        except (oss_errors.NoSuchCors, oss_errors.NoSuchLifecycle):
+            return None
+        except Exception as exc:  # noqa: BLE001
+            raise _translate(exc, f"get bucket {name}") from None
+
+    def configure_direct_uploads(self, origins: Sequence[str], prefix: str, abort_after_days: int,
+                                 expire_after_days: int) -> BucketRulesMerge:
+        """The CORS rule that lets the Mini App's origin PUT parts and read their ETag, and the lifecycle
+        rule that removes abandoned parts and leftover uploads under ``prefix``, merged into the bucket's
+        configurations: every other rule is kept (``adapters.alibaba.oss_bucket_rules``).
+
+        Both merges are computed before anything is written, so a configuration that would break an
+        OSS limit raises ``RulesConflict`` and changes nothing. The lifecycle goes first: if OSS refuses
+        it, the CORS rules are still untouched. A configuration already right is not written again."""
+        cors = merge_cors(self._bucket_config("cors"), origins)
+        lifecycle = merge_lifecycle(self._bucket_config("lifecycle"), prefix, abort_after_days, expire_after_days)
+        if lifecycle.needs_writing:
+            self._call("put bucket lifecycle", lambda: self._bucket.put_bucket_lifecycle(lifecycle.xml))
+        if cors.needs_writing:
+            self._call("put bucket cors", lambda: self._bucket.put_bucket_cors(cors.xml))
+        return BucketRulesMerge(cors=cors, lifecycle=lifecycle)
 
     def direct_upload_problems(self, origin: str, prefix: str) -> list[str]:
         """What stops the Mini App from uploading (for ``doctor``): [] when CORS and lifecycle are right."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import attrs
 
 from adapters.memory.repositories import VersionedRows
@@ -14,6 +16,11 @@ class InMemoryActionStore(VersionedRows[ActionRecord], ActionStore):
     def __init__(self) -> None:
         super().__init__(lambda record: record.action_id, "action")
         self._names: dict[str, SpeakerNames] = {}
+
+    def finished(self, since: float) -> Iterator[ActionRecord]:
+        for record in self.scan():
+            if record.status.is_terminal and record.finished_at is not None and record.finished_at >= since:
+                yield record
 
     def names(self, job_id: str) -> SpeakerNames | None:
         with self._lock:

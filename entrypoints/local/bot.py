@@ -28,6 +28,7 @@ from adapters.memory.job_queue import InMemoryJobQueue
 from adapters.memory.speech import ScriptedRecognizer, ScriptedSpeakerPass, ScriptedTimedTextPass
 from domain.init_data import sign
 from domain.job import Job
+from domain.stored_segments import decode_segments
 from domain.transcript import SpeakerPassResult, TextPassResult
 from domain.users import User, UserSettings
 from entrypoints.container import Container, build_container
@@ -427,7 +428,7 @@ def report(job: Job | None, answer: HttpAnswer, lines: list[str]) -> dict:
         "text": job.result_text if job else None,
         "mode": job.result_mode if job else None,
         "duration_ms": job.real_duration_ms if job else None,
-        "segments": json.loads(job.segments_json) if job and job.segments_json else [],
+        "segments": [attrs.asdict(s) for s in decode_segments(job.segments_json if job else None)],
         "billing": {"reserved": taken, "charged": charged,
                     "refunded": taken - charged if job and job.status.is_terminal else 0},
     }

@@ -88,3 +88,46 @@ def test_forget_deletes_a_users_finished_rows_and_names_only(store):
     assert sorted(r.action_id for r in store.scan()) == sorted([running.action_id, "act.sum." + "d" * 32])
     assert store.names("a" * 32) is None and store.asking(7) is None
     assert store.forget_user(7) == 0
+
+
+def _settled_rows(store: ActionStore) -> set[str]:
+    """Eight actions that finished at 2000.0 + i, two that finished before 2000, one still running,
+    and a transcript's speaker names (with the pointer row the bot asks from): the ids of the
+    eight."""
+    expected = set()
+    for i in range(8):
+        status = ActionStatus.FAILED if i % 3 == 0 else ActionStatus.COMPLETED
+        row = record(job=f"{i:032d}", user=7 + i, status=status, finished_at=2000.0 + i,
+                     charged=0 if status is ActionStatus.FAILED else 2, source_chars=100 + i)
+        store.create(row)
+        expected.add(row.action_id)
+    for i in range(2):
+        store.create(record(job=f"old{i:029d}", status=ActionStatus.COMPLETED, finished_at=1999.5 - i))
+    store.create(record(job="r" * 32, status=ActionStatus.RUNNING, lease_until=5000.0))
+    store.put_names(SpeakerNames("n" * 32, 7, {"1": "Анна"}, ("1", "2"), asked="2", updated_at=2500.0))
+    return expected
+
+
+def test_finished_reads_every_settled_action_since_a_moment_and_nothing_else(store):
+    expected = _settled_rows(store)
+    found = list(store.finished(2000.0))
+    assert sorted(r.action_id for r in found) == sorted(expected)  # each once, 2000.0 itself included
+    assert {r.action_id: (r.status, r.finished_at, r.source_chars) for r in found} == {
+        f"act.sum.{i:032d}": (ActionStatus.FAILED if i % 3 == 0 else ActionStatus.COMPLETED, 2000.0 + i, 100 + i)
+        for i in range(8)}
+    assert len(list(store.finished(0))) == 10
+    assert list(store.finished(2007.5)) == []
+
+
+def test_finished_pages_through_the_whole_table_on_tablestore():
+    with running_tablestore_server(AK, SK, INSTANCE, page_size=PAGE) as server:
+        repos = _tablestore(server.endpoint)
+        ts.create_tables(repos)
+        expected = _settled_rows(repos.actions)
+        rows = len(server.calls)
+        before = server.calls_to("GetRange")
+        found = sorted(r.action_id for r in repos.actions.finished(2000.0))
+        # 13 rows (11 actions, the names, the pointer) at 3 a page: 5 GetRange calls, not one capped page.
+        assert found == sorted(expected)
+        assert server.calls_to("GetRange") - before == 5
+        assert len(server.calls) - rows == 5

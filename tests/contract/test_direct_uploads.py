@@ -174,3 +174,129 @@ def test_configured_cors_allows_the_origin_and_exposes_etag(oss):
     assert store.direct_upload_problems(ORIGIN, "uploads/") == []
     assert b"<AbortMultipartUpload><Days>1</Days>" in server.lifecycle_xml
     assert b"<Prefix>uploads/</Prefix>" in server.lifecycle_xml
+
+
+# -- configure-uploads merges into the bucket's configurations (real oss2, loopback OSS) ---------------
+
+SHOP = "https://shop.example"
+# The audio rule docs/deploy.md tells the operator to set, and an operator's CORS rule for another site.
+AUDIO_LIFECYCLE = (b"<LifecycleConfiguration><Rule><ID>delete-audio</ID><Prefix>audio/</Prefix><Status>Enabled"
+                   b"</Status><Expiration><Days>1</Days></Expiration></Rule></LifecycleConfiguration>")
+SHOP_CORS = (f"<CORSConfiguration><CORSRule><AllowedOrigin>{SHOP}</AllowedOrigin><AllowedMethod>GET</AllowedMethod>"
+             "<AllowedHeader>*</AllowedHeader><ExposeHeader>x-oss-meta-author</ExposeHeader></CORSRule>"
+             "</CORSConfiguration>").encode()
+
+
+def _rules(xml: bytes, tag: str) -> list[bytes]:
+    from xml.etree import ElementTree
+
+    return [ElementTree.canonicalize(ElementTree.tostring(r), strip_text=True).encode()
+            for r in ElementTree.fromstring(xml).findall(tag)]
+
+
+def _bucket_puts(server) -> list[str]:
+    return [key for method, key, _ in server.requests if method == "PUT" and key in ("?cors", "?lifecycle")]
+
+
+@pytest.fixture
+def configured_bucket(oss):
+    """The bucket as an operator left it, set through oss2 itself (PutBucketLifecycle, PutBucketCors)."""
+    server, store = oss
+    store._bucket.put_bucket_lifecycle(AUDIO_LIFECYCLE)
+    store._bucket.put_bucket_cors(SHOP_CORS)
+    server.requests.clear()
+    return server, store
+
+
+def test_configure_keeps_the_audio_rule_and_the_operators_cors_rule(configured_bucket):
+    from adapters.alibaba.oss_bucket_rules import Change
+
+    server, store = configured_bucket
+    audio_rule, shop_rule = _rules(AUDIO_LIFECYCLE, "Rule")[0], _rules(SHOP_CORS, "CORSRule")[0]
+    merge = store.configure_direct_uploads([ORIGIN], "uploads/", abort_after_days=1, expire_after_days=2)
+
+    assert merge.lifecycle.ours is Change.ADDED and merge.cors.ours is Change.ADDED
+    assert merge.lifecycle.kept == ("delete-audio (prefix audio/: Expiration)",)
+    assert merge.cors.kept == (f"{SHOP} (GET)",)
+    lifecycle = _rules(server.lifecycle_xml, "Rule")
+    assert len(lifecycle) == 2 and lifecycle[0] == audio_rule and b"<ID>direct-uploads</ID>" in lifecycle[1]
+    cors = _rules(server.cors_xml, "CORSRule")
+    assert len(cors) == 2 and cors[1] == shop_rule and f"<AllowedOrigin>{ORIGIN}</AllowedOrigin>".encode() in cors[0]
+    # Both sites still work in a browser, and doctor's check passes.
+    assert _preflight(server, ORIGIN)[0] == 200
+    status, headers, _ = _http("OPTIONS", f"{server.endpoint}/{BUCKET}/{KEY}", headers={
+        "Origin": SHOP, "Access-Control-Request-Method": "GET"})
+    assert status == 200 and headers["Access-Control-Expose-Headers"] == "x-oss-meta-author"
+    assert store.direct_upload_problems(ORIGIN, "uploads/") == []
+    # What oss2 reads back: the audio rule is whole.
+    audio = [r for r in store._bucket.get_bucket_lifecycle().rules if r.id == "delete-audio"]
+    assert len(audio) == 1 and audio[0].prefix == "audio/" and audio[0].expiration.days == 1
+
+
+def test_configure_twice_gives_the_same_configuration_and_writes_nothing_the_second_time(configured_bucket):
+    from adapters.alibaba.oss_bucket_rules import Change
+
+    server, store = configured_bucket
+    store.configure_direct_uploads([ORIGIN], "uploads/", abort_after_days=1, expire_after_days=2)
+    assert _bucket_puts(server) == ["?lifecycle", "?cors"]
+    cors_xml, lifecycle_xml = server.cors_xml, server.lifecycle_xml
+    again = store.configure_direct_uploads([ORIGIN], "uploads/", abort_after_days=1, expire_after_days=2)
+    assert again.cors.ours is Change.UNCHANGED and again.lifecycle.ours is Change.UNCHANGED
+    assert (server.cors_xml, server.lifecycle_xml) == (cors_xml, lifecycle_xml)
+    assert _bucket_puts(server) == ["?lifecycle", "?cors"]
+    # New days replace our rule only.
+    changed = store.configure_direct_uploads([ORIGIN], "uploads/", abort_after_days=3, expire_after_days=5)
+    assert changed.lifecycle.ours is Change.REPLACED and changed.cors.ours is Change.UNCHANGED
+    lifecycle = _rules(server.lifecycle_xml, "Rule")
+    assert len(lifecycle) == 2 and lifecycle[0] == _rules(AUDIO_LIFECYCLE, "Rule")[0]
+    assert b"<AbortMultipartUpload><Days>3</Days></AbortMultipartUpload>" in lifecycle[1]
+
+
+def test_a_merge_over_an_oss_limit_is_refused_and_changes_nothing(configured_bucket):
+    from adapters.alibaba.oss_bucket_rules import RulesConflict
+
+    server, store = configured_bucket
+    ten = b"".join(f"<CORSRule><AllowedOrigin>https://s{i}.example</AllowedOrigin><AllowedMethod>GET</AllowedMethod>"
+                   "</CORSRule>".encode() for i in range(10))
+    store._bucket.put_bucket_cors(b"<CORSConfiguration>" + ten + b"</CORSConfiguration>")
+    server.requests.clear()
+    before = (server.cors_xml, server.lifecycle_xml)
+    with pytest.raises(RulesConflict, match="at most 10"):
+        store.configure_direct_uploads([ORIGIN], "uploads/", abort_after_days=1, expire_after_days=2)
+    assert (server.cors_xml, server.lifecycle_xml) == before and _bucket_puts(server) == []
+
+
+def test_a_whole_bucket_expiration_rule_is_refused_and_changes_nothing(oss):
+    from adapters.alibaba.oss_bucket_rules import RulesConflict
+
+    server, store = oss
+    store._bucket.put_bucket_lifecycle(AUDIO_LIFECYCLE.replace(b"audio/", b""))
+    server.requests.clear()
+    with pytest.raises(RulesConflict, match=r"delete-audio \(the whole bucket\) also has Expiration"):
+        store.configure_direct_uploads([ORIGIN], "uploads/", abort_after_days=1, expire_after_days=2)
+    assert server.cors_xml is None and _bucket_puts(server) == []
+
+
+def test_the_loopback_refuses_what_oss_refuses(oss):
+    # So an accepted merge above means OSS's documented checks passed.
+    import oss2.exceptions
+
+    _server, store = oss
+    overlapping = AUDIO_LIFECYCLE.replace(b"</LifecycleConfiguration>", (
+        b"<Rule><ID>all</ID><Prefix></Prefix><Status>Enabled</Status><Expiration><Days>9</Days></Expiration>"
+        b"</Rule></LifecycleConfiguration>"))
+    duplicate_id = AUDIO_LIFECYCLE.replace(b"</LifecycleConfiguration>", (
+        b"<Rule><ID>delete-audio</ID><Prefix>x/</Prefix><Status>Enabled</Status><Expiration><Days>9</Days>"
+        b"</Expiration></Rule></LifecycleConfiguration>"))
+    late_transition = (b"<LifecycleConfiguration><Rule><ID>ia</ID><Prefix></Prefix><Status>Enabled</Status><Transition>"
+                       b"<Days>30</Days><StorageClass>IA</StorageClass></Transition></Rule>"
+                       b"<Rule><ID>direct-uploads</ID><Prefix>uploads/</Prefix><Status>Enabled</Status>"
+                       b"<Expiration><Days>2</Days></Expiration></Rule></LifecycleConfiguration>")
+    for body in (overlapping, duplicate_id, late_transition):
+        with pytest.raises(oss2.exceptions.ServerError) as refused:
+            store._bucket.put_bucket_lifecycle(body)
+        assert refused.value.status == 400
+    eleven = b"".join(f"<CORSRule><AllowedOrigin>https://s{i}.example</AllowedOrigin><AllowedMethod>GET"
+                      "</AllowedMethod></CORSRule>".encode() for i in range(11))
+    with pytest.raises(oss2.exceptions.ServerError):
+        store._bucket.put_bucket_cors(b"<CORSConfiguration>" + eleven + b"</CORSConfiguration>")

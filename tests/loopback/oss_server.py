@@ -23,9 +23,13 @@ Path-style object API as ``oss2`` 2.19.1 uses it against an IP endpoint:
   ``EntityTooSmall``), ``DELETE ?uploadId=ID`` (AbortMultipartUpload). An unknown upload id is 404
   ``NoSuchUpload``. Signed part URLs carry ``partNumber`` and ``uploadId`` in their signed query.
 - Bucket CORS (``PUT/GET/DELETE /<bucket>/?cors``) and lifecycle (``PUT/GET /<bucket>/?lifecycle``)
-  are stored as XML. A browser's preflight (``OPTIONS`` with ``Origin`` and
-  ``Access-Control-Request-Method``) is answered from the first matching rule (origin, method and
-  every requested header allowed) with the ``Access-Control-*`` headers, or 403 when none matches;
+  are stored as the whole XML that was put, and a PUT replaces all of it, as on OSS. A PUT that OSS
+  refuses is refused (400, nothing stored): more than 10 CORS rules; more than 1,000 lifecycle rules,
+  a repeated rule ID, two rules with the same prefix, the same action on overlapping prefixes, or an
+  expiration not later than a transition on overlapping prefixes.
+  A browser's preflight (``OPTIONS`` with ``Origin`` and ``Access-Control-Request-Method``) is
+  answered from the first matching rule (origin, method and every requested header allowed) with the
+  ``Access-Control-*`` headers, or 403 when none matches;
   an actual request with ``Origin`` gets ``Access-Control-Allow-Origin`` and
   ``Access-Control-Expose-Headers`` from the matching rule, and none when no rule matches (the
   browser then hides the answer from the page). ``fail_part_puts(n)`` drops the connection of the
@@ -112,6 +116,38 @@ def _wildcard(pattern: str, value: str) -> bool:
     head, _, tail = pattern.lower().partition("*")
     value = value.lower()
     return value.startswith(head) and value.endswith(tail) and len(value) >= len(head) + len(tail)
+
+
+MAX_CORS_RULES = 10
+MAX_LIFECYCLE_RULES = 1000
+_ONE_PER_OBJECT = ("Expiration", "AbortMultipartUpload", "NoncurrentVersionExpiration")
+
+
+def _check_lifecycle_rules(rules: list[ElementTree.Element]) -> None:
+    """PutBucketLifecycle's refusals of rules that clash (docs/provider-contracts.md, "OSS lifecycle"):
+    too many rules, a repeated ID, two rules with the same prefix, two rules with the same action
+    (Expiration, NoncurrentVersionExpiration, AbortMultipartUpload) on overlapping prefixes, and an
+    expiration in days not later than a transition in days on overlapping prefixes. Checked on every
+    rule, enabled or not (the refusal pages do not single out disabled rules)."""
+    if len(rules) > MAX_LIFECYCLE_RULES:
+        raise _OssError(400, "InvalidArgument", f"At most {MAX_LIFECYCLE_RULES} lifecycle rules per bucket.")
+    ids = [(rule.findtext("ID") or "").strip() for rule in rules]
+    if len(set(ids)) != len(ids):
+        raise _OssError(400, "InvalidArgument", "Rule ID must be unique.")
+    prefixes = [(rule.findtext("Prefix") or "").strip() for rule in rules]
+    for i, j in itertools.combinations(range(len(rules)), 2):
+        a, b = prefixes[i], prefixes[j]
+        if a == b:
+            raise _OssError(400, "InvalidArgument", "Two lifecycle rules have the same prefix.")
+        if not (a.startswith(b) or b.startswith(a)):
+            continue
+        if any(rules[i].find(action) is not None and rules[j].find(action) is not None for action in _ONE_PER_OBJECT):
+            raise _OssError(400, "InvalidArgument", "Overlapping prefixes with the same lifecycle action.")
+        for expiring, moving in ((rules[i], rules[j]), (rules[j], rules[i])):
+            expire = expiring.findtext("Expiration/Days")
+            if expire and any(int(days) >= int(expire) for days in (t.findtext("Days") for t in
+                                                                     moving.findall("Transition")) if days):
+                raise _OssError(400, "InvalidArgument", "Expiration must come after the transitions.")
 
 
 def _etag(data: bytes) -> str:
@@ -391,6 +427,9 @@ class _Handler(LoopbackHandler):
                     abort = rule.find("AbortMultipartUpload")
                     if abort is not None and (abort.find("Days") is None) == (abort.find("CreatedBeforeDate") is None):
                         raise _OssError(400, "MalformedXML", "AbortMultipartUpload needs Days or CreatedBeforeDate.")
+                _check_lifecycle_rules(root.findall("Rule"))
+            elif len(root.findall("CORSRule")) > MAX_CORS_RULES:
+                raise _OssError(400, "InvalidArgument", f"At most {MAX_CORS_RULES} CORS rules per bucket.")
             setattr(store, attr, body)
             self._reply(200, b"", {})
         elif method == "DELETE":

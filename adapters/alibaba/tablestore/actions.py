@@ -16,7 +16,7 @@ from typing import Any
 
 import attrs
 
-from domain.transcript_actions import ActionKind, ActionRecord, ActionStatus, SpeakerNames
+from domain.transcript_actions import ACTION_PREFIX, ActionKind, ActionRecord, ActionStatus, SpeakerNames
 from ports.action_store import ActionStore
 from ports.errors import ConflictError
 
@@ -75,6 +75,18 @@ class TablestoreActionStore(Store, ActionStore):
         for key, row in self._t.scan(TABLE):
             if key.startswith("act."):
                 yield ACTION.read(row, key, fallback=_FALLBACK)
+
+    def finished(self, since: float) -> Iterator[ActionRecord]:
+        # GetRange over the table page after page (``TableClient.scan``), filtered by the service on
+        # ``finished_at`` (a DOUBLE; the names and pointer rows have none, so they never match), and
+        # again here, like the logs' time filter.
+        since = float(since)
+        for key, row in self._t.scan(TABLE, self._t.column_filter("finished_at", since, "GREATER_EQUAL")):
+            if not key.startswith(ACTION_PREFIX):
+                continue
+            record = ACTION.read(row, key, fallback=_FALLBACK)
+            if record.status.is_terminal and record.finished_at is not None and record.finished_at >= since:
+                yield record
 
     def names(self, job_id: str) -> SpeakerNames | None:
         row = self._t.get(TABLE, f"names.{job_id}")

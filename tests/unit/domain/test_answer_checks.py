@@ -148,3 +148,63 @@ def test_a_translation_that_adds_a_turn_is_refused(turns, data):
 def test_a_summary_that_names_a_speaker_number_the_dialogue_lacks_is_refused(turns, number):
     source = _render(turns)
     assert summary_problem(source, f"Спикер {number} со всем согласился.") is not None
+
+
+# ------------------------------------------------------------------------------------ boundaries
+
+
+@pytest.mark.parametrize("source, answer, reason", [
+    ("восемь!!", "ab", None),  # exactly a quarter of the source: still a translation
+    ("восемь!!", "a", "translation too short (1 characters for 8)"),
+    ("да", "yes, yes", None),  # exactly four times the source: still a translation
+    ("да", "yes, yes!", "translation too long (9 characters for 2)"),
+    ("5", "five", None), ("5", "five.", "translation too long (5 characters for 1)"),
+    ("", "Hi", None),  # an empty source counts as one character
+    ("", "Hello", "translation too long (5 characters for 0)"),
+    ("  да  ", "  yes, yes  ", None),  # surrounding spaces count on neither side
+])
+def test_translation_length_limits_of_a_plain_text(source, answer, reason):
+    assert translation_problem(source, answer, dialogue=False) == reason
+
+
+def test_invented_speaker_numbers_are_listed_in_numeric_order():
+    assert summary_problem(SOURCE, "Спикер 10 и Спикер 9 возразили, Speaker 3 тоже.") == (
+        "summary names speakers the transcript does not have (3, 9, 10)")
+
+
+@pytest.mark.parametrize("answer, reason", [
+    # A turn line of an unknown speaker is refused whatever bullet or dash it is written with,
+    # and wherever it stands after headings and sentences with colons.
+    ("Итоги встречи:\nРешение: март.\n— Вера: я против.",
+     "summary writes a turn of a speaker the transcript does not have ('Вера')"),
+    ("– Вера: я против.", "summary writes a turn of a speaker the transcript does not have ('Вера')"),
+    # A name label has at most three words; a longer "…:" is a sentence, not a speaker.
+    ("— Анна Мария Петрова: против.",
+     "summary writes a turn of a speaker the transcript does not have ('Анна Мария Петрова')"),
+    ("— Мы в итоге решили: запуск в марте.", None),  # four words
+    # A label on a line that is not a turn (no dash) is a heading or a bullet, not a turn.
+    ("• Вера: я против.", None),
+])
+def test_summary_turn_lines_of_unknown_speakers(answer, reason):
+    assert summary_problem(SOURCE, answer) == reason
+
+
+def test_a_turn_line_without_a_space_after_its_dash_names_its_speaker_whole():
+    source = "— Xenia: Привет.\n— Борис: Пока."
+    assert summary_problem(source, "—Xenia: поздоровалась.\n—Борис: попрощался.") is None
+    assert summary_problem(source, "—Xena: поздоровалась.") == (
+        "summary writes a turn of a speaker the transcript does not have ('Xena')")
+
+
+@pytest.mark.parametrize("source_chars, answer_chars, reason", [
+    (600, 600, "summary is not shorter than the transcript"),  # long enough to be summarised
+    (600, 601, "summary is not shorter than the transcript"),
+    (600, 599, None),
+    (599, 599, None),  # a short transcript may get a summary as long as itself
+    (599, 700, None),
+])
+def test_a_summary_of_a_transcript_long_enough_is_shorter(source_chars, answer_chars, reason):
+    source = ("слово " * 200)[:source_chars - 1] + "."
+    answer = ("итог " * 200)[:answer_chars - 1] + "."
+    assert (len(source), len(answer)) == (source_chars, answer_chars)
+    assert summary_problem(source, answer) == reason

@@ -9,7 +9,6 @@ from domain.exports import (
     SUBTITLES,
     TRANSCRIPT,
     Cue,
-    cues_from_segments,
     cues_from_text,
     render_srt,
     render_txt,
@@ -17,10 +16,11 @@ from domain.exports import (
     split_sentences,
     wrap_lines,
 )
+from tests.segment_rows import cues_of
 
 
 def seg(speaker, words):
-    """A segments_json entry from (start_ms, end_ms, text) words."""
+    """A stored segment row from (start_ms, end_ms, text) words."""
     return {"speaker": speaker, "start_ms": words[0][0], "end_ms": words[-1][1],
             "text": " ".join(w[2] for w in words),
             "words": [{"start_ms": a, "end_ms": b, "text": t} for a, b, t in words]}
@@ -47,7 +47,7 @@ def test_srt_wraps_a_long_cue_into_lines_of_about_42():
 
 def test_empty_input_gives_empty_files():
     assert render_txt([]) == "" and render_srt([]) == "" and render_vtt([]) == "WEBVTT\n"
-    assert cues_from_text("", 10_000) == [] and cues_from_segments([]) == []
+    assert cues_from_text("", 10_000) == [] and cues_of([]) == []
 
 
 # -- plain text: estimated times ---------------------------------------------------------------------------
@@ -85,39 +85,39 @@ def test_slow_speech_gives_shorter_cues_so_none_lasts_over_seven_seconds():
 
 
 def test_segment_cues_take_exact_word_times_and_labels():
-    cues = cues_from_segments([seg("1", [(100, 500, "Good"), (500, 900, "morning.")]),
+    cues = cues_of([seg("1", [(100, 500, "Good"), (500, 900, "morning.")]),
                                seg("2", [(3600, 3900, "Yes.")])], label_word="Speaker")
     assert cues == [Cue(100, 900, "Good morning.", "Speaker 1"), Cue(3600, 3900, "Yes.", "Speaker 2")]
 
 
 def test_unknown_speaker_gets_no_label_and_no_label_word_gives_none():
-    assert cues_from_segments([seg(None, [(0, 100, "a")])], label_word="Speaker")[0].label is None
-    assert cues_from_segments([seg("1", [(0, 100, "a")])])[0].label is None
+    assert cues_of([seg(None, [(0, 100, "a")])], label_word="Speaker")[0].label is None
+    assert cues_of([seg("1", [(0, 100, "a")])])[0].label is None
 
 
 def test_a_long_segment_is_cut_at_seven_seconds_preferring_a_sentence_end():
     words = [(i * 500, i * 500 + 400, f"w{i}" + ("." if i == 9 else "")) for i in range(30)]
-    cues = cues_from_segments([seg("1", words)])
+    cues = cues_of([seg("1", words)])
     assert cues[0].text.endswith("w9.")  # cut after the sentence end rather than at the limit
     assert all(c.end_ms - c.start_ms <= 7_000 for c in cues)
     assert " ".join(c.text for c in cues) == " ".join(w[2] for w in words)
 
 
 def test_segments_are_ordered_and_cues_never_overlap():
-    cues = cues_from_segments([seg("2", [(5_000, 9_000, "later")]), seg("1", [(0, 6_000, "first")])])
+    cues = cues_of([seg("2", [(5_000, 9_000, "later")]), seg("1", [(0, 6_000, "first")])])
     assert [c.text for c in cues] == ["first", "later"]
     assert cues[0].end_ms <= cues[1].start_ms
 
 
 def test_a_segment_without_words_spreads_its_text_over_its_span():
-    cues = cues_from_segments([{"speaker": "1", "start_ms": 10_000, "end_ms": 14_000, "text": "Раз. Два.",
+    cues = cues_of([{"speaker": "1", "start_ms": 10_000, "end_ms": 14_000, "text": "Раз. Два.",
                                 "words": []}], label_word="Speaker")
     assert cues == [Cue(10_000, 12_000, "Раз.", "Speaker 1"), Cue(12_000, 14_000, "Два.", "Speaker 1")]
 
 
 def test_transcript_limits_keep_whole_sentences_on_one_line():
     words = [(i * 300, i * 300 + 250, f"w{i}" + ("." if i % 10 == 9 else "")) for i in range(40)]
-    cues = cues_from_segments([seg("1", words)], limits=TRANSCRIPT)
+    cues = cues_of([seg("1", words)], limits=TRANSCRIPT)
     assert len(cues) == 1 and render_txt(cues).count("\n") == 1
 
 
@@ -133,7 +133,7 @@ def test_segment_cues_keep_every_word_in_order_within_the_limits(raw):
         t += gap
         words.append((t, t + length, text))
         t += length
-    cues = cues_from_segments([seg("1", words)], label_word="Speaker")
+    cues = cues_of([seg("1", words)], label_word="Speaker")
     assert " ".join(c.text for c in cues) == " ".join(w[2] for w in words)
     for c in cues:
         assert c.end_ms > c.start_ms

@@ -174,3 +174,19 @@ def test_any_sequence_of_transitions_ends_terminal_at_most_once(steps: list[str]
             assert job.status.is_terminal
     assert finished <= 1
     assert job.status.is_terminal == (finished == 1)
+
+
+@pytest.mark.parametrize("status", [JobStatus.COMPLETED, JobStatus.FAILED])
+def test_a_refused_transition_names_the_job_and_its_state(status: JobStatus) -> None:
+    # The error reaches the operator's logs when a late delivery tries to move a finished job.
+    job = make_job(status=status)
+    for move in (lambda: job.claimed(0.0, 10.0), lambda: job.completed(0.0, 1), lambda: job.failed(0.0, "boom")):
+        with pytest.raises(InvalidTransition, match=f"^job j1 is {status.value}$"):
+            move()
+
+
+def test_a_claim_records_when_it_was_made() -> None:
+    # The stuck-job sweeper measures "stuck" from the last claim, not from when the job was queued.
+    claimed = make_job(status=JobStatus.QUEUED, created_at=1.0).claimed(7.0, 10.0)
+    assert claimed.claimed_at == 7.0 and claimed.lease_until == 17.0
+    assert claimed.claimed(30.0, 10.0).claimed_at == 30.0

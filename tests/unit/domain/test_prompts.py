@@ -47,3 +47,9 @@ def test_every_rule_block_is_its_own_paragraph():
     assert paragraphs[-1].startswith("The transcript was recognised")
     assert paragraphs[-1].endswith("without changing anything else.")
     assert starts[0] == "You"
+
+
+def test_the_language_hint_is_one_exact_paragraph():
+    system, _ = format_prompt("Привет", language="ru")
+    assert system.split("\n\n")[-1] == (
+        'The transcript is most likely in the language with ISO code "ru"; ' + LANGUAGE_WINS)

@@ -13,6 +13,7 @@ from domain.models import translation_languages
 from domain.policy import Policy
 from domain.speaker_names import clean_name, label_turns, parse_names_line, rename_mentions, turn_speakers
 from domain.transcript_actions import ActionKind, action_id, action_price, is_action_id, price_minutes
+from tests.segment_rows import rows
 
 # -- planning -------------------------------------------------------------------------------------
 
@@ -82,6 +83,18 @@ def test_a_fraction_of_a_minute_per_started_hour_rounded_up(duration_ms, per_hou
     assert price_minutes(duration_ms, per_hour) == minutes
 
 
+@pytest.mark.parametrize("duration_ms, per_hour, minutes", [
+    (None, 1.0, 1), (-5, 1.0, 1), (0, 1.0, 1), (1, 1.0, 1),  # unknown or no audio: one started hour
+    (10 * 3_600_000, 0.7, 7),  # 10 × 0.7 is 7.000000000000001 in floats: still 7, not 8
+    (3 * 3_600_000, 0.1, 1),  # 0.30000000000000004 → 1
+    # Hours × rate is taken to a millionth of a minute: what lies below it is float noise.
+    (2 * 3_600_000, 0.5000001, 1), (2 * 3_600_000, 0.500001, 2),
+    (3_600_000, -1.0, 0),  # a negative rate never pays the user
+])
+def test_prices_at_the_edges(duration_ms, per_hour, minutes):
+    assert price_minutes(duration_ms, per_hour) == minutes
+
+
 def test_prices_are_policy_numbers_and_names_are_free():
     policy = Policy(summary_minutes_per_hour=0.5, key_points_minutes_per_hour=0.0,
                     translation_minutes_per_hour=1.0)
@@ -121,8 +134,8 @@ def test_a_reply_as_a_name(reply, name):
     assert clean_name(reply) == name
 
 
-SEGMENTS = [{"speaker": "1", "text": "Привет."}, {"speaker": "1", "text": "Как дела?"},
-            {"speaker": "2", "text": ""}, {"speaker": None, "text": "Шум."}, {"speaker": "2", "text": "Хорошо."}]
+SEGMENTS = rows([{"speaker": "1", "text": "Привет."}, {"speaker": "1", "text": "Как дела?"},
+                 {"speaker": "2", "text": ""}, {"speaker": None, "text": "Шум."}, {"speaker": "2", "text": "Хорошо."}])
 
 
 def test_turn_speakers_follow_format_dialogue():

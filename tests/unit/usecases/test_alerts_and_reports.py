@@ -5,6 +5,7 @@ from __future__ import annotations
 import attrs
 import pytest
 
+from adapters.memory.action_store import InMemoryActionStore
 from adapters.memory.chat import RecordingChat
 from adapters.memory.clock import FakeClock
 from adapters.memory.repositories import (
@@ -38,6 +39,7 @@ class Adapters:
     users: InMemoryUsers
     jobs: InMemoryJobs
     logs: InMemoryLogs
+    actions: InMemoryActionStore
     state: InMemoryBotState
     chat: RecordingChat
     clock: FakeClock
@@ -46,8 +48,8 @@ class Adapters:
 
 @pytest.fixture
 def services(clock):
-    return Adapters(users=InMemoryUsers(), jobs=InMemoryJobs(), logs=InMemoryLogs(), state=InMemoryBotState(),
-                    chat=RecordingChat(), clock=clock, owner_id=OWNER)
+    return Adapters(users=InMemoryUsers(), jobs=InMemoryJobs(), logs=InMemoryLogs(), actions=InMemoryActionStore(),
+                    state=InMemoryBotState(), chat=RecordingChat(), clock=clock, owner_id=OWNER)
 
 
 def alerts_of(s: Adapters, **kw) -> OwnerAlerts:
@@ -55,7 +57,8 @@ def alerts_of(s: Adapters, **kw) -> OwnerAlerts:
 
 
 def report_of(s: Adapters) -> DailyReport:
-    return DailyReport(users=s.users, jobs=s.jobs, logs=s.logs, chat=s.chat, clock=s.clock, owner_id=s.owner_id)
+    return DailyReport(users=s.users, jobs=s.jobs, logs=s.logs, actions=s.actions, chat=s.chat, clock=s.clock,
+                       owner_id=s.owner_id)
 
 
 def sent(s: Adapters) -> list[str]:

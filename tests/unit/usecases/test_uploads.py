@@ -131,6 +131,28 @@ def test_complete_creates_the_job_like_a_telegram_file_and_a_repeat_returns_it(w
     assert world.queue.receive() is None  # queued once
 
 
+def test_two_completes_racing_make_one_job_and_leave_one_message(world, monkeypatch):
+    world.user(balance=10)
+    started, etags = upload(world, b"\0" * (PART + 1))
+    first = world.flow.complete(started["upload_id"], init_data(world), etags)
+    # The second call looked for the job before the first one created it.
+    real_get, calls = world.jobs.get, []
+
+    def stale_once(job_id):
+        calls.append(job_id)
+        return None if len(calls) == 1 else real_get(job_id)
+
+    monkeypatch.setattr(world.jobs, "get", stale_once)
+    second = world.flow.complete(started["upload_id"], init_data(world), etags)
+    assert second == first
+    assert world.balance() == 9  # reserved once
+    received = [e for e in world.chat.events if e.kind == "send" and e.text.startswith("📥")]
+    deleted = {e.message_id for e in world.chat.events if e.kind == "delete"}
+    assert len(received) == 2 and [e.message_id for e in received if e.message_id not in deleted] == [
+        world.jobs.get(first["job_id"]).status_message_id]
+    assert world.queue.receive().job_id == first["job_id"] and world.queue.receive() is None
+
+
 def test_another_users_upload_is_401_and_a_forged_ticket_404(world):
     started, etags = upload(world, b"\1" * (PART + 1))
     with pytest.raises(UploadRefused) as other:
@@ -142,6 +164,17 @@ def test_another_users_upload_is_401_and_a_forged_ticket_404(world):
         world.flow.complete(forged, init_data(world, user_id=USER + 1), etags)
     assert unknown.value.status == 404
     assert world.blobs.object_size(ticket.key) is None
+
+
+@pytest.mark.parametrize(("upload_id", "reason"), [
+    ("no-dot-at-all", "malformed"),
+    ("e30.bm90LW91cnM", "not ours"),  # "{}" with a MAC that is not ours
+])
+def test_a_refused_ticket_is_404_and_the_reason_is_logged_for_the_operator(world, caplog, upload_id, reason):
+    with caplog.at_level("WARNING", logger="usecases.uploads"), pytest.raises(UploadRefused) as refused:
+        world.flow.complete(upload_id, init_data(world), [])
+    assert (refused.value.status, refused.value.error) == (404, "unknown_upload")
+    assert [r.reason for r in caplog.records if r.getMessage() == "upload ticket refused"] == [reason]
 
 
 def test_missing_parts_are_400_and_nothing_is_created(world):
