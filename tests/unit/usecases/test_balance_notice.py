@@ -63,3 +63,16 @@ def test_a_warning_is_remembered_before_it_is_sent_even_when_the_row_moves(world
     assert job.status is JobStatus.COMPLETED and job.charged_minutes == 1 and world.balance() == 4
     assert warnings(world) == ([say("ru", M.low_balance, balance=4)] if warned else [])
     assert users.get(USER).balance_notice == remembered
+
+
+def test_a_job_accepted_before_the_warning_went_out_does_not_warn_again(world):
+    world.user(balance=6)
+    queued, _ = world.media(fixture("hello_en"), kind=MediaKind.DOCUMENT)  # 1 minute reserved: 5
+    world.clock.advance(60)
+    _, route = world.media(fixture("hello_en"))  # a note answered at once: 4, below the line
+    assert route == "media:inline:completed"
+    assert warnings(world) == [say("ru", M.low_balance, balance=4)]
+    world.clock.advance(60)
+    world.drain()  # the document, waiting since before the warning, costs what it reserved
+    assert world.job_of(queued).status is JobStatus.COMPLETED and world.balance() == 4
+    assert warnings(world) == [say("ru", M.low_balance, balance=4)], "told once"
