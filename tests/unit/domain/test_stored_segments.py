@@ -78,12 +78,25 @@ def test_an_entry_or_a_word_whose_time_is_not_whole_milliseconds_is_skipped(bad_
     assert decode_segments(stored) == (StoredSegment("2", 0, 100, "да", (StoredWord(0, 100, "да"),)),)
 
 
+def test_a_word_stored_without_text_reads_as_empty_text():
+    # The exports skip such a word; it must not turn into a visible "None".
+    stored = json.dumps([{"speaker": "1", "text": "да", "words": [{"start_ms": 0, "end_ms": 100}]}])
+    assert decode_segments(stored)[0].words == (StoredWord(0, 100, ""),)
+
+
 def test_entries_and_words_that_are_not_objects_are_skipped():
     stored = json.dumps(["text", 3, None, {"speaker": "1", "text": "да", "words": ["x", {"text": "да"}]}])
     assert decode_segments(stored) == (StoredSegment("1", 0, 0, "да", (StoredWord(0, 0, "да"),)),)
 
 
-@pytest.mark.parametrize("stored", ["{not json", '{"speaker": "1"}', '"text"', "3"])
-def test_text_that_is_not_a_json_list_is_refused_as_a_whole(stored):
-    with pytest.raises(UnreadableSegments):
+@pytest.mark.parametrize(("stored", "reason"), [
+    ("{not json", "segments are not JSON: Expecting property name enclosed in double quotes: line 1 column 2 (char 1)"),
+    ('{"speaker": "1"}', "segments are a JSON dict, not a list"),
+    ('"text"', "segments are a JSON str, not a list"),
+    ("3", "segments are a JSON int, not a list"),
+])
+def test_text_that_is_not_a_json_list_is_refused_as_a_whole_saying_why(stored, reason):
+    # The exports log the reason when a job's column cannot be read: it must say what was found.
+    with pytest.raises(UnreadableSegments) as refused:
         decode_segments(stored)
+    assert str(refused.value) == reason
