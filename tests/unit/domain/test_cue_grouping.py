@@ -183,6 +183,19 @@ def test_a_word_without_an_end_time_gets_a_one_millisecond_cue():
     assert cues_of([segment]) == [Cue(100, 101, "hi")]
 
 
+def test_a_segment_without_words_after_timed_ones_keeps_every_earlier_cue():
+    segments = [seg("1", [(0, 500, "Раз.")]), {"speaker": "2", "start_ms": 1_000, "end_ms": 2_000, "text": "Два.",
+                                                 "words": []}]
+    assert cues_of(segments) == [Cue(0, 500, "Раз."), Cue(1_000, 2_000, "Два.")]
+
+
+def test_stored_words_are_shown_on_one_line_and_blank_ones_are_no_words():
+    segment = {"speaker": "1", "start_ms": 0, "end_ms": 900, "text": "hi there",
+               "words": [{"start_ms": 0, "end_ms": 400, "text": " hi\n"}, {"start_ms": 400, "end_ms": 500, "text": " \t"},
+                         {"start_ms": 500, "end_ms": 900, "text": "there"}]}
+    assert cues_of([segment]) == [Cue(0, 900, "hi there")]
+
+
 def test_segments_after_one_without_words_still_become_cues():
     segments = [{"speaker": "1", "start_ms": 0, "end_ms": 2_000, "text": "Раз.", "words": []},
                 seg("2", [(3_000, 3_500, "Два.")])]

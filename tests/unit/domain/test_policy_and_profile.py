@@ -54,6 +54,9 @@ def test_bad_spans_are_rejected(start: int, end: int) -> None:
         Span(start, end)
     with pytest.raises(ValueError):  # InvalidSpan is also a ValueError
         Span(start, end)
+    # A bad span is a bug upstream: its log line must show the numbers.
+    with pytest.raises(InvalidSpan, match=rf"^bad span {start}\.\.{end}$"):
+        Span(start, end)
 
 
 @given(st.integers(0, 10**9), st.integers(0, 10**9))
