@@ -93,7 +93,7 @@ def test_a_retry_is_a_clean_new_round_at_the_new_price() -> None:
     failed = make_record(status=ActionStatus.FAILED, round=2, attempts=3, steps=2, lease_until=50.0,
                          steps_json='{"map:0": "old"}', result_text="old", model="qwen", delivered=True,
                          delivered_parts=2, charged=0, error="timeout", finished_at=150.0, status_message_id=55,
-                         target_language=None, version=9)
+                         target_language=None, source_chars=1_234, version=9)
     retried = failed.retried(now=400.0, price=5)
     assert retried == ActionRecord(action_id=AID, job_id=JOB, user_id=7, chat_id=7, kind=ActionKind.SUMMARY,
                                    price=5, created_at=400.0, status=ActionStatus.QUEUED, round=3, version=9)
