@@ -140,7 +140,7 @@ def main() -> int:
         if args.survivors:
             # Survivors, and mutants without a verdict: those of a file changed since (mutmut made
             # them afresh) or left over when a run was stopped.
-            names = [name for name, code in verdicts().items() if (code in UNDETECTED or code not in DETECTED)
+            names = [name for name, code in verdicts().items() if code not in DETECTED
                      and (args.only is None or any(fnmatch.fnmatch(name, p) for p in args.only))]
             if not names:
                 print("nothing survived the last run")

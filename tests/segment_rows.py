@@ -11,7 +11,7 @@ import json
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from domain.exports import Cue, cues_from_segments
+from domain.exports import SUBTITLES, Cue, cues_from_segments, wrap_lines
 from domain.stored_segments import StoredSegment, decode_segments
 
 
@@ -22,3 +22,21 @@ def rows(entries: Iterable[Mapping[str, Any]]) -> tuple[StoredSegment, ...]:
 def cues_of(entries: Iterable[Mapping[str, Any]], **options: Any) -> list[Cue]:
     """``cues_from_segments`` of stored rows."""
     return cues_from_segments(rows(entries), **options)
+
+
+def seg(speaker: str | None, words: list[tuple[int, int, str]], **extra: Any) -> dict[str, Any]:
+    """A stored segment row from (start_ms, end_ms, text) words; ``extra`` keys replace its fields."""
+    return {"speaker": speaker, "start_ms": words[0][0], "end_ms": words[-1][1],
+            "text": " ".join(w[2] for w in words),
+            "words": [{"start_ms": a, "end_ms": b, "text": t} for a, b, t in words], **extra}
+
+
+def check_limits(cues: list[Cue], words: list[tuple[int, int, str]]) -> None:
+    """Every word once, in order; a cue of several words within 7 s and two lines; no overlaps."""
+    assert " ".join(c.text for c in cues) == " ".join(w[2] for w in words)
+    for c in cues:
+        assert c.end_ms > c.start_ms
+        if len(c.text.split()) > 1:
+            assert c.end_ms - c.start_ms <= SUBTITLES.max_ms
+            assert len(wrap_lines(c.shown, SUBTITLES.line_chars)) <= SUBTITLES.max_lines
+    assert all(a.end_ms <= b.start_ms for a, b in zip(cues, cues[1:], strict=False))

@@ -36,6 +36,7 @@ from ports.clock import Clock
 from ports.errors import ConflictError, PortError
 from ports.job_queue import JobQueue
 from ports.repositories import Jobs
+from usecases.steps import Outcome
 from usecases.transcribe_job import TranscribeJob
 
 log = logging.getLogger(__name__)
@@ -130,7 +131,7 @@ class SweepJobs:
         except ConflictError:
             return False
         log.info("stuck job failed", extra={"job_id": job.job_id, "reason": reason})
-        return self._transcribe_job.give_up(job.job_id, "stuck").status == "failed"
+        return self._transcribe_job.give_up(job.job_id, "stuck").status is Outcome.FAILED
 
 
 def _workers_idle(jobs: list[Job], now: float) -> bool:

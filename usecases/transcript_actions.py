@@ -417,7 +417,7 @@ class TranscriptActions:
             if record.status.is_terminal or record.is_leased(now):
                 continue
             if now - record.created_at > ABANDONED_AFTER_S:
-                failed += self.give_up(record.action_id, "abandoned").status == "failed"
+                failed += self.give_up(record.action_id, "abandoned").status is Outcome.FAILED
             elif now - max(record.created_at, record.lease_until) > QUIET_BEFORE_REPUBLISH_S:
                 self._queue.publish(record.action_id)
                 republished += 1

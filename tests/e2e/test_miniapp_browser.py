@@ -11,6 +11,7 @@ the transcript.
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import threading
 import time
@@ -104,6 +105,10 @@ def _stub_script(init_data: str) -> str:
 @pytest.fixture
 def browser() -> Iterator[object]:
     if not CHROMIUM.exists():
+        # CI installs chromium and sets REQUIRE_BROWSER, so there a missing browser is a failure,
+        # never a silent skip; on a developer machine without it the page test cannot run.
+        if os.environ.get("REQUIRE_BROWSER"):
+            pytest.fail(f"REQUIRE_BROWSER is set but {CHROMIUM} is missing")
         pytest.skip("Debian's chromium is not installed (.ci/run installs it)")
     from playwright.sync_api import sync_playwright
 

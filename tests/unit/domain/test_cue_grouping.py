@@ -3,31 +3,11 @@
 from __future__ import annotations
 
 from domain.exports import SUBTITLES, Cue, cues_from_text, render_srt, wrap_lines
-from tests.segment_rows import cues_of
-
-
-def seg(speaker, words, **extra):
-    """A stored segment row from (start_ms, end_ms, text) words."""
-    entry = {"speaker": speaker, "start_ms": words[0][0], "end_ms": words[-1][1],
-             "text": " ".join(w[2] for w in words),
-             "words": [{"start_ms": a, "end_ms": b, "text": t} for a, b, t in words]}
-    entry.update(extra)
-    return entry
+from tests.segment_rows import check_limits, cues_of, seg
 
 
 def texts(cues):
     return [c.text for c in cues]
-
-
-def check_limits(cues, words):
-    """Every word once, in order; a cue of several words within 7 s and two lines; no overlaps."""
-    assert " ".join(texts(cues)) == " ".join(w[2] for w in words)
-    for c in cues:
-        assert c.end_ms > c.start_ms
-        if len(c.text.split()) > 1:
-            assert c.end_ms - c.start_ms <= SUBTITLES.max_ms
-            assert len(wrap_lines(c.shown, SUBTITLES.line_chars)) <= SUBTITLES.max_lines
-    assert all(a.end_ms <= b.start_ms for a, b in zip(cues, cues[1:], strict=False))
 
 
 # -- wrapping ----------------------------------------------------------------------------------------------

@@ -6,7 +6,6 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from domain.exports import (
-    SUBTITLES,
     TRANSCRIPT,
     Cue,
     cues_from_text,
@@ -16,15 +15,7 @@ from domain.exports import (
     split_sentences,
     wrap_lines,
 )
-from tests.segment_rows import cues_of
-
-
-def seg(speaker, words):
-    """A stored segment row from (start_ms, end_ms, text) words."""
-    return {"speaker": speaker, "start_ms": words[0][0], "end_ms": words[-1][1],
-            "text": " ".join(w[2] for w in words),
-            "words": [{"start_ms": a, "end_ms": b, "text": t} for a, b, t in words]}
-
+from tests.segment_rows import check_limits, cues_of, seg
 
 # -- rendering -----------------------------------------------------------------------------------------
 
@@ -133,14 +124,7 @@ def test_segment_cues_keep_every_word_in_order_within_the_limits(raw):
         t += gap
         words.append((t, t + length, text))
         t += length
-    cues = cues_of([seg("1", words)], label_word="Speaker")
-    assert " ".join(c.text for c in cues) == " ".join(w[2] for w in words)
-    for c in cues:
-        assert c.end_ms > c.start_ms
-        if len(c.text.split()) > 1:
-            assert c.end_ms - c.start_ms <= SUBTITLES.max_ms
-            assert len(wrap_lines(c.shown, SUBTITLES.line_chars)) <= SUBTITLES.max_lines
-    assert all(a.end_ms <= b.start_ms for a, b in zip(cues, cues[1:], strict=False))
+    check_limits(cues_of([seg("1", words)], label_word="Speaker"), words)
 
 
 @given(st.lists(word_text, min_size=1, max_size=120), st.integers(0, 4 * 3600 * 1000))
